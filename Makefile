@@ -1,0 +1,41 @@
+# Thin wrapper over Meson + ninja.  `make run` and `make check` are the two
+# commands the README promises to work on a fresh Debian 12 machine.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+MESON_OPTS ?=
+
+.PHONY: all deps run check bench asan clean
+
+all: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+deps:
+	@scripts/install-deps --check-or-install
+
+$(BUILD)/build.ninja: | deps
+	meson setup $(BUILD) --buildtype=debugoptimized $(MESON_OPTS)
+
+run: all
+	$(BUILD)/tools/tdx-module-demo
+
+check: all
+	meson test -C $(BUILD) --print-errorlogs --num-processes 2
+	scripts/check-layers
+
+bench: $(BUILD)/build.ninja
+	meson configure $(BUILD) -Dinvariants=false >/dev/null
+	ninja -C $(BUILD)
+	$(BUILD)/bench/measure
+
+$(ASAN_BUILD)/build.ninja: | deps
+	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined \
+		-Db_lundef=false $(MESON_OPTS)
+
+asan: $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ASAN_OPTIONS=detect_leaks=1 \
+		meson test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internals shared by the module's leaf families.  Nothing outside module/
+ * includes this file.
+ */
+#ifndef SOFTTDX_MODULE_INTERNAL_H
+#define SOFTTDX_MODULE_INTERNAL_H
+
+#define SOFTTDX_SEAM
+#include "../platform/platform.h"
+#include "tdx_module.h"
+
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#define MODULE_MAJOR_VERSION	1
+#define MODULE_MINOR_VERSION	5
+#define MODULE_UPDATE_VERSION	1
+#define MODULE_BUILD_NUM	0x2a1
+#define MODULE_BUILD_DATE	20261121
+#define MODULE_VENDOR_ID	0x8086
+
+#define MIN_NUM_TDCS_PAGES	6
+#define MAX_NUM_TDCS_PAGES	9
+#define MIN_TDVPS_PAGES		6
+#define MAX_TDVPS_PAGES		15
+#define TDCS_PAGE_MSR_BITMAPS	2
+#define TDCS_PAGE_SEPT_ROOT	3
+#define TDCS_PAGE_ZERO		4
+#define SEPT_ENTRIES		512
+#define MAX_PKGS		8
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#define MAX_CHECKED_TDS		256
+
+static inline u64 api_error(u64 status, u64 operand)
+{
+	return status + operand;
+}
+
+/* ---- shared/exclusive try-locks (the module's sharex_lock) ---------------- */
+
+typedef _Atomic u16 sharex_lock_t;
+enum lock_mode { LOCK_SHARED, LOCK_EXCLUSIVE };
+#define SHAREX_EXCLUSIVE	0x8000
+
+bool sharex_trylock(sharex_lock_t *l, enum lock_mode mode);
+void sharex_unlock(sharex_lock_t *l, enum lock_mode mode);
+/* Shared -> exclusive, only if the caller is the sole holder. */
+bool sharex_promote(sharex_lock_t *l);
+
+/* ---- PAMT ------------------------------------------------------------------- */
+
+struct pamt_entry {
+	sharex_lock_t lock;
+	u8 pt;
+	u8 owner_lo;
+	u32 owner_hi;
+	u64 bepoch;
+};
+static_assert(sizeof(struct pamt_entry) == TDX_PAMT_ENTRY_SIZE, "PAMT entry is 16 bytes");
+
+static inline u64 pamt_owner(const struct pamt_entry *e)
+{
+	return ((u64)e->owner_lo | (u64)e->owner_hi << 8) << 12;
+}
+
+static inline void pamt_set_owner(struct pamt_entry *e, u64 owner_pa)
+{
+	e->owner_lo = (u8)(owner_pa >> 12);
+	e->owner_hi = (u32)(owner_pa >> 20);
+}
+
+struct tdmr {
+	u64 base, size;
+	struct pamt_entry *pamt[3];	/* indexed by enum tdx_page_level */
+	u64 pamt_base[3], pamt_size[3];
+	struct tdmr_reserved_area rsvd[TDX_MAX_RESERVED_AREAS];
+	sharex_lock_t init_lock;
+	u64 next_init;			/* TDH.SYS.TDMR.INIT progress */
+	_Atomic u64 usable_end;		/* PAMT initialized below this */
+};
+
+/* The PAMT entry of @hpa at @level, or NULL if no TDMR covers it. */
+struct pamt_entry *pamt_entry_of(struct tdx_module *m, u64 hpa, enum tdx_page_level level);
+
+/*
+ * A locked PAMT walk: the 1G and 2M ancestors shared, the @level entry in
+ * @mode.  pamt_lock_page() fails with an api error for operand @opnd.
+ */
+struct pamt_lock {
+	struct pamt_entry *e[3];
+	enum tdx_page_level level;
+	enum lock_mode mode;
+};
+u64 pamt_lock_page(struct tdx_module *m, u64 hpa, enum tdx_page_level level,
+		   enum lock_mode mode, u64 opnd, struct pamt_lock *pl);
+void pamt_unlock_page(struct pamt_lock *pl);
+static inline struct pamt_entry *pamt_leaf(struct pamt_lock *pl)
+{
+	return pl->e[pl->level];
+}
+
+/* Effective page size of @hpa: the highest level whose entry is not NDA. */
+enum tdx_page_level pamt_page_level(struct tdx_module *m, u64 hpa);
+
+/* ---- TD control structures (live in TD-owned pages, under the TD's HKID) -- */
+
+struct tdr {
+	u8 lifecycle;
+	u8 fatal;
+	u16 hkid;
+	u32 num_tdcx;
+	_Atomic u64 chldcnt;
+	u64 tdcx_pa[MAX_NUM_TDCS_PAGES];
+	u64 pkg_config_bitmap;
+	u8 td_uuid[32];
+};
+static_assert(sizeof(struct tdr) <= TDX_PAGE_SIZE, "TDR fits a page");
+
+struct tdcs {
+	sharex_lock_t op_state_lock;
+	sharex_lock_t sept_lock;
+	sharex_lock_t epoch_lock;
+	sharex_lock_t rtmr_lock;
+	u8 op_state;
+	u8 gpaw;
+	u8 pwl;			/* S-EPT levels: 4 or 5 */
+	u8 finalized;
+	u16 max_vcpus;
+	u16 tsc_frequency;
+	_Atomic u32 num_vcpus;
+	_Atomic u32 num_assoc_vcpus;
+	u64 attributes;
+	u64 xfam;
+	u64 eptp;
+	u64 config_flags;
+	u64 td_ctls;
+	u64 notify_enables;
+	u64 ia32_arch_capabilities_config;
+	u64 td_epoch;
+	_Atomic u16 refcount[2];
+	u8 mrtd[48];
+	u8 mrconfigid[48];
+	u8 mrowner[48];
+	u8 mrownerconfig[48];
+	u8 rtmr[4][48];
+	u8 servtd_hash[48];
+	SHA512_CTX mrtd_ctx;
+	struct tdx_cpuid_value cpuid_values[TDX_MAX_NUM_CPUID_CONFIG];
+};
+static_assert(sizeof(struct tdcs) <= TDX_PAGE_SIZE, "TDCS management fits a page");
+
+struct tdvps {
+	u8 ve_info[128];		/* VE_INFO is architecturally at offset 0 */
+	u8 state;
+	u8 last_td_exit;
+	u16 reserved;
+	u32 vcpu_index;
+	_Atomic u32 assoc_lpid;
+	u8 pend_nmi;
+	u32 num_tdvps_pages;
+	u64 tdvpx_pa[MAX_TDVPS_PAGES];
+	u64 vcpu_epoch;
+	u64 x2apic_id;
+	/* Guest state set by TDH.VP.INIT; TDH.VP.ENTER resumes from it. */
+	u64 gpr[16];
+	u64 rip, rflags, cr0, cr3, cr4, xcr0, dr6, ia32_fmask;
+	u64 cs_limit, cs_ar;
+};
+static_assert(sizeof(struct tdvps) <= TDX_PAGE_SIZE, "TDVPS page 0 fits a page");
+
+#define NO_LP		0xFFFFFFFFu
+
+/* ---- global module state ---------------------------------------------------- */
+
+struct kot_entry {
+	u8 state;
+	u8 wbinvd_bitmap;	/* packages still to flush this HKID */
+};
+
+struct lp_state {
+	bool lp_init_done;
+	bool wbcache_in_progress;
+};
+
+/* What the invariant checker remembers between SEAMCALLs. */
+struct frozen_mrtd {
+	u64 tdr_pa;
+	u8 mrtd[48];
+};
+
+struct tdx_module {
+	struct platform *plat;
+	sharex_lock_t sys_lock;
+	sharex_lock_t kot_lock;
+	u8 sys_state;
+	u32 nr_lps_done;
+	u32 hkid_min, hkid_max;
+	u32 global_hkid;
+	u32 pkg_config_bitmap;	/* SYS.KEY.CONFIG done on these packages */
+	u32 nr_tdmrs;
+	struct tdmr tdmr[TDX_MAX_TDMRS];
+	struct lp_state lp[PLATFORM_MAX_LPS];
+	struct kot_entry kot[1 << 15];
+	bool check_invariants;
+	u32 nr_frozen;
+	struct frozen_mrtd frozen[MAX_CHECKED_TDS];
+	_Atomic u64 seamcalls;
+};
+
+/* ---- the context a leaf runs in ---------------------------------------- */
+
+struct seam_ctx {
+	struct tdx_module *m;
+	struct platform *p;
+	u32 lp;
+	u32 version;
+	struct seamcall_regs *regs;
+};
+
+/* Leaf handlers: one per SEAMCALL, grouped one file per family. */
+typedef u64 (*seamcall_handler)(struct seam_ctx *c);
+
+u64 tdh_sys_init(struct seam_ctx *c);
+u64 tdh_sys_lp_init(struct seam_ctx *c);
+u64 tdh_sys_config(struct seam_ctx *c);
+u64 tdh_sys_key_config(struct seam_ctx *c);
+u64 tdh_sys_tdmr_init(struct seam_ctx *c);
+u64 tdh_sys_info(struct seam_ctx *c);
+u64 tdh_sys_rd(struct seam_ctx *c);
+u64 tdh_sys_rdall(struct seam_ctx *c);
+u64 tdh_mng_create(struct seam_ctx *c);
+u64 tdh_mng_key_config(struct seam_ctx *c);
+u64 tdh_mng_addcx(struct seam_ctx *c);
+u64 tdh_mng_init(struct seam_ctx *c);
+u64 tdh_mng_rd(struct seam_ctx *c);
+u64 tdh_mng_wr(struct seam_ctx *c);
+u64 tdh_mng_vpflushdone(struct seam_ctx *c);
+u64 tdh_mng_key_freeid(struct seam_ctx *c);
+u64 tdh_mng_key_reclaimid(struct seam_ctx *c);
+u64 tdh_vp_create(struct seam_ctx *c);
+u64 tdh_vp_addcx(struct seam_ctx *c);
+u64 tdh_vp_init(struct seam_ctx *c);
+u64 tdh_vp_rd(struct seam_ctx *c);
+u64 tdh_vp_wr(struct seam_ctx *c);
+u64 tdh_vp_flush(struct seam_ctx *c);
+u64 tdh_mem_sept_add(struct seam_ctx *c);
+u64 tdh_mem_sept_remove(struct seam_ctx *c);
+u64 tdh_mem_sept_rd(struct seam_ctx *c);
+u64 tdh_mem_page_add(struct seam_ctx *c);
+u64 tdh_mem_page_aug(struct seam_ctx *c);
+u64 tdh_mem_page_remove(struct seam_ctx *c);
+u64 tdh_mem_page_promote(struct seam_ctx *c);
+u64 tdh_mem_page_demote(struct seam_ctx *c);
+u64 tdh_mem_range_block(struct seam_ctx *c);
+u64 tdh_mem_range_unblock(struct seam_ctx *c);
+u64 tdh_mem_track(struct seam_ctx *c);
+u64 tdh_mem_rd(struct seam_ctx *c);
+u64 tdh_mem_wr(struct seam_ctx *c);
+u64 tdh_mr_extend(struct seam_ctx *c);
+u64 tdh_mr_finalize(struct seam_ctx *c);
+u64 tdh_phymem_page_reclaim(struct seam_ctx *c);
+u64 tdh_phymem_page_wbinvd(struct seam_ctx *c);
+u64 tdh_phymem_cache_wb(struct seam_ctx *c);
+u64 tdh_phymem_page_rdmd(struct seam_ctx *c);
+
+/* ---- common operand checks (helpers.c) ------------------------------------- */
+
+static inline void *td_page(struct seam_ctx *c, u64 hpa)
+{
+	return seam_page(c->p, hpa);
+}
+
+/* Zeroes a page under @keyid, as MOVDIR64B does, and tags its lines. */
+void seam_init_page(struct seam_ctx *c, u64 hpa, u32 keyid, int fill);
+
+/* A private HPA operand: aligned, no KeyID bits, below MAX_PA. */
+bool hpa_is_valid_private(struct seam_ctx *c, u64 hpa, u64 align);
+/* A shared HPA operand: aligned, in memory, and with a shared KeyID. */
+bool hpa_is_valid_shared(struct seam_ctx *c, u64 pa, u64 align);
+
+/*
+ * Checks an explicit HPA operand for a page of type @pt and locks its PAMT
+ * entry.  Errors carry @opnd (OPERAND_INVALID, ADDR_RANGE_ERROR, BUSY,
+ * PAGE_METADATA_INCORRECT).
+ */
+u64 check_and_lock_hpa(struct seam_ctx *c, u64 hpa, enum tdx_page_type pt,
+		       enum lock_mode mode, u64 opnd, struct pamt_lock *pl);
+
+/* A locked, mapped TD: what most TD leaves start with. */
+struct td_ref {
+	u64 tdr_pa;
+	struct pamt_lock tdr_lock;
+	struct tdr *tdr;
+	struct tdcs *tdcs;		/* NULL until enough TDCX pages */
+	sharex_lock_t *op_lock;		/* held op_state lock, if any */
+	enum lock_mode op_mode;
+};
+
+/* Locks and maps the TDR at @tdr_pa (operand @opnd). */
+u64 td_lock_tdr(struct seam_ctx *c, u64 tdr_pa, enum lock_mode mode, u64 opnd,
+		struct td_ref *td);
+/*
+ * TD build-state checks, then the OP_STATE table for @leaf and the TDCS
+ * op-state lock in @op_mode.  Expects the TDR locked.
+ */
+u64 td_check_state(struct seam_ctx *c, struct td_ref *td, u32 leaf, enum lock_mode op_mode);
+/* Both of the above, in the module's order. */
+u64 td_lock_and_check(struct seam_ctx *c, u64 tdr_pa, u64 opnd, enum lock_mode tdr_mode,
+		      u32 leaf, enum lock_mode op_mode, struct td_ref *td);
+/* As td_check_state() without the op-state lock (leaves covered by an
+ * exclusive TDR lock). */
+u64 td_check_state_nolock(struct seam_ctx *c, struct td_ref *td, u32 leaf);
+void td_release(struct td_ref *td);
+/* The TD of a child page (TDVPR): PAMT owner, locked like td_lock_tdr. */
+u32 td_hkid(const struct td_ref *td);
+
+/* A TD control structure page, or NULL (marking the TD fatal) if poisoned. */
+void *td_map_private(struct seam_ctx *c, struct tdr *tdr, u64 hpa);
+void td_mark_fatal(struct tdr *tdr);
+
+bool op_state_allows(u32 leaf, u8 op_state);
+bool op_state_needs_tlb_tracking(u8 op_state);
+
+/* page_info (RCX of memory leaves): GPA + level, reserved bits clear. */
+struct page_info {
+	u64 gpa;
+	int level;
+};
+u64 decode_page_info(struct seam_ctx *c, struct td_ref *td, u64 raw, int min_level,
+		     int max_level, struct page_info *out);
+bool gpa_is_private(const struct tdcs *tdcs, u64 gpa);
+
+/* A locked vCPU: its TDVPR, the owning TD (implicit, shared). */
+struct vp_ref {
+	u64 tdvpr_pa;
+	struct pamt_lock tdvpr_lock;
+	struct tdvps *tdvps;
+	struct td_ref td;
+};
+/*
+ * TDVPR operand checks (@opnd), then the implicit TDR; with @leaf != ~0u
+ * also the TD state and OP_STATE for @leaf.
+ */
+u64 vp_lock(struct seam_ctx *c, u64 tdvpr_pa, u64 opnd, enum lock_mode mode, u32 leaf,
+	    struct vp_ref *vp);
+void vp_release(struct vp_ref *vp);
+
+/* ---- Secure-EPT (sept.c) ------------------------------------------------------ */
+
+enum sept_istate {
+	SEPTI_FREE = 0,
+	SEPTI_REMOVED,
+	SEPTI_NL_MAPPED,
+	SEPTI_NL_BLOCKED,
+	SEPTI_MAPPED,
+	SEPTI_BLOCKED,
+	SEPTI_PENDING,
+	SEPTI_PENDING_BLOCKED,
+	SEPTI_NR,
+};
+
+#define SEPT_STATE_SHIFT	52
+#define SEPT_STATE_MASK		(0xFULL << SEPT_STATE_SHIFT)
+#define SEPT_HPA_MASK		0x000FFFFFFFFFF000ULL
+#define SEPT_SVE		(1ULL << 63)
+#define SEPT_PS			(1ULL << 7)
+#define SEPT_RWX		0x7ULL
+#define SEPT_MT_WB		(6ULL << 3)
+#define SEPT_IPAT		(1ULL << 6)
+
+static inline enum sept_istate sept_state(u64 e)
+{
+	return (enum sept_istate)((e & SEPT_STATE_MASK) >> SEPT_STATE_SHIFT);
+}
+static inline u64 sept_hpa(u64 e)
+{
+	return e & SEPT_HPA_MASK;
+}
+u64 sept_make(enum sept_istate s, u64 hpa, int level);
+static inline u64 sept_free_entry(void)
+{
+	return sept_make(SEPTI_FREE, 0, 0);
+}
+static inline bool sept_is_leaf_state(enum sept_istate s)
+{
+	return s >= SEPTI_MAPPED;
+}
+u8 sept_public_state(enum sept_istate s);
+
+/* Fills a fresh S-EPT page with FREE entries. */
+void sept_init_table(u64 *table);
+
+/*
+ * Walks from the root towards (@gpa, @level).  Returns the entry at the
+ * deepest level reached (*reached); reaching @level means success.  A NULL
+ * table on the way (poisoned page) marks the TD fatal and returns NULL.
+ */
+u64 *sept_walk(struct seam_ctx *c, struct td_ref *td, u64 gpa, int level, int *reached);
+
+/*
+ * Walks to whatever leaf maps @gpa (any size).  A walk that ends on a
+ * non-leaf or on a leaf without access is EPT_ENTRY_NOT_PRESENT|RCX with
+ * the entry's details in RCX/RDX.
+ */
+u64 sept_walk_to_leaf(struct seam_ctx *c, struct td_ref *td, u64 gpa, u64 **entry, int *level);
+/* The HPA backing @gpa under a leaf entry @val at @level. */
+u64 sept_leaf_hpa(u64 val, int level, u64 gpa);
+
+/* RCX/RDX extended error information for an entry at @level. */
+void sept_set_details(struct seam_ctx *c, u64 entry, int level);
+u64 sept_arch_entry(u64 entry, int level);
+
+/* Per-entry host lock (bit 11), as the module's TDEL bit. */
+bool sept_entry_trylock(u64 *entry);
+void sept_entry_set_unlock(u64 *entry, u64 value);
+void sept_entry_unlock(u64 *entry);
+u64 sept_entry_read(const u64 *entry);
+
+/*
+ * The common prologue of the S-EPT leaves: TDR (RDX) shared, TD state and
+ * OP_STATE shared, page_info in [min, max] (max < 0: the TD's top level),
+ * GPA validity, the tree lock in @tree_mode, a walk to the level, and the
+ * entry lock.  On success op->entry is locked and op->val is its value.
+ */
+struct sept_op {
+	struct td_ref td;
+	struct page_info pi;
+	enum lock_mode tree_mode;
+	bool tree_locked;
+	u64 *entry;
+	u64 val;
+};
+u64 sept_op_begin(struct seam_ctx *c, u32 leaf, u64 page_info, u64 tdr_pa, int min_level,
+		  int max_level, enum lock_mode tree_mode, struct sept_op *op);
+/* The part of sept_op_begin() after the TD checks. */
+u64 sept_op_walk(struct seam_ctx *c, struct sept_op *op, u64 page_info, int min_level,
+		 int max_level, enum lock_mode tree_mode);
+/* Releases whatever sept_op_begin() took; the entry lock too if held. */
+void sept_op_end(struct sept_op *op);
+/* Error with operand RCX and the entry's details in RCX/RDX. */
+u64 sept_op_error(struct seam_ctx *c, struct sept_op *op, u64 status);
+
+/* RDX "TD handle" of SEPT.ADD/RD and DEMOTE: TDR HPA plus a flag in bit 0. */
+#define TD_HANDLE_FLAG	1ULL
+#define TD_HANDLE_RSVD	(0xFFEULL | (0xFFFULL << 52))
+
+/*
+ * BLOCK -> TRACK -> REMOVE: in OP_STATEs that need TLB tracking, the entry
+ * must be blocked and its blocking epoch (@e->bepoch) tracked; @opnd is the
+ * operand of TLB_TRACKING_NOT_DONE.
+ */
+u64 sept_tlb_check(struct seam_ctx *c, struct sept_op *op, const struct pamt_entry *e, u64 opnd);
+
+/* The SEPT tree lock in @mode, failing with OPERAND_BUSY|SEPT. */
+u64 sept_lock(struct td_ref *td, enum lock_mode mode);
+void sept_unlock(struct td_ref *td, enum lock_mode mode);
+
+/* TLB tracking (BLOCK -> TRACK -> REMOVE). */
+bool bepoch_is_tracked(const struct tdcs *tdcs, u64 bepoch);
+
+/* ---- CPUID configuration (cpuid.c) ---------------------------------------- */
+
+/*
+ * A configurable CPUID leaf: the bits TD_PARAMS may set (mask) and the
+ * value the (virtual) platform CPU has natively.
+ */
+struct cpuid_config {
+	u32 leaf, subleaf;
+	struct tdx_cpuid_value mask;
+	struct tdx_cpuid_value native;
+};
+extern const struct cpuid_config cpuid_configs[TDX_MAX_NUM_CPUID_CONFIG];
+
+/* ---- measurement (measure.c) ------------------------------------------------- */
+
+void mrtd_init(struct tdcs *tdcs);
+void mrtd_extend_page_add(struct tdcs *tdcs, u64 gpa);
+void mrtd_extend_chunk(struct tdcs *tdcs, u64 gpa, const u8 chunk[256]);
+void mrtd_finalize(struct tdcs *tdcs);
+
+/* ---- invariants (invariants.c) ------------------------------------------------- */
+
+int module_invariants(struct tdx_module *m, char *why, size_t len);
+
+#endif /* SOFTTDX_MODULE_INTERNAL_H */

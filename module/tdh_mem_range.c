@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TDH.MEM.RANGE.BLOCK / UNBLOCK and TDH.MEM.TRACK: the TLB-tracking
+ * protocol.  BLOCK stamps the page with the current TD epoch; TRACK starts a
+ * new epoch once no vCPU runs in the one before it; a blocked page is safe
+ * to remove once every vCPU that might cache it has left its epoch.
+ */
+#include "module_internal.h"
+
+/* The PAMT entry whose BEPOCH tracks a blocked S-EPT entry. */
+static struct pamt_entry *bepoch_entry(struct seam_ctx *c, u64 val, int level)
+{
+	enum sept_istate s = sept_state(val);
+
+	if (s == SEPTI_NL_MAPPED || s == SEPTI_NL_BLOCKED)
+		return pamt_entry_of(c->m, sept_hpa(val), TDX_PS_4K);
+	return pamt_entry_of(c->m, sept_hpa(val), level);
+}
+
+u64 tdh_mem_range_block(struct seam_ctx *c)
+{
+	struct seamcall_regs *r = c->regs;
+	u64 page_info = r->rcx, tdr_pa = r->rdx;
+	enum sept_istate st, to;
+	struct sept_op op;
+	u64 err;
+
+	r->rcx = r->rdx = 0;
+	err = sept_op_begin(c, TDH_MEM_RANGE_BLOCK, page_info, tdr_pa, 0, -1, LOCK_EXCLUSIVE, &op);
+	if (err)
+		return err;
+	st = sept_state(op.val);
+	switch (st) {
+	case SEPTI_NL_MAPPED:	to = SEPTI_NL_BLOCKED; break;
+	case SEPTI_MAPPED:	to = SEPTI_BLOCKED; break;
+	case SEPTI_PENDING:	to = SEPTI_PENDING_BLOCKED; break;
+	case SEPTI_NL_BLOCKED:
+	case SEPTI_BLOCKED:
+	case SEPTI_PENDING_BLOCKED:
+		err = sept_op_error(c, &op, TDX_GPA_RANGE_ALREADY_BLOCKED);
+		goto out;
+	default:
+		err = sept_op_error(c, &op, TDX_EPT_ENTRY_STATE_INCORRECT);
+		goto out;
+	}
+	bepoch_entry(c, op.val, op.pi.level)->bepoch = op.td.tdcs->td_epoch;
+	sept_entry_set_unlock(op.entry, sept_make(to, sept_hpa(op.val), op.pi.level));
+	op.entry = NULL;
+out:
+	sept_op_end(&op);
+	return err;
+}
+
+u64 tdh_mem_range_unblock(struct seam_ctx *c)
+{
+	struct seamcall_regs *r = c->regs;
+	u64 page_info = r->rcx, tdr_pa = r->rdx;
+	enum sept_istate st, to;
+	struct sept_op op;
+	u64 err;
+
+	r->rcx = r->rdx = 0;
+	err = sept_op_begin(c, TDH_MEM_RANGE_UNBLOCK, page_info, tdr_pa, 0, -1, LOCK_EXCLUSIVE,
+			    &op);
+	if (err)
+		return err;
+	st = sept_state(op.val);
+	switch (st) {
+	case SEPTI_NL_BLOCKED:		to = SEPTI_NL_MAPPED; break;
+	case SEPTI_BLOCKED:		to = SEPTI_MAPPED; break;
+	case SEPTI_PENDING_BLOCKED:	to = SEPTI_PENDING; break;
+	default:
+		err = sept_op_error(c, &op, TDX_EPT_ENTRY_STATE_INCORRECT);
+		goto out;
+	}
+	err = sept_tlb_check(c, &op, bepoch_entry(c, op.val, op.pi.level), TDX_OPERAND_ID_SEPT);
+	if (err)
+		goto out;
+	sept_entry_set_unlock(op.entry, sept_make(to, sept_hpa(op.val), op.pi.level));
+	op.entry = NULL;
+out:
+	sept_op_end(&op);
+	return err;
+}
+
+u64 tdh_mem_track(struct seam_ctx *c)
+{
+	struct tdcs *tdcs;
+	struct td_ref td;
+	u64 err;
+
+	err = td_lock_and_check(c, c->regs->rcx, TDX_OPERAND_ID_RCX, LOCK_SHARED, TDH_MEM_TRACK,
+				LOCK_SHARED, &td);
+	if (err)
+		return err;
+	tdcs = td.tdcs;
+	if (!sharex_trylock(&tdcs->epoch_lock, LOCK_EXCLUSIVE)) {
+		err = api_error(TDX_OPERAND_BUSY, TDX_OPERAND_ID_TD_EPOCH);
+	} else {
+		if (atomic_load(&tdcs->refcount[1 - (tdcs->td_epoch & 1)]))
+			err = TDX_PREVIOUS_TLB_EPOCH_BUSY;
+		else
+			tdcs->td_epoch++;
+		sharex_unlock(&tdcs->epoch_lock, LOCK_EXCLUSIVE);
+	}
+	td_release(&td);
+	return err;
+}

@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Host physical memory, KeyIDs and TDX logical integrity.
+ *
+ * Memory is one MAP_NORESERVE mapping, so a large machine costs only the
+ * pages that are touched.  Each 4 KiB page carries a 64-bit "TD bit" map, one
+ * bit per cache line, and the KeyID it was last written with under SEAM; that
+ * is the state TDX's logical-integrity mode keeps in the memory controller.
+ */
+#define SOFTTDX_SEAM
+#include "platform.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+
+#define LINE_SIZE	64
+#define LINES_PER_PAGE	(TDX_PAGE_SIZE / LINE_SIZE)
+
+struct page_integrity {
+	_Atomic u64 td_bits;
+	u32 keyid;
+};
+
+struct platform {
+	struct platform_config cfg;
+	u8 *mem;
+	u64 nr_pages;
+	struct page_integrity *integrity;
+
+	pthread_mutex_t alloc_lock;
+	u64 *alloc_bitmap;	/* 1 = allocated */
+	u64 alloc_hint;
+	u64 nr_free;
+
+	_Atomic u32 rng_failures;	/* PCONFIG/RNG failures still to inject */
+};
+
+void platform_default_config(struct platform_config *cfg)
+{
+	*cfg = (struct platform_config){
+		.mem_size = 1ULL << 30,
+		.nr_packages = 1,
+		.lps_per_package = 2,
+		.keyid_bits = 6,
+		.nr_private_keyids = 32,
+	};
+}
+
+static bool config_valid(const struct platform_config *c)
+{
+	if (!c->mem_size || c->mem_size % TDX_PAGE_SIZE_1G)
+		return false;
+	if (!c->nr_packages || !c->lps_per_package ||
+	    c->nr_packages * c->lps_per_package > PLATFORM_MAX_LPS)
+		return false;
+	if (c->keyid_bits < 1 || c->keyid_bits > 15)
+		return false;
+	/* KeyID 0 is the host's: at least one shared and one private. */
+	if (!c->nr_private_keyids || c->nr_private_keyids >= (1u << c->keyid_bits))
+		return false;
+	return PLATFORM_MEM_BASE + c->mem_size <= 1ULL << (TDX_MAX_PA - c->keyid_bits);
+}
+
+struct platform *platform_create(const struct platform_config *cfg)
+{
+	struct platform *p;
+
+	if (!config_valid(cfg))
+		return NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->cfg = *cfg;
+	p->nr_pages = cfg->mem_size / TDX_PAGE_SIZE;
+	p->mem = mmap(NULL, cfg->mem_size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	p->integrity = mmap(NULL, p->nr_pages * sizeof(*p->integrity),
+			    PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	p->alloc_bitmap = calloc(p->nr_pages / 64, sizeof(u64));
+	if (p->mem == MAP_FAILED || p->integrity == MAP_FAILED || !p->alloc_bitmap) {
+		p->mem = p->mem == MAP_FAILED ? NULL : p->mem;
+		p->integrity = p->integrity == MAP_FAILED ? NULL : p->integrity;
+		platform_destroy(p);
+		return NULL;
+	}
+	pthread_mutex_init(&p->alloc_lock, NULL);
+	p->nr_free = p->nr_pages;
+	return p;
+}
+
+void platform_destroy(struct platform *p)
+{
+	if (!p)
+		return;
+	if (p->mem)
+		munmap(p->mem, p->cfg.mem_size);
+	if (p->integrity)
+		munmap(p->integrity, p->nr_pages * sizeof(*p->integrity));
+	free(p->alloc_bitmap);
+	free(p);
+}
+
+const struct platform_config *platform_get_config(const struct platform *p)
+{
+	return &p->cfg;
+}
+
+u32 platform_nr_lps(const struct platform *p)
+{
+	return p->cfg.nr_packages * p->cfg.lps_per_package;
+}
+
+u32 platform_lp_package(const struct platform *p, u32 lp)
+{
+	return lp / p->cfg.lps_per_package;
+}
+
+u32 platform_keyid_shift(const struct platform *p)
+{
+	return TDX_MAX_PA - p->cfg.keyid_bits;
+}
+
+u32 platform_max_keyid(const struct platform *p)
+{
+	return (1u << p->cfg.keyid_bits) - 1;
+}
+
+u32 platform_private_keyid_min(const struct platform *p)
+{
+	return platform_max_keyid(p) + 1 - p->cfg.nr_private_keyids;
+}
+
+u64 platform_hpa_keyid(const struct platform *p, u64 pa)
+{
+	return (pa >> platform_keyid_shift(p)) & platform_max_keyid(p);
+}
+
+u64 platform_hpa_strip_keyid(const struct platform *p, u64 pa)
+{
+	return pa & ((1ULL << platform_keyid_shift(p)) - 1);
+}
+
+u64 platform_hpa_with_keyid(const struct platform *p, u64 hpa, u32 keyid)
+{
+	return platform_hpa_strip_keyid(p, hpa) | ((u64)keyid << platform_keyid_shift(p));
+}
+
+bool platform_hpa_in_memory(const struct platform *p, u64 hpa, u64 len)
+{
+	return hpa >= PLATFORM_MEM_BASE && len <= p->cfg.mem_size &&
+	       hpa - PLATFORM_MEM_BASE <= p->cfg.mem_size - len;
+}
+
+static u64 pfn_of(const struct platform *p, u64 hpa)
+{
+	(void)p;
+	return (hpa - PLATFORM_MEM_BASE) / TDX_PAGE_SIZE;
+}
+
+/* ---- page allocator ------------------------------------------------------ */
+
+static bool page_allocated(const struct platform *p, u64 pfn)
+{
+	return p->alloc_bitmap[pfn / 64] >> (pfn % 64) & 1;
+}
+
+static void mark_pages(struct platform *p, u64 pfn, u64 nr, bool allocated)
+{
+	for (u64 i = pfn; i < pfn + nr; i++) {
+		if (allocated)
+			p->alloc_bitmap[i / 64] |= 1ULL << (i % 64);
+		else
+			p->alloc_bitmap[i / 64] &= ~(1ULL << (i % 64));
+	}
+}
+
+static u64 find_free_run(struct platform *p, u64 start, u64 end, u64 nr, u64 align)
+{
+	u64 pfn = (start + align - 1) / align * align;
+
+	while (pfn + nr <= end) {
+		u64 i;
+
+		if (align == 1 && nr == 1 && p->alloc_bitmap[pfn / 64] == ~0ULL) {
+			pfn = (pfn / 64 + 1) * 64;
+			continue;
+		}
+		for (i = 0; i < nr && !page_allocated(p, pfn + i); i++)
+			;
+		if (i == nr)
+			return pfn;
+		pfn = (pfn + i + 1 + align - 1) / align * align;
+	}
+	return PLATFORM_NO_HPA;
+}
+
+u64 platform_alloc_pages(struct platform *p, u64 nr_pages, u64 align_pages)
+{
+	u64 pfn;
+
+	if (!nr_pages || !align_pages || (align_pages & (align_pages - 1)))
+		return PLATFORM_NO_HPA;
+	pthread_mutex_lock(&p->alloc_lock);
+	pfn = PLATFORM_NO_HPA;
+	if (nr_pages <= p->nr_free) {
+		pfn = find_free_run(p, p->alloc_hint, p->nr_pages, nr_pages, align_pages);
+		if (pfn == PLATFORM_NO_HPA)
+			pfn = find_free_run(p, 0, p->nr_pages, nr_pages, align_pages);
+	}
+	if (pfn != PLATFORM_NO_HPA) {
+		mark_pages(p, pfn, nr_pages, true);
+		p->nr_free -= nr_pages;
+		p->alloc_hint = pfn + nr_pages;
+	}
+	pthread_mutex_unlock(&p->alloc_lock);
+	return pfn == PLATFORM_NO_HPA ? pfn : PLATFORM_MEM_BASE + pfn * TDX_PAGE_SIZE;
+}
+
+u64 platform_alloc_page(struct platform *p)
+{
+	return platform_alloc_pages(p, 1, 1);
+}
+
+void platform_free_pages(struct platform *p, u64 hpa, u64 nr_pages)
+{
+	u64 pfn = pfn_of(p, hpa);
+
+	pthread_mutex_lock(&p->alloc_lock);
+	for (u64 i = pfn; i < pfn + nr_pages; i++) {
+		if (!page_allocated(p, i))
+			abort();	/* a double free is a host kernel bug */
+	}
+	mark_pages(p, pfn, nr_pages, false);
+	p->nr_free += nr_pages;
+	if (pfn < p->alloc_hint)
+		p->alloc_hint = pfn;
+	pthread_mutex_unlock(&p->alloc_lock);
+}
+
+u64 platform_free_page_count(struct platform *p)
+{
+	u64 n;
+
+	pthread_mutex_lock(&p->alloc_lock);
+	n = p->nr_free;
+	pthread_mutex_unlock(&p->alloc_lock);
+	return n;
+}
+
+/* ---- host accesses --------------------------------------------------------- */
+
+static u64 line_mask(u64 off, size_t len)
+{
+	u64 first = off / LINE_SIZE, last = (off + len - 1) / LINE_SIZE;
+	u64 n = last - first + 1;
+
+	return (n == 64 ? ~0ULL : ((1ULL << n) - 1)) << first;
+}
+
+static int host_access_check(struct platform *p, u64 pa, size_t len)
+{
+	u64 keyid = platform_hpa_keyid(p, pa);
+
+	if (keyid >= platform_private_keyid_min(p))
+		return -EPERM;
+	if (!platform_hpa_in_memory(p, platform_hpa_strip_keyid(p, pa), len))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * Walks [hpa, hpa+len) page by page.  @op gets the page storage, the
+ * in-page offset and length, and the page's TD-bit state.
+ */
+typedef void (*host_op)(u8 *page, u64 off, size_t n, struct page_integrity *pi,
+			void *buf);
+
+static int host_walk(struct platform *p, u64 pa, size_t len, host_op op, u8 *buf)
+{
+	u64 hpa = platform_hpa_strip_keyid(p, pa);
+	int ret = host_access_check(p, pa, len);
+
+	if (ret || !len)
+		return ret;
+	while (len) {
+		u64 off = hpa % TDX_PAGE_SIZE;
+		size_t n = TDX_PAGE_SIZE - off < len ? TDX_PAGE_SIZE - off : len;
+		u64 pfn = pfn_of(p, hpa);
+
+		op(p->mem + pfn * TDX_PAGE_SIZE, off, n, &p->integrity[pfn], buf);
+		hpa += n;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static void read_op(u8 *page, u64 off, size_t n, struct page_integrity *pi, void *buf)
+{
+	u64 td = atomic_load_explicit(&pi->td_bits, memory_order_relaxed);
+
+	/* Fast path: no line of this page is TD-owned. */
+	if (!td) {
+		memcpy(buf, page + off, n);
+		return;
+	}
+	for (size_t done = 0; done < n;) {
+		u64 line = (off + done) / LINE_SIZE;
+		size_t chunk = (line + 1) * LINE_SIZE - (off + done);
+
+		chunk = chunk < n - done ? chunk : n - done;
+		if (td >> line & 1)
+			memset((u8 *)buf + done, 0, chunk);
+		else
+			memcpy((u8 *)buf + done, page + off + done, chunk);
+		done += chunk;
+	}
+}
+
+static void write_op(u8 *page, u64 off, size_t n, struct page_integrity *pi, void *buf)
+{
+	atomic_fetch_and_explicit(&pi->td_bits, ~line_mask(off, n), memory_order_relaxed);
+	memcpy(page + off, buf, n);
+}
+
+static void fill_op(u8 *page, u64 off, size_t n, struct page_integrity *pi, void *buf)
+{
+	atomic_fetch_and_explicit(&pi->td_bits, ~line_mask(off, n), memory_order_relaxed);
+	memset(page + off, *(int *)buf, n);
+}
+
+int platform_host_read(struct platform *p, u64 pa, void *dst, size_t len)
+{
+	return host_walk(p, pa, len, read_op, dst);
+}
+
+int platform_host_write(struct platform *p, u64 pa, const void *src, size_t len)
+{
+	return host_walk(p, pa, len, write_op, (u8 *)src);
+}
+
+int platform_host_fill(struct platform *p, u64 pa, int byte, size_t len)
+{
+	u64 hpa = platform_hpa_strip_keyid(p, pa);
+	int ret = host_access_check(p, pa, len);
+
+	/* host_walk advances its buffer; a fill wants the same byte each page. */
+	while (!ret && len) {
+		size_t n = TDX_PAGE_SIZE - hpa % TDX_PAGE_SIZE;
+
+		n = n < len ? n : len;
+		ret = host_walk(p, hpa, n, fill_op, (u8 *)&byte);
+		hpa += n;
+		len -= n;
+	}
+	return ret;
+}
+
+/* ---- SEAM accesses ----------------------------------------------------------- */
+
+void *seam_page(struct platform *p, u64 hpa)
+{
+	return p->mem + pfn_of(p, platform_hpa_strip_keyid(p, hpa)) * TDX_PAGE_SIZE;
+}
+
+void seam_claim(struct platform *p, u64 hpa, u32 keyid)
+{
+	struct page_integrity *pi = &p->integrity[pfn_of(p, platform_hpa_strip_keyid(p, hpa))];
+
+	pi->keyid = keyid;
+	atomic_store_explicit(&pi->td_bits, ~0ULL, memory_order_release);
+}
+
+bool seam_intact(struct platform *p, u64 hpa, u32 keyid)
+{
+	struct page_integrity *pi = &p->integrity[pfn_of(p, platform_hpa_strip_keyid(p, hpa))];
+
+	return atomic_load_explicit(&pi->td_bits, memory_order_acquire) == ~0ULL &&
+	       pi->keyid == keyid;
+}
+
+void seam_read_shared(struct platform *p, u64 hpa, void *dst, size_t len)
+{
+	u64 pfn = pfn_of(p, platform_hpa_strip_keyid(p, hpa));
+
+	read_op(p->mem + pfn * TDX_PAGE_SIZE, hpa % TDX_PAGE_SIZE, len,
+		&p->integrity[pfn], dst);
+}
+
+/* Consumes one injected entropy failure, if any is pending. */
+static bool entropy_available(struct platform *p)
+{
+	u32 left = atomic_load(&p->rng_failures);
+
+	while (left && !atomic_compare_exchange_weak(&p->rng_failures, &left, left - 1))
+		;
+	return left == 0;
+}
+
+void platform_inject_rng_failures(struct platform *p, u32 count)
+{
+	atomic_store(&p->rng_failures, count);
+}
+
+void seam_write_shared(struct platform *p, u64 hpa, const void *src, size_t len)
+{
+	host_walk(p, platform_hpa_strip_keyid(p, hpa), len, write_op, (u8 *)src);
+}
+
+bool seam_pconfig(struct platform *p, u32 package, u32 keyid)
+{
+	/* Keys themselves are not modelled: the integrity tag is the KeyID. */
+	(void)package;
+	(void)keyid;
+	return entropy_available(p);
+}
+
+bool seam_rng(struct platform *p, void *dst, size_t len)
+{
+	if (!entropy_available(p))
+		return false;
+	return getrandom(dst, len, 0) == (ssize_t)len;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The machine softtdx runs TDs on: host physical memory addressed by HPA,
+ * MKTME/TDX KeyIDs in the top HPA bits, logical processors grouped in
+ * packages, and TDX's logical-integrity model of private memory.
+ *
+ * Host code (kvm/, vmm/, tools) sees physical memory only through
+ * platform_host_read()/platform_host_write(), never through a pointer, so it
+ * cannot reach TD-private contents: like hardware, a host read of a line that
+ * a TD owns returns zeros, and a host write to it clears the line's TD bit,
+ * so the next private access detects an integrity failure (poison).
+ *
+ * The SEAM half of this header (SOFTTDX_SEAM) is for module/ only.
+ */
+#ifndef SOFTTDX_PLATFORM_H
+#define SOFTTDX_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <softtdx/tdx_arch.h>
+
+#define PLATFORM_NO_HPA		(~0ULL)
+/* Physical memory starts at 4 GiB so HPA 0 is never a valid page. */
+#define PLATFORM_MEM_BASE	(4ULL << 30)
+#define PLATFORM_MAX_LPS	64
+
+struct platform_config {
+	u64 mem_size;		/* bytes, a multiple of 1 GiB */
+	u32 nr_packages;
+	u32 lps_per_package;
+	u32 keyid_bits;		/* KeyID bits at the top of the 52-bit PA */
+	u32 nr_private_keyids;	/* TDX KeyIDs: the highest ones */
+};
+
+struct platform;
+
+/* A sensible machine: 1 GiB, 1 package x 2 LPs, 6 KeyID bits, 32 TDX keys. */
+void platform_default_config(struct platform_config *cfg);
+struct platform *platform_create(const struct platform_config *cfg);
+void platform_destroy(struct platform *p);
+
+const struct platform_config *platform_get_config(const struct platform *p);
+u32 platform_nr_lps(const struct platform *p);
+u32 platform_lp_package(const struct platform *p, u32 lp);
+
+/* KeyIDs: bits [52-keyid_bits, 52) of an HPA. */
+u32 platform_keyid_shift(const struct platform *p);
+u32 platform_max_keyid(const struct platform *p);
+u32 platform_private_keyid_min(const struct platform *p);
+u64 platform_hpa_keyid(const struct platform *p, u64 pa);
+u64 platform_hpa_strip_keyid(const struct platform *p, u64 pa);
+u64 platform_hpa_with_keyid(const struct platform *p, u64 hpa, u32 keyid);
+bool platform_hpa_in_memory(const struct platform *p, u64 hpa, u64 len);
+
+/* The host kernel's page allocator.  Returns PLATFORM_NO_HPA when empty. */
+u64 platform_alloc_pages(struct platform *p, u64 nr_pages, u64 align_pages);
+u64 platform_alloc_page(struct platform *p);
+void platform_free_pages(struct platform *p, u64 hpa, u64 nr_pages);
+u64 platform_free_page_count(struct platform *p);
+
+/*
+ * Host (non-SEAM) accesses.  @pa carries the KeyID; a TDX private KeyID
+ * is refused (-EPERM), addresses outside memory give -EFAULT.
+ */
+int platform_host_read(struct platform *p, u64 pa, void *dst, size_t len);
+int platform_host_write(struct platform *p, u64 pa, const void *src, size_t len);
+int platform_host_fill(struct platform *p, u64 pa, int byte, size_t len);
+
+/* Makes the next @count RDSEED/PCONFIG key or random requests fail. */
+void platform_inject_rng_failures(struct platform *p, u32 count);
+
+#ifdef SOFTTDX_SEAM
+/*
+ * SEAM-mode access for the TDX module.  seam_page() gives the storage of a
+ * page; callers keep the integrity model themselves with seam_claim() when
+ * they write under a private KeyID and seam_intact() before they consume.
+ */
+void *seam_page(struct platform *p, u64 hpa);
+/* Writes under private @keyid set the TD bit of every line written. */
+void seam_claim(struct platform *p, u64 hpa, u32 keyid);
+/* False if any line of the page lost its TD bit or belongs to another key. */
+bool seam_intact(struct platform *p, u64 hpa, u32 keyid);
+/* Reads under a shared KeyID: lines a TD owns read as zeros. */
+void seam_read_shared(struct platform *p, u64 hpa, void *dst, size_t len);
+/* Writes under a shared KeyID: the lines lose their TD bit. */
+void seam_write_shared(struct platform *p, u64 hpa, const void *src, size_t len);
+/* PCONFIG: program @keyid's key on @package; false when no entropy. */
+bool seam_pconfig(struct platform *p, u32 package, u32 keyid);
+/* RDRAND/RDSEED; false when no entropy is available. */
+bool seam_rng(struct platform *p, void *dst, size_t len);
+#endif
+
+#endif /* SOFTTDX_PLATFORM_H */
