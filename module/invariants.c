@@ -63,7 +63,7 @@ static int count_vcpu(struct checker *k, struct td_tally *td, u64 tdvpr_pa)
 	struct tdvps *v = seam_page(k->m->plat, tdvpr_pa);
 	struct tdr *tdr = seam_page(k->m->plat, td->tdr_pa);
 
-	if (tdr->lifecycle == TD_TEARDOWN)
+	if (tdr->lifecycle == TD_TEARDOWN || tdr->fatal)
 		return 0;
 	if (v->num_tdvps_pages < 1 || v->num_tdvps_pages > MAX_TDVPS_PAGES ||
 	    v->tdvpx_pa[0] != tdvpr_pa)
@@ -125,8 +125,16 @@ static int expect_page(struct checker *k, u64 hpa, int level, u8 pt, u64 owner)
 	return 0;
 }
 
-static int walk_sept(struct checker *k, struct td_tally *td, const u64 *table, int level)
+static int walk_sept(struct checker *k, struct td_tally *td, u64 table_pa, int level)
 {
+	const struct tdr *tdr = seam_page(k->m->plat, td->tdr_pa);
+	const u64 *table = seam_page(k->m->plat, table_pa);
+
+	/* Poison the module has not consumed yet: it will kill the TD then. */
+	if (!seam_intact(k->m->plat, table_pa, tdr->hkid)) {
+		td->mapped = td->children;
+		return 0;
+	}
 	for (int i = 0; i < SEPT_ENTRIES; i++) {
 		u64 e = sept_entry_read(&table[i]);
 		enum sept_istate s = sept_state(e);
@@ -139,7 +147,7 @@ static int walk_sept(struct checker *k, struct td_tally *td, const u64 *table, i
 			if (expect_page(k, sept_hpa(e), TDX_PS_4K, PT_EPT, td->tdr_pa))
 				return -1;
 			td->mapped++;
-			if (walk_sept(k, td, seam_page(k->m->plat, sept_hpa(e)), level - 1))
+			if (walk_sept(k, td, sept_hpa(e), level - 1))
 				return -1;
 			continue;
 		}
@@ -192,8 +200,11 @@ static int check_td(struct checker *k, struct td_tally *td)
 			    (unsigned long long)td->tdr_pa,
 			    (unsigned long long)atomic_load(&tdr->chldcnt),
 			    (unsigned long long)td->children);
-	/* In teardown pages leave one by one: TDR and S-EPT no longer count. */
-	if (tdr->lifecycle == TD_TEARDOWN)
+	/*
+	 * In teardown pages leave one by one, and a fatal TD's structures may
+	 * be what the host corrupted: only the PAMT-side counts hold then.
+	 */
+	if (tdr->lifecycle == TD_TEARDOWN || tdr->fatal)
 		return 0;
 	for (u32 i = 0; i < tdr->num_tdcx; i++) {
 		if (expect_page(k, tdr->tdcx_pa[i], TDX_PS_4K, PT_TDCX, td->tdr_pa))
@@ -203,8 +214,7 @@ static int check_td(struct checker *k, struct td_tally *td)
 	if (tdr->num_tdcx >= MIN_NUM_TDCS_PAGES) {
 		tdcs = seam_page(k->m->plat, tdr->tdcx_pa[0]);
 		if (tdcs->op_state != OP_STATE_UNINITIALIZED &&
-		    walk_sept(k, td, seam_page(k->m->plat, tdr->tdcx_pa[TDCS_PAGE_SEPT_ROOT]),
-			      tdcs->pwl - 1))
+		    walk_sept(k, td, tdr->tdcx_pa[TDCS_PAGE_SEPT_ROOT], tdcs->pwl - 1))
 			return -1;
 		if (tdcs->finalized && check_frozen(k, td->tdr_pa, tdcs))
 			return -1;

@@ -32,12 +32,3 @@ void sharex_unlock(sharex_lock_t *l, enum lock_mode mode)
 	else
 		atomic_fetch_sub_explicit(l, 1, memory_order_release);
 }
-
-bool sharex_promote(sharex_lock_t *l)
-{
-	u16 one = 1;
-
-	return atomic_compare_exchange_strong_explicit(l, &one, SHAREX_EXCLUSIVE,
-						       memory_order_acquire,
-						       memory_order_relaxed);
-}

@@ -16,14 +16,11 @@ struct mr_block {
 };
 static_assert(sizeof(struct mr_block) == 128, "measurement header is one SHA-384 block");
 
-static void hash_header(struct tdcs *tdcs, const char *op, u64 gpa)
+static void set_header(struct mr_block *b, const char *op, size_t op_len, u64 gpa)
 {
-	struct mr_block b;
-
-	memset(&b, 0, sizeof(b));
-	memcpy(b.op, op, strlen(op));
-	b.gpa = gpa;
-	SHA384_Update(&tdcs->mrtd_ctx, &b, sizeof(b));
+	memset(b, 0, sizeof(*b));
+	memcpy(b->op, op, op_len);
+	b->gpa = gpa;
 }
 
 void mrtd_init(struct tdcs *tdcs)
@@ -34,13 +31,23 @@ void mrtd_init(struct tdcs *tdcs)
 
 void mrtd_extend_page_add(struct tdcs *tdcs, u64 gpa)
 {
-	hash_header(tdcs, "MEM.PAGE.ADD", gpa);
+	struct mr_block b;
+
+	set_header(&b, "MEM.PAGE.ADD", 12, gpa);
+	SHA384_Update(&tdcs->mrtd_ctx, &b, sizeof(b));
 }
 
 void mrtd_extend_chunk(struct tdcs *tdcs, u64 gpa, const u8 chunk[256])
 {
-	hash_header(tdcs, "MR.EXTEND", gpa);
-	SHA384_Update(&tdcs->mrtd_ctx, chunk, 256);
+	/* Header and chunk in one update: three whole SHA-384 blocks. */
+	struct {
+		struct mr_block header;
+		u8 data[256];
+	} b;
+
+	set_header(&b.header, "MR.EXTEND", 9, gpa);
+	memcpy(b.data, chunk, sizeof(b.data));
+	SHA384_Update(&tdcs->mrtd_ctx, &b, sizeof(b));
 }
 
 void mrtd_finalize(struct tdcs *tdcs)

@@ -47,8 +47,6 @@ enum lock_mode { LOCK_SHARED, LOCK_EXCLUSIVE };
 
 bool sharex_trylock(sharex_lock_t *l, enum lock_mode mode);
 void sharex_unlock(sharex_lock_t *l, enum lock_mode mode);
-/* Shared -> exclusive, only if the caller is the sole holder. */
-bool sharex_promote(sharex_lock_t *l);
 
 /* ---- PAMT ------------------------------------------------------------------- */
 
@@ -86,8 +84,9 @@ struct tdmr {
 struct pamt_entry *pamt_entry_of(struct tdx_module *m, u64 hpa, enum tdx_page_level level);
 
 /*
- * A locked PAMT walk: the 1G and 2M ancestors shared, the @level entry in
- * @mode.  pamt_lock_page() fails with an api error for operand @opnd.
+ * A locked PAMT entry: the one holding the page's metadata, at @level or
+ * at a larger TD page above it (pl->level says which), locked in @mode.
+ * pamt_lock_page() fails with an api error for operand @opnd.
  */
 struct pamt_lock {
 	struct pamt_entry *e[3];
@@ -180,9 +179,11 @@ struct kot_entry {
 	u8 wbinvd_bitmap;	/* packages still to flush this HKID */
 };
 
+/* Per logical processor: only SEAMCALLs on that LP touch it. */
 struct lp_state {
 	bool lp_init_done;
 	bool wbcache_in_progress;
+	u64 seamcalls;
 };
 
 /* What the invariant checker remembers between SEAMCALLs. */
@@ -207,7 +208,6 @@ struct tdx_module {
 	bool check_invariants;
 	u32 nr_frozen;
 	struct frozen_mrtd frozen[MAX_CHECKED_TDS];
-	_Atomic u64 seamcalls;
 };
 
 /* ---- the context a leaf runs in ---------------------------------------- */

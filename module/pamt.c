@@ -31,48 +31,77 @@ struct pamt_entry *pamt_entry_of(struct tdx_module *m, u64 hpa, enum tdx_page_le
 	return &t->pamt[level][(hpa - t->base) / level_size[level]];
 }
 
-static u64 pamt_walk_busy(struct pamt_lock *pl, int failed_level, u64 opnd)
+static bool exclusively_locked(struct pamt_entry *e)
 {
-	for (int l = failed_level + 1; l <= TDX_PS_1G; l++)
-		sharex_unlock(&pl->e[l]->lock, LOCK_SHARED);
-	return api_error(TDX_OPERAND_BUSY, opnd);
+	return atomic_load(&e->lock) & SHAREX_EXCLUSIVE;
+}
+
+/*
+ * An exclusive large-page lock must not overlap a held child lock.  Both
+ * sides lock first and look second (sequentially consistent atomics), so
+ * of two racing SEAMCALLs at least one sees the other and backs off.
+ */
+static bool children_unlocked(struct tdmr *t, u64 hpa, int level)
+{
+	u64 first = (hpa - t->base) / level_size[level - 1];
+
+	for (u64 i = first; i < first + 512; i++) {
+		struct pamt_entry *e = &t->pamt[level - 1][i];
+
+		if (atomic_load(&e->lock))
+			return false;
+		if (level - 1 > TDX_PS_4K && e->pt != PT_REG &&
+		    !children_unlocked(t, t->base + i * level_size[level - 1], level - 1))
+			return false;
+	}
+	return true;
 }
 
 u64 pamt_lock_page(struct tdx_module *m, u64 hpa, enum tdx_page_level level,
 		   enum lock_mode mode, u64 opnd, struct pamt_lock *pl)
 {
 	struct tdmr *t = tdmr_of(m, hpa);
+	struct pamt_entry *e;
+	int l;
 
 	if (!t)
 		return api_error(TDX_OPERAND_ADDR_RANGE_ERROR, opnd);
-	pl->mode = mode;
 	/*
-	 * Walk down with shared locks, stopping early at a large TD page: its
-	 * metadata is at that level, and the caller sees the size mismatch in
-	 * pl->level.  The stop entry's lock is promoted if @mode wants it.
+	 * The page's metadata is at @level, or higher if it is part of a
+	 * large TD page: the walk stops there and the caller sees pl->level.
+	 * Only that entry is locked; the ones above are checked, not locked.
 	 */
-	for (int l = TDX_PS_1G; l >= (int)level; l--) {
-		struct pamt_entry *e = &t->pamt[l][(hpa - t->base) / level_size[l]];
+	for (l = TDX_PS_1G; l > (int)level; l--) {
+		pl->e[l] = &t->pamt[l][(hpa - t->base) / level_size[l]];
+		if (pl->e[l]->pt == PT_REG)
+			break;
+	}
+	e = &t->pamt[l][(hpa - t->base) / level_size[l]];
+	if (!sharex_trylock(&e->lock, mode))
+		return api_error(TDX_OPERAND_BUSY, opnd);
+	pl->e[l] = e;
+	pl->level = l;
+	pl->mode = mode;
+	for (int u = l + 1; u <= TDX_PS_1G; u++) {
+		struct pamt_entry *up = &t->pamt[u][(hpa - t->base) / level_size[u]];
 
-		if (!sharex_trylock(&e->lock, LOCK_SHARED))
-			return pamt_walk_busy(pl, l, opnd);
-		pl->e[l] = e;
-		if (l != (int)level && e->pt != PT_REG)
-			continue;
-		if (mode == LOCK_EXCLUSIVE && !sharex_promote(&e->lock)) {
-			sharex_unlock(&e->lock, LOCK_SHARED);
-			return pamt_walk_busy(pl, l, opnd);
+		/* A large page formed or is forming above: retry later. */
+		if (exclusively_locked(up) || up->pt == PT_REG) {
+			sharex_unlock(&e->lock, mode);
+			return api_error(TDX_OPERAND_BUSY, opnd);
 		}
-		pl->level = l;
-		break;
+	}
+	if (l > TDX_PS_4K && mode == LOCK_EXCLUSIVE && e->pt != PT_REG &&
+	    !children_unlocked(t, hpa & ~(level_size[l] - 1), l)) {
+		sharex_unlock(&e->lock, mode);
+		return api_error(TDX_OPERAND_BUSY, opnd);
 	}
 	return TDX_SUCCESS;
 }
 
 void pamt_unlock_page(struct pamt_lock *pl)
 {
-	for (int l = pl->level; l <= TDX_PS_1G; l++)
-		sharex_unlock(&pl->e[l]->lock, l == (int)pl->level ? pl->mode : LOCK_SHARED);
+	sharex_unlock(&pl->e[pl->level]->lock, pl->mode);
 }
 
 enum tdx_page_level pamt_page_level(struct tdx_module *m, u64 hpa)

@@ -101,7 +101,7 @@ u64 seamcall(struct tdx_module *m, u32 lp, struct seamcall_regs *regs)
 
 	if (lp >= platform_nr_lps(m->plat))
 		abort();	/* SEAMCALL from a CPU that does not exist */
-	atomic_fetch_add_explicit(&m->seamcalls, 1, memory_order_relaxed);
+	m->lp[lp].seamcalls++;
 	regs->rax = dispatch(&c, regs->rax);
 	if (m->check_invariants) {
 		char why[256];
@@ -146,7 +146,8 @@ int tdx_module_check_invariants(struct tdx_module *m, char *why, size_t len)
 void tdx_module_get_stats(struct tdx_module *m, struct tdx_module_stats *st)
 {
 	memset(st, 0, sizeof(*st));
-	st->seamcalls = atomic_load(&m->seamcalls);
+	for (u32 lp = 0; lp < PLATFORM_MAX_LPS; lp++)
+		st->seamcalls += m->lp[lp].seamcalls;
 	for (u32 i = 0; i < m->nr_tdmrs; i++) {
 		st->tdmr_bytes += m->tdmr[i].size;
 		for (int l = 0; l < 3; l++)

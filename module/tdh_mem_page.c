@@ -88,7 +88,7 @@ static bool pamt_2m_range_free(struct tdx_module *m, u64 hpa)
 	struct pamt_entry *e = pamt_entry_of(m, hpa, TDX_PS_4K);
 
 	for (int i = 0; i < SEPT_ENTRIES; i++)
-		if (e[i].pt != PT_NDA || atomic_load(&e[i].lock))
+		if (e[i].pt != PT_NDA)
 			return false;
 	return true;
 }

@@ -38,8 +38,7 @@ static u64 alloc_page(struct tdlib_td *td)
 	return pa;
 }
 
-/* Records a page the TD now owns, so teardown reclaims it. */
-static void track_page(struct tdlib_td *td, u64 pa, u64 nr)
+void tdlib_adopt_page(struct tdlib_td *td, u64 pa, u64 nr)
 {
 	if (td->nr_pages == td->cap_pages) {
 		td->cap_pages = td->cap_pages ? td->cap_pages * 2 : 256;
@@ -59,9 +58,9 @@ static u64 call_with_page(struct tdlib_td *td, u64 leaf, struct seamcall_regs *r
 	if (pa == PLATFORM_NO_HPA)
 		abort();
 	r->r8 = pa;
-	st = tdlib_call(td->h, 0, leaf, r);
+	st = tdlib_call(td->h, td->lp, leaf, r);
 	if (st == TDX_SUCCESS)
-		track_page(td, pa, nr);
+		tdlib_adopt_page(td, pa, nr);
 	else
 		platform_free_pages(td->h->plat, pa, nr);
 	return st;
@@ -82,7 +81,22 @@ static void drop_page(struct tdlib_td *td, u64 pa)
 	abort();
 }
 
+/* An LP of package @pkg, preferring the TD's own LP. */
+static u32 lp_of_package(struct tdlib_td *td, u32 pkg)
+{
+	const struct platform_config *cfg = platform_get_config(td->h->plat);
+
+	if (platform_lp_package(td->h->plat, td->lp) == pkg)
+		return td->lp;
+	return pkg * cfg->lps_per_package;
+}
+
 u64 tdlib_create(struct tdx_host *h, struct tdlib_td *td, const struct td_params *tp)
+{
+	return tdlib_create_on(h, td, tp, 0);
+}
+
+u64 tdlib_create_on(struct tdx_host *h, struct tdlib_td *td, const struct td_params *tp, u32 lp)
 {
 	const struct platform_config *cfg = platform_get_config(h->plat);
 	struct seamcall_regs r = { 0 };
@@ -90,6 +104,7 @@ u64 tdlib_create(struct tdx_host *h, struct tdlib_td *td, const struct td_params
 
 	memset(td, 0, sizeof(*td));
 	td->h = h;
+	td->lp = lp;
 	td->hkid = tdx_host_alloc_hkid(h);
 	if (td->hkid < 0)
 		abort();
@@ -98,22 +113,22 @@ u64 tdlib_create(struct tdx_host *h, struct tdlib_td *td, const struct td_params
 	td->source = alloc_page(td);
 	r.rcx = td->tdr;
 	r.rdx = (u64)td->hkid;
-	STEP(td, "TDH.MNG.CREATE", tdlib_call(h, 0, TDH_MNG_CREATE, &r));
+	STEP(td, "TDH.MNG.CREATE", tdlib_call(h, td->lp, TDH_MNG_CREATE, &r));
 	for (u32 pkg = 0; pkg < cfg->nr_packages; pkg++) {
 		r = (struct seamcall_regs){ .rcx = td->tdr };
 		STEP(td, "TDH.MNG.KEY.CONFIG",
-		     tdlib_call(h, pkg * cfg->lps_per_package, TDH_MNG_KEY_CONFIG, &r));
+		     tdlib_call(h, lp_of_package(td, pkg), TDH_MNG_KEY_CONFIG, &r));
 	}
 	for (u32 i = 0; i < TDLIB_TDCS_PAGES; i++) {
 		td->tdcs[i] = alloc_page(td);
 		r = (struct seamcall_regs){ .rcx = td->tdcs[i], .rdx = td->tdr };
-		STEP(td, "TDH.MNG.ADDCX", tdlib_call(h, 0, TDH_MNG_ADDCX, &r));
+		STEP(td, "TDH.MNG.ADDCX", tdlib_call(h, td->lp, TDH_MNG_ADDCX, &r));
 		td->nr_tdcs++;
 	}
 	params = alloc_page(td);
 	platform_host_write(h->plat, params, tp, sizeof(*tp));
 	r = (struct seamcall_regs){ .rcx = td->tdr, .rdx = params };
-	r.rax = tdlib_call(h, 0, TDH_MNG_INIT, &r);
+	r.rax = tdlib_call(h, td->lp, TDH_MNG_INIT, &r);
 	platform_free_pages(h->plat, params, 1);
 	STEP(td, "TDH.MNG.INIT", r.rax);
 	return TDX_SUCCESS;
@@ -145,7 +160,7 @@ static bool sept_table_exists(struct tdlib_td *td, u64 gpa, int level)
 {
 	struct seamcall_regs r = { .rcx = gpa | (u64)level, .rdx = td->tdr };
 
-	return tdlib_call(td->h, 0, TDH_MEM_SEPT_RD, &r) == TDX_SUCCESS &&
+	return tdlib_call(td->h, td->lp, TDH_MEM_SEPT_RD, &r) == TDX_SUCCESS &&
 	       ((r.rdx >> 8) & 0xFF) != SEPT_FREE;
 }
 
@@ -173,7 +188,7 @@ u64 tdlib_add_page(struct tdlib_td *td, u64 gpa, const void *data, bool measure)
 	STEP(td, "TDH.MEM.PAGE.ADD", call_with_page(td, TDH_MEM_PAGE_ADD, &r, 1));
 	for (u64 off = 0; measure && off < TDX_PAGE_SIZE; off += 256) {
 		r = (struct seamcall_regs){ .rcx = gpa + off, .rdx = td->tdr };
-		STEP(td, "TDH.MR.EXTEND", tdlib_call(td->h, 0, TDH_MR_EXTEND, &r));
+		STEP(td, "TDH.MR.EXTEND", tdlib_call(td->h, td->lp, TDH_MR_EXTEND, &r));
 	}
 	return TDX_SUCCESS;
 }
@@ -182,7 +197,7 @@ u64 tdlib_finalize(struct tdlib_td *td)
 {
 	struct seamcall_regs r = { .rcx = td->tdr };
 
-	STEP(td, "TDH.MR.FINALIZE", tdlib_call(td->h, 0, TDH_MR_FINALIZE, &r));
+	STEP(td, "TDH.MR.FINALIZE", tdlib_call(td->h, td->lp, TDH_MR_FINALIZE, &r));
 	return TDX_SUCCESS;
 }
 
@@ -200,11 +215,11 @@ u64 tdlib_remove(struct tdlib_td *td, u64 gpa, int level)
 {
 	struct seamcall_regs r = { .rcx = gpa | (u64)level, .rdx = td->tdr };
 
-	STEP(td, "TDH.MEM.RANGE.BLOCK", tdlib_call(td->h, 0, TDH_MEM_RANGE_BLOCK, &r));
+	STEP(td, "TDH.MEM.RANGE.BLOCK", tdlib_call(td->h, td->lp, TDH_MEM_RANGE_BLOCK, &r));
 	r = (struct seamcall_regs){ .rcx = td->tdr };
-	STEP(td, "TDH.MEM.TRACK", tdlib_call(td->h, 0, TDH_MEM_TRACK, &r));
+	STEP(td, "TDH.MEM.TRACK", tdlib_call(td->h, td->lp, TDH_MEM_TRACK, &r));
 	r = (struct seamcall_regs){ .rcx = gpa | (u64)level, .rdx = td->tdr };
-	STEP(td, "TDH.MEM.PAGE.REMOVE", tdlib_call(td->h, 0, TDH_MEM_PAGE_REMOVE, &r));
+	STEP(td, "TDH.MEM.PAGE.REMOVE", tdlib_call(td->h, td->lp, TDH_MEM_PAGE_REMOVE, &r));
 	drop_page(td, r.rcx);
 	return TDX_SUCCESS;
 }
@@ -214,7 +229,7 @@ u64 tdlib_read_mrtd(struct tdlib_td *td, u8 mrtd[48])
 	for (int i = 0; i < 6; i++) {
 		struct seamcall_regs r = { .rcx = td->tdr, .rdx = MD_FIELD_ELEM(MD_TD_MRTD, i) };
 
-		STEP(td, "TDH.MNG.RD", tdlib_call(td->h, 0, TDH_MNG_RD, &r));
+		STEP(td, "TDH.MNG.RD", tdlib_call(td->h, td->lp, TDH_MNG_RD, &r));
 		memcpy(mrtd + 8 * i, &r.r8, 8);
 	}
 	return TDX_SUCCESS;
@@ -224,14 +239,14 @@ static u64 reclaim(struct tdlib_td *td, u64 pa, u64 nr)
 {
 	struct seamcall_regs r = { .rcx = pa };
 
-	STEP(td, "TDH.PHYMEM.PAGE.RECLAIM", tdlib_call(td->h, 0, TDH_PHYMEM_PAGE_RECLAIM, &r));
+	STEP(td, "TDH.PHYMEM.PAGE.RECLAIM", tdlib_call(td->h, td->lp, TDH_PHYMEM_PAGE_RECLAIM, &r));
 	for (u64 i = 0; i < nr; i++) {
 		u64 with_key = platform_hpa_with_keyid(td->h->plat, pa + i * TDX_PAGE_SIZE,
 						       (u32)td->hkid);
 
 		r = (struct seamcall_regs){ .rcx = with_key };
 		STEP(td, "TDH.PHYMEM.PAGE.WBINVD",
-		     tdlib_call(td->h, 0, TDH_PHYMEM_PAGE_WBINVD, &r));
+		     tdlib_call(td->h, td->lp, TDH_PHYMEM_PAGE_WBINVD, &r));
 	}
 	platform_free_pages(td->h->plat, pa, nr);
 	return TDX_SUCCESS;
@@ -252,10 +267,10 @@ static u64 flush_and_free_key(struct tdlib_td *td)
 		}
 	}
 	r = (struct seamcall_regs){ .rcx = td->tdr };
-	STEP(td, "TDH.MNG.VPFLUSHDONE", tdlib_call(td->h, 0, TDH_MNG_VPFLUSHDONE, &r));
+	STEP(td, "TDH.MNG.VPFLUSHDONE", tdlib_call(td->h, td->lp, TDH_MNG_VPFLUSHDONE, &r));
 	for (u32 pkg = 0; pkg < cfg->nr_packages; pkg++) {
 		r = (struct seamcall_regs){ 0 };
-		u64 st = tdlib_call(td->h, pkg * cfg->lps_per_package, TDH_PHYMEM_CACHE_WB, &r);
+		u64 st = tdlib_call(td->h, lp_of_package(td, pkg), TDH_PHYMEM_CACHE_WB, &r);
 
 		if (st != TDX_SUCCESS && st != TDX_NO_HKID_READY_TO_WBCACHE) {
 			td->failed = "TDH.PHYMEM.CACHE.WB";
@@ -263,7 +278,7 @@ static u64 flush_and_free_key(struct tdlib_td *td)
 		}
 	}
 	r = (struct seamcall_regs){ .rcx = td->tdr };
-	STEP(td, "TDH.MNG.KEY.FREEID", tdlib_call(td->h, 0, TDH_MNG_KEY_FREEID, &r));
+	STEP(td, "TDH.MNG.KEY.FREEID", tdlib_call(td->h, td->lp, TDH_MNG_KEY_FREEID, &r));
 	return TDX_SUCCESS;
 }
 

@@ -32,6 +32,7 @@ struct tdlib_td {
 	u64 *pages;			/* S-EPT and private pages, for reclaim */
 	size_t nr_pages, cap_pages;
 	u64 source;			/* shared staging page for PAGE.ADD */
+	u32 lp;				/* the LP its SEAMCALLs run on */
 	const char *failed;		/* the step that failed, for messages */
 };
 
@@ -41,8 +42,10 @@ void tdlib_default_params(struct td_params *tp);
 /* A SEAMCALL on @lp; the status, with regs updated. */
 u64 tdlib_call(struct tdx_host *h, u32 lp, u64 leaf, struct seamcall_regs *r);
 
-/* TDH.MNG.CREATE, KEY.CONFIG per package, ADDCX x6 and MNG.INIT. */
+/* TDH.MNG.CREATE, KEY.CONFIG per package, ADDCX x6 and MNG.INIT, on LP 0. */
 u64 tdlib_create(struct tdx_host *h, struct tdlib_td *td, const struct td_params *tp);
+/* The same with every later SEAMCALL of this TD on @lp. */
+u64 tdlib_create_on(struct tdx_host *h, struct tdlib_td *td, const struct td_params *tp, u32 lp);
 /* TDH.VP.CREATE, VP.ADDCX x5 and VP.INIT on @lp. */
 u64 tdlib_add_vcpu(struct tdlib_td *td, u32 lp, u64 initial_rcx);
 /* TDH.MEM.SEPT.ADD for every missing table above (@gpa, @level). */
@@ -61,5 +64,8 @@ u64 tdlib_read_mrtd(struct tdlib_td *td, u8 mrtd[48]);
  * PAGE.RECLAIM and WBINVD of every page, TDR last; all pages freed.
  */
 u64 tdlib_teardown(struct tdlib_td *td);
+
+/* Records @nr pages at @pa (1 or 512) that the TD now owns, for teardown. */
+void tdlib_adopt_page(struct tdlib_td *td, u64 pa, u64 nr);
 
 #endif /* SOFTTDX_TOOLS_TDLIB_H */
