@@ -24,6 +24,7 @@ struct td_tally {
 	u64 tdr_pa;
 	u64 children;		/* 4K pages owned, from the PAMT */
 	u64 mapped;		/* 4K pages reached through the S-EPT */
+	bool partial;		/* part of the S-EPT was unreadable (poisoned) */
 };
 
 struct checker {
@@ -132,7 +133,7 @@ static int walk_sept(struct checker *k, struct td_tally *td, u64 table_pa, int l
 
 	/* Poison the module has not consumed yet: it will kill the TD then. */
 	if (!seam_intact(k->m->plat, table_pa, tdr->hkid)) {
-		td->mapped = td->children;
+		td->partial = true;
 		return 0;
 	}
 	for (int i = 0; i < SEPT_ENTRIES; i++) {
@@ -219,7 +220,7 @@ static int check_td(struct checker *k, struct td_tally *td)
 		if (tdcs->finalized && check_frozen(k, td->tdr_pa, tdcs))
 			return -1;
 	}
-	if (td->mapped != td->children)
+	if (!td->partial && td->mapped != td->children)
 		return fail(k, "TD %#llx: %llu pages owned, %llu reachable from TDR, TDVPS "
 			    "and S-EPT", (unsigned long long)td->tdr_pa,
 			    (unsigned long long)td->children, (unsigned long long)td->mapped);

@@ -223,7 +223,8 @@ static const struct md_field td_fields[] = {
 	RO(MD_TD_GPAW, 1, 1, t_gpaw),
 	RO(MD_TD_EPTP, 1, 1, t_eptp),
 	RO(MD_TD_TSC_FREQUENCY, 1, 1, t_tsc_freq),
-	DBG_RW(MD_TD_NOTIFY_ENABLES, 1, 1, t_notify, t_set_notify),
+	/* Only bit 0 (#VE on zero-step mitigation) can be written. */
+	{ MD_TD_NOTIFY_ENABLES, 1, 1, 0, 0, ALL, 1, t_notify, t_set_notify },
 	RO(MD_TD_CONFIG_FLAGS, 1, 1, t_config_flags),
 	DBG_RO(MD_TD_TD_CTLS, 1, 1, t_td_ctls),
 	RO(MD_TD_EPOCH, 1, 1, t_epoch),
@@ -257,7 +258,7 @@ static const struct md_field vp_fields[] = {
 	RO(0xA020000000000003ULL, 1, 1, v_num_pages),
 	RO(0xA020000200000004ULL, 1, 1, v_assoc),
 	RO(0xA020000300000006ULL, 1, 1, v_epoch),
-	{ 0x202000000000000BULL, 1, 1, ALL, 1, ALL, 1, v_pend_nmi, v_set_pend_nmi },
+	{ 0x202000000000000BULL, 1, 1, ALL, ALL, ALL, ALL, v_pend_nmi, v_set_pend_nmi },
 	RO(0xA020000300000010ULL, MAX_TDVPS_PAGES, 1, v_page_pa),
 	DBG_RW(MD_VP_RAX, 16, 1, v_gpr, v_set_gpr),
 };
@@ -445,6 +446,8 @@ static u64 mng_access(struct seam_ctx *c, u32 leaf)
 	u64 err;
 
 	r->r8 = 0;
+	if (leaf == TDH_MNG_RD && c->version)
+		r->rdx = MD_FIELD_ID_NONE;
 	if (c->version > 1)
 		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RAX);
 	err = td_lock_and_check(c, r->rcx, TDX_OPERAND_ID_RCX, LOCK_SHARED, leaf, LOCK_SHARED, &td);
@@ -500,6 +503,8 @@ static u64 vp_access(struct seam_ctx *c, u32 leaf)
 	u64 err;
 
 	r->r8 = 0;
+	if (leaf == TDH_VP_RD && c->version)
+		r->rdx = MD_FIELD_ID_NONE;
 	if (c->version > 1)
 		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RAX);
 	err = vp_lock(c, r->rcx, TDX_OPERAND_ID_RCX, LOCK_SHARED, leaf, &vp);

@@ -206,19 +206,20 @@ static void test_tdr_operand(void **state)
 	assert_int_equal(read_word(t, TDTEST_GPA), pattern(TDTEST_GPA));
 }
 
+#define RW_TEST(fn, setup) cmocka_unit_test_setup_teardown(fn, setup, tdtest_teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_production_non_debug, tdtest_setup_built,
-						tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_read_initial_contents, setup_debug, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_write_returns_old, setup_debug, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_misaligned, setup_debug, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_invalid_gpa, setup_debug, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_unmapped, setup_debug, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_pending_page, setup_debug, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_blocked_page, setup_debug, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_tdr_operand, setup_debug, tdtest_teardown),
+		RW_TEST(test_production_non_debug, tdtest_setup_built),
+		RW_TEST(test_read_initial_contents, setup_debug),
+		RW_TEST(test_write_returns_old, setup_debug),
+		RW_TEST(test_misaligned, setup_debug),
+		RW_TEST(test_invalid_gpa, setup_debug),
+		RW_TEST(test_unmapped, setup_debug),
+		RW_TEST(test_pending_page, setup_debug),
+		RW_TEST(test_blocked_page, setup_debug),
+		RW_TEST(test_tdr_operand, setup_debug),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

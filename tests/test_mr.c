@@ -380,24 +380,25 @@ static void test_after_finalize(void **state)
 	assert_mrtd(&t->td, before);
 }
 
+#define MR_TEST(fn, setup) cmocka_unit_test_setup_teardown(fn, setup, tdtest_teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_example_single_add, tdtest_setup_td, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_example_zero_page, tdtest_setup_td, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_example_ab_page, tdtest_setup_td, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_empty_td, tdtest_setup_td, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_order_dependence, tdtest_setup_td, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_content_sensitivity, tdtest_setup_td, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_extend_misaligned, tdtest_setup_built, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_extend_invalid_gpa, tdtest_setup_built, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_extend_unmapped, tdtest_setup_built, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_extend_pending_and_blocked, tdtest_setup_built,
-						tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_extend_tdr_operand, tdtest_setup_built, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_finalize_no_vcpus, tdtest_setup_td, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_finalize_tdr_operand, tdtest_setup_vcpu, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_after_finalize, tdtest_setup_finalized, tdtest_teardown),
+		MR_TEST(test_example_single_add, tdtest_setup_td),
+		MR_TEST(test_example_zero_page, tdtest_setup_td),
+		MR_TEST(test_example_ab_page, tdtest_setup_td),
+		MR_TEST(test_empty_td, tdtest_setup_td),
+		MR_TEST(test_order_dependence, tdtest_setup_td),
+		MR_TEST(test_content_sensitivity, tdtest_setup_td),
+		MR_TEST(test_extend_misaligned, tdtest_setup_built),
+		MR_TEST(test_extend_invalid_gpa, tdtest_setup_built),
+		MR_TEST(test_extend_unmapped, tdtest_setup_built),
+		MR_TEST(test_extend_pending_and_blocked, tdtest_setup_built),
+		MR_TEST(test_extend_tdr_operand, tdtest_setup_built),
+		MR_TEST(test_finalize_no_vcpus, tdtest_setup_td),
+		MR_TEST(test_finalize_tdr_operand, tdtest_setup_vcpu),
+		MR_TEST(test_after_finalize, tdtest_setup_finalized),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -366,20 +366,21 @@ static void test_rdmd_bepoch(void **state)
 	rdmd_ok(t, pt_page, PT_EPT, tdr, TDX_PS_4K, epoch + 1);
 }
 
+#define PH_TEST(fn, setup) cmocka_unit_test_setup_teardown(fn, setup, tdtest_teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_reclaim_operands, tdtest_setup_host, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_reclaim_live_td, tdtest_setup_built, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_reclaim_teardown, tdtest_setup_built, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_reclaim_2m, tdtest_setup_td, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_wbinvd, tdtest_setup_built, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_cache_wb_operands, tdtest_setup_built,
-						tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_cache_wb_flow, tdtest_setup_built, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_rdmd_types, tdtest_setup_built, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_rdmd_operands, tdtest_setup_built, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_rdmd_bepoch, tdtest_setup_finalized, tdtest_teardown),
+		PH_TEST(test_reclaim_operands, tdtest_setup_host),
+		PH_TEST(test_reclaim_live_td, tdtest_setup_built),
+		PH_TEST(test_reclaim_teardown, tdtest_setup_built),
+		PH_TEST(test_reclaim_2m, tdtest_setup_td),
+		PH_TEST(test_wbinvd, tdtest_setup_built),
+		PH_TEST(test_cache_wb_operands, tdtest_setup_built),
+		PH_TEST(test_cache_wb_flow, tdtest_setup_built),
+		PH_TEST(test_rdmd_types, tdtest_setup_built),
+		PH_TEST(test_rdmd_operands, tdtest_setup_built),
+		PH_TEST(test_rdmd_bepoch, tdtest_setup_finalized),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

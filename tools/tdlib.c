@@ -23,10 +23,26 @@ void tdlib_default_params(struct td_params *tp)
 	tp->tsc_frequency = 100;	/* 2.5 GHz */
 }
 
+static _Atomic u32 busy_retries;
+
+void tdlib_set_busy_retries(u32 n)
+{
+	busy_retries = n;
+}
+
 u64 tdlib_call(struct tdx_host *h, u32 lp, u64 leaf, struct seamcall_regs *r)
 {
-	r->rax = leaf;
-	return seamcall(h->mod, lp, r);
+	struct seamcall_regs in = *r;
+	u32 tries = busy_retries;
+	u64 st;
+
+	for (;;) {
+		r->rax = leaf;
+		st = seamcall(h->mod, lp, r);
+		if (TDX_STATUS(st) != TDX_OPERAND_BUSY || !tries--)
+			return st;
+		*r = in;	/* a busy SEAMCALL changed nothing: retry as is */
+	}
 }
 
 static u64 alloc_page(struct tdlib_td *td)

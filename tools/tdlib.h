@@ -39,7 +39,12 @@ struct tdlib_td {
 /* A TD_PARAMS a host would pass for a plain production TD. */
 void tdlib_default_params(struct td_params *tp);
 
-/* A SEAMCALL on @lp; the status, with regs updated. */
+/*
+ * A SEAMCALL on @lp; the status, with regs updated.  With busy retries set
+ * (concurrent callers), TDX_OPERAND_BUSY is retried up to that many times,
+ * as a host kernel does.
+ */
+void tdlib_set_busy_retries(u32 n);
 u64 tdlib_call(struct tdx_host *h, u32 lp, u64 leaf, struct seamcall_regs *r);
 
 /* TDH.MNG.CREATE, KEY.CONFIG per package, ADDCX x6 and MNG.INIT, on LP 0. */
