@@ -148,6 +148,7 @@ struct tdcs {
 	u8 servtd_hash[48];
 	SHA512_CTX mrtd_ctx;
 	struct tdx_cpuid_value cpuid_values[TDX_MAX_NUM_CPUID_CONFIG];
+	u8 mig_enc_key[32];	/* drawn when the TDCS is complete */
 };
 static_assert(sizeof(struct tdcs) <= TDX_PAGE_SIZE, "TDCS management fits a page");
 

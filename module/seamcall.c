@@ -57,8 +57,12 @@ static const seamcall_handler leaf_handlers[] = {
 
 static bool leaf_has_versions(u32 leaf)
 {
-	return leaf == TDH_MEM_PAGE_PROMOTE || leaf == TDH_MEM_SEPT_ADD ||
-	       leaf == TDH_MEM_SEPT_REMOVE || leaf == TDH_MNG_RD || leaf == TDH_VP_RD;
+	/*
+	 * PROMOTE, SEPT.ADD and SEPT.REMOVE have a version 1 for L2 VMs, which
+	 * this module does not support; VP.INIT version 1 (x2APIC ID in R8) is
+	 * what Linux >= 6.16 uses and newer modules than 1.5.01 accept.
+	 */
+	return leaf == TDH_MNG_RD || leaf == TDH_VP_RD || leaf == TDH_VP_INIT;
 }
 
 static bool leaf_runs_before_ready(u32 leaf)

@@ -94,6 +94,7 @@ static u64 addcx_locked(struct seam_ctx *c, struct td_ref *td, u64 tdcx_pa)
 {
 	struct tdr *tdr = td->tdr;
 	u32 idx = tdr->num_tdcx;
+	u8 mig_key[32];
 	struct pamt_lock pl;
 	struct tdcs *tdcs;
 	u64 err;
@@ -107,6 +108,11 @@ static u64 addcx_locked(struct seam_ctx *c, struct td_ref *td, u64 tdcx_pa)
 	err = check_and_lock_hpa(c, tdcx_pa, PT_NDA, LOCK_EXCLUSIVE, TDX_OPERAND_ID_RCX, &pl);
 	if (err)
 		return err;
+	/* The last required page completes the TDCS: draw its migration key. */
+	if (idx + 1 == MIN_NUM_TDCS_PAGES && !seam_rng(c->p, mig_key, sizeof(mig_key))) {
+		pamt_unlock_page(&pl);
+		return TDX_RND_NO_ENTROPY;
+	}
 	/* Beyond the minimum, OP_STATE is readable and must still be U. */
 	if (idx >= MIN_NUM_TDCS_PAGES) {
 		tdcs = td_map_private(c, tdr, tdr->tdcx_pa[0]);
@@ -122,6 +128,10 @@ static u64 addcx_locked(struct seam_ctx *c, struct td_ref *td, u64 tdcx_pa)
 	seam_init_page(c, tdcx_pa, tdr->hkid, idx == TDCS_PAGE_MSR_BITMAPS ? 0xFF : 0);
 	if (idx == TDCS_PAGE_SEPT_ROOT)
 		sept_init_table(seam_page(c->p, tdcx_pa));
+	if (idx + 1 == MIN_NUM_TDCS_PAGES) {
+		tdcs = seam_page(c->p, tdr->tdcx_pa[0]);
+		memcpy(tdcs->mig_enc_key, mig_key, sizeof(mig_key));
+	}
 	tdr->tdcx_pa[idx] = tdcx_pa;
 	tdr->num_tdcx = idx + 1;
 	atomic_fetch_add(&tdr->chldcnt, 1);

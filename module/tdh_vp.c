@@ -160,6 +160,8 @@ u64 tdh_vp_init(struct seam_ctx *c)
 	u32 index;
 	u64 err;
 
+	if (c->version > 1)
+		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RAX);
 	err = vp_lock(c, c->regs->rcx, TDX_OPERAND_ID_RCX, LOCK_EXCLUSIVE, TDH_VP_INIT, &vp);
 	if (err)
 		return err;

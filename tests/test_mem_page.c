@@ -375,11 +375,13 @@ static void test_aug_entry_state(void **state)
 
 	aug_fails(t, TDTEST_GPA, TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX);
 	/* The state is checked before R8. */
-	assert_status(aug_raw(t, TDTEST_GPA, 0, &r), TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX);
+	assert_status(aug_raw(t, TDTEST_GPA, 0, &r),
+		      TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rcx, ARCH_MAPPED(mapped));
 	assert_int_equal(r.rdx, SEPT_INFO(0, SEPT_MAPPED));
 	assert_status(aug(t, GPA_NEXT, 0, &pending), TDX_SUCCESS);
-	assert_status(aug_raw(t, GPA_NEXT, 0, &r), TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX);
+	assert_status(aug_raw(t, GPA_NEXT, 0, &r),
+		      TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rcx, ARCH_NO_ACCESS(pending));
 	assert_int_equal(r.rdx, SEPT_INFO(0, SEPT_PENDING));
 	/* 2M onto a PD entry that points to a PT. */
@@ -398,7 +400,8 @@ static void test_aug_hpa_4k(void **state)
 	struct seamcall_regs r;
 	u64 pa = tdtest_page(t), big;
 
-	assert_status(aug_raw(t, GPA_NEXT, 0, &r), TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_R8);
+	assert_status(aug_raw(t, GPA_NEXT, 0, &r),
+		      TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_R8);
 	assert_status(aug_raw(t, GPA_NEXT, pa + 0x40, &r), TDX_OPERAND_INVALID | TDX_OPERAND_ID_R8);
 	assert_status(aug_raw(t, GPA_NEXT, platform_hpa_with_keyid(t->h->plat, pa, 1), &r),
 		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_R8);
@@ -568,6 +571,26 @@ static void test_remove_tdr_errors(void **state)
 		     SEPT_INFO(0, SEPT_MAPPED));
 }
 
+static void test_versions(void **state)
+{
+	struct tdtest *t = *state;
+	u64 v1 = 1ULL << TDX_VERSION_SHIFT;
+	struct seamcall_regs r;
+
+	/* PAGE.ADD, AUG and PAGE.REMOVE are version 0 only. */
+	r = (struct seamcall_regs){ .rcx = GPA_NEXT, .rdx = t->td.tdr };
+	assert_status(tdtest_call(t, TDH_MEM_PAGE_ADD | v1, &r),
+		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_RAX);
+	r = (struct seamcall_regs){ .rcx = GPA_NEXT, .rdx = t->td.tdr };
+	assert_status(tdtest_call(t, TDH_MEM_PAGE_AUG | v1, &r),
+		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_RAX);
+	r = (struct seamcall_regs){ .rcx = TDTEST_GPA, .rdx = t->td.tdr };
+	assert_status(tdtest_call(t, TDH_MEM_PAGE_REMOVE | v1, &r),
+		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_RAX);
+	assert_entry(t, TDTEST_GPA, 0, ARCH_MAPPED(hpa_at(t, TDTEST_GPA, 0)),
+		     SEPT_INFO(0, SEPT_MAPPED));
+}
+
 #define TEST(fn, setup) cmocka_unit_test_setup_teardown(fn, setup, tdtest_teardown)
 
 int main(void)
@@ -594,6 +617,7 @@ int main(void)
 		TEST(test_remove_2m, tdtest_setup_finalized),
 		TEST(test_remove_not_leaf, tdtest_setup_built),
 		TEST(test_remove_tdr_errors, tdtest_setup_finalized),
+		TEST(test_versions, tdtest_setup_built),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

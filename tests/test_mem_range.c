@@ -407,7 +407,8 @@ static void test_epoch_one_track(void **state)
 
 	assert_status(block(t, TDTEST_GPA, 0), TDX_SUCCESS);
 	assert_int_equal(bepoch(t, hpa), e);
-	assert_status(remove_page(t, TDTEST_GPA, 0), TDX_TLB_TRACKING_NOT_DONE | TDX_OPERAND_ID_RCX);
+	assert_status(remove_page(t, TDTEST_GPA, 0),
+		      TDX_TLB_TRACKING_NOT_DONE | TDX_OPERAND_ID_RCX);
 	assert_status(track(t), TDX_SUCCESS);
 	/* td_epoch == e + 1 and no vCPU in epoch e: tracked. */
 	assert_status(remove_page(t, TDTEST_GPA, 0), TDX_SUCCESS);
@@ -435,7 +436,8 @@ static void test_epoch_per_page(void **state)
 	/* Blocked in epoch e + 1: the TRACK before does not cover it. */
 	assert_status(block(t, GPA_PAGE(1), 0), TDX_SUCCESS);
 	assert_int_equal(bepoch(t, hpa_at(t, GPA_PAGE(1), 0)), e + 1);
-	assert_status(remove_page(t, GPA_PAGE(1), 0), TDX_TLB_TRACKING_NOT_DONE | TDX_OPERAND_ID_RCX);
+	assert_status(remove_page(t, GPA_PAGE(1), 0),
+		      TDX_TLB_TRACKING_NOT_DONE | TDX_OPERAND_ID_RCX);
 	assert_status(remove_page(t, GPA_PAGE(0), 0), TDX_SUCCESS);
 	assert_status(track(t), TDX_SUCCESS);
 	assert_status(remove_page(t, GPA_PAGE(1), 0), TDX_SUCCESS);
@@ -451,7 +453,8 @@ static void test_epoch_unblock_reblock(void **state)
 	assert_status(unblock(t, TDTEST_GPA, 0), TDX_SUCCESS);
 	/* Blocking again restamps: the old TRACK no longer counts. */
 	assert_status(block(t, TDTEST_GPA, 0), TDX_SUCCESS);
-	assert_status(remove_page(t, TDTEST_GPA, 0), TDX_TLB_TRACKING_NOT_DONE | TDX_OPERAND_ID_RCX);
+	assert_status(remove_page(t, TDTEST_GPA, 0),
+		      TDX_TLB_TRACKING_NOT_DONE | TDX_OPERAND_ID_RCX);
 	assert_status(track(t), TDX_SUCCESS);
 	assert_status(remove_page(t, TDTEST_GPA, 0), TDX_SUCCESS);
 }

@@ -202,7 +202,8 @@ static void test_add_page_info_reserved(void **state)
 	struct tdtest *t = *state;
 
 	sept_add_fails(t, PI(GPA_2M, 3) | 0x8, t->td.tdr, TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
-	sept_add_fails(t, PI(GPA_2M, 3) | 0x800, t->td.tdr, TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
+	sept_add_fails(t, PI(GPA_2M, 3) | 0x800, t->td.tdr,
+		       TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
 	sept_add_fails(t, 3 | 1ULL << 52, t->td.tdr, TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
 	sept_add_fails(t, 3 | 1ULL << 63, t->td.tdr, TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
 }
@@ -257,7 +258,8 @@ static void test_add_existing(void **state)
 	assert_int_equal(r.rdx, 0);
 	platform_free_pages(t->h->plat, pa, 1);
 	sept_add_fails(t, GPA_2M | 1, t->td.tdr | 1, TDX_SUCCESS);
-	sept_add_fails(t, PI(GPA_2M, 3), t->td.tdr, TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX);
+	sept_add_fails(t, PI(GPA_2M, 3), t->td.tdr,
+		       TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX);
 	/* R8 = 0 is checked after the state, before ALLOW_EXISTING. */
 	assert_status(sept_add_raw(t, GPA_2M | 1, t->td.tdr | 1, 0, &r),
 		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_R8);
@@ -276,7 +278,8 @@ static void test_add_on_leaf(void **state)
 		      TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rcx, ARCH_NO_ACCESS(hpa) | ARCH_PS);
 	assert_int_equal(r.rdx, SEPT_INFO(1, SEPT_PENDING));
-	sept_add_fails(t, GPA_2M | 1, t->td.tdr | 1, TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX);
+	sept_add_fails(t, GPA_2M | 1, t->td.tdr | 1,
+		       TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX);
 }
 
 static void test_add_r8_checks(void **state)
@@ -325,7 +328,8 @@ static void test_add_handle_reserved(void **state)
 	struct tdtest *t = *state;
 
 	sept_add_fails(t, PI(GPA_2M, 3), t->td.tdr | 2, TDX_OPERAND_INVALID | TDX_OPERAND_ID_RDX);
-	sept_add_fails(t, PI(GPA_2M, 3), t->td.tdr | 0x800, TDX_OPERAND_INVALID | TDX_OPERAND_ID_RDX);
+	sept_add_fails(t, PI(GPA_2M, 3), t->td.tdr | 0x800,
+		       TDX_OPERAND_INVALID | TDX_OPERAND_ID_RDX);
 	sept_add_fails(t, PI(GPA_2M, 3), t->td.tdr | 1ULL << 52,
 		       TDX_OPERAND_INVALID | TDX_OPERAND_ID_RDX);
 	sept_add_fails(t, PI(GPA_2M, 3), t->td.tdr | 1ULL << 63,
@@ -339,7 +343,8 @@ static void test_add_tdr_errors(void **state)
 	struct tdtest *t = *state;
 	u64 free_pa = tdtest_page(t);
 
-	sept_add_fails(t, PI(GPA_2M, 3), t->td.tdcs[0], TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_RDX);
+	sept_add_fails(t, PI(GPA_2M, 3), t->td.tdcs[0],
+		       TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_RDX);
 	sept_add_fails(t, PI(GPA_2M, 3), free_pa, TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_RDX);
 	sept_add_fails(t, PI(GPA_2M, 3), 0x1000, TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_RDX);
 	sept_add_fails(t, PI(GPA_2M, 3), 0, TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_RDX);
@@ -467,12 +472,42 @@ static void test_remove_runnable_not_free(void **state)
 	struct tdtest *t = *state;
 	struct seamcall_regs r;
 
-	/* Blocked and tracked, but the PT still maps the image. */
+	/* The TLB checks come before the table-empty check. */
+	assert_status(sept_remove(t, 0, 1, &r), TDX_GPA_RANGE_NOT_BLOCKED | TDX_OPERAND_ID_RCX);
 	assert_status(leaf_call(t, TDH_MEM_RANGE_BLOCK, 0, 1), TDX_SUCCESS);
+	assert_status(sept_remove(t, 0, 1, &r), TDX_TLB_TRACKING_NOT_DONE | TDX_OPERAND_ID_RCX);
+	/* Blocked and tracked, but the PT still maps the image. */
 	assert_status(track(t), TDX_SUCCESS);
 	assert_status(sept_remove(t, 0, 1, &r), TDX_EPT_PAGE_NOT_FREE | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rcx, ARCH_NL_BLOCKED);
 	assert_int_equal(r.rdx, SEPT_INFO(1, SEPT_NL_BLOCKED));
+}
+
+/*
+ * Version 1 of SEPT.ADD/SEPT.REMOVE carries L2 (TD partitioning) S-EPT
+ * pages.  This module has no TD partitioning (TDX_FEATURES0 bit 7 clear),
+ * so, like a module without the feature, it refuses version 1 and changes
+ * nothing.
+ */
+static void test_versions_need_partitioning(void **state)
+{
+	struct tdtest *t = *state;
+	struct seamcall_regs r;
+	u64 pa;
+
+	add_all_levels(t, 0);
+	assert_status(sept_add(t, GPA_2M, 1, &pa), TDX_SUCCESS);
+	r = (struct seamcall_regs){ .rcx = PI(GPA_2M, 1), .rdx = t->td.tdr };
+	assert_status(tdtest_call(t, TDH_MEM_SEPT_REMOVE | 1ULL << TDX_VERSION_SHIFT, &r),
+		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_RAX);
+	r = (struct seamcall_regs){ .rcx = PI(GPA_2M, 1), .rdx = t->td.tdr, .r8 = pa };
+	assert_status(tdtest_call(t, TDH_MEM_SEPT_ADD | 1ULL << TDX_VERSION_SHIFT, &r),
+		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_RAX);
+	/* Still there: version 0 removes it. */
+	r = (struct seamcall_regs){ .rcx = PI(GPA_2M, 1), .rdx = t->td.tdr };
+	assert_status(tdtest_call(t, TDH_MEM_SEPT_REMOVE, &r), TDX_SUCCESS);
+	assert_int_equal(r.rcx, pa);
+	release_page(t, pa);
 }
 
 /* ---- TDH.MEM.SEPT.RD ---------------------------------------------------------------- */
@@ -542,46 +577,40 @@ static void test_rd_errors(void **state)
 		      TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_RDX);
 	assert_status(sept_rd_raw(t, TDTEST_GPA, 0x1000, &r),
 		      TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_RDX);
+	/* SEPT.RD has no version 1. */
+	r = (struct seamcall_regs){ .rcx = TDTEST_GPA, .rdx = t->td.tdr };
+	assert_status(tdtest_call(t, TDH_MEM_SEPT_RD | 1ULL << TDX_VERSION_SHIFT, &r),
+		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_RAX);
 }
+
+#define TEST(fn, setup) cmocka_unit_test_setup_teardown(fn, setup, tdtest_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_add_levels, tdtest_setup_td, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_add_outputs_cleared, tdtest_setup_td,
-						tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_add_bad_level, tdtest_setup_td, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_add_misaligned_gpa, tdtest_setup_td,
-						tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_add_page_info_reserved, tdtest_setup_td,
-						tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_add_gpa_validity, tdtest_setup_td,
-						tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_add_missing_parent, tdtest_setup_td,
-						tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_add_existing, tdtest_setup_td, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_add_on_leaf, tdtest_setup_td, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_add_r8_checks, tdtest_setup_td, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_add_r8_inside_2m_page, tdtest_setup_built,
-						tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_add_handle_reserved, tdtest_setup_td,
-						tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_add_tdr_errors, tdtest_setup_td, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_add_after_finalize, tdtest_setup_finalized,
-						tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_remove_before_finalize, tdtest_setup_td,
-						tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_remove_table_with_leaf, tdtest_setup_built,
-						tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_remove_operands, tdtest_setup_td,
-						tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_remove_runnable, tdtest_setup_finalized,
-						tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_remove_runnable_not_free, tdtest_setup_finalized,
-						tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_rd_states, tdtest_setup_built, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_rd_2m_leaf, tdtest_setup_built, tdtest_teardown),
-		cmocka_unit_test_setup_teardown(test_rd_errors, tdtest_setup_built, tdtest_teardown),
+		TEST(test_add_levels, tdtest_setup_td),
+		TEST(test_add_outputs_cleared, tdtest_setup_td),
+		TEST(test_add_bad_level, tdtest_setup_td),
+		TEST(test_add_misaligned_gpa, tdtest_setup_td),
+		TEST(test_add_page_info_reserved, tdtest_setup_td),
+		TEST(test_add_gpa_validity, tdtest_setup_td),
+		TEST(test_add_missing_parent, tdtest_setup_td),
+		TEST(test_add_existing, tdtest_setup_td),
+		TEST(test_add_on_leaf, tdtest_setup_td),
+		TEST(test_add_r8_checks, tdtest_setup_td),
+		TEST(test_add_r8_inside_2m_page, tdtest_setup_built),
+		TEST(test_add_handle_reserved, tdtest_setup_td),
+		TEST(test_add_tdr_errors, tdtest_setup_td),
+		TEST(test_add_after_finalize, tdtest_setup_finalized),
+		TEST(test_remove_before_finalize, tdtest_setup_td),
+		TEST(test_remove_table_with_leaf, tdtest_setup_built),
+		TEST(test_remove_operands, tdtest_setup_td),
+		TEST(test_remove_runnable, tdtest_setup_finalized),
+		TEST(test_remove_runnable_not_free, tdtest_setup_finalized),
+		TEST(test_versions_need_partitioning, tdtest_setup_td),
+		TEST(test_rd_states, tdtest_setup_built),
+		TEST(test_rd_2m_leaf, tdtest_setup_built),
+		TEST(test_rd_errors, tdtest_setup_built),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

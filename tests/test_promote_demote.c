@@ -238,10 +238,12 @@ static void test_demote_operands(void **state)
 	demote_fails(t, GPA_2M | 1, tdr | 2, TDX_OPERAND_INVALID | TDX_OPERAND_ID_RDX);
 	demote_fails(t, GPA_2M | 1, tdr | 0x400, TDX_OPERAND_INVALID | TDX_OPERAND_ID_RDX);
 	demote_fails(t, GPA_2M | 1, tdr | 1ULL << 55, TDX_OPERAND_INVALID | TDX_OPERAND_ID_RDX);
-	demote_fails(t, GPA_2M | 1, t->td.tdcs[0], TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_RDX);
+	demote_fails(t, GPA_2M | 1, t->td.tdcs[0],
+		     TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_RDX);
 	demote_fails(t, GPA_2M | 0, tdr, TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
 	demote_fails(t, GPA_2M | 3, tdr, TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
-	demote_fails(t, (GPA_2M + TDX_PAGE_SIZE) | 1, tdr, TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
+	demote_fails(t, (GPA_2M + TDX_PAGE_SIZE) | 1, tdr,
+		     TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
 	demote_fails(t, GPA_2M | 1 | 1ULL << 47, tdr, TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
 	/* Only leaves can be split. */
 	demote_fails(t, 0 | 1, tdr, TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX);
@@ -342,6 +344,7 @@ static void test_promote_missing_child(void **state)
 	struct seamcall_regs r;
 
 	table = demote(t, GPA_2M, base);
+	other = tdtest_page(t);		/* before the allocator gets page 3 back */
 	assert_status(mem_call(t, TDH_MEM_PAGE_REMOVE, PG(GPA_2M, 3), 0, &r), TDX_SUCCESS);
 	assert_int_equal(r.rcx, PG(base, 3));
 	release_page(t, PG(base, 3));
@@ -350,7 +353,6 @@ static void test_promote_missing_child(void **state)
 	assert_int_equal(r.rcx, ARCH_NL_MAPPED);
 	assert_int_equal(r.rdx, SEPT_INFO(1, SEPT_NL_MAPPED));
 	/* Refilled with a page from elsewhere: not contiguous. */
-	other = tdtest_page(t);
 	map_4k(t, PG(GPA_2M, 3), other, false);
 	assert_status(mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M, 1, &r),
 		      TDX_EPT_INVALID_PROMOTE_CONDITIONS | TDX_OPERAND_ID_RCX);
@@ -492,6 +494,37 @@ static void test_promote_runnable(void **state)
 	assert_int_equal(rdmd_size(t, base, PT_REG), TDX_PS_2M);
 }
 
+static void test_demote_version0_only(void **state)
+{
+	struct tdtest *t = *state;
+	u64 table = tdtest_page(t);
+	struct seamcall_regs r;
+
+	aug_2m(t, GPA_2M);
+	r = (struct seamcall_regs){ .rcx = GPA_2M | 1, .rdx = t->td.tdr, .r8 = table };
+	assert_status(tdtest_call(t, TDH_MEM_PAGE_DEMOTE | 1ULL << TDX_VERSION_SHIFT, &r),
+		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_RAX);
+	platform_free_pages(t->h->plat, table, 1);
+}
+
+/* Version 1 is the TD-partitioning (L2) form, which this module lacks. */
+static void test_promote_version1(void **state)
+{
+	struct tdtest *t = *state;
+	u64 base = aug_2m(t, GPA_2M), table;
+	struct seamcall_regs r;
+
+	table = demote(t, GPA_2M, base);
+	r = (struct seamcall_regs){ .rcx = GPA_2M | 1, .rdx = t->td.tdr };
+	assert_status(tdtest_call(t, TDH_MEM_PAGE_PROMOTE | 1ULL << TDX_VERSION_SHIFT, &r),
+		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_RAX);
+	r = (struct seamcall_regs){ .rcx = GPA_2M | 1, .rdx = t->td.tdr };
+	assert_status(tdtest_call(t, TDH_MEM_PAGE_PROMOTE, &r), TDX_SUCCESS);
+	assert_int_equal(r.rcx, table);
+	release_page(t, table);
+	merge_owned(t, base);
+}
+
 /* ---- TDH.PHYMEM.PAGE.RDMD page sizes ---------------------------------------------- */
 
 static void test_rdmd_sizes(void **state)
@@ -526,6 +559,8 @@ int main(void)
 		TEST(test_promote_from_aug, tdtest_setup_built),
 		TEST(test_promote_operands, tdtest_setup_built),
 		TEST(test_promote_runnable, tdtest_setup_finalized),
+		TEST(test_demote_version0_only, tdtest_setup_built),
+		TEST(test_promote_version1, tdtest_setup_built),
 		TEST(test_rdmd_sizes, tdtest_setup_built),
 	};
 

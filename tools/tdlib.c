@@ -302,8 +302,11 @@ u64 tdlib_teardown(struct tdlib_td *td)
 {
 	u64 st = flush_and_free_key(td);
 
-	if (st)
-		return st;
+	return st ? st : tdlib_reclaim_all(td);
+}
+
+u64 tdlib_reclaim_all(struct tdlib_td *td)
+{
 	while (td->nr_pages) {
 		u64 e = td->pages[--td->nr_pages];
 

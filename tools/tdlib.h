@@ -69,6 +69,8 @@ u64 tdlib_read_mrtd(struct tdlib_td *td, u8 mrtd[48]);
  * PAGE.RECLAIM and WBINVD of every page, TDR last; all pages freed.
  */
 u64 tdlib_teardown(struct tdlib_td *td);
+/* The reclaim half of teardown, for a TD whose HKID is already freed. */
+u64 tdlib_reclaim_all(struct tdlib_td *td);
 
 /* Records @nr pages at @pa (1 or 512) that the TD now owns, for teardown. */
 void tdlib_adopt_page(struct tdlib_td *td, u64 pa, u64 nr);
