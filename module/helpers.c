@@ -247,9 +247,10 @@ u64 sept_op_error(struct seam_ctx *c, struct sept_op *op, u64 status)
 	return api_error(status, TDX_OPERAND_ID_RCX);
 }
 
-u64 sept_op_walk(struct seam_ctx *c, struct sept_op *op, u64 page_info, int min_level,
-		 int max_level, enum lock_mode tree_mode)
+u64 sept_op_walk(struct seam_ctx *c, u32 leaf, struct sept_op *op, u64 page_info,
+		 int min_level, int max_level, enum lock_mode tree_mode)
 {
+	enum sept_istate st;
 	int reached;
 	u64 err;
 
@@ -275,7 +276,13 @@ u64 sept_op_walk(struct seam_ctx *c, struct sept_op *op, u64 page_info, int min_
 		return sept_op_error(c, op, TDX_OPERAND_BUSY);
 	}
 	op->val = sept_entry_read(op->entry);
-	return TDX_SUCCESS;
+	st = sept_state(op->val);
+	if (sept_state_allows(leaf, st))
+		return TDX_SUCCESS;
+	/* Blocking twice is not an error, and says so. */
+	if (leaf == TDH_MEM_RANGE_BLOCK && sept_is_blocked(st))
+		return sept_op_error(c, op, TDX_GPA_RANGE_ALREADY_BLOCKED);
+	return sept_op_error(c, op, TDX_EPT_ENTRY_STATE_INCORRECT);
 }
 
 u64 sept_op_begin(struct seam_ctx *c, u32 leaf, u64 page_info, u64 tdr_pa, int min_level,
@@ -288,7 +295,7 @@ u64 sept_op_begin(struct seam_ctx *c, u32 leaf, u64 page_info, u64 tdr_pa, int m
 				LOCK_SHARED, &op->td);
 	if (err)
 		return err;
-	err = sept_op_walk(c, op, page_info, min_level, max_level, tree_mode);
+	err = sept_op_walk(c, leaf, op, page_info, min_level, max_level, tree_mode);
 	if (err)
 		sept_op_end(op);
 	return err;
@@ -312,7 +319,7 @@ u64 sept_tlb_check(struct seam_ctx *c, struct sept_op *op, const struct pamt_ent
 	if (!op_state_needs_tlb_tracking(op->td.tdcs->op_state) ||
 	    st == SEPTI_FREE || st == SEPTI_REMOVED)
 		return TDX_SUCCESS;
-	if (st != SEPTI_NL_BLOCKED && st != SEPTI_BLOCKED && st != SEPTI_PENDING_BLOCKED)
+	if (!sept_is_blocked(st))
 		return sept_op_error(c, op, TDX_GPA_RANGE_NOT_BLOCKED);
 	if (!bepoch_is_tracked(op->td.tdcs, e->bepoch))
 		return api_error(TDX_TLB_TRACKING_NOT_DONE, opnd);

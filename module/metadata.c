@@ -437,27 +437,20 @@ static void md_ctx_td(struct md_ctx *x, struct seam_ctx *c, struct td_ref *td)
 	};
 }
 
-static u64 mng_access(struct seam_ctx *c, u32 leaf)
+/*
+ * The RD/WR core shared by TDH.MNG.* and TDH.VP.*: version 1 of RD returns
+ * the next readable field in RDX; version 0 knows no null ID.
+ */
+static u64 md_access(struct seam_ctx *c, const struct md_table *t, struct md_ctx *x, bool write,
+		     u64 id, u64 value, u64 mask)
 {
 	struct seamcall_regs *r = c->regs;
-	u64 id = r->rdx, value = r->r8, mask = r->r9, out = 0, next = MD_FIELD_ID_NONE;
-	struct md_ctx x;
-	struct td_ref td;
-	u64 err;
+	u64 out = 0, next = MD_FIELD_ID_NONE, err;
 
-	r->r8 = 0;
-	if (leaf == TDH_MNG_RD && c->version)
-		r->rdx = MD_FIELD_ID_NONE;
-	if (c->version > 1)
-		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RAX);
-	err = td_lock_and_check(c, r->rcx, TDX_OPERAND_ID_RCX, LOCK_SHARED, leaf, LOCK_SHARED, &td);
-	if (err)
-		return err;
-	md_ctx_td(&x, c, &td);
-	if (leaf == TDH_MNG_WR) {
-		err = md_write(&td_table, &x, id, value, mask, &out);
+	if (write) {
+		err = md_write(t, x, id, value, mask, &out);
 	} else {
-		err = md_read(&td_table, &x, id, &out, &next);
+		err = md_read(t, x, id, &out, &next);
 		if (c->version)
 			r->rdx = next;
 		else if (err == TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT)
@@ -465,6 +458,34 @@ static u64 mng_access(struct seam_ctx *c, u32 leaf)
 	}
 	if (err == TDX_SUCCESS)
 		r->r8 = out;
+	return err;
+}
+
+/* R8 is 0 on any error; RD version 1 starts with the null ID in RDX. */
+static u64 md_prologue(struct seam_ctx *c, bool write)
+{
+	c->regs->r8 = 0;
+	if (!write && c->version)
+		c->regs->rdx = MD_FIELD_ID_NONE;
+	return c->version > 1 ? api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RAX) : TDX_SUCCESS;
+}
+
+static u64 mng_access(struct seam_ctx *c, u32 leaf)
+{
+	struct seamcall_regs *r = c->regs;
+	u64 id = r->rdx, value = r->r8, mask = r->r9;
+	struct md_ctx x;
+	struct td_ref td;
+	u64 err;
+
+	err = md_prologue(c, leaf == TDH_MNG_WR);
+	if (!err)
+		err = td_lock_and_check(c, r->rcx, TDX_OPERAND_ID_RCX, LOCK_SHARED, leaf,
+					LOCK_SHARED, &td);
+	if (err)
+		return err;
+	md_ctx_td(&x, c, &td);
+	err = md_access(c, &td_table, &x, leaf == TDH_MNG_WR, id, value, mask);
 	td_release(&td);
 	return err;
 }
@@ -496,18 +517,15 @@ static u64 vp_associate(struct seam_ctx *c, struct vp_ref *vp)
 static u64 vp_access(struct seam_ctx *c, u32 leaf)
 {
 	struct seamcall_regs *r = c->regs;
-	u64 id = r->rdx, value = r->r8, mask = r->r9, out = 0, next = MD_FIELD_ID_NONE;
+	u64 id = r->rdx, value = r->r8, mask = r->r9;
 	struct vp_ref vp;
 	struct md_ctx x;
 	u8 state;
 	u64 err;
 
-	r->r8 = 0;
-	if (leaf == TDH_VP_RD && c->version)
-		r->rdx = MD_FIELD_ID_NONE;
-	if (c->version > 1)
-		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RAX);
-	err = vp_lock(c, r->rcx, TDX_OPERAND_ID_RCX, LOCK_SHARED, leaf, &vp);
+	err = md_prologue(c, leaf == TDH_VP_WR);
+	if (!err)
+		err = vp_lock(c, r->rcx, TDX_OPERAND_ID_RCX, LOCK_SHARED, leaf, &vp);
 	if (err)
 		return err;
 	state = vp.tdvps->state;
@@ -520,18 +538,8 @@ static u64 vp_access(struct seam_ctx *c, u32 leaf)
 	if (!err) {
 		md_ctx_td(&x, c, &vp.td);
 		x.tdvps = vp.tdvps;
-		if (leaf == TDH_VP_WR) {
-			err = md_write(&vp_table, &x, id, value, mask, &out);
-		} else {
-			err = md_read(&vp_table, &x, id, &out, &next);
-			if (c->version)
-				r->rdx = next;
-			else if (err == TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT)
-				err = TDX_METADATA_FIELD_ID_INCORRECT;
-		}
+		err = md_access(c, &vp_table, &x, leaf == TDH_VP_WR, id, value, mask);
 	}
-	if (err == TDX_SUCCESS)
-		r->r8 = out;
 	vp_release(&vp);
 	return err;
 }

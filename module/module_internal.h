@@ -390,6 +390,12 @@ static inline bool sept_is_leaf_state(enum sept_istate s)
 	return s >= SEPTI_MAPPED;
 }
 u8 sept_public_state(enum sept_istate s);
+/* Does @leaf accept an entry in state @s? */
+bool sept_state_allows(u32 leaf, enum sept_istate s);
+bool sept_is_blocked(enum sept_istate s);
+/* The state RANGE.BLOCK / UNBLOCK moves an entry to. */
+enum sept_istate sept_blocked(enum sept_istate s);
+enum sept_istate sept_unblocked(enum sept_istate s);
 
 /* Fills a fresh S-EPT page with FREE entries. */
 void sept_init_table(u64 *table);
@@ -423,8 +429,9 @@ u64 sept_entry_read(const u64 *entry);
 /*
  * The common prologue of the S-EPT leaves: TDR (RDX) shared, TD state and
  * OP_STATE shared, page_info in [min, max] (max < 0: the TD's top level),
- * GPA validity, the tree lock in @tree_mode, a walk to the level, and the
- * entry lock.  On success op->entry is locked and op->val is its value.
+ * GPA validity, the tree lock in @tree_mode, a walk to the level, the
+ * entry lock, and the entry state against @leaf's state table.  On success
+ * op->entry is locked and op->val is its value.
  */
 struct sept_op {
 	struct td_ref td;
@@ -437,8 +444,8 @@ struct sept_op {
 u64 sept_op_begin(struct seam_ctx *c, u32 leaf, u64 page_info, u64 tdr_pa, int min_level,
 		  int max_level, enum lock_mode tree_mode, struct sept_op *op);
 /* The part of sept_op_begin() after the TD checks. */
-u64 sept_op_walk(struct seam_ctx *c, struct sept_op *op, u64 page_info, int min_level,
-		 int max_level, enum lock_mode tree_mode);
+u64 sept_op_walk(struct seam_ctx *c, u32 leaf, struct sept_op *op, u64 page_info,
+		 int min_level, int max_level, enum lock_mode tree_mode);
 /* Releases whatever sept_op_begin() took; the entry lock too if held. */
 void sept_op_end(struct sept_op *op);
 /* Error with operand RCX and the entry's details in RCX/RDX. */

@@ -25,6 +25,55 @@ static const u8 public_state[SEPTI_NR] = {
 	[SEPTI_PENDING_BLOCKED]	= SEPT_PENDING_BLOCKED,
 };
 
+/* The S-EPT entry states each leaf accepts (the module's state table). */
+#define S(x) (1u << SEPTI_##x)
+#define ANY_LEAF (S(MAPPED) | S(BLOCKED) | S(PENDING) | S(PENDING_BLOCKED))
+static const u16 sept_state_table[64] = {
+	[TDH_MEM_PAGE_ADD]	= S(FREE),
+	[TDH_MEM_SEPT_ADD]	= S(FREE) | S(NL_MAPPED),
+	[TDH_MEM_PAGE_AUG]	= S(FREE) | S(REMOVED),
+	[TDH_MEM_RANGE_BLOCK]	= S(NL_MAPPED) | S(MAPPED) | S(PENDING),
+	[TDH_MEM_RD]		= S(MAPPED),
+	[TDH_MEM_WR]		= S(MAPPED),
+	[TDH_MEM_PAGE_DEMOTE]	= ANY_LEAF,
+	[TDH_MR_EXTEND]		= S(MAPPED),
+	[TDH_MEM_PAGE_PROMOTE]	= S(NL_MAPPED) | S(NL_BLOCKED),
+	[TDH_MEM_SEPT_RD]	= (1u << SEPTI_NR) - 1,
+	[TDH_MEM_PAGE_REMOVE]	= ANY_LEAF,
+	[TDH_MEM_SEPT_REMOVE]	= S(NL_MAPPED) | S(NL_BLOCKED),
+	[TDH_MEM_RANGE_UNBLOCK]	= S(NL_BLOCKED) | S(BLOCKED) | S(PENDING_BLOCKED),
+};
+
+bool sept_state_allows(u32 leaf, enum sept_istate s)
+{
+	return sept_state_table[leaf] >> s & 1;
+}
+
+bool sept_is_blocked(enum sept_istate s)
+{
+	return s == SEPTI_NL_BLOCKED || s == SEPTI_BLOCKED || s == SEPTI_PENDING_BLOCKED;
+}
+
+enum sept_istate sept_blocked(enum sept_istate s)
+{
+	switch (s) {
+	case SEPTI_NL_MAPPED:	return SEPTI_NL_BLOCKED;
+	case SEPTI_MAPPED:	return SEPTI_BLOCKED;
+	case SEPTI_PENDING:	return SEPTI_PENDING_BLOCKED;
+	default:		return s;
+	}
+}
+
+enum sept_istate sept_unblocked(enum sept_istate s)
+{
+	switch (s) {
+	case SEPTI_NL_BLOCKED:		return SEPTI_NL_MAPPED;
+	case SEPTI_BLOCKED:		return SEPTI_MAPPED;
+	case SEPTI_PENDING_BLOCKED:	return SEPTI_PENDING;
+	default:			return s;
+	}
+}
+
 u8 sept_public_state(enum sept_istate s)
 {
 	return public_state[s];

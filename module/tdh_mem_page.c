@@ -43,7 +43,7 @@ static u64 page_add_locked(struct seam_ctx *c, struct td_ref *td, u64 page_info,
 		sept_set_details(c, val, reached);
 		return api_error(TDX_EPT_WALK_FAILED, TDX_OPERAND_ID_RCX);
 	}
-	if (sept_state(val) != SEPTI_FREE) {
+	if (!sept_state_allows(TDH_MEM_PAGE_ADD, sept_state(val))) {
 		sept_set_details(c, val, 0);
 		return api_error(TDX_EPT_ENTRY_STATE_INCORRECT, TDX_OPERAND_ID_RCX);
 	}
@@ -119,18 +119,13 @@ u64 tdh_mem_page_aug(struct seam_ctx *c)
 	u64 page_info = r->rcx, tdr_pa = r->rdx, hpa = r->r8;
 	struct pamt_lock pl;
 	struct sept_op op;
-	enum sept_istate st;
 	u64 err;
 
 	r->rcx = r->rdx = 0;
 	err = sept_op_begin(c, TDH_MEM_PAGE_AUG, page_info, tdr_pa, 0, 1, LOCK_SHARED, &op);
 	if (err)
 		return err;
-	st = sept_state(op.val);
-	if (st != SEPTI_FREE && st != SEPTI_REMOVED)
-		err = sept_op_error(c, &op, TDX_EPT_ENTRY_STATE_INCORRECT);
-	else
-		err = lock_free_range(c, hpa, op.pi.level, &pl);
+	err = lock_free_range(c, hpa, op.pi.level, &pl);
 	if (!err) {
 		pamt_set(pamt_leaf(&pl), PT_REG, op.td.tdr_pa);
 		pamt_unlock_page(&pl);
@@ -156,10 +151,6 @@ u64 tdh_mem_page_remove(struct seam_ctx *c)
 	err = sept_op_begin(c, TDH_MEM_PAGE_REMOVE, page_info, tdr_pa, 0, 2, LOCK_SHARED, &op);
 	if (err)
 		return err;
-	if (!sept_is_leaf_state(sept_state(op.val))) {
-		err = sept_op_error(c, &op, TDX_EPT_ENTRY_STATE_INCORRECT);
-		goto out;
-	}
 	hpa = sept_hpa(op.val);
 	err = pamt_lock_page(c->m, hpa, op.pi.level, LOCK_EXCLUSIVE, TDX_OPERAND_ID_RCX, &pl);
 	if (err)
@@ -268,38 +259,23 @@ u64 tdh_mem_page_promote(struct seam_ctx *c)
 	u64 page_info = r->rcx, tdr_pa = r->rdx;
 	struct pamt_lock pl;
 	struct sept_op op;
-	enum sept_istate st;
 	u64 err;
 
 	r->rcx = r->rdx = 0;
 	err = sept_op_begin(c, TDH_MEM_PAGE_PROMOTE, page_info, tdr_pa, 1, 2, LOCK_SHARED, &op);
 	if (err)
 		return err;
-	st = sept_state(op.val);
-	if (st != SEPTI_NL_MAPPED && st != SEPTI_NL_BLOCKED) {
-		err = sept_op_error(c, &op, TDX_EPT_ENTRY_STATE_INCORRECT);
-	} else {
-		err = pamt_lock_page(c->m, sept_hpa(op.val), TDX_PS_4K, LOCK_EXCLUSIVE,
-				     TDX_OPERAND_ID_RCX, &pl);
-		if (!err) {
-			err = promote_locked(c, &op, &pl);
-			pamt_unlock_page(&pl);
-		}
+	err = pamt_lock_page(c->m, sept_hpa(op.val), TDX_PS_4K, LOCK_EXCLUSIVE,
+			     TDX_OPERAND_ID_RCX, &pl);
+	if (!err) {
+		err = promote_locked(c, &op, &pl);
+		pamt_unlock_page(&pl);
 	}
 	sept_op_end(&op);
 	return err;
 }
 
 /* ---- TDH.MEM.PAGE.DEMOTE --------------------------------------------------------- */
-
-static enum sept_istate unblocked(enum sept_istate s)
-{
-	if (s == SEPTI_BLOCKED)
-		return SEPTI_MAPPED;
-	if (s == SEPTI_PENDING_BLOCKED)
-		return SEPTI_PENDING;
-	return s;
-}
 
 /* PAMT side of a demotion: the 512 children take over the large entry. */
 static u64 pamt_demote(struct seam_ctx *c, u64 hpa, int level, u64 owner)
@@ -322,7 +298,7 @@ static u64 demote_locked(struct seam_ctx *c, struct sept_op *op, u64 table_pa)
 {
 	struct pamt_entry *page_meta;
 	u64 hpa = sept_hpa(op->val), step = level_bytes[op->pi.level - 1];
-	enum sept_istate child_state = unblocked(sept_state(op->val));
+	enum sept_istate child_state = sept_unblocked(sept_state(op->val));
 	struct pamt_lock pl;
 	u64 *table;
 	u64 err;
@@ -356,7 +332,6 @@ u64 tdh_mem_page_demote(struct seam_ctx *c)
 	struct seamcall_regs *r = c->regs;
 	u64 page_info = r->rcx, handle = r->rdx;
 	struct sept_op op;
-	enum sept_istate st;
 	u64 err;
 
 	r->rcx = r->rdx = 0;
@@ -366,11 +341,7 @@ u64 tdh_mem_page_demote(struct seam_ctx *c)
 			    LOCK_SHARED, &op);
 	if (err)
 		return err;
-	st = sept_state(op.val);
-	if (!sept_is_leaf_state(st))
-		err = sept_op_error(c, &op, TDX_EPT_ENTRY_STATE_INCORRECT);
-	else
-		err = demote_locked(c, &op, r->r8);
+	err = demote_locked(c, &op, r->r8);
 	sept_op_end(&op);
 	return err;
 }

@@ -21,7 +21,6 @@ u64 tdh_mem_range_block(struct seam_ctx *c)
 {
 	struct seamcall_regs *r = c->regs;
 	u64 page_info = r->rcx, tdr_pa = r->rdx;
-	enum sept_istate st, to;
 	struct sept_op op;
 	u64 err;
 
@@ -29,24 +28,10 @@ u64 tdh_mem_range_block(struct seam_ctx *c)
 	err = sept_op_begin(c, TDH_MEM_RANGE_BLOCK, page_info, tdr_pa, 0, -1, LOCK_EXCLUSIVE, &op);
 	if (err)
 		return err;
-	st = sept_state(op.val);
-	switch (st) {
-	case SEPTI_NL_MAPPED:	to = SEPTI_NL_BLOCKED; break;
-	case SEPTI_MAPPED:	to = SEPTI_BLOCKED; break;
-	case SEPTI_PENDING:	to = SEPTI_PENDING_BLOCKED; break;
-	case SEPTI_NL_BLOCKED:
-	case SEPTI_BLOCKED:
-	case SEPTI_PENDING_BLOCKED:
-		err = sept_op_error(c, &op, TDX_GPA_RANGE_ALREADY_BLOCKED);
-		goto out;
-	default:
-		err = sept_op_error(c, &op, TDX_EPT_ENTRY_STATE_INCORRECT);
-		goto out;
-	}
 	bepoch_entry(c, op.val, op.pi.level)->bepoch = op.td.tdcs->td_epoch;
-	sept_entry_set_unlock(op.entry, sept_make(to, sept_hpa(op.val), op.pi.level));
+	sept_entry_set_unlock(op.entry, sept_make(sept_blocked(sept_state(op.val)),
+						  sept_hpa(op.val), op.pi.level));
 	op.entry = NULL;
-out:
 	sept_op_end(&op);
 	return err;
 }
@@ -55,7 +40,6 @@ u64 tdh_mem_range_unblock(struct seam_ctx *c)
 {
 	struct seamcall_regs *r = c->regs;
 	u64 page_info = r->rcx, tdr_pa = r->rdx;
-	enum sept_istate st, to;
 	struct sept_op op;
 	u64 err;
 
@@ -64,21 +48,12 @@ u64 tdh_mem_range_unblock(struct seam_ctx *c)
 			    &op);
 	if (err)
 		return err;
-	st = sept_state(op.val);
-	switch (st) {
-	case SEPTI_NL_BLOCKED:		to = SEPTI_NL_MAPPED; break;
-	case SEPTI_BLOCKED:		to = SEPTI_MAPPED; break;
-	case SEPTI_PENDING_BLOCKED:	to = SEPTI_PENDING; break;
-	default:
-		err = sept_op_error(c, &op, TDX_EPT_ENTRY_STATE_INCORRECT);
-		goto out;
-	}
 	err = sept_tlb_check(c, &op, bepoch_entry(c, op.val, op.pi.level), TDX_OPERAND_ID_SEPT);
-	if (err)
-		goto out;
-	sept_entry_set_unlock(op.entry, sept_make(to, sept_hpa(op.val), op.pi.level));
-	op.entry = NULL;
-out:
+	if (!err) {
+		sept_entry_set_unlock(op.entry, sept_make(sept_unblocked(sept_state(op.val)),
+							  sept_hpa(op.val), op.pi.level));
+		op.entry = NULL;
+	}
 	sept_op_end(&op);
 	return err;
 }

@@ -49,7 +49,7 @@ static u64 mem_access(struct seam_ctx *c, u32 leaf, bool write)
 		goto out;
 	}
 	val = sept_entry_read(entry);
-	if (sept_state(val) != SEPTI_MAPPED) {
+	if (!sept_state_allows(leaf, sept_state(val))) {
 		sept_set_details(c, val, level);
 		err = api_error(TDX_EPT_ENTRY_STATE_INCORRECT, TDX_OPERAND_ID_RCX);
 		goto out;

@@ -22,9 +22,7 @@ u64 tdh_mem_sept_add(struct seam_ctx *c)
 	if (err)
 		return err;
 	st = sept_state(op.val);
-	if (st != SEPTI_FREE && st != SEPTI_NL_MAPPED) {
-		err = sept_op_error(c, &op, TDX_EPT_ENTRY_STATE_INCORRECT);
-	} else if (!new_pa) {
+	if (!new_pa) {
 		err = api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_R8);
 	} else if (st == SEPTI_NL_MAPPED) {
 		if (!(handle & TD_HANDLE_FLAG))
@@ -62,7 +60,6 @@ u64 tdh_mem_sept_remove(struct seam_ctx *c)
 	u64 page_info = r->rcx, tdr_pa = r->rdx, child_pa;
 	struct pamt_lock pl;
 	struct sept_op op;
-	enum sept_istate st;
 	u64 *child;
 	u64 err;
 
@@ -70,11 +67,6 @@ u64 tdh_mem_sept_remove(struct seam_ctx *c)
 	err = sept_op_begin(c, TDH_MEM_SEPT_REMOVE, page_info, tdr_pa, 1, -1, LOCK_EXCLUSIVE, &op);
 	if (err)
 		return err;
-	st = sept_state(op.val);
-	if (st != SEPTI_NL_MAPPED && st != SEPTI_NL_BLOCKED) {
-		err = sept_op_error(c, &op, TDX_EPT_ENTRY_STATE_INCORRECT);
-		goto out;
-	}
 	child_pa = sept_hpa(op.val);
 	err = pamt_lock_page(c->m, child_pa, TDX_PS_4K, LOCK_EXCLUSIVE, TDX_OPERAND_ID_RCX, &pl);
 	if (err)
@@ -116,7 +108,7 @@ u64 tdh_mem_sept_rd(struct seam_ctx *c)
 	if ((handle & TD_HANDLE_FLAG) && !(op.td.tdcs->attributes & TDX_ATTR_DEBUG))
 		err = api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RDX);
 	else
-		err = sept_op_walk(c, &op, page_info, 0, -1, LOCK_SHARED);
+		err = sept_op_walk(c, TDH_MEM_SEPT_RD, &op, page_info, 0, -1, LOCK_SHARED);
 	if (!err) {
 		sept_set_details(c, op.val, op.pi.level);
 		/* No L2 VMs: there are no L2 attributes to report. */

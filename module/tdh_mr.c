@@ -18,7 +18,7 @@ static u64 mr_extend_locked(struct seam_ctx *c, struct td_ref *td, u64 gpa)
 	if (err)
 		return err;
 	val = sept_entry_read(entry);
-	if (sept_state(val) != SEPTI_MAPPED)
+	if (!sept_state_allows(TDH_MR_EXTEND, sept_state(val)))
 		return TDX_EPT_ENTRY_NOT_PRESENT;
 	hpa = sept_leaf_hpa(val, level, gpa);
 	page = td_map_private(c, td->tdr, hpa & ~(TDX_PAGE_SIZE - 1));
