@@ -19,12 +19,10 @@ run: all
 	$(BUILD)/tools/tdx-module-demo
 
 check: all
-	meson test -C $(BUILD) --print-errorlogs --num-processes 2
 	scripts/check-layers
+	scripts/run-tests $(BUILD)
 
-bench: $(BUILD)/build.ninja
-	meson configure $(BUILD) -Dinvariants=false >/dev/null
-	ninja -C $(BUILD)
+bench: all
 	$(BUILD)/bench/measure
 
 $(ASAN_BUILD)/build.ninja: | deps
@@ -35,7 +33,7 @@ asan: $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	ASAN_OPTIONS=detect_leaks=1 \
-		meson test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2
+		scripts/run-tests $(ASAN_BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -103,3 +103,69 @@ u64 tdtest_page(struct tdtest *t)
 	assert_int_equal(platform_host_fill(t->h->plat, pa, 0, TDX_PAGE_SIZE), 0);
 	return pa;
 }
+
+u64 tdtest_alloc_2m(struct tdtest *t)
+{
+	u64 pa = platform_alloc_pages(t->h->plat, 512, 512);
+
+	assert_true(pa != PLATFORM_NO_HPA);
+	return pa;
+}
+
+u64 tdtest_beyond_memory(struct tdtest *t)
+{
+	return PLATFORM_MEM_BASE + platform_get_config(t->h->plat)->mem_size;
+}
+
+u64 tdtest_mem_call(struct tdtest *t, u64 leaf, u64 gpa, int level, struct seamcall_regs *r)
+{
+	*r = (struct seamcall_regs){ .rcx = gpa | (u64)level, .rdx = t->td.tdr };
+	return tdtest_call(t, leaf, r);
+}
+
+u64 tdtest_track(struct tdtest *t)
+{
+	struct seamcall_regs r = { .rcx = t->td.tdr };
+
+	return tdtest_call(t, TDH_MEM_TRACK, &r);
+}
+
+u64 tdtest_td_epoch(struct tdtest *t)
+{
+	struct seamcall_regs r = { .rcx = t->td.tdr, .rdx = MD_TD_EPOCH };
+
+	assert_status(tdtest_call(t, TDH_MNG_RD, &r), TDX_SUCCESS);
+	return r.r8;
+}
+
+void tdtest_assert_entry(struct tdtest *t, u64 gpa, int level, u64 arch, u64 info)
+{
+	struct seamcall_regs r;
+
+	assert_status(tdtest_mem_call(t, TDH_MEM_SEPT_RD, gpa, level, &r), TDX_SUCCESS);
+	assert_int_equal(r.rcx, arch);
+	assert_int_equal(r.rdx, info);
+}
+
+u64 tdtest_hpa_at(struct tdtest *t, u64 gpa, int level)
+{
+	struct seamcall_regs r;
+
+	assert_status(tdtest_mem_call(t, TDH_MEM_SEPT_RD, gpa, level, &r), TDX_SUCCESS);
+	return r.rcx & HPA_MASK;
+}
+
+u64 tdtest_last_page(struct tdtest *t)
+{
+	return t->td.pages[t->td.nr_pages - 1] & ~1ULL;	/* bit 0: a 2M page */
+}
+
+void tdtest_reclaim_all(struct tdtest *t)
+{
+	u64 st = tdlib_reclaim_all(&t->td);
+
+	if (st != TDX_SUCCESS)
+		fail_msg("reclaim: %s failed: %s (%#llx)", t->td.failed,
+			 tdx_status_name(st), (unsigned long long)st);
+	t->has_td = false;
+}

@@ -9,15 +9,6 @@
 #include <errno.h>
 #include <string.h>
 
-/* The HPA mapped at @gpa, from TDH.MEM.SEPT.RD's architectural entry. */
-static u64 hpa_of(struct tdtest *t, u64 gpa)
-{
-	struct seamcall_regs r = { .rcx = gpa, .rdx = t->td.tdr };
-
-	assert_status(tdtest_call(t, TDH_MEM_SEPT_RD, &r), TDX_SUCCESS);
-	return r.rcx & 0x000FFFFFFFFFF000ULL;
-}
-
 static u64 extend(struct tdtest *t, u64 gpa)
 {
 	struct seamcall_regs r = { .rcx = gpa, .rdx = t->td.tdr };
@@ -30,7 +21,7 @@ static void test_host_reads_zeros(void **state)
 	struct tdtest *t = *state;
 	u8 buf[TDX_PAGE_SIZE], zero[TDX_PAGE_SIZE] = { 0 };
 
-	assert_int_equal(platform_host_read(t->h->plat, hpa_of(t, TDTEST_GPA), buf,
+	assert_int_equal(platform_host_read(t->h->plat, tdtest_hpa_at(t, TDTEST_GPA, 0), buf,
 					    sizeof(buf)), 0);
 	assert_memory_equal(buf, zero, sizeof(buf));
 	assert_int_equal(platform_host_read(t->h->plat, t->td.tdcs[0], buf, sizeof(buf)), 0);
@@ -48,7 +39,7 @@ static void test_poisoned_page_kills_td(void **state)
 	struct seamcall_regs r;
 
 	assert_status(extend(t, TDTEST_GPA), TDX_SUCCESS);
-	platform_host_write(t->h->plat, hpa_of(t, TDTEST_GPA) + 200, "!", 1);
+	platform_host_write(t->h->plat, tdtest_hpa_at(t, TDTEST_GPA, 0) + 200, "!", 1);
 	/* Pages the host did not touch are still fine... */
 	assert_status(extend(t, TDTEST_GPA + TDX_PAGE_SIZE), TDX_SUCCESS);
 	/* ...consuming the poisoned one is a machine check: the TD dies. */
@@ -89,7 +80,7 @@ static void test_other_tds_unaffected(void **state)
 
 	tdlib_default_params(&tp);
 	assert_status(tdlib_create(t->h, &other, &tp), TDX_SUCCESS);
-	platform_host_write(t->h->plat, hpa_of(t, TDTEST_GPA), "!", 1);
+	platform_host_write(t->h->plat, tdtest_hpa_at(t, TDTEST_GPA, 0), "!", 1);
 	assert_status(extend(t, TDTEST_GPA), TDX_TD_FATAL);
 	assert_status(tdlib_add_vcpu(&other, 0, 0), TDX_SUCCESS);
 	assert_status(tdlib_aug(&other, 0x400000, 0), TDX_SUCCESS);

@@ -10,60 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ARCH_SVE		(1ULL << 63)
-#define ARCH_FREE		ARCH_SVE
-#define ARCH_NL_MAPPED		0x7ULL
-#define ARCH_LEAF_ATTRS		(0x30ULL | 0x40ULL | ARCH_SVE)	/* MT WB, IPAT, SVE */
-#define ARCH_MAPPED(hpa)	((hpa) | 0x7ULL | ARCH_LEAF_ATTRS)
-#define ARCH_NO_ACCESS(hpa)	((hpa) | ARCH_LEAF_ATTRS)	/* pending, blocked */
-#define ARCH_PS			0x80ULL
-#define SEPT_INFO(level, state)	((u64)(level) | (u64)(state) << 8)
-#define HPA_MASK		0x000FFFFFFFFFF000ULL
-
-/* GPAs: the next free 4K slot after the image, and free 2M slots. */
-#define GPA_NEXT		(TDTEST_GPA + TDTEST_NR_PAGES * TDX_PAGE_SIZE)
-#define GPA_NO_PT		0x200000ULL	/* PD entry FREE: no PT below */
+/* Free 2M slots (GPA_NEXT and GPA_NO_PT are in tdtest.h). */
 #define GPA_2M_A		0x400000ULL
 #define GPA_2M_B		0x600000ULL
-
-/* ---- host page bookkeeping (tdlib's list, reclaimed at teardown) ---------- */
-
-static void own_page(struct tdtest *t, u64 pa, bool huge)
-{
-	struct tdlib_td *td = &t->td;
-
-	if (td->nr_pages == td->cap_pages) {
-		td->cap_pages = td->cap_pages ? td->cap_pages * 2 : 256;
-		td->pages = realloc(td->pages, td->cap_pages * sizeof(*td->pages));
-		assert_non_null(td->pages);
-	}
-	td->pages[td->nr_pages++] = pa | huge;
-}
-
-/* A page (4K or 2M) the module gave back: off the list, to the allocator. */
-static void release_page(struct tdtest *t, u64 pa)
-{
-	struct tdlib_td *td = &t->td;
-
-	for (size_t i = 0; i < td->nr_pages; i++) {
-		if ((td->pages[i] & ~1ULL) == pa) {
-			u64 nr = td->pages[i] & 1 ? 512 : 1;
-
-			td->pages[i] = td->pages[--td->nr_pages];
-			platform_free_pages(t->h->plat, pa, nr);
-			return;
-		}
-	}
-	fail_msg("page %#llx not owned by the TD", (unsigned long long)pa);
-}
-
-static u64 alloc_2m(struct tdtest *t)
-{
-	u64 pa = platform_alloc_pages(t->h->plat, 512, 512);
-
-	assert_true(pa != PLATFORM_NO_HPA);
-	return pa;
-}
 
 /* ---- SEAMCALL wrappers ------------------------------------------------------- */
 
@@ -84,11 +33,11 @@ static u64 aug_raw(struct tdtest *t, u64 page_info, u64 hpa, struct seamcall_reg
 static u64 aug(struct tdtest *t, u64 gpa, int level, u64 *hpa)
 {
 	struct seamcall_regs r;
-	u64 pa = level ? alloc_2m(t) : tdtest_page(t);
+	u64 pa = level ? tdtest_alloc_2m(t) : tdtest_page(t);
 	u64 st = aug_raw(t, gpa | (u64)level, pa, &r);
 
 	if (st == TDX_SUCCESS)
-		own_page(t, pa, level);
+		tdlib_adopt_page(&t->td, pa, level ? 512 : 1);
 	else
 		platform_free_pages(t->h->plat, pa, level ? 512 : 1);
 	if (hpa)
@@ -107,30 +56,6 @@ static u64 block(struct tdtest *t, u64 gpa, int level)
 	struct seamcall_regs r = { .rcx = gpa | (u64)level, .rdx = t->td.tdr };
 
 	return tdtest_call(t, TDH_MEM_RANGE_BLOCK, &r);
-}
-
-static u64 track(struct tdtest *t)
-{
-	struct seamcall_regs r = { .rcx = t->td.tdr };
-
-	return tdtest_call(t, TDH_MEM_TRACK, &r);
-}
-
-static void assert_entry(struct tdtest *t, u64 gpa, int level, u64 arch, u64 info)
-{
-	struct seamcall_regs r = { .rcx = gpa | (u64)level, .rdx = t->td.tdr };
-
-	assert_status(tdtest_call(t, TDH_MEM_SEPT_RD, &r), TDX_SUCCESS);
-	assert_int_equal(r.rcx, arch);
-	assert_int_equal(r.rdx, info);
-}
-
-static u64 hpa_at(struct tdtest *t, u64 gpa, int level)
-{
-	struct seamcall_regs r = { .rcx = gpa | (u64)level, .rdx = t->td.tdr };
-
-	assert_status(tdtest_call(t, TDH_MEM_SEPT_RD, &r), TDX_SUCCESS);
-	return r.rcx & HPA_MASK;
 }
 
 /* Asserts the PAMT of @pa: page type, owner (if any) and page size. */
@@ -155,10 +80,10 @@ static void test_add_success(void **state)
 	u64 pa = tdtest_page(t);
 
 	assert_status(page_add_raw(t, GPA_NEXT, t->td.tdr, pa, t->td.source, &r), TDX_SUCCESS);
-	own_page(t, pa, false);
+	tdlib_adopt_page(&t->td, pa, 1);
 	assert_int_equal(r.rcx, 0);
 	assert_int_equal(r.rdx, 0);
-	assert_entry(t, GPA_NEXT, 0, ARCH_MAPPED(pa), SEPT_INFO(0, SEPT_MAPPED));
+	tdtest_assert_entry(t, GPA_NEXT, 0, ARCH_MAPPED(pa), SEPT_INFO(0, SEPT_MAPPED));
 	assert_pamt(t, pa, PT_REG, t->td.tdr, TDX_PS_4K);
 }
 
@@ -231,16 +156,17 @@ static void test_add_target(void **state)
 	assert_status(page_add_raw(t, GPA_NEXT, t->td.tdr, t->td.vcpu[0].tdvpr, src, &r),
 		      TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_R8);
 	/* A page already mapped at another GPA. */
-	assert_status(page_add_raw(t, GPA_NEXT, t->td.tdr, hpa_at(t, TDTEST_GPA, 0), src, &r),
+	assert_status(page_add_raw(t, GPA_NEXT, t->td.tdr, tdtest_hpa_at(t, TDTEST_GPA, 0),
+				   src, &r),
 		      TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_R8);
-	assert_entry(t, GPA_NEXT, 0, ARCH_FREE, SEPT_INFO(0, SEPT_FREE));
+	tdtest_assert_entry(t, GPA_NEXT, 0, ARCH_FREE, SEPT_INFO(0, SEPT_FREE));
 	platform_free_pages(t->h->plat, pa, 1);
 }
 
 static void test_add_entry_not_free(void **state)
 {
 	struct tdtest *t = *state;
-	u64 mapped = hpa_at(t, TDTEST_GPA, 0), pending;
+	u64 mapped = tdtest_hpa_at(t, TDTEST_GPA, 0), pending;
 	struct seamcall_regs r;
 	u64 pa = tdtest_page(t);
 
@@ -315,10 +241,10 @@ static void test_aug_4k(void **state)
 	u64 pa = tdtest_page(t);
 
 	assert_status(aug_raw(t, GPA_NEXT, pa, &r), TDX_SUCCESS);
-	own_page(t, pa, false);
+	tdlib_adopt_page(&t->td, pa, 1);
 	assert_int_equal(r.rcx, 0);
 	assert_int_equal(r.rdx, 0);
-	assert_entry(t, GPA_NEXT, 0, ARCH_NO_ACCESS(pa), SEPT_INFO(0, SEPT_PENDING));
+	tdtest_assert_entry(t, GPA_NEXT, 0, ARCH_NO_ACCESS(pa), SEPT_INFO(0, SEPT_PENDING));
 	assert_pamt(t, pa, PT_REG, t->td.tdr, TDX_PS_4K);
 }
 
@@ -328,7 +254,8 @@ static void test_aug_2m(void **state)
 	u64 pa;
 
 	assert_status(aug(t, GPA_2M_A, 1, &pa), TDX_SUCCESS);
-	assert_entry(t, GPA_2M_A, 1, ARCH_NO_ACCESS(pa) | ARCH_PS, SEPT_INFO(1, SEPT_PENDING));
+	tdtest_assert_entry(t, GPA_2M_A, 1, ARCH_NO_ACCESS(pa) | ARCH_PS,
+			    SEPT_INFO(1, SEPT_PENDING));
 	assert_pamt(t, pa, PT_REG, t->td.tdr, TDX_PS_2M);
 	assert_pamt(t, pa + 100 * TDX_PAGE_SIZE, PT_REG, t->td.tdr, TDX_PS_2M);
 }
@@ -339,9 +266,10 @@ static void test_aug_after_finalize(void **state)
 	u64 pa4k, pa2m;
 
 	assert_status(aug(t, GPA_NEXT, 0, &pa4k), TDX_SUCCESS);
-	assert_entry(t, GPA_NEXT, 0, ARCH_NO_ACCESS(pa4k), SEPT_INFO(0, SEPT_PENDING));
+	tdtest_assert_entry(t, GPA_NEXT, 0, ARCH_NO_ACCESS(pa4k), SEPT_INFO(0, SEPT_PENDING));
 	assert_status(aug(t, GPA_2M_A, 1, &pa2m), TDX_SUCCESS);
-	assert_entry(t, GPA_2M_A, 1, ARCH_NO_ACCESS(pa2m) | ARCH_PS, SEPT_INFO(1, SEPT_PENDING));
+	tdtest_assert_entry(t, GPA_2M_A, 1, ARCH_NO_ACCESS(pa2m) | ARCH_PS,
+			    SEPT_INFO(1, SEPT_PENDING));
 }
 
 /* An AUG that must fail with @expected and leave its 4K R8 page free. */
@@ -370,7 +298,7 @@ static void test_aug_page_info(void **state)
 static void test_aug_entry_state(void **state)
 {
 	struct tdtest *t = *state;
-	u64 mapped = hpa_at(t, TDTEST_GPA, 0), pending;
+	u64 mapped = tdtest_hpa_at(t, TDTEST_GPA, 0), pending;
 	struct seamcall_regs r;
 
 	aug_fails(t, TDTEST_GPA, TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX);
@@ -407,13 +335,13 @@ static void test_aug_hpa_4k(void **state)
 		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_R8);
 	assert_status(aug_raw(t, GPA_NEXT, t->td.tdcs[0], &r),
 		      TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_R8);
-	assert_status(aug_raw(t, GPA_NEXT, hpa_at(t, TDTEST_GPA, 0), &r),
+	assert_status(aug_raw(t, GPA_NEXT, tdtest_hpa_at(t, TDTEST_GPA, 0), &r),
 		      TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_R8);
 	/* A 4K page inside a TD's 2M page. */
 	assert_status(aug(t, GPA_2M_A, 1, &big), TDX_SUCCESS);
 	assert_status(aug_raw(t, GPA_NEXT, big + 7 * TDX_PAGE_SIZE, &r),
 		      TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_R8);
-	assert_entry(t, GPA_NEXT, 0, ARCH_FREE, SEPT_INFO(0, SEPT_FREE));
+	tdtest_assert_entry(t, GPA_NEXT, 0, ARCH_FREE, SEPT_INFO(0, SEPT_FREE));
 	platform_free_pages(t->h->plat, pa, 1);
 }
 
@@ -421,7 +349,7 @@ static void test_aug_hpa_2m(void **state)
 {
 	struct tdtest *t = *state;
 	struct seamcall_regs r;
-	u64 range = alloc_2m(t), used = range + 5 * TDX_PAGE_SIZE, big;
+	u64 range = tdtest_alloc_2m(t), used = range + 5 * TDX_PAGE_SIZE, big;
 
 	assert_status(aug_raw(t, GPA_2M_A | 1, range + TDX_PAGE_SIZE, &r),
 		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_R8);
@@ -433,12 +361,12 @@ static void test_aug_hpa_2m(void **state)
 		      TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_R8);
 	platform_free_pages(t->h->plat, range, 5);
 	platform_free_pages(t->h->plat, used + TDX_PAGE_SIZE, 512 - 6);
-	own_page(t, used, false);
+	tdlib_adopt_page(&t->td, used, 1);
 	/* The range is already a 2M page of the TD. */
 	assert_status(aug(t, GPA_2M_A, 1, &big), TDX_SUCCESS);
 	assert_status(aug_raw(t, GPA_2M_B | 1, big, &r),
 		      TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_R8);
-	assert_entry(t, GPA_2M_B, 1, ARCH_FREE, SEPT_INFO(1, SEPT_FREE));
+	tdtest_assert_entry(t, GPA_2M_B, 1, ARCH_FREE, SEPT_INFO(1, SEPT_FREE));
 }
 
 /* ---- TDH.MEM.PAGE.REMOVE -------------------------------------------------------- */
@@ -446,25 +374,25 @@ static void test_aug_hpa_2m(void **state)
 static void test_remove_before_finalize(void **state)
 {
 	struct tdtest *t = *state;
-	u64 hpa = hpa_at(t, TDTEST_GPA, 0), pending, big;
+	u64 hpa = tdtest_hpa_at(t, TDTEST_GPA, 0), pending, big;
 	struct seamcall_regs r;
 
 	/* MAPPED, PENDING and 2M PENDING pages go without blocking. */
 	assert_status(page_remove(t, TDTEST_GPA, 0, &r), TDX_SUCCESS);
 	assert_int_equal(r.rcx, hpa);
 	assert_int_equal(r.rdx, 0);
-	release_page(t, hpa);
-	assert_entry(t, TDTEST_GPA, 0, ARCH_FREE, SEPT_INFO(0, SEPT_FREE));
+	tdlib_release_page(&t->td, hpa);
+	tdtest_assert_entry(t, TDTEST_GPA, 0, ARCH_FREE, SEPT_INFO(0, SEPT_FREE));
 	assert_pamt(t, hpa, PT_NDA, 0, 0);
 	assert_status(aug(t, GPA_NEXT, 0, &pending), TDX_SUCCESS);
 	assert_status(page_remove(t, GPA_NEXT, 0, &r), TDX_SUCCESS);
 	assert_int_equal(r.rcx, pending);
-	release_page(t, pending);
+	tdlib_release_page(&t->td, pending);
 	assert_status(aug(t, GPA_2M_A, 1, &big), TDX_SUCCESS);
 	assert_status(page_remove(t, GPA_2M_A, 1, &r), TDX_SUCCESS);
 	assert_int_equal(r.rcx, big);
-	release_page(t, big);
-	assert_entry(t, GPA_2M_A, 1, ARCH_FREE, SEPT_INFO(1, SEPT_FREE));
+	tdlib_release_page(&t->td, big);
+	tdtest_assert_entry(t, GPA_2M_A, 1, ARCH_FREE, SEPT_INFO(1, SEPT_FREE));
 	/* The slot can be reused. */
 	assert_status(aug(t, TDTEST_GPA, 0, NULL), TDX_SUCCESS);
 }
@@ -472,7 +400,7 @@ static void test_remove_before_finalize(void **state)
 static void test_remove_after_finalize(void **state)
 {
 	struct tdtest *t = *state;
-	u64 hpa = hpa_at(t, TDTEST_GPA, 0);
+	u64 hpa = tdtest_hpa_at(t, TDTEST_GPA, 0);
 	struct seamcall_regs r;
 
 	assert_status(page_remove(t, TDTEST_GPA, 0, &r),
@@ -484,12 +412,12 @@ static void test_remove_after_finalize(void **state)
 		      TDX_TLB_TRACKING_NOT_DONE | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rcx, 0);
 	assert_int_equal(r.rdx, 0);
-	assert_status(track(t), TDX_SUCCESS);
+	assert_status(tdtest_track(t), TDX_SUCCESS);
 	assert_status(page_remove(t, TDTEST_GPA, 0, &r), TDX_SUCCESS);
 	assert_int_equal(r.rcx, hpa);
 	assert_int_equal(r.rdx, 0);
-	release_page(t, hpa);
-	assert_entry(t, TDTEST_GPA, 0, ARCH_FREE, SEPT_INFO(0, SEPT_FREE));
+	tdlib_release_page(&t->td, hpa);
+	tdtest_assert_entry(t, TDTEST_GPA, 0, ARCH_FREE, SEPT_INFO(0, SEPT_FREE));
 }
 
 static void test_remove_pending_after_finalize(void **state)
@@ -503,10 +431,10 @@ static void test_remove_pending_after_finalize(void **state)
 		      TDX_GPA_RANGE_NOT_BLOCKED | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rdx, SEPT_INFO(0, SEPT_PENDING));
 	assert_status(block(t, GPA_NEXT, 0), TDX_SUCCESS);
-	assert_status(track(t), TDX_SUCCESS);
+	assert_status(tdtest_track(t), TDX_SUCCESS);
 	assert_status(page_remove(t, GPA_NEXT, 0, &r), TDX_SUCCESS);
 	assert_int_equal(r.rcx, pa);
-	release_page(t, pa);
+	tdlib_release_page(&t->td, pa);
 }
 
 static void test_remove_2m(void **state)
@@ -523,11 +451,11 @@ static void test_remove_2m(void **state)
 	assert_status(block(t, GPA_2M_A, 1), TDX_SUCCESS);
 	assert_status(page_remove(t, GPA_2M_A, 1, &r),
 		      TDX_TLB_TRACKING_NOT_DONE | TDX_OPERAND_ID_RCX);
-	assert_status(track(t), TDX_SUCCESS);
+	assert_status(tdtest_track(t), TDX_SUCCESS);
 	assert_status(page_remove(t, GPA_2M_A, 1, &r), TDX_SUCCESS);
 	assert_int_equal(r.rcx, pa);
-	release_page(t, pa);
-	assert_entry(t, GPA_2M_A, 1, ARCH_FREE, SEPT_INFO(1, SEPT_FREE));
+	tdlib_release_page(&t->td, pa);
+	tdtest_assert_entry(t, GPA_2M_A, 1, ARCH_FREE, SEPT_INFO(1, SEPT_FREE));
 	assert_pamt(t, pa, PT_NDA, 0, 0);
 }
 
@@ -567,8 +495,8 @@ static void test_remove_tdr_errors(void **state)
 	r = (struct seamcall_regs){ .rcx = TDTEST_GPA, .rdx = t->td.tdr + 0x10 };
 	assert_status(tdtest_call(t, TDH_MEM_PAGE_REMOVE, &r),
 		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_RDX);
-	assert_entry(t, TDTEST_GPA, 0, ARCH_MAPPED(hpa_at(t, TDTEST_GPA, 0)),
-		     SEPT_INFO(0, SEPT_MAPPED));
+	tdtest_assert_entry(t, TDTEST_GPA, 0, ARCH_MAPPED(tdtest_hpa_at(t, TDTEST_GPA, 0)),
+			    SEPT_INFO(0, SEPT_MAPPED));
 }
 
 static void test_versions(void **state)
@@ -587,8 +515,8 @@ static void test_versions(void **state)
 	r = (struct seamcall_regs){ .rcx = TDTEST_GPA, .rdx = t->td.tdr };
 	assert_status(tdtest_call(t, TDH_MEM_PAGE_REMOVE | v1, &r),
 		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_RAX);
-	assert_entry(t, TDTEST_GPA, 0, ARCH_MAPPED(hpa_at(t, TDTEST_GPA, 0)),
-		     SEPT_INFO(0, SEPT_MAPPED));
+	tdtest_assert_entry(t, TDTEST_GPA, 0, ARCH_MAPPED(tdtest_hpa_at(t, TDTEST_GPA, 0)),
+			    SEPT_INFO(0, SEPT_MAPPED));
 }
 
 #define TEST(fn, setup) cmocka_unit_test_setup_teardown(fn, setup, tdtest_teardown)

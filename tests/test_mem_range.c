@@ -10,64 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ARCH_SVE		(1ULL << 63)
-#define ARCH_FREE		ARCH_SVE
-#define ARCH_NL_MAPPED		0x7ULL
-#define ARCH_NL_BLOCKED		0x0ULL
-#define ARCH_LEAF_ATTRS		(0x30ULL | 0x40ULL | ARCH_SVE)	/* MT WB, IPAT, SVE */
-#define ARCH_MAPPED(hpa)	((hpa) | 0x7ULL | ARCH_LEAF_ATTRS)
-#define ARCH_NO_ACCESS(hpa)	((hpa) | ARCH_LEAF_ATTRS)	/* pending, blocked */
-#define ARCH_PS			0x80ULL
-#define SEPT_INFO(level, state)	((u64)(level) | (u64)(state) << 8)
-#define HPA_MASK		0x000FFFFFFFFFF000ULL
-
 #define GPA_PAGE(i)		(TDTEST_GPA + (u64)(i) * TDX_PAGE_SIZE)
-#define GPA_NEXT		GPA_PAGE(TDTEST_NR_PAGES)
-#define GPA_NO_PT		0x200000ULL
 #define GPA_2M			0x400000ULL
 
-/* ---- host page bookkeeping (tdlib's list, reclaimed at teardown) ---------- */
-
-static void own_page(struct tdtest *t, u64 pa, bool huge)
-{
-	struct tdlib_td *td = &t->td;
-
-	if (td->nr_pages == td->cap_pages) {
-		td->cap_pages = td->cap_pages ? td->cap_pages * 2 : 256;
-		td->pages = realloc(td->pages, td->cap_pages * sizeof(*td->pages));
-		assert_non_null(td->pages);
-	}
-	td->pages[td->nr_pages++] = pa | huge;
-}
-
-static void release_page(struct tdtest *t, u64 pa)
-{
-	struct tdlib_td *td = &t->td;
-
-	for (size_t i = 0; i < td->nr_pages; i++) {
-		if ((td->pages[i] & ~1ULL) == pa) {
-			u64 nr = td->pages[i] & 1 ? 512 : 1;
-
-			td->pages[i] = td->pages[--td->nr_pages];
-			platform_free_pages(t->h->plat, pa, nr);
-			return;
-		}
-	}
-	fail_msg("page %#llx not owned by the TD", (unsigned long long)pa);
-}
-
 /* ---- SEAMCALL wrappers ------------------------------------------------------- */
-
-static u64 range_call(struct tdtest *t, u64 leaf, u64 gpa, int level, struct seamcall_regs *r)
-{
-	*r = (struct seamcall_regs){ .rcx = gpa | (u64)level, .rdx = t->td.tdr };
-	return tdtest_call(t, leaf, r);
-}
 
 static u64 block(struct tdtest *t, u64 gpa, int level)
 {
 	struct seamcall_regs r;
-	u64 st = range_call(t, TDH_MEM_RANGE_BLOCK, gpa, level, &r);
+	u64 st = tdtest_mem_call(t, TDH_MEM_RANGE_BLOCK, gpa, level, &r);
 
 	if (st == TDX_SUCCESS) {
 		assert_int_equal(r.rcx, 0);
@@ -80,22 +31,7 @@ static u64 unblock(struct tdtest *t, u64 gpa, int level)
 {
 	struct seamcall_regs r;
 
-	return range_call(t, TDH_MEM_RANGE_UNBLOCK, gpa, level, &r);
-}
-
-static u64 track(struct tdtest *t)
-{
-	struct seamcall_regs r = { .rcx = t->td.tdr };
-
-	return tdtest_call(t, TDH_MEM_TRACK, &r);
-}
-
-static u64 td_epoch(struct tdtest *t)
-{
-	struct seamcall_regs r = { .rcx = t->td.tdr, .rdx = MD_TD_EPOCH };
-
-	assert_status(tdtest_call(t, TDH_MNG_RD, &r), TDX_SUCCESS);
-	return r.r8;
+	return tdtest_mem_call(t, TDH_MEM_RANGE_UNBLOCK, gpa, level, &r);
 }
 
 /* The BEPOCH the PAMT holds for @pa (PHYMEM.PAGE.RDMD R9). */
@@ -110,10 +46,10 @@ static u64 bepoch(struct tdtest *t, u64 pa)
 static u64 remove_page(struct tdtest *t, u64 gpa, int level)
 {
 	struct seamcall_regs r;
-	u64 st = range_call(t, TDH_MEM_PAGE_REMOVE, gpa, level, &r);
+	u64 st = tdtest_mem_call(t, TDH_MEM_PAGE_REMOVE, gpa, level, &r);
 
 	if (st == TDX_SUCCESS)
-		release_page(t, r.rcx);
+		tdlib_release_page(&t->td, r.rcx);
 	return st;
 }
 
@@ -125,7 +61,7 @@ static u64 aug(struct tdtest *t, u64 gpa, int level)
 
 	assert_true(pa != PLATFORM_NO_HPA);
 	assert_status(tdtest_call(t, TDH_MEM_PAGE_AUG, &r), TDX_SUCCESS);
-	own_page(t, pa, level);
+	tdlib_adopt_page(&t->td, pa, nr);
 	return pa;
 }
 
@@ -136,25 +72,8 @@ static u64 add_table(struct tdtest *t, u64 gpa, int level)
 	struct seamcall_regs r = { .rcx = gpa | (u64)level, .rdx = t->td.tdr, .r8 = pa };
 
 	assert_status(tdtest_call(t, TDH_MEM_SEPT_ADD, &r), TDX_SUCCESS);
-	own_page(t, pa, false);
+	tdlib_adopt_page(&t->td, pa, 1);
 	return pa;
-}
-
-static void assert_entry(struct tdtest *t, u64 gpa, int level, u64 arch, u64 info)
-{
-	struct seamcall_regs r = { .rcx = gpa | (u64)level, .rdx = t->td.tdr };
-
-	assert_status(tdtest_call(t, TDH_MEM_SEPT_RD, &r), TDX_SUCCESS);
-	assert_int_equal(r.rcx, arch);
-	assert_int_equal(r.rdx, info);
-}
-
-static u64 hpa_at(struct tdtest *t, u64 gpa, int level)
-{
-	struct seamcall_regs r = { .rcx = gpa | (u64)level, .rdx = t->td.tdr };
-
-	assert_status(tdtest_call(t, TDH_MEM_SEPT_RD, &r), TDX_SUCCESS);
-	return r.rcx & HPA_MASK;
 }
 
 /* ---- TDH.MEM.RANGE.BLOCK ----------------------------------------------------------- */
@@ -162,14 +81,14 @@ static u64 hpa_at(struct tdtest *t, u64 gpa, int level)
 static void test_block_mapped(void **state)
 {
 	struct tdtest *t = *state;
-	u64 hpa = hpa_at(t, TDTEST_GPA, 0);
+	u64 hpa = tdtest_hpa_at(t, TDTEST_GPA, 0);
 
 	assert_status(block(t, TDTEST_GPA, 0), TDX_SUCCESS);
-	assert_entry(t, TDTEST_GPA, 0, ARCH_NO_ACCESS(hpa), SEPT_INFO(0, SEPT_BLOCKED));
-	assert_int_equal(bepoch(t, hpa), td_epoch(t));
+	tdtest_assert_entry(t, TDTEST_GPA, 0, ARCH_NO_ACCESS(hpa), SEPT_INFO(0, SEPT_BLOCKED));
+	assert_int_equal(bepoch(t, hpa), tdtest_td_epoch(t));
 	/* The neighbours are untouched. */
-	assert_entry(t, GPA_PAGE(1), 0, ARCH_MAPPED(hpa_at(t, GPA_PAGE(1), 0)),
-		     SEPT_INFO(0, SEPT_MAPPED));
+	tdtest_assert_entry(t, GPA_PAGE(1), 0, ARCH_MAPPED(tdtest_hpa_at(t, GPA_PAGE(1), 0)),
+			    SEPT_INFO(0, SEPT_MAPPED));
 }
 
 static void test_block_pending(void **state)
@@ -178,14 +97,14 @@ static void test_block_pending(void **state)
 	u64 pa = aug(t, GPA_NEXT, 0), big = aug(t, GPA_2M, 1);
 
 	assert_status(block(t, GPA_NEXT, 0), TDX_SUCCESS);
-	assert_entry(t, GPA_NEXT, 0, ARCH_NO_ACCESS(pa), SEPT_INFO(0, SEPT_PENDING_BLOCKED));
-	assert_status(track(t), TDX_SUCCESS);
+	tdtest_assert_entry(t, GPA_NEXT, 0, ARCH_NO_ACCESS(pa), SEPT_INFO(0, SEPT_PENDING_BLOCKED));
+	assert_status(tdtest_track(t), TDX_SUCCESS);
 	assert_status(block(t, GPA_2M, 1), TDX_SUCCESS);
-	assert_entry(t, GPA_2M, 1, ARCH_NO_ACCESS(big) | ARCH_PS,
-		     SEPT_INFO(1, SEPT_PENDING_BLOCKED));
+	tdtest_assert_entry(t, GPA_2M, 1, ARCH_NO_ACCESS(big) | ARCH_PS,
+			    SEPT_INFO(1, SEPT_PENDING_BLOCKED));
 	/* A 2M page's BEPOCH is in its 2M PAMT entry. */
-	assert_int_equal(bepoch(t, big), td_epoch(t));
-	assert_int_equal(bepoch(t, pa), td_epoch(t) - 1);
+	assert_int_equal(bepoch(t, big), tdtest_td_epoch(t));
+	assert_int_equal(bepoch(t, pa), tdtest_td_epoch(t) - 1);
 }
 
 static void test_block_non_leaf(void **state)
@@ -194,47 +113,47 @@ static void test_block_non_leaf(void **state)
 	u64 table = add_table(t, GPA_NO_PT, 1);
 	struct seamcall_regs r;
 
-	assert_status(track(t), TDX_SUCCESS);
-	assert_status(track(t), TDX_SUCCESS);
+	assert_status(tdtest_track(t), TDX_SUCCESS);
+	assert_status(tdtest_track(t), TDX_SUCCESS);
 	assert_status(block(t, GPA_NO_PT, 1), TDX_SUCCESS);
-	assert_entry(t, GPA_NO_PT, 1, ARCH_NL_BLOCKED, SEPT_INFO(1, SEPT_NL_BLOCKED));
+	tdtest_assert_entry(t, GPA_NO_PT, 1, ARCH_NL_BLOCKED, SEPT_INFO(1, SEPT_NL_BLOCKED));
 	/* The BEPOCH of a non-leaf is the child table's. */
-	assert_int_equal(bepoch(t, table), td_epoch(t));
+	assert_int_equal(bepoch(t, table), tdtest_td_epoch(t));
 	/* Below a blocked non-leaf nothing is reachable. */
 	assert_status(block(t, 0, 1), TDX_SUCCESS);
-	assert_status(range_call(t, TDH_MEM_RANGE_BLOCK, TDTEST_GPA, 0, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_RANGE_BLOCK, TDTEST_GPA, 0, &r),
 		      TDX_EPT_WALK_FAILED | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rcx, ARCH_NL_BLOCKED);
 	assert_int_equal(r.rdx, SEPT_INFO(1, SEPT_NL_BLOCKED));
 	/* The whole top level can be blocked too. */
 	assert_status(block(t, 0, 3), TDX_SUCCESS);
-	assert_entry(t, 0, 3, ARCH_NL_BLOCKED, SEPT_INFO(3, SEPT_NL_BLOCKED));
+	tdtest_assert_entry(t, 0, 3, ARCH_NL_BLOCKED, SEPT_INFO(3, SEPT_NL_BLOCKED));
 }
 
 static void test_block_twice(void **state)
 {
 	struct tdtest *t = *state;
-	u64 hpa = hpa_at(t, TDTEST_GPA, 0), pa = aug(t, GPA_NEXT, 0), e = td_epoch(t);
+	u64 hpa = tdtest_hpa_at(t, TDTEST_GPA, 0), pa = aug(t, GPA_NEXT, 0), e = tdtest_td_epoch(t);
 	struct seamcall_regs r;
 	u64 st;
 
 	assert_status(block(t, TDTEST_GPA, 0), TDX_SUCCESS);
 	assert_status(block(t, GPA_NEXT, 0), TDX_SUCCESS);
-	assert_status(track(t), TDX_SUCCESS);
-	st = range_call(t, TDH_MEM_RANGE_BLOCK, TDTEST_GPA, 0, &r);
+	assert_status(tdtest_track(t), TDX_SUCCESS);
+	st = tdtest_mem_call(t, TDH_MEM_RANGE_BLOCK, TDTEST_GPA, 0, &r);
 	assert_status(st, TDX_GPA_RANGE_ALREADY_BLOCKED | TDX_OPERAND_ID_RCX);
 	assert_false(TDX_IS_ERROR(st));
 	assert_int_equal(r.rcx, ARCH_NO_ACCESS(hpa));
 	assert_int_equal(r.rdx, SEPT_INFO(0, SEPT_BLOCKED));
 	/* The second BLOCK does not restamp the epoch. */
 	assert_int_equal(bepoch(t, hpa), e);
-	assert_status(range_call(t, TDH_MEM_RANGE_BLOCK, GPA_NEXT, 0, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_RANGE_BLOCK, GPA_NEXT, 0, &r),
 		      TDX_GPA_RANGE_ALREADY_BLOCKED | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rcx, ARCH_NO_ACCESS(pa));
 	assert_int_equal(r.rdx, SEPT_INFO(0, SEPT_PENDING_BLOCKED));
 	assert_int_equal(bepoch(t, pa), e);
 	assert_status(block(t, 0, 1), TDX_SUCCESS);
-	assert_status(range_call(t, TDH_MEM_RANGE_BLOCK, 0, 1, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_RANGE_BLOCK, 0, 1, &r),
 		      TDX_GPA_RANGE_ALREADY_BLOCKED | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rcx, ARCH_NL_BLOCKED);
 	assert_int_equal(r.rdx, SEPT_INFO(1, SEPT_NL_BLOCKED));
@@ -245,28 +164,28 @@ static void test_block_errors(void **state)
 	struct tdtest *t = *state;
 	struct seamcall_regs r;
 
-	assert_status(range_call(t, TDH_MEM_RANGE_BLOCK, GPA_NEXT, 0, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_RANGE_BLOCK, GPA_NEXT, 0, &r),
 		      TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rcx, ARCH_FREE);
 	assert_int_equal(r.rdx, SEPT_INFO(0, SEPT_FREE));
-	assert_status(range_call(t, TDH_MEM_RANGE_BLOCK, GPA_NO_PT, 1, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_RANGE_BLOCK, GPA_NO_PT, 1, &r),
 		      TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rdx, SEPT_INFO(1, SEPT_FREE));
-	assert_status(range_call(t, TDH_MEM_RANGE_BLOCK, GPA_NO_PT, 0, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_RANGE_BLOCK, GPA_NO_PT, 0, &r),
 		      TDX_EPT_WALK_FAILED | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rcx, ARCH_FREE);
 	assert_int_equal(r.rdx, SEPT_INFO(1, SEPT_FREE));
-	assert_status(range_call(t, TDH_MEM_RANGE_BLOCK, 0, 4, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_RANGE_BLOCK, 0, 4, &r),
 		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
-	assert_status(range_call(t, TDH_MEM_RANGE_BLOCK, TDTEST_GPA, 1, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_RANGE_BLOCK, TDTEST_GPA, 1, &r),
 		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
-	assert_status(range_call(t, TDH_MEM_RANGE_BLOCK, TDTEST_GPA | 1ULL << 47, 0, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_RANGE_BLOCK, TDTEST_GPA | 1ULL << 47, 0, &r),
 		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
 	r = (struct seamcall_regs){ .rcx = TDTEST_GPA, .rdx = t->td.tdcs[0] };
 	assert_status(tdtest_call(t, TDH_MEM_RANGE_BLOCK, &r),
 		      TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_RDX);
-	assert_entry(t, TDTEST_GPA, 0, ARCH_MAPPED(hpa_at(t, TDTEST_GPA, 0)),
-		     SEPT_INFO(0, SEPT_MAPPED));
+	tdtest_assert_entry(t, TDTEST_GPA, 0, ARCH_MAPPED(tdtest_hpa_at(t, TDTEST_GPA, 0)),
+			    SEPT_INFO(0, SEPT_MAPPED));
 }
 
 /* ---- TDH.MEM.RANGE.UNBLOCK --------------------------------------------------------- */
@@ -274,38 +193,38 @@ static void test_block_errors(void **state)
 static void test_unblock_before_finalize(void **state)
 {
 	struct tdtest *t = *state;
-	u64 hpa = hpa_at(t, TDTEST_GPA, 0), pa = aug(t, GPA_NEXT, 0);
+	u64 hpa = tdtest_hpa_at(t, TDTEST_GPA, 0), pa = aug(t, GPA_NEXT, 0);
 
 	assert_status(block(t, TDTEST_GPA, 0), TDX_SUCCESS);
 	assert_status(block(t, GPA_NEXT, 0), TDX_SUCCESS);
 	/* INITIALIZED needs no TLB tracking. */
 	assert_status(unblock(t, TDTEST_GPA, 0), TDX_SUCCESS);
-	assert_entry(t, TDTEST_GPA, 0, ARCH_MAPPED(hpa), SEPT_INFO(0, SEPT_MAPPED));
+	tdtest_assert_entry(t, TDTEST_GPA, 0, ARCH_MAPPED(hpa), SEPT_INFO(0, SEPT_MAPPED));
 	assert_status(unblock(t, GPA_NEXT, 0), TDX_SUCCESS);
-	assert_entry(t, GPA_NEXT, 0, ARCH_NO_ACCESS(pa), SEPT_INFO(0, SEPT_PENDING));
+	tdtest_assert_entry(t, GPA_NEXT, 0, ARCH_NO_ACCESS(pa), SEPT_INFO(0, SEPT_PENDING));
 	assert_status(block(t, 0, 1), TDX_SUCCESS);
 	assert_status(unblock(t, 0, 1), TDX_SUCCESS);
-	assert_entry(t, 0, 1, ARCH_NL_MAPPED, SEPT_INFO(1, SEPT_NL_MAPPED));
-	assert_entry(t, TDTEST_GPA, 0, ARCH_MAPPED(hpa), SEPT_INFO(0, SEPT_MAPPED));
+	tdtest_assert_entry(t, 0, 1, ARCH_NL_MAPPED, SEPT_INFO(1, SEPT_NL_MAPPED));
+	tdtest_assert_entry(t, TDTEST_GPA, 0, ARCH_MAPPED(hpa), SEPT_INFO(0, SEPT_MAPPED));
 }
 
 static void test_unblock_runnable(void **state)
 {
 	struct tdtest *t = *state;
-	u64 hpa = hpa_at(t, TDTEST_GPA, 0);
+	u64 hpa = tdtest_hpa_at(t, TDTEST_GPA, 0);
 	struct seamcall_regs r;
 
 	assert_status(block(t, TDTEST_GPA, 0), TDX_SUCCESS);
-	assert_status(range_call(t, TDH_MEM_RANGE_UNBLOCK, TDTEST_GPA, 0, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_RANGE_UNBLOCK, TDTEST_GPA, 0, &r),
 		      TDX_TLB_TRACKING_NOT_DONE | TDX_OPERAND_ID_SEPT);
 	assert_int_equal(r.rcx, 0);
 	assert_int_equal(r.rdx, 0);
-	assert_entry(t, TDTEST_GPA, 0, ARCH_NO_ACCESS(hpa), SEPT_INFO(0, SEPT_BLOCKED));
-	assert_status(track(t), TDX_SUCCESS);
-	assert_status(range_call(t, TDH_MEM_RANGE_UNBLOCK, TDTEST_GPA, 0, &r), TDX_SUCCESS);
+	tdtest_assert_entry(t, TDTEST_GPA, 0, ARCH_NO_ACCESS(hpa), SEPT_INFO(0, SEPT_BLOCKED));
+	assert_status(tdtest_track(t), TDX_SUCCESS);
+	assert_status(tdtest_mem_call(t, TDH_MEM_RANGE_UNBLOCK, TDTEST_GPA, 0, &r), TDX_SUCCESS);
 	assert_int_equal(r.rcx, 0);
 	assert_int_equal(r.rdx, 0);
-	assert_entry(t, TDTEST_GPA, 0, ARCH_MAPPED(hpa), SEPT_INFO(0, SEPT_MAPPED));
+	tdtest_assert_entry(t, TDTEST_GPA, 0, ARCH_MAPPED(hpa), SEPT_INFO(0, SEPT_MAPPED));
 }
 
 static void test_unblock_runnable_non_leaf(void **state)
@@ -315,40 +234,40 @@ static void test_unblock_runnable_non_leaf(void **state)
 
 	assert_status(block(t, 0, 1), TDX_SUCCESS);
 	assert_status(unblock(t, 0, 1), TDX_TLB_TRACKING_NOT_DONE | TDX_OPERAND_ID_SEPT);
-	assert_status(track(t), TDX_SUCCESS);
+	assert_status(tdtest_track(t), TDX_SUCCESS);
 	assert_status(unblock(t, 0, 1), TDX_SUCCESS);
-	assert_entry(t, 0, 1, ARCH_NL_MAPPED, SEPT_INFO(1, SEPT_NL_MAPPED));
+	tdtest_assert_entry(t, 0, 1, ARCH_NL_MAPPED, SEPT_INFO(1, SEPT_NL_MAPPED));
 	assert_status(block(t, GPA_NEXT, 0), TDX_SUCCESS);
 	assert_status(unblock(t, GPA_NEXT, 0), TDX_TLB_TRACKING_NOT_DONE | TDX_OPERAND_ID_SEPT);
-	assert_status(track(t), TDX_SUCCESS);
+	assert_status(tdtest_track(t), TDX_SUCCESS);
 	assert_status(unblock(t, GPA_NEXT, 0), TDX_SUCCESS);
-	assert_entry(t, GPA_NEXT, 0, ARCH_NO_ACCESS(pa), SEPT_INFO(0, SEPT_PENDING));
+	tdtest_assert_entry(t, GPA_NEXT, 0, ARCH_NO_ACCESS(pa), SEPT_INFO(0, SEPT_PENDING));
 }
 
 static void test_unblock_not_blocked(void **state)
 {
 	struct tdtest *t = *state;
-	u64 hpa = hpa_at(t, TDTEST_GPA, 0), pa = aug(t, GPA_NEXT, 0);
+	u64 hpa = tdtest_hpa_at(t, TDTEST_GPA, 0), pa = aug(t, GPA_NEXT, 0);
 	struct seamcall_regs r;
 
-	assert_status(range_call(t, TDH_MEM_RANGE_UNBLOCK, TDTEST_GPA, 0, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_RANGE_UNBLOCK, TDTEST_GPA, 0, &r),
 		      TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rcx, ARCH_MAPPED(hpa));
 	assert_int_equal(r.rdx, SEPT_INFO(0, SEPT_MAPPED));
-	assert_status(range_call(t, TDH_MEM_RANGE_UNBLOCK, GPA_NEXT, 0, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_RANGE_UNBLOCK, GPA_NEXT, 0, &r),
 		      TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rcx, ARCH_NO_ACCESS(pa));
 	assert_int_equal(r.rdx, SEPT_INFO(0, SEPT_PENDING));
-	assert_status(range_call(t, TDH_MEM_RANGE_UNBLOCK, 0, 1, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_RANGE_UNBLOCK, 0, 1, &r),
 		      TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rdx, SEPT_INFO(1, SEPT_NL_MAPPED));
-	assert_status(range_call(t, TDH_MEM_RANGE_UNBLOCK, GPA_PAGE(5), 0, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_RANGE_UNBLOCK, GPA_PAGE(5), 0, &r),
 		      TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rcx, ARCH_FREE);
 	assert_int_equal(r.rdx, SEPT_INFO(0, SEPT_FREE));
-	assert_status(range_call(t, TDH_MEM_RANGE_UNBLOCK, GPA_NO_PT, 0, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_RANGE_UNBLOCK, GPA_NO_PT, 0, &r),
 		      TDX_EPT_WALK_FAILED | TDX_OPERAND_ID_RCX);
-	assert_status(range_call(t, TDH_MEM_RANGE_UNBLOCK, 0, 5, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_RANGE_UNBLOCK, 0, 5, &r),
 		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
 }
 
@@ -360,14 +279,14 @@ static void test_track_epoch(void **state)
 	struct seamcall_regs r;
 
 	/* MNG.INIT starts the TD in epoch 1. */
-	assert_int_equal(td_epoch(t), 1);
+	assert_int_equal(tdtest_td_epoch(t), 1);
 	for (u64 e = 2; e <= 5; e++) {
 		r = (struct seamcall_regs){ .rcx = t->td.tdr, .rdx = 0x1234 };
 		assert_status(tdtest_call(t, TDH_MEM_TRACK, &r), TDX_SUCCESS);
 		/* TRACK has no outputs and leaves RCX/RDX alone. */
 		assert_int_equal(r.rcx, t->td.tdr);
 		assert_int_equal(r.rdx, 0x1234);
-		assert_int_equal(td_epoch(t), e);
+		assert_int_equal(tdtest_td_epoch(t), e);
 	}
 }
 
@@ -375,7 +294,7 @@ static void test_track_operands(void **state)
 {
 	struct tdtest *t = *state;
 	struct seamcall_regs r;
-	u64 free_pa = tdtest_page(t), e = td_epoch(t);
+	u64 free_pa = tdtest_page(t), e = tdtest_td_epoch(t);
 
 	r = (struct seamcall_regs){ .rcx = t->td.tdr + 8 };
 	assert_status(tdtest_call(t, TDH_MEM_TRACK, &r), TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
@@ -394,7 +313,7 @@ static void test_track_operands(void **state)
 	/* RDX is not an operand of TRACK. */
 	r = (struct seamcall_regs){ .rcx = t->td.tdr, .rdx = free_pa | 1 };
 	assert_status(tdtest_call(t, TDH_MEM_TRACK, &r), TDX_SUCCESS);
-	assert_int_equal(td_epoch(t), e + 1);
+	assert_int_equal(tdtest_td_epoch(t), e + 1);
 	platform_free_pages(t->h->plat, free_pa, 1);
 }
 
@@ -403,16 +322,16 @@ static void test_track_operands(void **state)
 static void test_epoch_one_track(void **state)
 {
 	struct tdtest *t = *state;
-	u64 e = td_epoch(t), hpa = hpa_at(t, TDTEST_GPA, 0);
+	u64 e = tdtest_td_epoch(t), hpa = tdtest_hpa_at(t, TDTEST_GPA, 0);
 
 	assert_status(block(t, TDTEST_GPA, 0), TDX_SUCCESS);
 	assert_int_equal(bepoch(t, hpa), e);
 	assert_status(remove_page(t, TDTEST_GPA, 0),
 		      TDX_TLB_TRACKING_NOT_DONE | TDX_OPERAND_ID_RCX);
-	assert_status(track(t), TDX_SUCCESS);
+	assert_status(tdtest_track(t), TDX_SUCCESS);
 	/* td_epoch == e + 1 and no vCPU in epoch e: tracked. */
 	assert_status(remove_page(t, TDTEST_GPA, 0), TDX_SUCCESS);
-	assert_entry(t, TDTEST_GPA, 0, ARCH_FREE, SEPT_INFO(0, SEPT_FREE));
+	tdtest_assert_entry(t, TDTEST_GPA, 0, ARCH_FREE, SEPT_INFO(0, SEPT_FREE));
 }
 
 static void test_epoch_two_tracks(void **state)
@@ -420,8 +339,8 @@ static void test_epoch_two_tracks(void **state)
 	struct tdtest *t = *state;
 
 	assert_status(block(t, TDTEST_GPA, 0), TDX_SUCCESS);
-	assert_status(track(t), TDX_SUCCESS);
-	assert_status(track(t), TDX_SUCCESS);
+	assert_status(tdtest_track(t), TDX_SUCCESS);
+	assert_status(tdtest_track(t), TDX_SUCCESS);
 	/* td_epoch > e + 1: tracked whatever the refcounts. */
 	assert_status(remove_page(t, TDTEST_GPA, 0), TDX_SUCCESS);
 }
@@ -429,19 +348,19 @@ static void test_epoch_two_tracks(void **state)
 static void test_epoch_per_page(void **state)
 {
 	struct tdtest *t = *state;
-	u64 e = td_epoch(t);
+	u64 e = tdtest_td_epoch(t);
 
 	assert_status(block(t, GPA_PAGE(0), 0), TDX_SUCCESS);
-	assert_status(track(t), TDX_SUCCESS);
+	assert_status(tdtest_track(t), TDX_SUCCESS);
 	/* Blocked in epoch e + 1: the TRACK before does not cover it. */
 	assert_status(block(t, GPA_PAGE(1), 0), TDX_SUCCESS);
-	assert_int_equal(bepoch(t, hpa_at(t, GPA_PAGE(1), 0)), e + 1);
+	assert_int_equal(bepoch(t, tdtest_hpa_at(t, GPA_PAGE(1), 0)), e + 1);
 	assert_status(remove_page(t, GPA_PAGE(1), 0),
 		      TDX_TLB_TRACKING_NOT_DONE | TDX_OPERAND_ID_RCX);
 	assert_status(remove_page(t, GPA_PAGE(0), 0), TDX_SUCCESS);
-	assert_status(track(t), TDX_SUCCESS);
+	assert_status(tdtest_track(t), TDX_SUCCESS);
 	assert_status(remove_page(t, GPA_PAGE(1), 0), TDX_SUCCESS);
-	assert_int_equal(td_epoch(t), e + 2);
+	assert_int_equal(tdtest_td_epoch(t), e + 2);
 }
 
 static void test_epoch_unblock_reblock(void **state)
@@ -449,13 +368,13 @@ static void test_epoch_unblock_reblock(void **state)
 	struct tdtest *t = *state;
 
 	assert_status(block(t, TDTEST_GPA, 0), TDX_SUCCESS);
-	assert_status(track(t), TDX_SUCCESS);
+	assert_status(tdtest_track(t), TDX_SUCCESS);
 	assert_status(unblock(t, TDTEST_GPA, 0), TDX_SUCCESS);
 	/* Blocking again restamps: the old TRACK no longer counts. */
 	assert_status(block(t, TDTEST_GPA, 0), TDX_SUCCESS);
 	assert_status(remove_page(t, TDTEST_GPA, 0),
 		      TDX_TLB_TRACKING_NOT_DONE | TDX_OPERAND_ID_RCX);
-	assert_status(track(t), TDX_SUCCESS);
+	assert_status(tdtest_track(t), TDX_SUCCESS);
 	assert_status(remove_page(t, TDTEST_GPA, 0), TDX_SUCCESS);
 }
 
@@ -466,9 +385,9 @@ static void test_epoch_2m(void **state)
 	aug(t, GPA_2M, 1);
 	assert_status(block(t, GPA_2M, 1), TDX_SUCCESS);
 	assert_status(remove_page(t, GPA_2M, 1), TDX_TLB_TRACKING_NOT_DONE | TDX_OPERAND_ID_RCX);
-	assert_status(track(t), TDX_SUCCESS);
+	assert_status(tdtest_track(t), TDX_SUCCESS);
 	assert_status(remove_page(t, GPA_2M, 1), TDX_SUCCESS);
-	assert_entry(t, GPA_2M, 1, ARCH_FREE, SEPT_INFO(1, SEPT_FREE));
+	tdtest_assert_entry(t, GPA_2M, 1, ARCH_FREE, SEPT_INFO(1, SEPT_FREE));
 }
 
 #define TEST(fn, setup) cmocka_unit_test_setup_teardown(fn, setup, tdtest_teardown)

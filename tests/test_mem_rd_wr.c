@@ -9,9 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RW_SVE		(1ULL << 63)
-#define RW_HPA_MASK	0x000FFFFFFFFFF000ULL
-#define RW_SHARED_BIT	(1ULL << 47)		/* GPAW 48 */
 #define RW_NR_PAGES	2
 
 static u64 pattern(u64 gpa)
@@ -138,7 +135,7 @@ static void test_invalid_gpa(void **state)
 	struct tdtest *t = *state;
 	const u64 st = TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX;
 
-	expect_both(t, TDTEST_GPA | RW_SHARED_BIT, st, 0, 0);
+	expect_both(t, TDTEST_GPA | GPA_SHARED_BIT, st, 0, 0);
 	expect_both(t, TDTEST_GPA | (1ULL << 48), st, 0, 0);
 	expect_both(t, TDTEST_GPA | (1ULL << 52), st, 0, 0);
 }
@@ -148,10 +145,10 @@ static void test_unmapped(void **state)
 	struct tdtest *t = *state;
 	const u64 st = TDX_EPT_ENTRY_NOT_PRESENT | TDX_OPERAND_ID_RCX;
 
-	expect_both(t, 1ULL << 39, st, RW_SVE, 3);
-	expect_both(t, 1ULL << 30, st, RW_SVE, 2);
-	expect_both(t, 1ULL << 21, st, RW_SVE, 1);
-	expect_both(t, TDTEST_GPA + RW_NR_PAGES * TDX_PAGE_SIZE + 8, st, RW_SVE, 0);
+	expect_both(t, 1ULL << 39, st, ARCH_SVE, 3);
+	expect_both(t, 1ULL << 30, st, ARCH_SVE, 2);
+	expect_both(t, 1ULL << 21, st, ARCH_SVE, 1);
+	expect_both(t, TDTEST_GPA + RW_NR_PAGES * TDX_PAGE_SIZE + 8, st, ARCH_SVE, 0);
 }
 
 static void test_pending_page(void **state)
@@ -162,9 +159,9 @@ static void test_pending_page(void **state)
 	u64 hpa;
 
 	assert_status(tdlib_aug(&t->td, gpa, 0), TDX_SUCCESS);
-	hpa = t->td.pages[t->td.nr_pages - 1] & ~1ULL;
+	hpa = tdtest_last_page(t);
 	assert_status(mem_rd(t, gpa + 0x10, &r), TDX_EPT_ENTRY_NOT_PRESENT | TDX_OPERAND_ID_RCX);
-	assert_int_equal(r.rcx & RW_HPA_MASK, hpa);
+	assert_int_equal(r.rcx & HPA_MASK, hpa);
 	assert_int_equal(r.rcx & 7, 0);
 	assert_int_equal(r.rdx, (u64)SEPT_PENDING << 8);
 	assert_status(mem_wr(t, gpa + 0x10, 1, &r), TDX_EPT_ENTRY_NOT_PRESENT | TDX_OPERAND_ID_RCX);

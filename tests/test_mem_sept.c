@@ -10,51 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Architectural S-EPT entries as SEPT.RD and error details report them. */
-#define ARCH_SVE		(1ULL << 63)
-#define ARCH_FREE		ARCH_SVE
-#define ARCH_NL_MAPPED		0x7ULL
-#define ARCH_NL_BLOCKED		0x0ULL
-#define ARCH_LEAF_ATTRS		(0x30ULL | 0x40ULL | ARCH_SVE)	/* MT WB, IPAT, SVE */
-#define ARCH_MAPPED(hpa)	((hpa) | 0x7ULL | ARCH_LEAF_ATTRS)
-#define ARCH_NO_ACCESS(hpa)	((hpa) | ARCH_LEAF_ATTRS)	/* pending, blocked */
-#define ARCH_PS			0x80ULL
-#define SEPT_INFO(level, state)	((u64)(level) | (u64)(state) << 8)
-#define HPA_MASK		0x000FFFFFFFFFF000ULL
-
 #define GPA_2M			0x200000ULL
 
 /* page_info for the level-@level entry covering @gpa. */
 #define PI(gpa, level)		(((gpa) & ~((1ULL << (12 + 9 * (level))) - 1)) | (u64)(level))
-
-/* ---- host page bookkeeping (tdlib's list, reclaimed at teardown) ---------- */
-
-static void own_page(struct tdtest *t, u64 pa)
-{
-	struct tdlib_td *td = &t->td;
-
-	if (td->nr_pages == td->cap_pages) {
-		td->cap_pages = td->cap_pages ? td->cap_pages * 2 : 256;
-		td->pages = realloc(td->pages, td->cap_pages * sizeof(*td->pages));
-		assert_non_null(td->pages);
-	}
-	td->pages[td->nr_pages++] = pa;
-}
-
-/* A page the module gave back: off the list and back to the allocator. */
-static void release_page(struct tdtest *t, u64 pa)
-{
-	struct tdlib_td *td = &t->td;
-
-	for (size_t i = 0; i < td->nr_pages; i++) {
-		if (td->pages[i] == pa) {
-			td->pages[i] = td->pages[--td->nr_pages];
-			platform_free_pages(t->h->plat, pa, 1);
-			return;
-		}
-	}
-	fail_msg("page %#llx not owned by the TD", (unsigned long long)pa);
-}
 
 /* ---- SEAMCALL wrappers ------------------------------------------------------- */
 
@@ -73,7 +32,7 @@ static u64 sept_add(struct tdtest *t, u64 gpa, int level, u64 *pa_out)
 	u64 st = sept_add_raw(t, PI(gpa, level), t->td.tdr, pa, &r);
 
 	if (st == TDX_SUCCESS)
-		own_page(t, pa);
+		tdlib_adopt_page(&t->td, pa, 1);
 	else
 		platform_free_pages(t->h->plat, pa, 1);
 	if (pa_out)
@@ -123,13 +82,6 @@ static u64 leaf_call(struct tdtest *t, u64 leaf, u64 gpa, int level)
 	return tdtest_call(t, leaf, &r);
 }
 
-static u64 track(struct tdtest *t)
-{
-	struct seamcall_regs r = { .rcx = t->td.tdr };
-
-	return tdtest_call(t, TDH_MEM_TRACK, &r);
-}
-
 /* Maps tables at levels 3, 2, 1 above @gpa. */
 static void add_all_levels(struct tdtest *t, u64 gpa)
 {
@@ -169,7 +121,7 @@ static void test_add_outputs_cleared(void **state)
 	u64 pa = tdtest_page(t);
 
 	assert_status(sept_add_raw(t, PI(GPA_2M, 3), t->td.tdr, pa, &r), TDX_SUCCESS);
-	own_page(t, pa);
+	tdlib_adopt_page(&t->td, pa, 1);
 	assert_int_equal(r.rcx, 0);
 	assert_int_equal(r.rdx, 0);
 	assert_int_equal(r.r8, pa);
@@ -272,7 +224,7 @@ static void test_add_on_leaf(void **state)
 	u64 hpa;
 
 	assert_status(tdlib_aug(&t->td, GPA_2M, 1), TDX_SUCCESS);
-	hpa = t->td.pages[t->td.nr_pages - 1] & ~1ULL;
+	hpa = tdtest_last_page(t);
 	/* A 2M leaf: the state check comes before R8 (even R8 = 0). */
 	assert_status(sept_add_raw(t, GPA_2M | 1, t->td.tdr, 0, &r),
 		      TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX);
@@ -305,7 +257,7 @@ static void test_add_r8_checks(void **state)
 		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_R8);
 	/* Bit 63 of a non-zero R8 is ignored. */
 	assert_status(sept_add_raw(t, PI(GPA_2M, 3), t->td.tdr, pa | 1ULL << 63, &r), TDX_SUCCESS);
-	own_page(t, pa);
+	tdlib_adopt_page(&t->td, pa, 1);
 	/* A page already used as an S-EPT table is not free. */
 	assert_status(sept_add_raw(t, PI(GPA_2M, 2), t->td.tdr, pa, &r),
 		      TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_R8);
@@ -318,7 +270,7 @@ static void test_add_r8_inside_2m_page(void **state)
 	u64 hpa;
 
 	assert_status(tdlib_aug(&t->td, GPA_2M, 1), TDX_SUCCESS);
-	hpa = t->td.pages[t->td.nr_pages - 1] & ~1ULL;
+	hpa = tdtest_last_page(t);
 	assert_status(sept_add_raw(t, 2 * GPA_2M | 1, t->td.tdr, hpa + 5 * TDX_PAGE_SIZE, &r),
 		      TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_R8);
 }
@@ -388,7 +340,7 @@ static void test_remove_before_finalize(void **state)
 		assert_status(sept_remove(t, GPA_2M, l, &r), TDX_SUCCESS);
 		assert_int_equal(r.rcx, pa[l]);
 		assert_int_equal(r.rdx, 0);
-		release_page(t, pa[l]);
+		tdlib_release_page(&t->td, pa[l]);
 		assert_entry(t, GPA_2M, l, ARCH_FREE, SEPT_INFO(l, SEPT_FREE));
 		r = (struct seamcall_regs){ .rcx = pa[l] };
 		assert_status(tdtest_call(t, TDH_PHYMEM_PAGE_RDMD, &r), TDX_SUCCESS);
@@ -459,11 +411,11 @@ static void test_remove_runnable(void **state)
 	assert_entry(t, 2 * GPA_2M, 1, ARCH_NL_BLOCKED, SEPT_INFO(1, SEPT_NL_BLOCKED));
 	assert_status(sept_remove(t, 2 * GPA_2M, 1, &r),
 		      TDX_TLB_TRACKING_NOT_DONE | TDX_OPERAND_ID_RCX);
-	assert_status(track(t), TDX_SUCCESS);
+	assert_status(tdtest_track(t), TDX_SUCCESS);
 	assert_status(sept_remove(t, 2 * GPA_2M, 1, &r), TDX_SUCCESS);
 	assert_int_equal(r.rcx, pa);
 	assert_int_equal(r.rdx, 0);
-	release_page(t, pa);
+	tdlib_release_page(&t->td, pa);
 	assert_entry(t, 2 * GPA_2M, 1, ARCH_FREE, SEPT_INFO(1, SEPT_FREE));
 }
 
@@ -477,7 +429,7 @@ static void test_remove_runnable_not_free(void **state)
 	assert_status(leaf_call(t, TDH_MEM_RANGE_BLOCK, 0, 1), TDX_SUCCESS);
 	assert_status(sept_remove(t, 0, 1, &r), TDX_TLB_TRACKING_NOT_DONE | TDX_OPERAND_ID_RCX);
 	/* Blocked and tracked, but the PT still maps the image. */
-	assert_status(track(t), TDX_SUCCESS);
+	assert_status(tdtest_track(t), TDX_SUCCESS);
 	assert_status(sept_remove(t, 0, 1, &r), TDX_EPT_PAGE_NOT_FREE | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rcx, ARCH_NL_BLOCKED);
 	assert_int_equal(r.rdx, SEPT_INFO(1, SEPT_NL_BLOCKED));
@@ -507,7 +459,7 @@ static void test_versions_need_partitioning(void **state)
 	r = (struct seamcall_regs){ .rcx = PI(GPA_2M, 1), .rdx = t->td.tdr };
 	assert_status(tdtest_call(t, TDH_MEM_SEPT_REMOVE, &r), TDX_SUCCESS);
 	assert_int_equal(r.rcx, pa);
-	release_page(t, pa);
+	tdlib_release_page(&t->td, pa);
 }
 
 /* ---- TDH.MEM.SEPT.RD ---------------------------------------------------------------- */
@@ -547,7 +499,7 @@ static void test_rd_2m_leaf(void **state)
 	u64 hpa;
 
 	assert_status(tdlib_aug(&t->td, 2 * GPA_2M, 1), TDX_SUCCESS);
-	hpa = t->td.pages[t->td.nr_pages - 1] & ~1ULL;
+	hpa = tdtest_last_page(t);
 	assert_entry(t, 2 * GPA_2M, 1, ARCH_NO_ACCESS(hpa) | ARCH_PS,
 		     SEPT_INFO(1, SEPT_PENDING));
 }

@@ -91,15 +91,6 @@ static u64 addcx(struct tdtest *t, u64 page)
 	return tdtest_call(t, TDH_MNG_ADDCX, &r);
 }
 
-/* Remembers a TD page beyond tdlib's fixed arrays, reclaimed first. */
-static void td_track(struct tdlib_td *td, u64 pa)
-{
-	td->pages = realloc(td->pages, (td->nr_pages + 1) * sizeof(*td->pages));
-	assert_non_null(td->pages);
-	td->pages[td->nr_pages++] = pa;
-	td->cap_pages = td->nr_pages;
-}
-
 /* Adds TDCX pages until the TD has @n (at most tdlib's six). */
 static void addcx_upto(struct tdtest *t, u32 n)
 {
@@ -203,52 +194,12 @@ static void cache_wb_all(struct tdtest *t)
 	}
 }
 
-static void reclaim_page(struct tdtest *t, u64 pa)
-{
-	struct seamcall_regs r = { .rcx = pa };
-
-	assert_status(tdtest_call(t, TDH_PHYMEM_PAGE_RECLAIM, &r), TDX_SUCCESS);
-	r = (struct seamcall_regs){
-		.rcx = platform_hpa_with_keyid(t->h->plat, pa, (u32)t->td.hkid),
-	};
-	assert_status(tdtest_call(t, TDH_PHYMEM_PAGE_WBINVD, &r), TDX_SUCCESS);
-	platform_free_pages(t->h->plat, pa, 1);
-}
-
-/*
- * For a TD a test took to TD_TEARDOWN itself (tdlib_teardown would redo
- * VPFLUSHDONE): every page back to the host, TDR last.
- */
+/* tdtest_reclaim_all(), for a TD that has only 4K pages on tdlib's list. */
 static void td_reclaim_all(struct tdtest *t)
 {
-	struct tdlib_td *td = &t->td;
-
-	while (td->nr_pages) {
-		u64 e = td->pages[--td->nr_pages];
-
-		assert_false(e & 1);	/* only 4K pages here */
-		reclaim_page(t, e);
-	}
-	for (u32 i = 0; i < td->nr_vcpus; i++) {
-		for (u32 j = 0; j < TDLIB_TDVPS_PAGES - 1; j++)
-			if (td->vcpu[i].tdcx[j])
-				reclaim_page(t, td->vcpu[i].tdcx[j]);
-		reclaim_page(t, td->vcpu[i].tdvpr);
-	}
-	for (u32 i = 0; i < td->nr_tdcs; i++)
-		reclaim_page(t, td->tdcs[i]);
-	reclaim_page(t, td->tdr);
-	platform_free_pages(t->h->plat, td->source, 1);
-	tdx_host_free_hkid(t->h, td->hkid);
-	free(td->pages);
-	td->pages = NULL;
-	t->has_td = false;
-}
-
-/* An HPA one past the end of memory: outside every TDMR. */
-static u64 beyond_memory(struct tdtest *t)
-{
-	return PLATFORM_MEM_BASE + cfg_of(t)->mem_size;
+	for (size_t i = 0; i < t->td.nr_pages; i++)
+		assert_false(t->td.pages[i] & 1);
+	tdtest_reclaim_all(t);
 }
 
 /* ---- TDH.MNG.CREATE ------------------------------------------------------------ */
@@ -295,7 +246,7 @@ static void test_create_tdr_operand(void **state)
 		{ platform_hpa_with_keyid(p, page, (u32)hkid),
 		  TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX },
 		{ page | 1ULL << TDX_MAX_PA, TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX },
-		{ beyond_memory(t), TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_RCX },
+		{ tdtest_beyond_memory(t), TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_RCX },
 		{ PLATFORM_MEM_BASE - TDX_PAGE_SIZE,
 		  TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_RCX },
 		/* The PAMT lives in a TDMR reserved area: PT_RSVD. */
@@ -416,12 +367,13 @@ static void test_addcx_operands(void **state)
 		{ page, other, TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_RDX },
 		{ page, tdr + 8, TDX_OPERAND_INVALID | TDX_OPERAND_ID_RDX },
 		{ page + 8, other, TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_RDX },
-		{ page, beyond_memory(t), TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_RDX },
+		{ page, tdtest_beyond_memory(t),
+		  TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_RDX },
 		/* ...then the new TDCX page (RCX). */
 		{ page + 8, tdr, TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX },
 		{ platform_hpa_with_keyid(p, page, 1), tdr,
 		  TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX },
-		{ beyond_memory(t), tdr, TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_RCX },
+		{ tdtest_beyond_memory(t), tdr, TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_RCX },
 		/* The TDR is already locked exclusively by this very call. */
 		{ tdr, tdr, TDX_OPERAND_BUSY | TDX_OPERAND_ID_RCX },
 		{ t->h->pamt_hpa, tdr, TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_RCX },
@@ -449,7 +401,7 @@ static void test_addcx_limit(void **state)
 	for (int i = 0; i < 3; i++) {
 		page = tdtest_page(t);
 		assert_status(addcx(t, page), TDX_SUCCESS);
-		td_track(&t->td, page);
+		tdlib_adopt_page(&t->td, page, 1);
 	}
 	page = tdtest_page(t);
 	assert_status(addcx(t, page), TDX_TDCX_NUM_INCORRECT);

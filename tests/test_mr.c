@@ -11,9 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MR_SVE		(1ULL << 63)
-#define MR_HPA_MASK	0x000FFFFFFFFFF000ULL
-#define MR_SHARED_BIT	(1ULL << 47)		/* GPAW 48 */
 #define MR_CHUNK	256ULL
 
 /* ---- helpers --------------------------------------------------------------- */
@@ -258,7 +255,7 @@ static void test_extend_invalid_gpa(void **state)
 	struct tdtest *t = *state;
 	struct seamcall_regs r;
 
-	assert_status(extend(t, TDTEST_GPA | MR_SHARED_BIT, t->td.tdr, &r),
+	assert_status(extend(t, TDTEST_GPA | GPA_SHARED_BIT, t->td.tdr, &r),
 		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
 	/* GPAW 48: bits 51:48 are reserved; bits 63:52 never valid. */
 	assert_status(extend(t, TDTEST_GPA | (1ULL << 48), t->td.tdr, &r),
@@ -284,16 +281,10 @@ static void test_extend_unmapped(void **state)
 	struct tdtest *t = *state;
 
 	/* The walk stops at the first FREE entry: RCX = SVE, RDX = level. */
-	expect_not_present(t, 1ULL << 39, MR_SVE, 3);
-	expect_not_present(t, 1ULL << 30, MR_SVE, 2);
-	expect_not_present(t, 1ULL << 21, MR_SVE, 1);
-	expect_not_present(t, TDTEST_GPA + TDTEST_NR_PAGES * TDX_PAGE_SIZE, MR_SVE, 0);
-}
-
-/* The HPA tdlib gave the most recent S-EPT/private page. */
-static u64 last_td_page(struct tdlib_td *td)
-{
-	return td->pages[td->nr_pages - 1] & ~1ULL;
+	expect_not_present(t, 1ULL << 39, ARCH_SVE, 3);
+	expect_not_present(t, 1ULL << 30, ARCH_SVE, 2);
+	expect_not_present(t, 1ULL << 21, ARCH_SVE, 1);
+	expect_not_present(t, TDTEST_GPA + TDTEST_NR_PAGES * TDX_PAGE_SIZE, ARCH_SVE, 0);
 }
 
 static void test_extend_pending_and_blocked(void **state)
@@ -303,10 +294,10 @@ static void test_extend_pending_and_blocked(void **state)
 	struct seamcall_regs r;
 
 	assert_status(tdlib_aug(&t->td, gpa, 0), TDX_SUCCESS);
-	hpa = last_td_page(&t->td);
+	hpa = tdtest_last_page(t);
 	assert_status(extend(t, gpa + MR_CHUNK, t->td.tdr, &r),
 		      TDX_EPT_ENTRY_NOT_PRESENT | TDX_OPERAND_ID_RCX);
-	assert_int_equal(r.rcx & MR_HPA_MASK, hpa);
+	assert_int_equal(r.rcx & HPA_MASK, hpa);
 	assert_int_equal(r.rcx & 7, 0);
 	assert_int_equal(r.rdx, (u64)SEPT_PENDING << 8);
 

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PH_HPA_MASK	0x000FFFFFFFFFF000ULL
 #define PH_GPA_2M	(16ULL << 20)
 
 /* ---- helpers --------------------------------------------------------------- */
@@ -40,28 +39,6 @@ static void expect_no_md(const struct seamcall_regs *r)
 static u64 with_hkid(struct tdtest *t, u64 pa)
 {
 	return platform_hpa_with_keyid(t->h->plat, pa, (u32)t->td.hkid);
-}
-
-static u64 mem_end(struct tdtest *t)
-{
-	return PLATFORM_MEM_BASE + platform_get_config(t->h->plat)->mem_size;
-}
-
-/* The HPA mapped at private @gpa (4K leaf), from TDH.MEM.SEPT.RD. */
-static u64 gpa_to_hpa(struct tdtest *t, u64 gpa)
-{
-	struct seamcall_regs r = { .rcx = gpa, .rdx = t->td.tdr };
-
-	assert_status(tdtest_call(t, TDH_MEM_SEPT_RD, &r), TDX_SUCCESS);
-	return r.rcx & PH_HPA_MASK;
-}
-
-static u64 td_epoch(struct tdtest *t)
-{
-	struct seamcall_regs r = { .rcx = t->td.tdr, .rdx = MD_TD_EPOCH };
-
-	assert_status(tdtest_call(t, TDH_MNG_RD, &r), TDX_SUCCESS);
-	return r.r8;
 }
 
 /* VP.FLUSH, VPFLUSHDONE, CACHE.WB, KEY.FREEID: the TD enters TEARDOWN. */
@@ -154,7 +131,7 @@ static void test_reclaim_operands(void **state)
 		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
 	assert_status(phy(t, TDH_PHYMEM_PAGE_RECLAIM, platform_hpa_with_keyid(t->h->plat, page, 1),
 			  &r), TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
-	assert_status(phy(t, TDH_PHYMEM_PAGE_RECLAIM, mem_end(t), &r),
+	assert_status(phy(t, TDH_PHYMEM_PAGE_RECLAIM, tdtest_beyond_memory(t), &r),
 		      TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_RCX);
 	expect_no_md(&r);
 	platform_free_pages(t->h->plat, page, 1);
@@ -164,7 +141,7 @@ static void test_reclaim_operands(void **state)
 static void test_reclaim_live_td(void **state)
 {
 	struct tdtest *t = *state;
-	u64 tdr = t->td.tdr, data = gpa_to_hpa(t, TDTEST_GPA);
+	u64 tdr = t->td.tdr, data = tdtest_hpa_at(t, TDTEST_GPA, 0);
 	struct seamcall_regs r;
 
 	assert_status(phy(t, TDH_PHYMEM_PAGE_RECLAIM, data, &r), TDX_LIFECYCLE_STATE_INCORRECT);
@@ -188,7 +165,7 @@ static void test_reclaim_live_td(void **state)
 static void test_reclaim_teardown(void **state)
 {
 	struct tdtest *t = *state;
-	u64 tdr = t->td.tdr, data = gpa_to_hpa(t, TDTEST_GPA);
+	u64 tdr = t->td.tdr, data = tdtest_hpa_at(t, TDTEST_GPA, 0);
 	struct seamcall_regs r;
 
 	start_teardown(t);
@@ -216,7 +193,7 @@ static void test_reclaim_2m(void **state)
 	struct seamcall_regs r;
 
 	assert_status(tdlib_aug(&t->td, PH_GPA_2M, TDX_PS_2M), TDX_SUCCESS);
-	hpa = t->td.pages[t->td.nr_pages - 1] & ~1ULL;
+	hpa = tdtest_last_page(t);
 	assert_status(phy(t, TDH_PHYMEM_PAGE_RDMD, hpa + 5 * TDX_PAGE_SIZE, &r), TDX_SUCCESS);
 	expect_md(&r, PT_REG, tdr, TDX_PS_2M);
 	start_teardown(t);
@@ -235,14 +212,14 @@ static void test_reclaim_2m(void **state)
 static void test_wbinvd(void **state)
 {
 	struct tdtest *t = *state;
-	u64 page = tdtest_page(t), data = gpa_to_hpa(t, TDTEST_GPA);
+	u64 page = tdtest_page(t), data = tdtest_hpa_at(t, TDTEST_GPA, 0);
 	struct seamcall_regs r;
 
 	assert_status(phy(t, TDH_PHYMEM_PAGE_WBINVD, page, &r), TDX_SUCCESS);
 	assert_status(phy(t, TDH_PHYMEM_PAGE_WBINVD, with_hkid(t, page), &r), TDX_SUCCESS);
 	assert_status(phy(t, TDH_PHYMEM_PAGE_WBINVD, with_hkid(t, page) + 0x200, &r),
 		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
-	assert_status(phy(t, TDH_PHYMEM_PAGE_WBINVD, mem_end(t), &r),
+	assert_status(phy(t, TDH_PHYMEM_PAGE_WBINVD, tdtest_beyond_memory(t), &r),
 		      TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_RCX);
 	assert_status(phy(t, TDH_PHYMEM_PAGE_WBINVD, with_hkid(t, data), &r),
 		      TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_RCX);
@@ -320,7 +297,7 @@ static void test_rdmd_types(void **state)
 	rdmd_ok(t, t->td.vcpu[0].tdvpr, PT_TDVPR, tdr, TDX_PS_4K, 0);
 	rdmd_ok(t, t->td.vcpu[0].tdcx[4], PT_TDCX, tdr, TDX_PS_4K, 0);
 	rdmd_ok(t, t->td.pages[0], PT_EPT, tdr, TDX_PS_4K, 0);
-	rdmd_ok(t, gpa_to_hpa(t, TDTEST_GPA), PT_REG, tdr, TDX_PS_4K, 0);
+	rdmd_ok(t, tdtest_hpa_at(t, TDTEST_GPA, 0), PT_REG, tdr, TDX_PS_4K, 0);
 	platform_free_pages(t->h->plat, page, 1);
 }
 
@@ -333,7 +310,7 @@ static void test_rdmd_operands(void **state)
 	assert_status(tdtest_call(t, TDH_PHYMEM_PAGE_RDMD, &r),
 		      TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_RCX);
 	expect_no_md(&r);
-	assert_status(phy(t, TDH_PHYMEM_PAGE_RDMD, mem_end(t), &r),
+	assert_status(phy(t, TDH_PHYMEM_PAGE_RDMD, tdtest_beyond_memory(t), &r),
 		      TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_RCX);
 	assert_status(phy(t, TDH_PHYMEM_PAGE_RDMD, t->td.tdr + 0x800, &r),
 		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
@@ -348,8 +325,8 @@ static void test_rdmd_operands(void **state)
 static void test_rdmd_bepoch(void **state)
 {
 	struct tdtest *t = *state;
-	u64 tdr = t->td.tdr, data = gpa_to_hpa(t, TDTEST_GPA);
-	u64 pt_page = t->td.pages[2], epoch = td_epoch(t);
+	u64 tdr = t->td.tdr, data = tdtest_hpa_at(t, TDTEST_GPA, 0);
+	u64 pt_page = t->td.pages[2], epoch = tdtest_td_epoch(t);
 	struct seamcall_regs r;
 
 	rdmd_ok(t, data, PT_REG, tdr, TDX_PS_4K, 0);
@@ -357,7 +334,7 @@ static void test_rdmd_bepoch(void **state)
 	assert_status(tdtest_call(t, TDH_MEM_RANGE_BLOCK, &r), TDX_SUCCESS);
 	rdmd_ok(t, data, PT_REG, tdr, TDX_PS_4K, epoch);
 	assert_status(phy(t, TDH_MEM_TRACK, tdr, &r), TDX_SUCCESS);
-	assert_int_equal(td_epoch(t), epoch + 1);
+	assert_int_equal(tdtest_td_epoch(t), epoch + 1);
 	rdmd_ok(t, data, PT_REG, tdr, TDX_PS_4K, epoch);
 	/* The level-1 entry over TDTEST_GPA: its child is the PT page. */
 	rdmd_ok(t, pt_page, PT_EPT, tdr, TDX_PS_4K, 0);

@@ -10,33 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ARCH_SVE		(1ULL << 63)
-#define ARCH_FREE		ARCH_SVE
-#define ARCH_NL_MAPPED		0x7ULL
-#define ARCH_LEAF_ATTRS		(0x30ULL | 0x40ULL | ARCH_SVE)	/* MT WB, IPAT, SVE */
-#define ARCH_MAPPED(hpa)	((hpa) | 0x7ULL | ARCH_LEAF_ATTRS)
-#define ARCH_NO_ACCESS(hpa)	((hpa) | ARCH_LEAF_ATTRS)	/* pending, blocked */
-#define ARCH_PS			0x80ULL
-#define SEPT_INFO(level, state)	((u64)(level) | (u64)(state) << 8)
-
 #define GPA_2M			0x400000ULL
 #define GPA_2M_B		0x600000ULL
 /* The @i-th 4K page from @base (GPA or HPA). */
 #define PG(base, i)		((base) + (u64)(i) * TDX_PAGE_SIZE)
 
 /* ---- host page bookkeeping (tdlib's list, reclaimed at teardown) ---------- */
-
-static void own_page(struct tdtest *t, u64 pa, bool huge)
-{
-	struct tdlib_td *td = &t->td;
-
-	if (td->nr_pages == td->cap_pages) {
-		td->cap_pages = td->cap_pages ? td->cap_pages * 2 : 256;
-		td->pages = realloc(td->pages, td->cap_pages * sizeof(*td->pages));
-		assert_non_null(td->pages);
-	}
-	td->pages[td->nr_pages++] = pa | huge;
-}
 
 /* Takes the list entry @entry (HPA | 2M bit) off tdlib's list. */
 static void disown(struct tdtest *t, u64 entry)
@@ -52,18 +31,12 @@ static void disown(struct tdtest *t, u64 entry)
 	fail_msg("page %#llx not owned by the TD", (unsigned long long)entry);
 }
 
-static void release_page(struct tdtest *t, u64 pa)
-{
-	disown(t, pa);
-	platform_free_pages(t->h->plat, pa, 1);
-}
-
 /* After DEMOTE the TD owns 512 4K pages, reclaimed one by one. */
 static void split_owned(struct tdtest *t, u64 base)
 {
 	disown(t, base | 1);
 	for (int i = 0; i < 512; i++)
-		own_page(t, PG(base, i), false);
+		tdlib_adopt_page(&t->td, PG(base, i), 1);
 }
 
 /* After PROMOTE it owns one 2M page again. */
@@ -71,46 +44,25 @@ static void merge_owned(struct tdtest *t, u64 base)
 {
 	for (int i = 0; i < 512; i++)
 		disown(t, PG(base, i));
-	own_page(t, base, true);
-}
-
-static u64 alloc_2m(struct tdtest *t)
-{
-	u64 pa = platform_alloc_pages(t->h->plat, 512, 512);
-
-	assert_true(pa != PLATFORM_NO_HPA);
-	return pa;
+	tdlib_adopt_page(&t->td, base, 512);
 }
 
 /* ---- SEAMCALL wrappers ------------------------------------------------------- */
-
-static u64 mem_call(struct tdtest *t, u64 leaf, u64 gpa, int level, struct seamcall_regs *r)
-{
-	*r = (struct seamcall_regs){ .rcx = gpa | (u64)level, .rdx = t->td.tdr };
-	return tdtest_call(t, leaf, r);
-}
 
 static u64 block(struct tdtest *t, u64 gpa, int level)
 {
 	struct seamcall_regs r;
 
-	return mem_call(t, TDH_MEM_RANGE_BLOCK, gpa, level, &r);
-}
-
-static u64 track(struct tdtest *t)
-{
-	struct seamcall_regs r = { .rcx = t->td.tdr };
-
-	return tdtest_call(t, TDH_MEM_TRACK, &r);
+	return tdtest_mem_call(t, TDH_MEM_RANGE_BLOCK, gpa, level, &r);
 }
 
 static u64 aug_2m(struct tdtest *t, u64 gpa)
 {
-	u64 pa = alloc_2m(t);
+	u64 pa = tdtest_alloc_2m(t);
 	struct seamcall_regs r = { .rcx = gpa | 1, .rdx = t->td.tdr, .r8 = pa };
 
 	assert_status(tdtest_call(t, TDH_MEM_PAGE_AUG, &r), TDX_SUCCESS);
-	own_page(t, pa, true);
+	tdlib_adopt_page(&t->td, pa, 512);
 	return pa;
 }
 
@@ -130,7 +82,7 @@ static u64 demote(struct tdtest *t, u64 gpa, u64 base)
 	assert_status(demote_raw(t, gpa | 1, t->td.tdr, table, &r), TDX_SUCCESS);
 	assert_int_equal(r.rcx, 0);
 	assert_int_equal(r.rdx, 0);
-	own_page(t, table, false);
+	tdlib_adopt_page(&t->td, table, 1);
 	split_owned(t, base);
 	return table;
 }
@@ -153,20 +105,11 @@ static void promote(struct tdtest *t, u64 gpa, u64 base, u64 table)
 {
 	struct seamcall_regs r;
 
-	assert_status(mem_call(t, TDH_MEM_PAGE_PROMOTE, gpa, 1, &r), TDX_SUCCESS);
+	assert_status(tdtest_mem_call(t, TDH_MEM_PAGE_PROMOTE, gpa, 1, &r), TDX_SUCCESS);
 	assert_int_equal(r.rcx, table);
 	assert_int_equal(r.rdx, 0);
-	release_page(t, table);
+	tdlib_release_page(&t->td, table);
 	merge_owned(t, base);
-}
-
-static void assert_entry(struct tdtest *t, u64 gpa, int level, u64 arch, u64 info)
-{
-	struct seamcall_regs r;
-
-	assert_status(mem_call(t, TDH_MEM_SEPT_RD, gpa, level, &r), TDX_SUCCESS);
-	assert_int_equal(r.rcx, arch);
-	assert_int_equal(r.rdx, info);
 }
 
 /* PHYMEM.PAGE.RDMD of @pa: asserts type and owner, returns the page size. */
@@ -187,8 +130,8 @@ static void assert_children(struct tdtest *t, u64 gpa, u64 base, u8 state, u64 r
 	static const int idx[] = { 0, 1, 2, 255, 256, 510, 511 };
 
 	for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]); i++)
-		assert_entry(t, PG(gpa, idx[i]), 0,
-			     ARCH_NO_ACCESS(PG(base, idx[i])) | rwx, SEPT_INFO(0, state));
+		tdtest_assert_entry(t, PG(gpa, idx[i]), 0,
+				    ARCH_NO_ACCESS(PG(base, idx[i])) | rwx, SEPT_INFO(0, state));
 }
 
 /* SEPT.ADD of a PT for the 2M range at @gpa. */
@@ -198,7 +141,7 @@ static void add_pt(struct tdtest *t, u64 gpa)
 	struct seamcall_regs r = { .rcx = gpa | 1, .rdx = t->td.tdr, .r8 = pa };
 
 	assert_status(tdtest_call(t, TDH_MEM_SEPT_ADD, &r), TDX_SUCCESS);
-	own_page(t, pa, false);
+	tdlib_adopt_page(&t->td, pa, 1);
 }
 
 /* PAGE.AUG (or PAGE.ADD if @add) of 4K page @hpa at @gpa. */
@@ -208,7 +151,7 @@ static void map_4k(struct tdtest *t, u64 gpa, u64 hpa, bool add)
 
 	assert_status(tdtest_call(t, add ? TDH_MEM_PAGE_ADD : TDH_MEM_PAGE_AUG, &r),
 		      TDX_SUCCESS);
-	own_page(t, hpa, false);
+	tdlib_adopt_page(&t->td, hpa, 1);
 }
 
 /* ---- TDH.MEM.PAGE.DEMOTE ------------------------------------------------------- */
@@ -220,7 +163,7 @@ static void test_demote_pending_2m(void **state)
 
 	assert_int_equal(rdmd_size(t, base, PT_REG), TDX_PS_2M);
 	table = demote(t, GPA_2M, base);
-	assert_entry(t, GPA_2M, 1, ARCH_NL_MAPPED, SEPT_INFO(1, SEPT_NL_MAPPED));
+	tdtest_assert_entry(t, GPA_2M, 1, ARCH_NL_MAPPED, SEPT_INFO(1, SEPT_NL_MAPPED));
 	assert_children(t, GPA_2M, base, SEPT_PENDING, 0);
 	/* The PAMT now holds 512 4K pages and one S-EPT page. */
 	assert_int_equal(rdmd_size(t, base, PT_REG), TDX_PS_4K);
@@ -265,7 +208,8 @@ static void test_demote_operands(void **state)
 	assert_status(demote_raw(t, GPA_2M | 1, tdr, t->td.source | 1ULL << 63, &r),
 		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_R8);
 	/* Nothing changed. */
-	assert_entry(t, GPA_2M, 1, ARCH_NO_ACCESS(base) | ARCH_PS, SEPT_INFO(1, SEPT_PENDING));
+	tdtest_assert_entry(t, GPA_2M, 1, ARCH_NO_ACCESS(base) | ARCH_PS,
+			    SEPT_INFO(1, SEPT_PENDING));
 	assert_int_equal(rdmd_size(t, base, PT_REG), TDX_PS_2M);
 }
 
@@ -282,10 +226,10 @@ static void test_demote_runnable(void **state)
 	demote_fails(t, GPA_2M | 1, t->td.tdr, TDX_GPA_RANGE_NOT_BLOCKED | TDX_OPERAND_ID_RCX);
 	assert_status(block(t, GPA_2M, 1), TDX_SUCCESS);
 	demote_fails(t, GPA_2M | 1, t->td.tdr, TDX_TLB_TRACKING_NOT_DONE | TDX_OPERAND_ID_RCX);
-	assert_status(track(t), TDX_SUCCESS);
+	assert_status(tdtest_track(t), TDX_SUCCESS);
 	demote(t, GPA_2M, base);
 	/* The children come out unblocked. */
-	assert_entry(t, GPA_2M, 1, ARCH_NL_MAPPED, SEPT_INFO(1, SEPT_NL_MAPPED));
+	tdtest_assert_entry(t, GPA_2M, 1, ARCH_NL_MAPPED, SEPT_INFO(1, SEPT_NL_MAPPED));
 	assert_children(t, GPA_2M, base, SEPT_PENDING, 0);
 	assert_int_equal(rdmd_size(t, base, PT_REG), TDX_PS_4K);
 }
@@ -310,7 +254,8 @@ static void test_promote_back(void **state)
 
 	table = demote(t, GPA_2M, base);
 	promote(t, GPA_2M, base, table);
-	assert_entry(t, GPA_2M, 1, ARCH_NO_ACCESS(base) | ARCH_PS, SEPT_INFO(1, SEPT_PENDING));
+	tdtest_assert_entry(t, GPA_2M, 1, ARCH_NO_ACCESS(base) | ARCH_PS,
+			    SEPT_INFO(1, SEPT_PENDING));
 	assert_int_equal(rdmd_size(t, base, PT_REG), TDX_PS_2M);
 	assert_int_equal(rdmd_size(t, PG(base, 9), PT_REG), TDX_PS_2M);
 	assert_int_equal(rdmd_size(t, table, PT_NDA), TDX_PS_4K);
@@ -323,7 +268,7 @@ static void test_promote_back(void **state)
 static void test_promote_mapped_round_trip(void **state)
 {
 	struct tdtest *t = *state;
-	u64 base = alloc_2m(t), table;
+	u64 base = tdtest_alloc_2m(t), table;
 
 	/* 512 contiguous PAGE.ADDs merge into a MAPPED 2M page. */
 	add_pt(t, GPA_2M);
@@ -331,7 +276,7 @@ static void test_promote_mapped_round_trip(void **state)
 		map_4k(t, PG(GPA_2M, i), PG(base, i), true);
 	table = t->td.pages[t->td.nr_pages - 513];
 	promote(t, GPA_2M, base, table);
-	assert_entry(t, GPA_2M, 1, ARCH_MAPPED(base) | ARCH_PS, SEPT_INFO(1, SEPT_MAPPED));
+	tdtest_assert_entry(t, GPA_2M, 1, ARCH_MAPPED(base) | ARCH_PS, SEPT_INFO(1, SEPT_MAPPED));
 	assert_int_equal(rdmd_size(t, base, PT_REG), TDX_PS_2M);
 	demote(t, GPA_2M, base);
 	assert_children(t, GPA_2M, base, SEPT_MAPPED, 0x7);
@@ -345,22 +290,22 @@ static void test_promote_missing_child(void **state)
 
 	table = demote(t, GPA_2M, base);
 	other = tdtest_page(t);		/* before the allocator gets page 3 back */
-	assert_status(mem_call(t, TDH_MEM_PAGE_REMOVE, PG(GPA_2M, 3), 0, &r), TDX_SUCCESS);
+	assert_status(tdtest_mem_call(t, TDH_MEM_PAGE_REMOVE, PG(GPA_2M, 3), 0, &r), TDX_SUCCESS);
 	assert_int_equal(r.rcx, PG(base, 3));
-	release_page(t, PG(base, 3));
-	assert_status(mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M, 1, &r),
+	tdlib_release_page(&t->td, PG(base, 3));
+	assert_status(tdtest_mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M, 1, &r),
 		      TDX_EPT_INVALID_PROMOTE_CONDITIONS | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rcx, ARCH_NL_MAPPED);
 	assert_int_equal(r.rdx, SEPT_INFO(1, SEPT_NL_MAPPED));
 	/* Refilled with a page from elsewhere: not contiguous. */
 	map_4k(t, PG(GPA_2M, 3), other, false);
-	assert_status(mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M, 1, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M, 1, &r),
 		      TDX_EPT_INVALID_PROMOTE_CONDITIONS | TDX_OPERAND_ID_RCX);
 	/* Nothing changed: the S-EPT page is still in use. */
 	assert_int_equal(rdmd_size(t, table, PT_EPT), TDX_PS_4K);
-	assert_entry(t, GPA_2M, 1, ARCH_NL_MAPPED, SEPT_INFO(1, SEPT_NL_MAPPED));
-	assert_entry(t, PG(GPA_2M, 4), 0, ARCH_NO_ACCESS(PG(base, 4)),
-		     SEPT_INFO(0, SEPT_PENDING));
+	tdtest_assert_entry(t, GPA_2M, 1, ARCH_NL_MAPPED, SEPT_INFO(1, SEPT_NL_MAPPED));
+	tdtest_assert_entry(t, PG(GPA_2M, 4), 0, ARCH_NO_ACCESS(PG(base, 4)),
+			    SEPT_INFO(0, SEPT_PENDING));
 }
 
 static void test_promote_mixed_states(void **state)
@@ -372,28 +317,28 @@ static void test_promote_mixed_states(void **state)
 	table = demote(t, GPA_2M, base);
 	/* One blocked child among pending ones. */
 	assert_status(block(t, PG(GPA_2M, 7), 0), TDX_SUCCESS);
-	assert_status(mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M, 1, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M, 1, &r),
 		      TDX_EPT_INVALID_PROMOTE_CONDITIONS | TDX_OPERAND_ID_RCX);
-	assert_status(mem_call(t, TDH_MEM_RANGE_UNBLOCK, PG(GPA_2M, 7), 0, &r), TDX_SUCCESS);
+	assert_status(tdtest_mem_call(t, TDH_MEM_RANGE_UNBLOCK, PG(GPA_2M, 7), 0, &r), TDX_SUCCESS);
 	/* The first child blocked. */
 	assert_status(block(t, GPA_2M, 0), TDX_SUCCESS);
-	assert_status(mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M, 1, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M, 1, &r),
 		      TDX_EPT_INVALID_PROMOTE_CONDITIONS | TDX_OPERAND_ID_RCX);
-	assert_status(mem_call(t, TDH_MEM_RANGE_UNBLOCK, GPA_2M, 0, &r), TDX_SUCCESS);
+	assert_status(tdtest_mem_call(t, TDH_MEM_RANGE_UNBLOCK, GPA_2M, 0, &r), TDX_SUCCESS);
 	promote(t, GPA_2M, base, table);
 }
 
 static void test_promote_mapped_and_pending(void **state)
 {
 	struct tdtest *t = *state;
-	u64 base = alloc_2m(t);
+	u64 base = tdtest_alloc_2m(t);
 	struct seamcall_regs r;
 
 	/* Contiguous pages, but child 100 is MAPPED and the rest PENDING. */
 	add_pt(t, GPA_2M);
 	for (int i = 0; i < 512; i++)
 		map_4k(t, PG(GPA_2M, i), PG(base, i), i == 100);
-	assert_status(mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M, 1, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M, 1, &r),
 		      TDX_EPT_INVALID_PROMOTE_CONDITIONS | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rdx, SEPT_INFO(1, SEPT_NL_MAPPED));
 }
@@ -401,20 +346,20 @@ static void test_promote_mapped_and_pending(void **state)
 static void test_promote_non_contiguous(void **state)
 {
 	struct tdtest *t = *state;
-	u64 base = alloc_2m(t), shifted = alloc_2m(t);
+	u64 base = tdtest_alloc_2m(t), shifted = tdtest_alloc_2m(t);
 	struct seamcall_regs r;
 
 	/* Children 1 and 2 swapped. */
 	add_pt(t, GPA_2M);
 	for (int i = 0; i < 512; i++)
 		map_4k(t, PG(GPA_2M, i), PG(base, i == 1 ? 2 : i == 2 ? 1 : i), false);
-	assert_status(mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M, 1, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M, 1, &r),
 		      TDX_EPT_INVALID_PROMOTE_CONDITIONS | TDX_OPERAND_ID_RCX);
 	/* Contiguous but not 2M-aligned: child i maps page i + 1 mod 512. */
 	add_pt(t, GPA_2M_B);
 	for (int i = 0; i < 512; i++)
 		map_4k(t, PG(GPA_2M_B, i), PG(shifted, (i + 1) % 512), false);
-	assert_status(mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M_B, 1, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M_B, 1, &r),
 		      TDX_EPT_INVALID_PROMOTE_CONDITIONS | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rdx, SEPT_INFO(1, SEPT_NL_MAPPED));
 }
@@ -422,7 +367,7 @@ static void test_promote_non_contiguous(void **state)
 static void test_promote_from_aug(void **state)
 {
 	struct tdtest *t = *state;
-	u64 base = alloc_2m(t), table;
+	u64 base = tdtest_alloc_2m(t), table;
 
 	add_pt(t, GPA_2M);
 	table = t->td.pages[t->td.nr_pages - 1];
@@ -430,7 +375,8 @@ static void test_promote_from_aug(void **state)
 		map_4k(t, PG(GPA_2M, i), PG(base, i), false);
 	assert_int_equal(rdmd_size(t, base, PT_REG), TDX_PS_4K);
 	promote(t, GPA_2M, base, table);
-	assert_entry(t, GPA_2M, 1, ARCH_NO_ACCESS(base) | ARCH_PS, SEPT_INFO(1, SEPT_PENDING));
+	tdtest_assert_entry(t, GPA_2M, 1, ARCH_NO_ACCESS(base) | ARCH_PS,
+			    SEPT_INFO(1, SEPT_PENDING));
 	assert_int_equal(rdmd_size(t, base, PT_REG), TDX_PS_2M);
 }
 
@@ -441,27 +387,27 @@ static void test_promote_operands(void **state)
 	struct seamcall_regs r;
 
 	/* Already a leaf. */
-	assert_status(mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M, 1, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M, 1, &r),
 		      TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rcx, ARCH_NO_ACCESS(base) | ARCH_PS);
 	assert_int_equal(r.rdx, SEPT_INFO(1, SEPT_PENDING));
-	assert_status(mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M_B, 1, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M_B, 1, &r),
 		      TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rcx, ARCH_FREE);
 	assert_int_equal(r.rdx, SEPT_INFO(1, SEPT_FREE));
-	assert_status(mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M, 0, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M, 0, &r),
 		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
-	assert_status(mem_call(t, TDH_MEM_PAGE_PROMOTE, 0, 3, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_PAGE_PROMOTE, 0, 3, &r),
 		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
-	assert_status(mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M + TDX_PAGE_SIZE, 1, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M + TDX_PAGE_SIZE, 1, &r),
 		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
 	/* No PD for the second GiB. */
-	assert_status(mem_call(t, TDH_MEM_PAGE_PROMOTE, TDX_PAGE_SIZE_1G, 1, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_PAGE_PROMOTE, TDX_PAGE_SIZE_1G, 1, &r),
 		      TDX_EPT_WALK_FAILED | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rcx, ARCH_FREE);
 	assert_int_equal(r.rdx, SEPT_INFO(2, SEPT_FREE));
 	/* The image's PT: child 0 is FREE. */
-	assert_status(mem_call(t, TDH_MEM_PAGE_PROMOTE, 0, 1, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_PAGE_PROMOTE, 0, 1, &r),
 		      TDX_EPT_INVALID_PROMOTE_CONDITIONS | TDX_OPERAND_ID_RCX);
 	r = (struct seamcall_regs){ .rcx = GPA_2M | 1, .rdx = t->td.tdr | 1 };
 	assert_status(tdtest_call(t, TDH_MEM_PAGE_PROMOTE, &r),
@@ -475,22 +421,23 @@ static void test_promote_runnable(void **state)
 	struct seamcall_regs r;
 
 	assert_status(block(t, GPA_2M, 1), TDX_SUCCESS);
-	assert_status(track(t), TDX_SUCCESS);
+	assert_status(tdtest_track(t), TDX_SUCCESS);
 	table = demote(t, GPA_2M, base);
-	assert_status(mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M, 1, &r),
+	assert_status(tdtest_mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M, 1, &r),
 		      TDX_GPA_RANGE_NOT_BLOCKED | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rcx, ARCH_NL_MAPPED);
 	assert_int_equal(r.rdx, SEPT_INFO(1, SEPT_NL_MAPPED));
 	assert_status(block(t, GPA_2M, 1), TDX_SUCCESS);
-	assert_entry(t, GPA_2M, 1, 0, SEPT_INFO(1, SEPT_NL_BLOCKED));
-	assert_status(mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M, 1, &r),
+	tdtest_assert_entry(t, GPA_2M, 1, 0, SEPT_INFO(1, SEPT_NL_BLOCKED));
+	assert_status(tdtest_mem_call(t, TDH_MEM_PAGE_PROMOTE, GPA_2M, 1, &r),
 		      TDX_TLB_TRACKING_NOT_DONE | TDX_OPERAND_ID_RCX);
 	assert_int_equal(r.rcx, 0);
 	assert_int_equal(r.rdx, 0);
-	assert_status(track(t), TDX_SUCCESS);
+	assert_status(tdtest_track(t), TDX_SUCCESS);
 	promote(t, GPA_2M, base, table);
 	/* The merged leaf is unblocked. */
-	assert_entry(t, GPA_2M, 1, ARCH_NO_ACCESS(base) | ARCH_PS, SEPT_INFO(1, SEPT_PENDING));
+	tdtest_assert_entry(t, GPA_2M, 1, ARCH_NO_ACCESS(base) | ARCH_PS,
+			    SEPT_INFO(1, SEPT_PENDING));
 	assert_int_equal(rdmd_size(t, base, PT_REG), TDX_PS_2M);
 }
 
@@ -521,7 +468,7 @@ static void test_promote_version1(void **state)
 	r = (struct seamcall_regs){ .rcx = GPA_2M | 1, .rdx = t->td.tdr };
 	assert_status(tdtest_call(t, TDH_MEM_PAGE_PROMOTE, &r), TDX_SUCCESS);
 	assert_int_equal(r.rcx, table);
-	release_page(t, table);
+	tdlib_release_page(&t->td, table);
 	merge_owned(t, base);
 }
 

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MD_VP_NUM_TDVPS_PAGES	0xA020000000000003ULL
 #define MD_VP_ASSOC_LPID	0xA020000200000004ULL
 #define MD_TD_NUM_ASSOC_VCPUS	0x9010000200000002ULL
 #define MD_TD_CHLDCNT		0x8010000300000004ULL
@@ -73,15 +72,6 @@ static void make_debug_td(struct tdtest *t, bool gpaw)
 	make_td(t, &tp);
 }
 
-/* Remembers a TD page beyond tdlib's fixed arrays, reclaimed first. */
-static void td_track(struct tdlib_td *td, u64 pa)
-{
-	td->pages = realloc(td->pages, (td->nr_pages + 1) * sizeof(*td->pages));
-	assert_non_null(td->pages);
-	td->pages[td->nr_pages++] = pa;
-	td->cap_pages = td->nr_pages;
-}
-
 /* TDH.VP.CREATE of a new vCPU on @lp; recorded for teardown. */
 static struct tdlib_vcpu *vcpu_create(struct tdtest *t, u32 lp)
 {
@@ -120,7 +110,7 @@ static void vcpu_addcx(struct tdtest *t, struct tdlib_vcpu *v, u32 n)
 		if (slot < TDLIB_TDVPS_PAGES - 1)
 			v->tdcx[slot] = page;
 		else
-			td_track(&t->td, page);
+			tdlib_adopt_page(&t->td, page, 1);
 	}
 }
 
@@ -181,23 +171,6 @@ static void expect_page_type(struct tdtest *t, u64 pa, u64 pt, u64 owner)
 	assert_int_equal(r.rdx, owner);
 }
 
-static u64 beyond_memory(struct tdtest *t)
-{
-	return PLATFORM_MEM_BASE + platform_get_config(t->h->plat)->mem_size;
-}
-
-static void reclaim_page(struct tdtest *t, u64 pa)
-{
-	struct seamcall_regs r = { .rcx = pa };
-
-	assert_status(tdtest_call(t, TDH_PHYMEM_PAGE_RECLAIM, &r), TDX_SUCCESS);
-	r = (struct seamcall_regs){
-		.rcx = platform_hpa_with_keyid(t->h->plat, pa, (u32)t->td.hkid),
-	};
-	assert_status(tdtest_call(t, TDH_PHYMEM_PAGE_WBINVD, &r), TDX_SUCCESS);
-	platform_free_pages(t->h->plat, pa, 1);
-}
-
 /*
  * Finishes the teardown of a TD a test blocked itself (tdlib_teardown
  * would redo VP.FLUSH and VPFLUSHDONE): CACHE.WB, KEY.FREEID, and every
@@ -205,28 +178,12 @@ static void reclaim_page(struct tdtest *t, u64 pa)
  */
 static void td_finish_teardown(struct tdtest *t)
 {
-	struct tdlib_td *td = &t->td;
 	struct seamcall_regs r = { .rcx = 0 };
 
 	assert_status(tdtest_call(t, TDH_PHYMEM_CACHE_WB, &r), TDX_SUCCESS);
-	r = (struct seamcall_regs){ .rcx = td->tdr };
+	r = (struct seamcall_regs){ .rcx = t->td.tdr };
 	assert_status(tdtest_call(t, TDH_MNG_KEY_FREEID, &r), TDX_SUCCESS);
-	while (td->nr_pages)
-		reclaim_page(t, td->pages[--td->nr_pages]);
-	for (u32 i = 0; i < td->nr_vcpus; i++) {
-		for (u32 j = 0; j < TDLIB_TDVPS_PAGES - 1; j++)
-			if (td->vcpu[i].tdcx[j])
-				reclaim_page(t, td->vcpu[i].tdcx[j]);
-		reclaim_page(t, td->vcpu[i].tdvpr);
-	}
-	for (u32 i = 0; i < td->nr_tdcs; i++)
-		reclaim_page(t, td->tdcs[i]);
-	reclaim_page(t, td->tdr);
-	platform_free_pages(t->h->plat, td->source, 1);
-	tdx_host_free_hkid(t->h, td->hkid);
-	free(td->pages);
-	td->pages = NULL;
-	t->has_td = false;
+	tdtest_reclaim_all(t);
 }
 
 /*
@@ -275,12 +232,13 @@ static void test_vp_create_operands(void **state)
 		{ page, tdr + 8, TDX_OPERAND_INVALID | TDX_OPERAND_ID_RDX },
 		{ page, platform_hpa_with_keyid(p, tdr, 1),
 		  TDX_OPERAND_INVALID | TDX_OPERAND_ID_RDX },
-		{ page, beyond_memory(t), TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_RDX },
+		{ page, tdtest_beyond_memory(t),
+		  TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_RDX },
 		/* ...then the new TDVPR page (RCX). */
 		{ page + 8, tdr, TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX },
 		{ platform_hpa_with_keyid(p, page, (u32)t->td.hkid), tdr,
 		  TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX },
-		{ beyond_memory(t), tdr, TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_RCX },
+		{ tdtest_beyond_memory(t), tdr, TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_RCX },
 		{ tdvpr, tdr, TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_RCX },
 		{ t->td.vcpu[0].tdcx[0], tdr, TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_RCX },
 		{ t->h->pamt_hpa, tdr, TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_RCX },
@@ -341,12 +299,14 @@ static void test_vp_addcx(void **state)
 		{ page, t->td.tdcs[0], TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_RDX },
 		{ page + 8, page, TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_RDX },
 		{ page, v->tdvpr + 8, TDX_OPERAND_INVALID | TDX_OPERAND_ID_RDX },
-		{ page, beyond_memory(t), TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_RDX },
+		{ page, tdtest_beyond_memory(t),
+		  TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_RDX },
 		/* ...then the new TDCX page (RCX). */
 		{ page + 8, v->tdvpr, TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX },
 		{ platform_hpa_with_keyid(p, page, 1), v->tdvpr,
 		  TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX },
-		{ beyond_memory(t), v->tdvpr, TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_RCX },
+		{ tdtest_beyond_memory(t), v->tdvpr,
+		  TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_RCX },
 		/* The implicit TDR is locked (shared) by this very call. */
 		{ tdr, v->tdvpr, TDX_OPERAND_BUSY | TDX_OPERAND_ID_RCX },
 		{ t->td.tdcs[1], v->tdvpr, TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_RCX },
@@ -384,7 +344,7 @@ static void test_vp_init_checks(void **state)
 		{ v->tdvpr + 8, TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX },
 		{ platform_hpa_with_keyid(t->h->plat, v->tdvpr, 1),
 		  TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX },
-		{ beyond_memory(t), TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_RCX },
+		{ tdtest_beyond_memory(t), TDX_OPERAND_ADDR_RANGE_ERROR | TDX_OPERAND_ID_RCX },
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "tdlib.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,8 +83,7 @@ static u64 call_with_page(struct tdlib_td *td, u64 leaf, struct seamcall_regs *r
 	return st;
 }
 
-/* A page the module handed back (PAGE.REMOVE): no reclaim needed. */
-static void drop_page(struct tdlib_td *td, u64 pa)
+void tdlib_release_page(struct tdlib_td *td, u64 pa)
 {
 	for (size_t i = 0; i < td->nr_pages; i++) {
 		if ((td->pages[i] & ~1ULL) == pa) {
@@ -94,6 +94,7 @@ static void drop_page(struct tdlib_td *td, u64 pa)
 			return;
 		}
 	}
+	fprintf(stderr, "tdlib: page %#llx is not the TD's\n", (unsigned long long)pa);
 	abort();
 }
 
@@ -236,7 +237,7 @@ u64 tdlib_remove(struct tdlib_td *td, u64 gpa, int level)
 	STEP(td, "TDH.MEM.TRACK", tdlib_call(td->h, td->lp, TDH_MEM_TRACK, &r));
 	r = (struct seamcall_regs){ .rcx = gpa | (u64)level, .rdx = td->tdr };
 	STEP(td, "TDH.MEM.PAGE.REMOVE", tdlib_call(td->h, td->lp, TDH_MEM_PAGE_REMOVE, &r));
-	drop_page(td, r.rcx);
+	tdlib_release_page(td, r.rcx);
 	return TDX_SUCCESS;
 }
 

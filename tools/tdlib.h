@@ -74,5 +74,10 @@ u64 tdlib_reclaim_all(struct tdlib_td *td);
 
 /* Records @nr pages at @pa (1 or 512) that the TD now owns, for teardown. */
 void tdlib_adopt_page(struct tdlib_td *td, u64 pa, u64 nr);
+/*
+ * A page the module handed back (PAGE.REMOVE, SEPT.REMOVE, PROMOTE) leaves
+ * the TD's list and goes back to the allocator; abort()s if it is not there.
+ */
+void tdlib_release_page(struct tdlib_td *td, u64 pa);
 
 #endif /* SOFTTDX_TOOLS_TDLIB_H */
