@@ -118,6 +118,11 @@ void *td_map_private(struct seam_ctx *c, struct tdr *tdr, u64 hpa)
 	return seam_page(c->p, hpa);
 }
 
+struct mr_log *td_mr_log(struct seam_ctx *c, struct td_ref *td)
+{
+	return td_map_private(c, td->tdr, td->tdr->tdcx_pa[TDCS_PAGE_MR_LOG]);
+}
+
 u32 td_hkid(const struct td_ref *td)
 {
 	return td->tdr->hkid;

@@ -6,6 +6,9 @@
  *
  * The context lives inside the TDCS page, as in the module, which is why
  * this uses OpenSSL's plain SHA512_CTX rather than a heap EVP context.
+ * Blocks are first appended to a log in TDCS page 1 and hashed a few KiB at
+ * a time: SHA-384 is sequential, so the digest is the same, and hashing
+ * larger runs is what lets measurement go at SHA-384 speed.
  */
 #include "module_internal.h"
 
@@ -23,34 +26,44 @@ static void set_header(struct mr_block *b, const char *op, size_t op_len, u64 gp
 	b->gpa = gpa;
 }
 
-void mrtd_init(struct tdcs *tdcs)
+static void log_flush(struct tdcs *tdcs, struct mr_log *log)
+{
+	SHA384_Update(&tdcs->mrtd_ctx, log->data, log->len);
+	log->len = 0;
+}
+
+/* Room for @n more bytes, hashing what is logged if need be. */
+static u8 *log_reserve(struct tdcs *tdcs, struct mr_log *log, u32 n)
+{
+	if (log->len + n > sizeof(log->data))
+		log_flush(tdcs, log);
+	log->len += n;
+	return log->data + log->len - n;
+}
+
+void mrtd_init(struct tdcs *tdcs, struct mr_log *log)
 {
 	SHA384_Init(&tdcs->mrtd_ctx);
 	memset(tdcs->mrtd, 0, sizeof(tdcs->mrtd));
+	log->len = 0;
 }
 
-void mrtd_extend_page_add(struct tdcs *tdcs, u64 gpa)
+void mrtd_extend_page_add(struct tdcs *tdcs, struct mr_log *log, u64 gpa)
 {
-	struct mr_block b;
-
-	set_header(&b, "MEM.PAGE.ADD", 12, gpa);
-	SHA384_Update(&tdcs->mrtd_ctx, &b, sizeof(b));
+	set_header((void *)log_reserve(tdcs, log, sizeof(struct mr_block)), "MEM.PAGE.ADD", 12,
+		   gpa);
 }
 
-void mrtd_extend_chunk(struct tdcs *tdcs, u64 gpa, const u8 chunk[256])
+void mrtd_extend_chunk(struct tdcs *tdcs, struct mr_log *log, u64 gpa, const u8 chunk[256])
 {
-	/* Header and chunk in one update: three whole SHA-384 blocks. */
-	struct {
-		struct mr_block header;
-		u8 data[256];
-	} b;
+	u8 *p = log_reserve(tdcs, log, sizeof(struct mr_block) + 256);
 
-	set_header(&b.header, "MR.EXTEND", 9, gpa);
-	memcpy(b.data, chunk, sizeof(b.data));
-	SHA384_Update(&tdcs->mrtd_ctx, &b, sizeof(b));
+	set_header((void *)p, "MR.EXTEND", 9, gpa);
+	memcpy(p + sizeof(struct mr_block), chunk, 256);
 }
 
-void mrtd_finalize(struct tdcs *tdcs)
+void mrtd_finalize(struct tdcs *tdcs, struct mr_log *log)
 {
+	log_flush(tdcs, log);
 	SHA384_Final(tdcs->mrtd, &tdcs->mrtd_ctx);
 }

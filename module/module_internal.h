@@ -26,6 +26,7 @@
 #define MAX_NUM_TDCS_PAGES	9
 #define MIN_TDVPS_PAGES		6
 #define MAX_TDVPS_PAGES		15
+#define TDCS_PAGE_MR_LOG	1
 #define TDCS_PAGE_MSR_BITMAPS	2
 #define TDCS_PAGE_SEPT_ROOT	3
 #define TDCS_PAGE_ZERO		4
@@ -149,6 +150,9 @@ struct tdcs {
 	SHA512_CTX mrtd_ctx;
 	struct tdx_cpuid_value cpuid_values[TDX_MAX_NUM_CPUID_CONFIG];
 	u8 mig_enc_key[32];	/* drawn when the TDCS is complete */
+	/* S-EPT changes so far; MR.EXTEND's last translation is valid while equal. */
+	_Atomic u64 sept_gen;
+	u64 mr_xlat_gen, mr_xlat_gpa, mr_xlat_hpa;
 };
 static_assert(sizeof(struct tdcs) <= TDX_PAGE_SIZE, "TDCS management fits a page");
 
@@ -422,7 +426,11 @@ u64 sept_arch_entry(u64 entry, int level);
 
 /* Per-entry host lock (bit 11), as the module's TDEL bit. */
 bool sept_entry_trylock(u64 *entry);
-void sept_entry_set_unlock(u64 *entry, u64 value);
+/*
+ * Writes a new value and drops the entry lock in one store.  Every S-EPT
+ * change goes through here and bumps the TD's S-EPT generation.
+ */
+void sept_entry_set_unlock(struct tdcs *tdcs, u64 *entry, u64 value);
 void sept_entry_unlock(u64 *entry);
 u64 sept_entry_read(const u64 *entry);
 
@@ -484,10 +492,20 @@ extern const struct cpuid_config cpuid_configs[TDX_MAX_NUM_CPUID_CONFIG];
 
 /* ---- measurement (measure.c) ------------------------------------------------- */
 
-void mrtd_init(struct tdcs *tdcs);
-void mrtd_extend_page_add(struct tdcs *tdcs, u64 gpa);
-void mrtd_extend_chunk(struct tdcs *tdcs, u64 gpa, const u8 chunk[256]);
-void mrtd_finalize(struct tdcs *tdcs);
+/* TDCS page 1: measurement blocks not hashed yet (whole 128-byte blocks). */
+struct mr_log {
+	u32 len;
+	u8 pad[124];
+	u8 data[31 * 128];
+};
+static_assert(sizeof(struct mr_log) == TDX_PAGE_SIZE, "the log is TDCS page 1");
+
+void mrtd_init(struct tdcs *tdcs, struct mr_log *log);
+void mrtd_extend_page_add(struct tdcs *tdcs, struct mr_log *log, u64 gpa);
+void mrtd_extend_chunk(struct tdcs *tdcs, struct mr_log *log, u64 gpa, const u8 chunk[256]);
+void mrtd_finalize(struct tdcs *tdcs, struct mr_log *log);
+/* The log page of a TD, or NULL (TD fatal) if the host poisoned it. */
+struct mr_log *td_mr_log(struct seam_ctx *c, struct td_ref *td);
 
 /* ---- invariants (invariants.c) ------------------------------------------------- */
 

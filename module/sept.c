@@ -161,9 +161,17 @@ bool sept_entry_trylock(u64 *entry)
 	return !(__atomic_fetch_or(entry, SEPT_ENTRY_LOCK, __ATOMIC_ACQUIRE) & SEPT_ENTRY_LOCK);
 }
 
-/* Writes a new value and drops the entry lock in one store. */
-void sept_entry_set_unlock(u64 *entry, u64 value)
+void sept_entry_set_unlock(struct tdcs *tdcs, u64 *entry, u64 value)
 {
+	/*
+	 * Only inequality matters to readers (MR.EXTEND, under the exclusive
+	 * TDR lock, when nobody writes): a plain increment is enough even if
+	 * concurrent writers lose one, and it keeps a locked instruction off
+	 * this path.
+	 */
+	atomic_store_explicit(&tdcs->sept_gen,
+			      atomic_load_explicit(&tdcs->sept_gen, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
 	__atomic_store_n(entry, value & ~SEPT_ENTRY_LOCK, __ATOMIC_RELEASE);
 }
 

@@ -27,6 +27,7 @@ static u64 page_add_locked(struct seam_ctx *c, struct td_ref *td, u64 page_info,
 {
 	struct page_info pi;
 	struct pamt_lock pl;
+	struct mr_log *log;
 	u64 *entry, val;
 	int reached;
 	u64 err;
@@ -52,11 +53,16 @@ static u64 page_add_locked(struct seam_ctx *c, struct td_ref *td, u64 page_info,
 	err = check_and_lock_hpa(c, target, PT_NDA, LOCK_EXCLUSIVE, TDX_OPERAND_ID_R8, &pl);
 	if (err)
 		return err;
+	log = td_mr_log(c, td);
+	if (!log) {
+		pamt_unlock_page(&pl);
+		return TDX_TD_FATAL;
+	}
 	seam_read_shared(c->p, platform_hpa_strip_keyid(c->p, source), seam_page(c->p, target),
 			 TDX_PAGE_SIZE);
 	seam_claim(c->p, target, td_hkid(td));
-	sept_entry_set_unlock(entry, sept_make(SEPTI_MAPPED, target, 0));
-	mrtd_extend_page_add(td->tdcs, pi.gpa);
+	sept_entry_set_unlock(td->tdcs, entry, sept_make(SEPTI_MAPPED, target, 0));
+	mrtd_extend_page_add(td->tdcs, log, pi.gpa);
 	atomic_fetch_add(&td->tdr->chldcnt, 1);
 	pamt_set(pamt_leaf(&pl), PT_REG, td->tdr_pa);
 	pamt_unlock_page(&pl);
@@ -130,7 +136,7 @@ u64 tdh_mem_page_aug(struct seam_ctx *c)
 		pamt_set(pamt_leaf(&pl), PT_REG, op.td.tdr_pa);
 		pamt_unlock_page(&pl);
 		atomic_fetch_add(&op.td.tdr->chldcnt, pages_at(op.pi.level));
-		sept_entry_set_unlock(op.entry, sept_make(SEPTI_PENDING, hpa, op.pi.level));
+		sept_entry_set_unlock(op.td.tdcs, op.entry, sept_make(SEPTI_PENDING, hpa, op.pi.level));
 		op.entry = NULL;
 	}
 	sept_op_end(&op);
@@ -157,7 +163,7 @@ u64 tdh_mem_page_remove(struct seam_ctx *c)
 		goto out;
 	err = sept_tlb_check(c, &op, pamt_leaf(&pl), TDX_OPERAND_ID_RCX);
 	if (!err) {
-		sept_entry_set_unlock(op.entry, sept_free_entry());
+		sept_entry_set_unlock(op.td.tdcs, op.entry, sept_free_entry());
 		op.entry = NULL;
 		atomic_fetch_sub(&op.td.tdr->chldcnt, pages_at(op.pi.level));
 		pamt_leaf(&pl)->pt = PT_NDA;
@@ -245,7 +251,7 @@ static u64 promote_locked(struct seam_ctx *c, struct sept_op *op, struct pamt_lo
 	unlock_children(child);
 	if (err)
 		return err;
-	sept_entry_set_unlock(op->entry, sept_make(sept_state(first), sept_hpa(first), op->pi.level));
+	sept_entry_set_unlock(op->td.tdcs, op->entry, sept_make(sept_state(first), sept_hpa(first), op->pi.level));
 	op->entry = NULL;
 	atomic_fetch_sub(&op->td.tdr->chldcnt, 1);
 	pamt_leaf(table_pl)->pt = PT_NDA;
@@ -322,7 +328,7 @@ static u64 demote_locked(struct seam_ctx *c, struct sept_op *op, u64 table_pa)
 	pamt_set(pamt_leaf(&pl), PT_EPT, op->td.tdr_pa);
 	pamt_unlock_page(&pl);
 	atomic_fetch_add(&op->td.tdr->chldcnt, 1);
-	sept_entry_set_unlock(op->entry, sept_make(SEPTI_NL_MAPPED, table_pa, op->pi.level));
+	sept_entry_set_unlock(op->td.tdcs, op->entry, sept_make(SEPTI_NL_MAPPED, table_pa, op->pi.level));
 	op->entry = NULL;
 	return TDX_SUCCESS;
 }

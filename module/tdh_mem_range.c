@@ -29,7 +29,7 @@ u64 tdh_mem_range_block(struct seam_ctx *c)
 	if (err)
 		return err;
 	bepoch_entry(c, op.val, op.pi.level)->bepoch = op.td.tdcs->td_epoch;
-	sept_entry_set_unlock(op.entry, sept_make(sept_blocked(sept_state(op.val)),
+	sept_entry_set_unlock(op.td.tdcs, op.entry, sept_make(sept_blocked(sept_state(op.val)),
 						  sept_hpa(op.val), op.pi.level));
 	op.entry = NULL;
 	sept_op_end(&op);
@@ -50,7 +50,7 @@ u64 tdh_mem_range_unblock(struct seam_ctx *c)
 		return err;
 	err = sept_tlb_check(c, &op, bepoch_entry(c, op.val, op.pi.level), TDX_OPERAND_ID_SEPT);
 	if (!err) {
-		sept_entry_set_unlock(op.entry, sept_make(sept_unblocked(sept_state(op.val)),
+		sept_entry_set_unlock(op.td.tdcs, op.entry, sept_make(sept_unblocked(sept_state(op.val)),
 							  sept_hpa(op.val), op.pi.level));
 		op.entry = NULL;
 	}

@@ -38,7 +38,7 @@ u64 tdh_mem_sept_add(struct seam_ctx *c)
 			pamt_leaf(&pl)->bepoch = 0;
 			pamt_unlock_page(&pl);
 			atomic_fetch_add(&op.td.tdr->chldcnt, 1);
-			sept_entry_set_unlock(op.entry, sept_make(SEPTI_NL_MAPPED, new_pa, op.pi.level));
+			sept_entry_set_unlock(op.td.tdcs, op.entry, sept_make(SEPTI_NL_MAPPED, new_pa, op.pi.level));
 			op.entry = NULL;
 		}
 	}
@@ -82,7 +82,7 @@ u64 tdh_mem_sept_remove(struct seam_ctx *c)
 	if (!err) {
 		pamt_leaf(&pl)->pt = PT_NDA;
 		atomic_fetch_sub(&op.td.tdr->chldcnt, 1);
-		sept_entry_set_unlock(op.entry, sept_free_entry());
+		sept_entry_set_unlock(op.td.tdcs, op.entry, sept_free_entry());
 		op.entry = NULL;
 		r->rcx = child_pa;
 	}

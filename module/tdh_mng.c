@@ -248,7 +248,7 @@ static u64 check_td_params(struct seam_ctx *c, const struct td_params *tp, u32 n
 	return TDX_SUCCESS;
 }
 
-static void apply_td_params(struct td_ref *td, const struct td_params *tp)
+static void apply_td_params(struct td_ref *td, const struct td_params *tp, struct mr_log *log)
 {
 	struct tdcs *t = td->tdcs;
 
@@ -280,13 +280,15 @@ static void apply_td_params(struct td_ref *td, const struct td_params *tp)
 	t->refcount[0] = t->refcount[1] = 0;
 	t->num_vcpus = 0;
 	memset(t->rtmr, 0, sizeof(t->rtmr));
-	mrtd_init(t);
+	mrtd_init(t, log);
+	t->mr_xlat_gpa = ~0ULL;
 	t->op_state = OP_STATE_INITIALIZED;
 }
 
 u64 tdh_mng_init(struct seam_ctx *c)
 {
 	u64 tdr_pa = c->regs->rcx, params_pa = c->regs->rdx;
+	struct mr_log *log = NULL;
 	struct td_params tp;
 	struct td_ref td;
 	u64 err;
@@ -302,8 +304,10 @@ u64 tdh_mng_init(struct seam_ctx *c)
 		seam_read_shared(c->p, params_pa, &tp, sizeof(tp));
 		err = check_td_params(c, &tp, td.tdr->num_tdcx);
 	}
+	if (!err && !(log = td_mr_log(c, &td)))
+		err = TDX_TD_FATAL;
 	if (!err)
-		apply_td_params(&td, &tp);
+		apply_td_params(&td, &tp, log);
 	td_release(&td);
 	return err;
 }
