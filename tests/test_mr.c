@@ -371,6 +371,37 @@ static void test_after_finalize(void **state)
 	assert_mrtd(&t->td, before);
 }
 
+/*
+ * The same GPA, remapped to another page between extends, must hash the
+ * new page: no translation may outlive an S-EPT change.
+ */
+static void test_extend_after_remap(void **state)
+{
+	struct tdtest *t = *state;
+	u8 page[TDX_PAGE_SIZE], want[48];
+	struct seamcall_regs r;
+	EVP_MD_CTX *ref = ref_begin();
+	const u64 gpa = 0x10000;
+
+	fill_page(page, gpa);
+	assert_status(tdlib_add_page(&t->td, gpa, page, true), TDX_SUCCESS);
+	ref_add(ref, gpa);
+	ref_extend_page(ref, gpa, page);
+	/* Before finalize a mapped page can be removed without blocking. */
+	r = (struct seamcall_regs){ .rcx = gpa, .rdx = t->td.tdr };
+	assert_status(tdtest_call(t, TDH_MEM_PAGE_REMOVE, &r), TDX_SUCCESS);
+	tdlib_release_page(&t->td, r.rcx);
+	memset(page, 0x5C, sizeof(page));
+	assert_status(tdlib_add_page(&t->td, gpa, page, false), TDX_SUCCESS);
+	ref_add(ref, gpa);
+	extend_page(t, &t->td, gpa);
+	ref_extend_page(ref, gpa, page);
+	assert_status(tdlib_add_vcpu(&t->td, 0, 0), TDX_SUCCESS);
+	assert_status(tdlib_finalize(&t->td), TDX_SUCCESS);
+	ref_end(ref, want);
+	assert_mrtd(&t->td, want);
+}
+
 #define MR_TEST(fn, setup) cmocka_unit_test_setup_teardown(fn, setup, tdtest_teardown)
 
 int main(void)
@@ -390,6 +421,7 @@ int main(void)
 		MR_TEST(test_finalize_no_vcpus, tdtest_setup_td),
 		MR_TEST(test_finalize_tdr_operand, tdtest_setup_vcpu),
 		MR_TEST(test_after_finalize, tdtest_setup_finalized),
+		MR_TEST(test_extend_after_remap, tdtest_setup_td),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
