@@ -6,7 +6,7 @@ MESON_OPTS ?=
 
 .PHONY: all deps run check bench asan clean
 
-all: $(BUILD)/build.ninja
+all: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
 deps:
@@ -29,7 +29,7 @@ $(ASAN_BUILD)/build.ninja: | deps
 	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined \
 		-Db_lundef=false $(MESON_OPTS)
 
-asan: $(ASAN_BUILD)/build.ninja
+asan: deps $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	ASAN_OPTIONS=detect_leaks=1 \

@@ -111,6 +111,39 @@ static void test_many_tds(void **state)
 		assert_status(tdlib_teardown(&td[i]), TDX_SUCCESS);
 }
 
+/*
+ * GPAW 52: a 5-level Secure-EPT, the shared bit at 51, and private GPAs
+ * above 256 TiB.  The same lifecycle works end to end.
+ */
+static void test_five_level_td(void **state)
+{
+	struct tdtest *t = *state;
+	const u64 high = 1ULL << 50;
+	u8 page[TDX_PAGE_SIZE] = { 7 };
+	struct seamcall_regs r;
+	struct td_params tp;
+	struct tdlib_td td;
+
+	tdlib_default_params(&tp);
+	tp.config_flags = TDX_CONFIG_FLAGS_GPAW;
+	tp.eptp_controls = TDX_EPTP_MT_WB | (4ULL << TDX_EPTP_PWL_SHIFT);
+	assert_status(tdlib_create(t->h, &td, &tp), TDX_SUCCESS);
+	assert_status(tdlib_add_vcpu(&td, 0, 0), TDX_SUCCESS);
+	assert_status(tdlib_add_page(&td, high, page, true), TDX_SUCCESS);
+	/* Bit 47 is an ordinary address bit now; bit 51 is the shared one. */
+	assert_status(tdlib_add_page(&td, 1ULL << 47, page, true), TDX_SUCCESS);
+	r = (struct seamcall_regs){ .rcx = (1ULL << 51) | 4, .rdx = td.tdr, .r8 = td.source };
+	assert_status(tdtest_call(t, TDH_MEM_SEPT_ADD, &r), TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
+	/* The root is a PML5 table: level 4 is the top SEPT.ADD level. */
+	r = (struct seamcall_regs){ .rcx = high | 4, .rdx = td.tdr };
+	assert_status(tdtest_call(t, TDH_MEM_SEPT_RD, &r), TDX_SUCCESS);
+	assert_int_equal(r.rdx, 4 | (u64)SEPT_NL_MAPPED << 8);
+	assert_status(tdlib_finalize(&td), TDX_SUCCESS);
+	assert_status(tdlib_aug(&td, high + TDX_PAGE_SIZE_2M, 1), TDX_SUCCESS);
+	assert_status(tdlib_remove(&td, high + TDX_PAGE_SIZE_2M, 1), TDX_SUCCESS);
+	assert_status(tdlib_teardown(&td), TDX_SUCCESS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -121,6 +154,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hkid_reuse_needs_teardown, tdtest_setup_td,
 						tdtest_teardown),
 		cmocka_unit_test_setup_teardown(test_many_tds, tdtest_setup_host, tdtest_teardown),
+		cmocka_unit_test_setup_teardown(test_five_level_td, tdtest_setup_host,
+						tdtest_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include "tdlib.h"
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,10 +21,15 @@
 
 static int quiet;
 
-static void say(const char *fmt, const char *a, u64 b)
+static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
 {
-	if (!quiet)
-		printf(fmt, a, (unsigned long long)b);
+	va_list ap;
+
+	if (quiet)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
 }
 
 static void hex(const char *label, const u8 *b, size_t n)
@@ -70,6 +76,13 @@ static void expected_mrtd(u8 out[48])
 	EVP_MD_CTX_free(ctx);
 }
 
+static u64 sys_rd(struct tdx_host *h, u64 field)
+{
+	struct seamcall_regs r = { .rdx = field };
+
+	return tdlib_call(h, 0, TDH_SYS_RD, &r) == TDX_SUCCESS ? r.r8 : 0;
+}
+
 static int fail(struct tdlib_td *td, u64 st)
 {
 	fprintf(stderr, "tdx-module-demo: %s failed: %s (%#llx)\n", td->failed,
@@ -90,20 +103,20 @@ static int run(struct tdx_host *h)
 	st = tdlib_create(h, &td, &tp);
 	if (st)
 		return fail(&td, st);
-	say("TDH.MNG.CREATE/KEY.CONFIG/ADDCX/INIT: TD at TDR %s%#llx, ", "", td.tdr);
-	say("%sHKID %llu\n", "", (u64)td.hkid);
+	say("TDH.MNG.CREATE/KEY.CONFIG/ADDCX/INIT: TD at TDR %#llx, HKID %d\n",
+	    (unsigned long long)td.tdr, td.hkid);
 	st = tdlib_add_vcpu(&td, 0, 0);
 	if (st)
 		return fail(&td, st);
-	say("%sTDH.VP.CREATE/ADDCX/INIT: vCPU 0 at TDVPR %#llx\n", "", td.vcpu[0].tdvpr);
+	say("TDH.VP.CREATE/ADDCX/INIT: vCPU 0 at TDVPR %#llx\n",
+	    (unsigned long long)td.vcpu[0].tdvpr);
 	for (u64 p = 0; p < FW_PAGES; p++) {
 		fw_page(page, FW_BASE + p * TDX_PAGE_SIZE);
 		st = tdlib_add_page(&td, FW_BASE + p * TDX_PAGE_SIZE, page, true);
 		if (st)
 			return fail(&td, st);
 	}
-	say("%sTDH.MEM.SEPT.ADD + PAGE.ADD + 16 x MR.EXTEND: %llu pages below 4 GiB\n", "",
-	    FW_PAGES);
+	say("TDH.MEM.SEPT.ADD + PAGE.ADD + 16 x MR.EXTEND: %d pages below 4 GiB\n", FW_PAGES);
 	st = tdlib_finalize(&td);
 	if (!st)
 		st = tdlib_read_mrtd(&td, mrtd);
@@ -121,8 +134,7 @@ static int run(struct tdx_host *h)
 		st = tdlib_remove(&td, AUG_GPA, 0);
 	if (st)
 		return fail(&td, st);
-	say("%sTDH.MEM.PAGE.AUG, then RANGE.BLOCK/TRACK/PAGE.REMOVE at GPA %#llx\n", "",
-	    AUG_GPA);
+	say("TDH.MEM.PAGE.AUG, then RANGE.BLOCK/TRACK/PAGE.REMOVE at GPA %#llx\n", AUG_GPA);
 	st = tdlib_teardown(&td);
 	if (st)
 		return fail(&td, st);
@@ -158,7 +170,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	tdx_module_set_invariant_checks(h->mod, true);
-	printf("softtdx: TDX module %d.%d up: 1 TDMR of %llu MiB, PAMT %llu KiB\n", 1, 5,
+	printf("softtdx: TDX module %llu.%llu up: 1 TDMR of %llu MiB, PAMT %llu KiB\n",
+	       (unsigned long long)sys_rd(h, MD_SYS_MAJOR_VERSION),
+	       (unsigned long long)sys_rd(h, MD_SYS_MINOR_VERSION),
 	       (unsigned long long)(cfg.mem_size >> 20), (unsigned long long)(h->pamt_bytes >> 10));
 	ret = run(h);
 	tdx_host_destroy(h);
