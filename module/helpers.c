@@ -202,6 +202,19 @@ u64 td_lock_and_check(struct seam_ctx *c, u64 tdr_pa, u64 opnd, enum lock_mode t
 	return err;
 }
 
+u64 td_lock_excl_and_check(struct seam_ctx *c, u64 tdr_pa, u64 opnd, u32 leaf,
+			   struct td_ref *td)
+{
+	u64 err = td_lock_tdr(c, tdr_pa, LOCK_EXCLUSIVE, opnd, td);
+
+	if (err)
+		return err;
+	err = td_check_state_nolock(c, td, leaf);
+	if (err)
+		td_release(td);
+	return err;
+}
+
 void td_release(struct td_ref *td)
 {
 	if (td->op_lock)

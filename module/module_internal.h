@@ -318,6 +318,12 @@ u64 td_lock_and_check(struct seam_ctx *c, u64 tdr_pa, u64 opnd, enum lock_mode t
 /* As td_check_state() without the op-state lock (leaves covered by an
  * exclusive TDR lock). */
 u64 td_check_state_nolock(struct seam_ctx *c, struct td_ref *td, u32 leaf);
+/*
+ * The TDR exclusive, then the TD state without the op-state lock: the
+ * build leaves (MNG.INIT, PAGE.ADD, MR.EXTEND, MR.FINALIZE) own the TD.
+ */
+u64 td_lock_excl_and_check(struct seam_ctx *c, u64 tdr_pa, u64 opnd, u32 leaf,
+			   struct td_ref *td);
 void td_release(struct td_ref *td);
 /* The TD of a child page (TDVPR): PAMT owner, locked like td_lock_tdr. */
 u32 td_hkid(const struct td_ref *td);

@@ -77,12 +77,10 @@ u64 tdh_mem_page_add(struct seam_ctx *c)
 	u64 err;
 
 	r->rcx = r->rdx = 0;
-	err = td_lock_tdr(c, tdr_pa, LOCK_EXCLUSIVE, TDX_OPERAND_ID_RDX, &td);
+	err = td_lock_excl_and_check(c, tdr_pa, TDX_OPERAND_ID_RDX, TDH_MEM_PAGE_ADD, &td);
 	if (err)
 		return err;
-	err = td_check_state_nolock(c, &td, TDH_MEM_PAGE_ADD);
-	if (!err)
-		err = page_add_locked(c, &td, page_info, r->r8, r->r9);
+	err = page_add_locked(c, &td, page_info, r->r8, r->r9);
 	td_release(&td);
 	return err;
 }

@@ -294,11 +294,10 @@ u64 tdh_mng_init(struct seam_ctx *c)
 	u64 err;
 
 	c->regs->rcx = 0;
-	err = td_lock_tdr(c, tdr_pa, LOCK_EXCLUSIVE, TDX_OPERAND_ID_RCX, &td);
+	err = td_lock_excl_and_check(c, tdr_pa, TDX_OPERAND_ID_RCX, TDH_MNG_INIT, &td);
 	if (err)
 		return err;
-	err = td_check_state_nolock(c, &td, TDH_MNG_INIT);
-	if (!err && !hpa_is_valid_shared(c, params_pa, sizeof(tp)))
+	if (!hpa_is_valid_shared(c, params_pa, sizeof(tp)))
 		err = api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RDX);
 	if (!err) {
 		seam_read_shared(c->p, params_pa, &tp, sizeof(tp));

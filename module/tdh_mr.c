@@ -62,12 +62,10 @@ u64 tdh_mr_extend(struct seam_ctx *c)
 	u64 err;
 
 	r->rcx = r->rdx = 0;
-	err = td_lock_tdr(c, tdr_pa, LOCK_EXCLUSIVE, TDX_OPERAND_ID_RDX, &td);
+	err = td_lock_excl_and_check(c, tdr_pa, TDX_OPERAND_ID_RDX, TDH_MR_EXTEND, &td);
 	if (err)
 		return err;
-	err = td_check_state_nolock(c, &td, TDH_MR_EXTEND);
-	if (!err)
-		err = mr_extend_locked(c, &td, gpa);
+	err = mr_extend_locked(c, &td, gpa);
 	td_release(&td);
 	return err;
 }
@@ -78,11 +76,10 @@ u64 tdh_mr_finalize(struct seam_ctx *c)
 	struct td_ref td;
 	u64 err;
 
-	err = td_lock_tdr(c, c->regs->rcx, LOCK_EXCLUSIVE, TDX_OPERAND_ID_RCX, &td);
+	err = td_lock_excl_and_check(c, c->regs->rcx, TDX_OPERAND_ID_RCX, TDH_MR_FINALIZE, &td);
 	if (err)
 		return err;
-	err = td_check_state_nolock(c, &td, TDH_MR_FINALIZE);
-	if (!err && !atomic_load(&td.tdcs->num_vcpus))
+	if (!atomic_load(&td.tdcs->num_vcpus))
 		err = TDX_NO_VCPUS;
 	if (!err && !(log = td_mr_log(c, &td)))
 		err = TDX_TD_FATAL;

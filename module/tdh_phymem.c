@@ -8,12 +8,26 @@
 
 static const u64 level_pages[3] = { 1, 512, 512 * 512 };
 
-static u64 lock_any_page(struct seam_ctx *c, u64 hpa, enum lock_mode mode, struct pamt_lock *pl)
+/*
+ * The RCX page of RECLAIM and RDMD, locked at its real size (a large TD
+ * page stops the PAMT walk early), with RCX = type, RDX = owner and
+ * R8 = size filled in.  Every output register starts out zero.
+ */
+static u64 lock_any_page(struct seam_ctx *c, enum lock_mode mode, struct pamt_lock *pl)
 {
+	struct seamcall_regs *r = c->regs;
+	u64 hpa = r->rcx, err;
+
+	r->rcx = r->rdx = r->r8 = r->r9 = r->r10 = r->r11 = 0;
 	if (!hpa_is_valid_private(c, hpa, TDX_PAGE_SIZE))
 		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RCX);
-	/* Walk to the page's real size: PT_REG stops the walk early. */
-	return pamt_lock_page(c->m, hpa, TDX_PS_4K, mode, TDX_OPERAND_ID_RCX, pl);
+	err = pamt_lock_page(c->m, hpa, TDX_PS_4K, mode, TDX_OPERAND_ID_RCX, pl);
+	if (err)
+		return err;
+	r->rcx = pamt_leaf(pl)->pt;
+	r->rdx = pamt_owner(pamt_leaf(pl));
+	r->r8 = pl->level;
+	return TDX_SUCCESS;
 }
 
 static u64 reclaim_child(struct seam_ctx *c, struct pamt_entry *e, u64 level)
@@ -43,18 +57,15 @@ u64 tdh_phymem_page_reclaim(struct seam_ctx *c)
 	struct pamt_lock pl;
 	u64 err;
 
-	r->rcx = r->rdx = r->r8 = r->r9 = r->r10 = r->r11 = 0;
-	err = lock_any_page(c, hpa, LOCK_EXCLUSIVE, &pl);
+	err = lock_any_page(c, LOCK_EXCLUSIVE, &pl);
 	if (err)
 		return err;
 	e = pamt_leaf(&pl);
 	if (e->pt == PT_NDA || e->pt == PT_RSVD) {
+		r->rcx = r->rdx = r->r8 = 0;
 		err = api_error(TDX_PAGE_METADATA_INCORRECT, TDX_OPERAND_ID_RCX);
 		goto out;
 	}
-	r->rcx = e->pt;
-	r->rdx = pamt_owner(e);
-	r->r8 = pl.level;
 	if (hpa & ((level_pages[pl.level] << 12) - 1)) {
 		err = api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RCX);
 	} else if (e->pt != PT_TDR) {
@@ -118,19 +129,14 @@ u64 tdh_phymem_cache_wb(struct seam_ctx *c)
 u64 tdh_phymem_page_rdmd(struct seam_ctx *c)
 {
 	struct seamcall_regs *r = c->regs;
-	u64 hpa = r->rcx;
 	struct pamt_entry *e;
 	struct pamt_lock pl;
 	u64 err;
 
-	r->rcx = r->rdx = r->r8 = r->r9 = r->r10 = r->r11 = 0;
-	err = lock_any_page(c, hpa, LOCK_SHARED, &pl);
+	err = lock_any_page(c, LOCK_SHARED, &pl);
 	if (err)
 		return err;
 	e = pamt_leaf(&pl);
-	r->rcx = e->pt;
-	r->rdx = pamt_owner(e);
-	r->r8 = pl.level;
 	if (e->pt == PT_REG || e->pt == PT_EPT)
 		r->r9 = e->bepoch;
 	pamt_unlock_page(&pl);
