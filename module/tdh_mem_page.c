@@ -58,9 +58,7 @@ static u64 page_add_locked(struct seam_ctx *c, struct td_ref *td, u64 page_info,
 		pamt_unlock_page(&pl);
 		return TDX_TD_FATAL;
 	}
-	seam_read_shared(c->p, platform_hpa_strip_keyid(c->p, source), seam_page(c->p, target),
-			 TDX_PAGE_SIZE);
-	seam_claim(c->p, target, td_hkid(td));
+	seam_copy_page(c->p, target, td_hkid(td), source);
 	sept_entry_set_unlock(td->tdcs, entry, sept_make(SEPTI_MAPPED, target, 0));
 	mrtd_extend_page_add(td->tdcs, log, pi.gpa);
 	atomic_fetch_add(&td->tdr->chldcnt, 1);

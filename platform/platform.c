@@ -10,6 +10,7 @@
 #define SOFTTDX_SEAM
 #include "platform.h"
 
+#include <emmintrin.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -375,6 +376,39 @@ void seam_claim(struct platform *p, u64 hpa, u32 keyid)
 
 	pi->keyid = keyid;
 	atomic_store_explicit(&pi->td_bits, ~0ULL, memory_order_release);
+}
+
+/*
+ * MOVDIR64B-style page copy: full-line stores that do not read the
+ * destination first.  The module initializes TD pages this way, and it
+ * saves the read-for-ownership of a destination that is usually cold.
+ */
+static void copy_page_streaming(void *dst, const void *src)
+{
+	__m128i *d = dst;
+	const __m128i *s = src;
+
+	for (size_t i = 0; i < TDX_PAGE_SIZE / sizeof(*d); i += 4) {
+		_mm_stream_si128(d + i, _mm_loadu_si128(s + i));
+		_mm_stream_si128(d + i + 1, _mm_loadu_si128(s + i + 1));
+		_mm_stream_si128(d + i + 2, _mm_loadu_si128(s + i + 2));
+		_mm_stream_si128(d + i + 3, _mm_loadu_si128(s + i + 3));
+	}
+	_mm_sfence();
+}
+
+void seam_copy_page(struct platform *p, u64 dst_hpa, u32 keyid, u64 src_pa)
+{
+	u64 src_pfn = pfn_of(p, platform_hpa_strip_keyid(p, src_pa));
+	void *dst = seam_page(p, dst_hpa);
+
+	/* A source line a TD owns reads as zeros under the shared key. */
+	if (atomic_load_explicit(&p->integrity[src_pfn].td_bits, memory_order_relaxed))
+		read_op(p->mem + src_pfn * TDX_PAGE_SIZE, 0, TDX_PAGE_SIZE,
+			&p->integrity[src_pfn], dst);
+	else
+		copy_page_streaming(dst, p->mem + src_pfn * TDX_PAGE_SIZE);
+	seam_claim(p, dst_hpa, keyid);
 }
 
 bool seam_intact(struct platform *p, u64 hpa, u32 keyid)

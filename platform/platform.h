@@ -81,6 +81,8 @@ void *seam_page(struct platform *p, u64 hpa);
 void seam_claim(struct platform *p, u64 hpa, u32 keyid);
 /* False if any line of the page lost its TD bit or belongs to another key. */
 bool seam_intact(struct platform *p, u64 hpa, u32 keyid);
+/* Copies a shared page (@src_pa) into a page written under private @keyid. */
+void seam_copy_page(struct platform *p, u64 dst_hpa, u32 keyid, u64 src_pa);
 /* Reads under a shared KeyID: lines a TD owns read as zeros. */
 void seam_read_shared(struct platform *p, u64 hpa, void *dst, size_t len);
 /* Writes under a shared KeyID: the lines lose their TD bit. */
