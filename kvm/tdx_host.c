@@ -243,3 +243,14 @@ void tdx_host_free_hkid(struct tdx_host *h, int hkid)
 	h->hkid_used[hkid] = false;
 	pthread_mutex_unlock(&h->hkid_lock);
 }
+
+unsigned int tdx_host_hkids_in_use(struct tdx_host *h)
+{
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&h->hkid_lock);
+	for (u32 k = h->hkid_min; k <= h->hkid_max; k++)
+		n += h->hkid_used[k] && k != h->global_hkid;
+	pthread_mutex_unlock(&h->hkid_lock);
+	return n;
+}

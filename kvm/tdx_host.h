@@ -34,6 +34,7 @@ int tdx_host_bringup(struct tdx_host *h);
 /* TDX private HKIDs for TDs (the global HKID is never handed out). */
 int tdx_host_alloc_hkid(struct tdx_host *h);
 void tdx_host_free_hkid(struct tdx_host *h, int hkid);
+unsigned int tdx_host_hkids_in_use(struct tdx_host *h);
 
 /* A SEAMCALL of leaf @leaf on LP 0 with the given operands. */
 u64 tdx_host_seamcall(struct tdx_host *h, u64 leaf, struct seamcall_regs *regs);

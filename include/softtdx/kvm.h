@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * softtdx's KVM: Linux's /dev/kvm interface, TDX included, in a library.
+ *
+ * softtdx_kvm_open() returns a file descriptor that stands for /dev/kvm.
+ * Every object it creates (VM, vCPU, guest_memfd) is a real, distinct file
+ * descriptor: close() and dup() work on them, poll() reports nothing to
+ * read, and when the last descriptor of an object closes the object goes
+ * away, as on Linux.  Requests and structs are Linux's (<linux/kvm.h> plus
+ * <softtdx/uapi/kvm_tdx.h> for what Debian 12's headers lack); the return
+ * and errno conventions are ioctl(2)'s.
+ *
+ * Plain close() is noticed asynchronously; softtdx_close() closes and, if
+ * that was the last descriptor, tears the object down before returning.
+ */
+#ifndef SOFTTDX_KVM_H
+#define SOFTTDX_KVM_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* A new descriptor for softtdx's /dev/kvm, or -1 with errno. */
+int softtdx_kvm_open(void);
+
+/* ioctl(2) on a softtdx descriptor. */
+int softtdx_ioctl(int fd, unsigned long request, ...);
+
+/* close(2), tearing the object down now if this was its last descriptor. */
+int softtdx_close(int fd);
+
+/* Is @fd one of softtdx's KVM descriptors? */
+bool softtdx_is_kvm_fd(int fd);
+
+/* Waits until every object whose descriptors are all closed is gone. */
+void softtdx_kvm_quiesce(void);
+
+/* What the host side holds right now, for leak checks and tools. */
+struct softtdx_kvm_stats {
+	unsigned long long free_pages;	/* platform pages not in use */
+	unsigned int hkids_in_use;	/* TD HKIDs handed out */
+	unsigned int objects;		/* live descriptors' objects */
+};
+int softtdx_kvm_stats(struct softtdx_kvm_stats *st);
+
+#endif /* SOFTTDX_KVM_H */

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * KVM internals: the file-descriptor objects (system, VM, vCPU,
+ * guest_memfd), the VM with its TDX/VMX split, and the TDX state of a TD.
+ * Nothing outside kvm/ includes this; the door is <softtdx/kvm.h>.
+ */
+#ifndef SOFTTDX_KVM_INTERNAL_H
+#define SOFTTDX_KVM_INTERNAL_H
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <softtdx/kvm.h>
+#include <softtdx/uapi/kvm_tdx.h>
+
+#include "tdx_host.h"
+
+#define KVM_MAX_VCPUS_SUPPORTED	256
+#define KVM_VCPU_MMAP_PAGES	3	/* kvm_run, PIO data, coalesced MMIO */
+#define KVM_MAX_CPUID_ENTRIES	256
+#define KVM_MAX_IRQ_ROUTES	4096
+
+/* ---- file-descriptor objects ------------------------------------------------ */
+
+enum kvm_obj_type { KVM_OBJ_SYSTEM, KVM_OBJ_VM, KVM_OBJ_VCPU, KVM_OBJ_GMEM };
+
+struct kvm_obj;
+
+struct kvm_obj_ops {
+	/* A request on a descriptor: >= 0, or -errno. */
+	long (*ioctl)(struct kvm_obj *obj, unsigned int request, unsigned long arg);
+	/* The last reference went away. */
+	void (*release)(struct kvm_obj *obj);
+};
+
+/*
+ * An object is one end of a socketpair: the caller holds the other end,
+ * so the kernel tells us (POLLHUP) when its last descriptor closes.
+ */
+struct kvm_obj {
+	enum kvm_obj_type type;
+	const struct kvm_obj_ops *ops;
+	ino_t ino;		/* identifies every dup of the caller's end */
+	int peer;		/* our end */
+	_Atomic int refs;	/* the caller's descriptors count as one */
+};
+
+/* Makes @obj a descriptor; returns the caller's fd or -errno. */
+int kvm_obj_install(struct kvm_obj *obj, enum kvm_obj_type type, const struct kvm_obj_ops *ops);
+void kvm_obj_get(struct kvm_obj *obj);
+void kvm_obj_put(struct kvm_obj *obj);
+
+/* ---- the device (what loading kvm_intel with tdx=1 sets up) ---------------- */
+
+struct kvm_dev {
+	struct tdx_host *tdx;	/* NULL: TDX unavailable, only default VMs */
+	pthread_mutex_t tdx_lock;	/* MNG.CREATE, CACHE.WB, KEY.FREEID */
+};
+
+struct kvm_dev *kvm_dev(void);
+/* The logical processor the calling thread's SEAMCALLs run on. */
+u32 kvm_current_lp(void);
+/* A SEAMCALL of @leaf from the calling thread. */
+u64 kvm_seamcall(u64 leaf, struct seamcall_regs *regs);
+u64 kvm_seamcall_on(u32 lp, u64 leaf, struct seamcall_regs *regs);
+
+long kvm_dev_ioctl(struct kvm_obj *obj, unsigned int request, unsigned long arg);
+
+/*
+ * copy_from_user/copy_to_user: the "user" pointers of ioctl arguments live
+ * in this process, and a bad one must be -EFAULT, not a crash.
+ */
+int kvm_copy_from_user(void *dst, unsigned long uaddr, size_t len);
+int kvm_copy_to_user(unsigned long uaddr, const void *src, size_t len);
+
+/* ---- VMs ---------------------------------------------------------------------- */
+
+struct kvm_vm;
+
+/* The VMX/TDX split, made in one place (the "vt" ops of Linux's main.c). */
+struct kvm_vm_ops {
+	int (*init)(struct kvm_vm *vm);
+	void (*destroy)(struct kvm_vm *vm);
+	/* KVM_CHECK_EXTENSION at VM scope, given the generic answer. */
+	long (*check_extension)(struct kvm_vm *vm, long cap, long generic);
+	long (*mem_enc_op)(struct kvm_vm *vm, unsigned long arg);
+};
+
+struct kvm_tdx;
+
+struct kvm_vm {
+	struct kvm_obj obj;
+	unsigned long type;
+	const struct kvm_vm_ops *ops;
+	pthread_mutex_t lock;		/* kvm->lock */
+	bool split_irqchip;
+	bool has_protected_state;
+	bool has_private_mem;
+	u64 exit_hypercall;		/* KVM_CAP_EXIT_HYPERCALL mask */
+	u32 max_vcpus;
+	u32 created_vcpus;
+	u64 default_tsc_khz;
+	struct kvm_tdx *tdx;
+};
+
+int kvm_create_vm(unsigned long type);
+long kvm_vm_check_extension(struct kvm_vm *vm, long cap);
+/* System-scope KVM_CHECK_EXTENSION (vm == NULL) and the generic part. */
+long kvm_check_extension_generic(struct kvm_vm *vm, long cap);
+
+extern const struct kvm_vm_ops vmx_vm_ops;
+extern const struct kvm_vm_ops tdx_vm_ops;
+
+/* Host TSC frequency the platform reports (kHz). */
+#define KVM_HOST_TSC_KHZ	2500000ULL
+
+#endif /* SOFTTDX_KVM_INTERNAL_H */

@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The /dev/kvm device and its file-descriptor objects.
+ *
+ * Each object hands the caller one end of an AF_UNIX socketpair and keeps
+ * the other.  The caller's end is a real descriptor the kernel manages:
+ * dup() shares it, close() drops it, and once every copy is closed our end
+ * sees POLLHUP.  A reaper thread polls our ends and releases objects whose
+ * descriptors are all gone, which is how closing the last fd of a VM tears
+ * the TD down.  Descriptors are matched to objects by their inode.
+ */
+#include "kvm_internal.h"
+
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+struct registry {
+	pthread_mutex_t lock;
+	pthread_cond_t idle;
+	struct kvm_obj **objs;
+	size_t nr, cap;
+	int wake;		/* eventfd: the object set changed */
+	int reaping;		/* objects being released right now */
+};
+
+static struct registry reg = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.idle = PTHREAD_COND_INITIALIZER,
+	.wake = -1,
+};
+
+static struct kvm_dev dev = { .tdx_lock = PTHREAD_MUTEX_INITIALIZER };
+static pthread_once_t dev_once = PTHREAD_ONCE_INIT;
+
+/* ---- objects ------------------------------------------------------------------ */
+
+void kvm_obj_get(struct kvm_obj *obj)
+{
+	atomic_fetch_add(&obj->refs, 1);
+}
+
+void kvm_obj_put(struct kvm_obj *obj)
+{
+	if (atomic_fetch_sub(&obj->refs, 1) == 1) {
+		close(obj->peer);
+		obj->ops->release(obj);
+	}
+}
+
+static void wake_reaper(void)
+{
+	u64 one = 1;
+
+	if (write(reg.wake, &one, sizeof(one)) < 0)
+		perror("softtdx: reaper wakeup");
+}
+
+int kvm_obj_install(struct kvm_obj *obj, enum kvm_obj_type type, const struct kvm_obj_ops *ops)
+{
+	struct kvm_obj **grown;
+	struct stat st;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	if (fstat(sv[0], &st)) {
+		close(sv[0]);
+		close(sv[1]);
+		return -errno;
+	}
+	obj->type = type;
+	obj->ops = ops;
+	obj->ino = st.st_ino;
+	obj->peer = sv[1];
+	atomic_init(&obj->refs, 1);
+	pthread_mutex_lock(&reg.lock);
+	if (reg.nr == reg.cap) {
+		reg.cap = reg.cap ? 2 * reg.cap : 16;
+		grown = realloc(reg.objs, reg.cap * sizeof(*reg.objs));
+		if (!grown) {
+			pthread_mutex_unlock(&reg.lock);
+			close(sv[0]);
+			close(sv[1]);
+			return -ENOMEM;
+		}
+		reg.objs = grown;
+	}
+	reg.objs[reg.nr++] = obj;
+	pthread_mutex_unlock(&reg.lock);
+	wake_reaper();
+	return sv[0];
+}
+
+/* The object behind @fd, with a reference, or NULL. */
+static struct kvm_obj *obj_of_fd(int fd)
+{
+	struct kvm_obj *obj = NULL;
+	struct stat st;
+
+	if (fstat(fd, &st) || !S_ISSOCK(st.st_mode))
+		return NULL;
+	pthread_mutex_lock(&reg.lock);
+	for (size_t i = 0; i < reg.nr; i++) {
+		if (reg.objs[i]->ino == st.st_ino) {
+			obj = reg.objs[i];
+			kvm_obj_get(obj);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&reg.lock);
+	return obj;
+}
+
+static bool peer_hung_up(struct kvm_obj *obj)
+{
+	struct pollfd p = { .fd = obj->peer, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
+}
+
+/* Drops every object whose descriptors are all closed.  Registry locked. */
+static void reap_locked(void)
+{
+	for (size_t i = 0; i < reg.nr;) {
+		struct kvm_obj *obj = reg.objs[i];
+
+		if (!peer_hung_up(obj)) {
+			i++;
+			continue;
+		}
+		reg.objs[i] = reg.objs[--reg.nr];
+		reg.reaping++;
+		pthread_mutex_unlock(&reg.lock);
+		kvm_obj_put(obj);
+		pthread_mutex_lock(&reg.lock);
+		reg.reaping--;
+		i = 0;	/* releasing may have changed the set */
+	}
+	pthread_cond_broadcast(&reg.idle);
+}
+
+static void *reaper_main(void *unused)
+{
+	(void)unused;
+	for (;;) {
+		struct pollfd *p;
+		size_t n;
+		u64 drain;
+
+		pthread_mutex_lock(&reg.lock);
+		n = reg.nr;
+		p = calloc(n + 1, sizeof(*p));
+		for (size_t i = 0; p && i < n; i++)
+			p[i] = (struct pollfd){ .fd = reg.objs[i]->peer, .events = POLLIN };
+		pthread_mutex_unlock(&reg.lock);
+		if (!p) {
+			sleep(1);
+			continue;
+		}
+		p[n] = (struct pollfd){ .fd = reg.wake, .events = POLLIN };
+		if (poll(p, n + 1, -1) > 0) {
+			if (p[n].revents & POLLIN && read(reg.wake, &drain, sizeof(drain)) < 0)
+				perror("softtdx: reaper");
+			pthread_mutex_lock(&reg.lock);
+			reap_locked();
+			pthread_mutex_unlock(&reg.lock);
+		}
+		free(p);
+	}
+	return NULL;
+}
+
+/* ---- user memory ------------------------------------------------------------------- */
+
+int kvm_copy_from_user(void *dst, unsigned long uaddr, size_t len)
+{
+	struct iovec local = { dst, len }, remote = { (void *)uaddr, len };
+
+	if (!len)
+		return 0;
+	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+}
+
+int kvm_copy_to_user(unsigned long uaddr, const void *src, size_t len)
+{
+	struct iovec local = { (void *)src, len }, remote = { (void *)uaddr, len };
+
+	if (!len)
+		return 0;
+	return process_vm_writev(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+}
+
+/* ---- the device ---------------------------------------------------------------- */
+
+static u64 env_u64(const char *name, u64 def)
+{
+	const char *v = getenv(name);
+	char *end;
+	unsigned long long n;
+
+	if (!v || !*v)
+		return def;
+	n = strtoull(v, &end, 0);
+	return *end ? def : n;
+}
+
+/*
+ * The machine softtdx's KVM runs on: SOFTTDX_MEM_GB of TDX memory (default
+ * 4) and SOFTTDX_LPS logical processors (default 2), then the TDX module
+ * brought up on it.  Without TDX, only default VMs can be created.
+ */
+static void dev_init(void)
+{
+	struct platform_config cfg;
+	pthread_t reaper;
+
+	platform_default_config(&cfg);
+	cfg.mem_size = env_u64("SOFTTDX_MEM_GB", 4) << 30;
+	cfg.lps_per_package = (u32)env_u64("SOFTTDX_LPS", 2);
+	dev.tdx = tdx_host_create(&cfg);
+	if (!dev.tdx)
+		fprintf(stderr, "softtdx: TDX module unavailable; only default VMs\n");
+	reg.wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (reg.wake < 0 || pthread_create(&reaper, NULL, reaper_main, NULL)) {
+		perror("softtdx: cannot start the descriptor reaper");
+		abort();
+	}
+	pthread_detach(reaper);
+}
+
+struct kvm_dev *kvm_dev(void)
+{
+	pthread_once(&dev_once, dev_init);
+	return &dev;
+}
+
+u32 kvm_current_lp(void)
+{
+	static _Atomic u32 next;
+	static __thread u32 lp = ~0u;
+
+	if (lp == ~0u)
+		lp = atomic_fetch_add(&next, 1) % platform_nr_lps(dev.tdx->plat);
+	return lp;
+}
+
+u64 kvm_seamcall_on(u32 lp, u64 leaf, struct seamcall_regs *regs)
+{
+	regs->rax = leaf;
+	return seamcall(dev.tdx->mod, lp, regs);
+}
+
+u64 kvm_seamcall(u64 leaf, struct seamcall_regs *regs)
+{
+	return kvm_seamcall_on(kvm_current_lp(), leaf, regs);
+}
+
+static long dev_get_api_version(unsigned long arg)
+{
+	return arg ? -EINVAL : KVM_API_VERSION;
+}
+
+long kvm_dev_ioctl(struct kvm_obj *obj, unsigned int request, unsigned long arg)
+{
+	(void)obj;
+	switch (request) {
+	case KVM_GET_API_VERSION:
+		return dev_get_api_version(arg);
+	case KVM_CREATE_VM:
+		return kvm_create_vm(arg);
+	case KVM_CHECK_EXTENSION:
+		return kvm_check_extension_generic(NULL, (long)arg);
+	case KVM_GET_VCPU_MMAP_SIZE:
+		return arg ? -EINVAL : KVM_VCPU_MMAP_PAGES * 4096;
+	default:
+		return -EINVAL;	/* x86's kvm_arch_dev_ioctl */
+	}
+}
+
+static void dev_release(struct kvm_obj *obj)
+{
+	free(obj);
+}
+
+static const struct kvm_obj_ops dev_ops = {
+	.ioctl = kvm_dev_ioctl,
+	.release = dev_release,
+};
+
+/* ---- the public door ----------------------------------------------------------- */
+
+static int set_errno(long ret)
+{
+	if (ret >= 0)
+		return (int)ret;
+	errno = (int)-ret;
+	return -1;
+}
+
+int softtdx_kvm_open(void)
+{
+	struct kvm_obj *obj;
+	int fd;
+
+	kvm_dev();
+	obj = calloc(1, sizeof(*obj));
+	if (!obj)
+		return set_errno(-ENOMEM);
+	fd = kvm_obj_install(obj, KVM_OBJ_SYSTEM, &dev_ops);
+	if (fd < 0)
+		free(obj);
+	return set_errno(fd);
+}
+
+int softtdx_ioctl(int fd, unsigned long request, ...)
+{
+	struct kvm_obj *obj = obj_of_fd(fd);
+	unsigned long arg;
+	va_list ap;
+	long ret;
+
+	va_start(ap, request);
+	arg = va_arg(ap, unsigned long);
+	va_end(ap);
+	if (!obj)
+		return set_errno(fcntl(fd, F_GETFD) < 0 ? -EBADF : -ENOTTY);
+	ret = obj->ops->ioctl(obj, (unsigned int)request, arg);
+	kvm_obj_put(obj);
+	return set_errno(ret);
+}
+
+bool softtdx_is_kvm_fd(int fd)
+{
+	struct kvm_obj *obj = obj_of_fd(fd);
+
+	if (obj)
+		kvm_obj_put(obj);
+	return obj != NULL;
+}
+
+void softtdx_kvm_quiesce(void)
+{
+	pthread_mutex_lock(&reg.lock);
+	reap_locked();
+	while (reg.reaping)
+		pthread_cond_wait(&reg.idle, &reg.lock);
+	pthread_mutex_unlock(&reg.lock);
+}
+
+int softtdx_close(int fd)
+{
+	bool ours = softtdx_is_kvm_fd(fd);
+	int ret = close(fd);
+
+	if (!ret && ours)
+		softtdx_kvm_quiesce();
+	return ret;
+}
+
+int softtdx_kvm_stats(struct softtdx_kvm_stats *st)
+{
+	struct kvm_dev *d = kvm_dev();
+
+	softtdx_kvm_quiesce();
+	*st = (struct softtdx_kvm_stats){ 0 };
+	pthread_mutex_lock(&reg.lock);
+	st->objects = (unsigned int)reg.nr;
+	pthread_mutex_unlock(&reg.lock);
+	if (d->tdx) {
+		st->free_pages = platform_free_page_count(d->tdx->plat);
+		st->hkids_in_use = tdx_host_hkids_in_use(d->tdx);
+	}
+	return 0;
+}

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: MIT
+/*
+ * VMs: creation by type, capabilities at system and VM scope, KVM_ENABLE_CAP,
+ * the VM-scope TSC frequency, and KVM_MEMORY_ENCRYPT_OP's dispatch.  What
+ * differs between a normal VM and a TD is behind struct kvm_vm_ops.
+ */
+#include "kvm_internal.h"
+
+#include <stdlib.h>
+
+#define EXIT_HYPERCALL_VALID	(1ULL << KVM_HC_MAP_GPA_RANGE)
+#define MAX_GUEST_TSC_KHZ	(KVM_HOST_TSC_KHZ * 4)
+
+static u32 supported_vm_types(void)
+{
+	return (1u << KVM_X86_DEFAULT_VM) | (kvm_dev()->tdx ? 1u << KVM_X86_TDX_VM : 0);
+}
+
+static u32 nr_present_cpus(void)
+{
+	struct kvm_dev *d = kvm_dev();
+
+	return d->tdx ? platform_nr_lps(d->tdx->plat) : 1;
+}
+
+/*
+ * KVM_CHECK_EXTENSION: the answers of Linux 6.16 on x86 for what softtdx
+ * implements; anything else is 0.  @vm is NULL at system scope.
+ */
+long kvm_check_extension_generic(struct kvm_vm *vm, long cap)
+{
+	switch (cap) {
+	case KVM_CAP_USER_MEMORY:
+	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
+	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
+	case KVM_CAP_SET_TSS_ADDR:
+	case KVM_CAP_EXT_CPUID:
+	case KVM_CAP_ENABLE_CAP:
+	case KVM_CAP_SPLIT_IRQCHIP:
+	case KVM_CAP_TSC_CONTROL:
+	case KVM_CAP_VM_TSC_CONTROL:
+	case KVM_CAP_USER_MEMORY2:
+	case KVM_CAP_MEMORY_FAULT_INFO:
+		return 1;
+	case KVM_CAP_NR_VCPUS:
+		return nr_present_cpus();
+	case KVM_CAP_MAX_VCPUS:
+	case KVM_CAP_MAX_VCPU_ID:
+		return vm ? vm->max_vcpus : KVM_MAX_VCPUS_SUPPORTED;
+	case KVM_CAP_VM_TYPES:
+		return supported_vm_types();
+	case KVM_CAP_EXIT_HYPERCALL:
+		return EXIT_HYPERCALL_VALID;
+	case KVM_CAP_GUEST_MEMFD:
+		return !vm || vm->has_private_mem;
+	case KVM_CAP_MEMORY_ATTRIBUTES:
+		return !vm || vm->has_private_mem ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
+	case KVM_CAP_READONLY_MEM:
+		return !vm || !vm->has_protected_state;
+	default:
+		return 0;
+	}
+}
+
+long kvm_vm_check_extension(struct kvm_vm *vm, long cap)
+{
+	return vm->ops->check_extension(vm, cap, kvm_check_extension_generic(vm, cap));
+}
+
+static long vm_enable_cap(struct kvm_vm *vm, unsigned long arg)
+{
+	struct kvm_enable_cap cap;
+	long ret = -EINVAL;
+
+	if (kvm_copy_from_user(&cap, arg, sizeof(cap)))
+		return -EFAULT;
+	if (cap.flags)
+		return -EINVAL;
+	pthread_mutex_lock(&vm->lock);
+	switch (cap.cap) {
+	case KVM_CAP_SPLIT_IRQCHIP:
+		/* args[0]: IOAPIC routes userspace reserves (x86.c order). */
+		if (cap.args[0] > KVM_MAX_IRQ_ROUTES)
+			break;
+		ret = -EEXIST;
+		if (vm->split_irqchip)
+			break;
+		ret = -EINVAL;
+		if (vm->created_vcpus)
+			break;
+		vm->split_irqchip = true;
+		ret = 0;
+		break;
+	case KVM_CAP_EXIT_HYPERCALL:
+		if (cap.args[0] & ~EXIT_HYPERCALL_VALID)
+			break;
+		vm->exit_hypercall = cap.args[0];
+		ret = 0;
+		break;
+	default:
+		break;
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return ret;
+}
+
+static long vm_set_tsc_khz(struct kvm_vm *vm, unsigned long khz)
+{
+	if (khz >= MAX_GUEST_TSC_KHZ)
+		return -EINVAL;
+	pthread_mutex_lock(&vm->lock);
+	vm->default_tsc_khz = khz ? khz : KVM_HOST_TSC_KHZ;
+	pthread_mutex_unlock(&vm->lock);
+	return 0;
+}
+
+static long vm_ioctl(struct kvm_obj *obj, unsigned int request, unsigned long arg)
+{
+	struct kvm_vm *vm = (struct kvm_vm *)obj;
+
+	switch (request) {
+	case KVM_CHECK_EXTENSION:
+		return kvm_vm_check_extension(vm, (long)arg);
+	case KVM_ENABLE_CAP:
+		return vm_enable_cap(vm, arg);
+	case KVM_SET_TSC_KHZ:
+		return vm_set_tsc_khz(vm, arg);
+	case KVM_GET_TSC_KHZ:
+		return (long)vm->default_tsc_khz;
+	case KVM_MEMORY_ENCRYPT_OP:
+		return vm->ops->mem_enc_op(vm, arg);
+	default:
+		return -ENOTTY;	/* x86's kvm_arch_vm_ioctl */
+	}
+}
+
+static void vm_release(struct kvm_obj *obj)
+{
+	struct kvm_vm *vm = (struct kvm_vm *)obj;
+
+	vm->ops->destroy(vm);
+	pthread_mutex_destroy(&vm->lock);
+	free(vm);
+}
+
+static const struct kvm_obj_ops vm_obj_ops = {
+	.ioctl = vm_ioctl,
+	.release = vm_release,
+};
+
+int kvm_create_vm(unsigned long type)
+{
+	struct kvm_vm *vm;
+	int fd, ret;
+
+	if (type >= 32 || !(supported_vm_types() & (1u << type)))
+		return -EINVAL;
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return -ENOMEM;
+	vm->type = type;
+	vm->ops = type == KVM_X86_TDX_VM ? &tdx_vm_ops : &vmx_vm_ops;
+	vm->max_vcpus = KVM_MAX_VCPUS_SUPPORTED;
+	vm->default_tsc_khz = KVM_HOST_TSC_KHZ;
+	pthread_mutex_init(&vm->lock, NULL);
+	ret = vm->ops->init(vm);
+	if (ret) {
+		free(vm);
+		return ret;
+	}
+	fd = kvm_obj_install(&vm->obj, KVM_OBJ_VM, &vm_obj_ops);
+	if (fd < 0)
+		vm_release(&vm->obj);
+	return fd;
+}
+
+/* ---- the normal (VMX) VM ------------------------------------------------------- */
+
+static int vmx_vm_init(struct kvm_vm *vm)
+{
+	(void)vm;
+	return 0;
+}
+
+static void vmx_vm_destroy(struct kvm_vm *vm)
+{
+	(void)vm;
+}
+
+static long vmx_check_extension(struct kvm_vm *vm, long cap, long generic)
+{
+	(void)vm;
+	(void)cap;
+	return generic;
+}
+
+static long vmx_mem_enc_op(struct kvm_vm *vm, unsigned long arg)
+{
+	(void)vm;
+	(void)arg;
+	return -ENOTTY;	/* no confidential-computing backend on a normal VM */
+}
+
+const struct kvm_vm_ops vmx_vm_ops = {
+	.init = vmx_vm_init,
+	.destroy = vmx_vm_destroy,
+	.check_extension = vmx_check_extension,
+	.mem_enc_op = vmx_mem_enc_op,
+};
