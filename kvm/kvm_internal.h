@@ -51,6 +51,8 @@ struct kvm_obj {
 
 /* Makes @obj a descriptor; returns the caller's fd or -errno. */
 int kvm_obj_install(struct kvm_obj *obj, enum kvm_obj_type type, const struct kvm_obj_ops *ops);
+/* The object behind a descriptor, with a reference, or NULL. */
+struct kvm_obj *kvm_obj_of_fd(int fd);
 void kvm_obj_get(struct kvm_obj *obj);
 void kvm_obj_put(struct kvm_obj *obj);
 
@@ -84,6 +86,9 @@ struct kvm_vm;
 /* The VMX/TDX split, made in one place (the "vt" ops of Linux's main.c). */
 struct kvm_vm_ops {
 	int (*init)(struct kvm_vm *vm);
+	/* Before the vCPUs go (a TD releases its HKID here)... */
+	void (*pre_destroy)(struct kvm_vm *vm);
+	/* ...and after. */
 	void (*destroy)(struct kvm_vm *vm);
 	/* KVM_CHECK_EXTENSION at VM scope, given the generic answer. */
 	long (*check_extension)(struct kvm_vm *vm, long cap, long generic);
@@ -91,6 +96,16 @@ struct kvm_vm_ops {
 };
 
 struct kvm_tdx;
+struct kvm_vcpu;
+
+/* The vCPU half of the split. */
+struct kvm_vcpu_ops {
+	int (*create)(struct kvm_vcpu *vcpu);
+	void (*free)(struct kvm_vcpu *vcpu);
+	long (*mem_enc_op)(struct kvm_vcpu *vcpu, unsigned long arg);
+	/* Register-state ioctls: a TD's state is the module's. */
+	long (*state_ioctl)(struct kvm_vcpu *vcpu, unsigned int request, unsigned long arg);
+};
 
 struct kvm_vm {
 	struct kvm_obj obj;
@@ -105,7 +120,33 @@ struct kvm_vm {
 	u32 created_vcpus;
 	u64 default_tsc_khz;
 	struct kvm_tdx *tdx;
+	const struct kvm_vcpu_ops *vcpu_ops;
+	struct kvm_vcpu *vcpus[KVM_MAX_VCPUS_SUPPORTED];
 };
+
+struct kvm_vcpu_tdx;
+
+struct kvm_vcpu {
+	struct kvm_obj obj;
+	struct kvm_vm *vm;
+	u32 id;
+	int run_fd;			/* memfd behind the kvm_run mapping */
+	struct kvm_run *run;
+	pthread_mutex_t lock;		/* vcpu->mutex */
+	struct kvm_cpuid2 *cpuid;	/* from KVM_SET_CPUID2 */
+	struct kvm_regs regs;		/* normal VMs: the register file */
+	struct kvm_sregs sregs;
+	struct kvm_vcpu_tdx *tdx;
+};
+
+long kvm_vm_create_vcpu(struct kvm_vm *vm, unsigned long id);
+/* The vCPU structs live until their VM goes; this frees one. */
+void kvm_vcpu_destroy(struct kvm_vcpu *vcpu);
+/* CPUID entry @function/@index of a vCPU's KVM_SET_CPUID2 table. */
+const struct kvm_cpuid_entry2 *kvm_vcpu_cpuid(struct kvm_vcpu *vcpu, u32 function, u32 index);
+
+extern const struct kvm_vcpu_ops vmx_vcpu_ops;
+extern const struct kvm_vcpu_ops tdx_vcpu_ops;
 
 int kvm_create_vm(unsigned long type);
 long kvm_vm_check_extension(struct kvm_vm *vm, long cap);

@@ -101,7 +101,7 @@ int kvm_obj_install(struct kvm_obj *obj, enum kvm_obj_type type, const struct kv
 }
 
 /* The object behind @fd, with a reference, or NULL. */
-static struct kvm_obj *obj_of_fd(int fd)
+struct kvm_obj *kvm_obj_of_fd(int fd)
 {
 	struct kvm_obj *obj = NULL;
 	struct stat st;
@@ -323,7 +323,7 @@ int softtdx_kvm_open(void)
 
 int softtdx_ioctl(int fd, unsigned long request, ...)
 {
-	struct kvm_obj *obj = obj_of_fd(fd);
+	struct kvm_obj *obj = kvm_obj_of_fd(fd);
 	unsigned long arg;
 	va_list ap;
 	long ret;
@@ -340,7 +340,7 @@ int softtdx_ioctl(int fd, unsigned long request, ...)
 
 bool softtdx_is_kvm_fd(int fd)
 {
-	struct kvm_obj *obj = obj_of_fd(fd);
+	struct kvm_obj *obj = kvm_obj_of_fd(fd);
 
 	if (obj)
 		kvm_obj_put(obj);

@@ -129,6 +129,8 @@ static long vm_ioctl(struct kvm_obj *obj, unsigned int request, unsigned long ar
 		return (long)vm->default_tsc_khz;
 	case KVM_MEMORY_ENCRYPT_OP:
 		return vm->ops->mem_enc_op(vm, arg);
+	case KVM_CREATE_VCPU:
+		return kvm_vm_create_vcpu(vm, arg);
 	default:
 		return -ENOTTY;	/* x86's kvm_arch_vm_ioctl */
 	}
@@ -138,6 +140,9 @@ static void vm_release(struct kvm_obj *obj)
 {
 	struct kvm_vm *vm = (struct kvm_vm *)obj;
 
+	vm->ops->pre_destroy(vm);
+	for (u32 i = 0; i < vm->created_vcpus; i++)
+		kvm_vcpu_destroy(vm->vcpus[i]);
 	vm->ops->destroy(vm);
 	pthread_mutex_destroy(&vm->lock);
 	free(vm);
@@ -160,6 +165,7 @@ int kvm_create_vm(unsigned long type)
 		return -ENOMEM;
 	vm->type = type;
 	vm->ops = type == KVM_X86_TDX_VM ? &tdx_vm_ops : &vmx_vm_ops;
+	vm->vcpu_ops = type == KVM_X86_TDX_VM ? &tdx_vcpu_ops : &vmx_vcpu_ops;
 	vm->max_vcpus = KVM_MAX_VCPUS_SUPPORTED;
 	vm->default_tsc_khz = KVM_HOST_TSC_KHZ;
 	pthread_mutex_init(&vm->lock, NULL);
@@ -182,7 +188,7 @@ static int vmx_vm_init(struct kvm_vm *vm)
 	return 0;
 }
 
-static void vmx_vm_destroy(struct kvm_vm *vm)
+static void vmx_vm_nothing(struct kvm_vm *vm)
 {
 	(void)vm;
 }
@@ -203,7 +209,8 @@ static long vmx_mem_enc_op(struct kvm_vm *vm, unsigned long arg)
 
 const struct kvm_vm_ops vmx_vm_ops = {
 	.init = vmx_vm_init,
-	.destroy = vmx_vm_destroy,
+	.pre_destroy = vmx_vm_nothing,
+	.destroy = vmx_vm_nothing,
 	.check_extension = vmx_check_extension,
 	.mem_enc_op = vmx_mem_enc_op,
 };

@@ -8,6 +8,7 @@
  */
 #include "kvm_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,9 +24,20 @@ enum kvm_tdx_state { TD_STATE_UNINITIALIZED, TD_STATE_INITIALIZED, TD_STATE_RUNN
 #define CPUID_7_0_ECX_WAITPKG	(1u << 5)
 #define NO_SUBLEAF		0xFFFFFFFFu
 
+#define TDVPS_PAGES_MAX		15
+
+struct kvm_vcpu_tdx {
+	bool initialized;
+	u64 tdvpr;
+	u64 tdcx[TDVPS_PAGES_MAX];
+	u32 nr_tdcx;
+	u32 lp;				/* where VP.INIT associated it */
+};
+
 struct kvm_tdx {
 	enum kvm_tdx_state state;
 	int hkid;			/* -1: none */
+	bool hkid_released;		/* its pages can be reclaimed now */
 	u64 tdr;
 	u64 tdcs[TDCS_PAGES_MAX];
 	u32 nr_tdcs;
@@ -38,6 +50,7 @@ struct tdx_sysinfo {
 	u64 attributes_fixed0, attributes_fixed1;
 	u64 xfam_fixed0, xfam_fixed1;
 	u32 tdcs_pages;
+	u32 tdvps_pages;
 	u32 nr_cpuid;
 	struct { u32 leaf, subleaf; struct tdx_cpuid_value mask; } cpuid[TDX_MAX_NUM_CPUID_CONFIG];
 };
@@ -59,6 +72,7 @@ static void read_sysinfo(void)
 	sysinfo.xfam_fixed0 = sys_rd(MD_SYS_XFAM_FIXED0);
 	sysinfo.xfam_fixed1 = sys_rd(MD_SYS_XFAM_FIXED1);
 	sysinfo.tdcs_pages = (u32)(sys_rd(MD_SYS_TDCS_BASE_SIZE) / TDX_PAGE_SIZE);
+	sysinfo.tdvps_pages = (u32)(sys_rd(MD_SYS_TDVPS_BASE_SIZE) / TDX_PAGE_SIZE);
 	sysinfo.nr_cpuid = (u32)sys_rd(MD_SYS_NUM_CPUID_CONFIG);
 	if (sysinfo.nr_cpuid > TDX_MAX_NUM_CPUID_CONFIG)
 		sysinfo.nr_cpuid = TDX_MAX_NUM_CPUID_CONFIG;
@@ -199,13 +213,32 @@ static bool cache_wb_all_packages(void)
 	return true;
 }
 
-/* tdx_mmu_release_hkid: flush, write back and free the TD's key. */
-static bool release_hkid(struct kvm_tdx *td)
+/* TDH.VP.FLUSH of every vCPU on the LP it is associated with. */
+static void flush_vcpus(struct kvm_vm *vm)
 {
+	for (u32 i = 0; i < vm->created_vcpus; i++) {
+		struct kvm_vcpu_tdx *v = vm->vcpus[i]->tdx;
+		struct seamcall_regs r = { .rcx = v->tdvpr };
+
+		if (v->tdvpr)
+			kvm_seamcall_on(v->lp, TDH_VP_FLUSH, &r);	/* NOT_ASSOCIATED is fine */
+	}
+}
+
+/*
+ * tdx_mmu_release_hkid: flush, write back and free the TD's key.  If the
+ * module refuses, the HKID and every page it protects stay with the TD.
+ */
+static void release_hkid(struct kvm_vm *vm)
+{
+	struct kvm_tdx *td = vm->tdx;
 	struct kvm_dev *d = kvm_dev();
 	struct seamcall_regs r = { .rcx = td->tdr };
 	bool ok;
 
+	if (!td->tdr)
+		return;
+	flush_vcpus(vm);
 	pthread_mutex_lock(&d->tdx_lock);
 	ok = kvm_seamcall(TDH_MNG_VPFLUSHDONE, &r) == TDX_SUCCESS && cache_wb_all_packages();
 	if (ok) {
@@ -213,27 +246,27 @@ static bool release_hkid(struct kvm_tdx *td)
 		ok = kvm_seamcall(TDH_MNG_KEY_FREEID, &r) == TDX_SUCCESS;
 	}
 	pthread_mutex_unlock(&d->tdx_lock);
-	if (ok)
-		tdx_host_free_hkid(d->tdx, td->hkid);
-	return ok;
-}
-
-/* Everything the TD holds goes back to the host; the HKID if possible. */
-static void td_teardown(struct kvm_tdx *td)
-{
-	if (!td->tdr)
-		return;
-	if (!release_hkid(td)) {
-		/* The HKID stays assigned, so its pages cannot be reclaimed. */
-		td->tdr = 0;
+	if (!ok) {
+		fprintf(stderr, "softtdx: TD HKID %d could not be released; its pages leak\n",
+			td->hkid);
 		return;
 	}
+	td->hkid_released = true;
+}
+
+/* The control pages go back once the HKID is released: TDCS, then TDR. */
+static void reclaim_control_pages(struct kvm_tdx *td)
+{
+	if (!td->tdr || !td->hkid_released)
+		return;
 	for (u32 i = 0; i < td->nr_tdcs; i++)
 		reclaim_page(td->tdcs[i], (u32)td->hkid);
 	reclaim_page(td->tdr, kvm_dev()->tdx->global_hkid);
+	tdx_host_free_hkid(kvm_dev()->tdx, td->hkid);
 	td->tdr = 0;
 	td->nr_tdcs = 0;
 	td->hkid = -1;
+	td->hkid_released = false;
 }
 
 /* A SEAMCALL that may run out of entropy: retried, then -EAGAIN. */
@@ -430,10 +463,13 @@ static long tdx_init_vm_checked(struct kvm_vm *vm, struct kvm_tdx_init_vm *in, u
 	if (!ret)
 		ret = td_init(td, &tp, hw_error);
 	if (ret) {
-		td_teardown(td);
-		if (td->hkid >= 0 && !td->tdr)
+		if (td->tdr) {
+			release_hkid(vm);
+			reclaim_control_pages(td);
+		} else {
 			tdx_host_free_hkid(kvm_dev()->tdx, td->hkid);
-		td->hkid = -1;
+			td->hkid = -1;
+		}
 		return ret;
 	}
 	td->attributes = tp.attributes;
@@ -528,9 +564,14 @@ static int tdx_vm_init(struct kvm_vm *vm)
 	return 0;
 }
 
+static void tdx_vm_pre_destroy(struct kvm_vm *vm)
+{
+	release_hkid(vm);
+}
+
 static void tdx_vm_destroy(struct kvm_vm *vm)
 {
-	td_teardown(vm->tdx);
+	reclaim_control_pages(vm->tdx);
 	free(vm->tdx);
 }
 
@@ -548,7 +589,129 @@ static long tdx_check_extension(struct kvm_vm *vm, long cap, long generic)
 
 const struct kvm_vm_ops tdx_vm_ops = {
 	.init = tdx_vm_init,
+	.pre_destroy = tdx_vm_pre_destroy,
 	.destroy = tdx_vm_destroy,
 	.check_extension = tdx_check_extension,
 	.mem_enc_op = tdx_vm_mem_enc_op,
+};
+
+/* ---- TD vCPUs ------------------------------------------------------------------------------ */
+
+#define CPUID_1_ECX_X2APIC	(1u << 21)
+
+static int tdx_vcpu_create(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vm *vm = vcpu->vm;
+
+	if (vm->tdx->state != TD_STATE_INITIALIZED)
+		return -EIO;
+	if (!vm->split_irqchip)
+		return -EINVAL;
+	vcpu->tdx = calloc(1, sizeof(*vcpu->tdx));
+	return vcpu->tdx ? 0 : -ENOMEM;
+}
+
+static void tdx_vcpu_free(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_tdx *v = vcpu->tdx;
+	struct kvm_tdx *td = vcpu->vm->tdx;
+
+	if (!v)
+		return;
+	/* Reclaimable only once the HKID is gone; otherwise they leak. */
+	if (v->tdvpr && td->hkid_released) {
+		for (u32 i = 0; i < v->nr_tdcx; i++)
+			reclaim_page(v->tdcx[i], (u32)td->hkid);
+		reclaim_page(v->tdvpr, (u32)td->hkid);
+	}
+	free(v);
+}
+
+/* TDH.VP.CREATE, ADDCX for the rest of TDVPS, then VP.INIT (version 1). */
+static long td_vcpu_init(struct kvm_vcpu *vcpu, u64 initial_rcx)
+{
+	struct kvm_vcpu_tdx *v = vcpu->tdx;
+	u64 tdr = vcpu->vm->tdx->tdr;
+	struct seamcall_regs r;
+
+	v->lp = kvm_current_lp();
+	v->tdvpr = alloc_td_page();
+	if (v->tdvpr == PLATFORM_NO_HPA) {
+		v->tdvpr = 0;
+		return -ENOMEM;
+	}
+	r = (struct seamcall_regs){ .rcx = v->tdvpr, .rdx = tdr };
+	if (kvm_seamcall_on(v->lp, TDH_VP_CREATE, &r)) {
+		platform_free_pages(plat(), v->tdvpr, 1);
+		v->tdvpr = 0;
+		return -EIO;
+	}
+	while (v->nr_tdcx < tdx_sysinfo()->tdvps_pages - 1) {
+		u64 page = alloc_td_page();
+
+		if (page == PLATFORM_NO_HPA)
+			return -ENOMEM;
+		r = (struct seamcall_regs){ .rcx = page, .rdx = v->tdvpr };
+		if (kvm_seamcall_on(v->lp, TDH_VP_ADDCX, &r)) {
+			platform_free_pages(plat(), page, 1);
+			return -EIO;
+		}
+		v->tdcx[v->nr_tdcx++] = page;
+	}
+	r = (struct seamcall_regs){ .rcx = v->tdvpr, .rdx = initial_rcx, .r8 = vcpu->id };
+	if (kvm_seamcall_on(v->lp, TDH_VP_INIT | 1ULL << TDX_VERSION_SHIFT, &r))
+		return -EIO;
+	v->initialized = true;
+	return 0;
+}
+
+static long tdx_init_vcpu(struct kvm_vcpu *vcpu, struct kvm_tdx_cmd *cmd)
+{
+	const struct kvm_cpuid_entry2 *leaf1 = kvm_vcpu_cpuid(vcpu, 1, 0);
+
+	if (cmd->flags || vcpu->tdx->initialized)
+		return -EINVAL;
+	/* x2APIC mode, which TDs always run in, must be in the vCPU's CPUID. */
+	if (!leaf1 || !(leaf1->ecx & CPUID_1_ECX_X2APIC))
+		return -EINVAL;
+	return td_vcpu_init(vcpu, cmd->data);
+}
+
+static long tdx_vcpu_mem_enc_op(struct kvm_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_tdx *td = vcpu->vm->tdx;
+	struct kvm_tdx_cmd cmd;
+
+	if (td->hkid < 0 || td->state == TD_STATE_RUNNABLE)
+		return -EINVAL;
+	if (kvm_copy_from_user(&cmd, arg, sizeof(cmd)))
+		return -EFAULT;
+	if (cmd.hw_error)
+		return -EINVAL;
+	switch (cmd.id) {
+	case KVM_TDX_INIT_VCPU:
+		return tdx_init_vcpu(vcpu, &cmd);
+	case KVM_TDX_INIT_MEM_REGION:
+	case KVM_TDX_GET_CPUID:
+		/* Not in softtdx yet: guest memory and the TD's CPUID table. */
+		return -EOPNOTSUPP;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* A TD's register state belongs to the module: none of these reach it. */
+static long tdx_vcpu_state_ioctl(struct kvm_vcpu *vcpu, unsigned int request, unsigned long arg)
+{
+	(void)vcpu;
+	(void)request;
+	(void)arg;
+	return -EINVAL;
+}
+
+const struct kvm_vcpu_ops tdx_vcpu_ops = {
+	.create = tdx_vcpu_create,
+	.free = tdx_vcpu_free,
+	.mem_enc_op = tdx_vcpu_mem_enc_op,
+	.state_ioctl = tdx_vcpu_state_ioctl,
 };

@@ -25,6 +25,9 @@ int softtdx_kvm_open(void);
 /* ioctl(2) on a softtdx descriptor. */
 int softtdx_ioctl(int fd, unsigned long request, ...);
 
+/* mmap(2) of a vCPU descriptor: kvm_run at offset 0 (see KVM_GET_VCPU_MMAP_SIZE). */
+void *softtdx_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t offset);
+
 /* close(2), tearing the object down now if this was its last descriptor. */
 int softtdx_close(int fd);
 

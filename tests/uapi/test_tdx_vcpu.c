@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vCPUs of TDs and normal VMs: KVM_CREATE_VCPU's rules for TDs, the
+ * kvm_run mapping, KVM_SET_CPUID2, KVM_TDX_INIT_VCPU, the register ioctls a
+ * TD refuses, finalizing a TD that has vCPUs, and that closing everything
+ * gives every page back.
+ */
+#include "kvm_util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define CPUID_1_ECX_X2APIC	(1u << 21)
+
+static int kvm;
+
+static int setup(void **state)
+{
+	(void)state;
+	kvm = kvm_open();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	softtdx_close(kvm);
+	return 0;
+}
+
+static void enable_split_irqchip(int vm)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 } };
+
+	assert_int_equal(softtdx_ioctl(vm, KVM_ENABLE_CAP, &cap), 0);
+}
+
+static void set_cpuid_x2apic(int vcpu, bool x2apic)
+{
+	struct {
+		struct kvm_cpuid2 hdr;
+		struct kvm_cpuid_entry2 e[1];
+	} c = { .hdr.nent = 1, .e[0] = { .function = 1, .ecx = x2apic ? CPUID_1_ECX_X2APIC : 0 } };
+
+	assert_int_equal(softtdx_ioctl(vcpu, KVM_SET_CPUID2, &c), 0);
+}
+
+static int __init_vcpu(int vcpu, unsigned int flags, unsigned long long rcx)
+{
+	struct kvm_tdx_cmd cmd = { .id = KVM_TDX_INIT_VCPU, .flags = flags, .data = rcx };
+
+	return softtdx_ioctl(vcpu, KVM_MEMORY_ENCRYPT_OP, &cmd);
+}
+
+static void test_create_vcpu_rules(void **state)
+{
+	int td = vm_create(kvm, KVM_X86_TDX_VM), v0, v1;
+
+	(void)state;
+	/* Before INIT_VM a TD takes no vCPU. */
+	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_CREATE_VCPU, 0), EIO);
+	softtdx_close(td);
+	td = td_create(kvm);
+	/* TDs need the split irqchip. */
+	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_CREATE_VCPU, 0), EINVAL);
+	enable_split_irqchip(td);
+	v0 = softtdx_ioctl(td, KVM_CREATE_VCPU, 0);
+	assert_true(v0 >= 0);
+	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_CREATE_VCPU, 0), EEXIST);
+	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_CREATE_VCPU, 4096), EINVAL);
+	v1 = softtdx_ioctl(td, KVM_CREATE_VCPU, 1);
+	assert_true(v1 >= 0);
+	/* The limit is the number of present CPUs: 2. */
+	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_CREATE_VCPU, 2), EINVAL);
+	softtdx_close(v1);
+	softtdx_close(v0);
+	softtdx_close(td);
+}
+
+static void test_kvm_run_mapping(void **state)
+{
+	int vm = vm_create(kvm, KVM_X86_DEFAULT_VM), vcpu;
+	int size = softtdx_ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	struct kvm_run *run, *again;
+
+	(void)state;
+	vcpu = softtdx_ioctl(vm, KVM_CREATE_VCPU, 0);
+	assert_true(vcpu >= 0);
+	run = softtdx_mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	assert_true(run != MAP_FAILED);
+	again = softtdx_mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	run->immediate_exit = 1;
+	assert_int_equal(again->immediate_exit, 1);	/* one kvm_run per vCPU */
+	assert_true(softtdx_mmap(NULL, 2 * size, PROT_READ, MAP_SHARED, vcpu, 0) == MAP_FAILED);
+	assert_int_equal(errno, EINVAL);
+	assert_true(softtdx_mmap(NULL, 4096, PROT_READ, MAP_SHARED, vm, 0) == MAP_FAILED);
+	assert_int_equal(errno, ENODEV);
+	munmap(run, size);
+	munmap(again, size);
+	softtdx_close(vcpu);
+	softtdx_close(vm);
+}
+
+static void test_normal_vcpu_state(void **state)
+{
+	int vm = vm_create(kvm, KVM_X86_DEFAULT_VM), vcpu;
+	struct kvm_regs regs = { .rax = 0x1234, .rip = 0xfff0 }, out;
+
+	(void)state;
+	vcpu = softtdx_ioctl(vm, KVM_CREATE_VCPU, 0);
+	assert_int_equal(softtdx_ioctl(vcpu, KVM_SET_REGS, &regs), 0);
+	assert_int_equal(softtdx_ioctl(vcpu, KVM_GET_REGS, &out), 0);
+	assert_memory_equal(&regs, &out, sizeof(regs));
+	TEST_ASSERT_ERRNO(softtdx_ioctl(vcpu, KVM_GET_REGS, (void *)8), EFAULT);
+	/* The TDX op on a normal vCPU, and unknown vCPU requests: EINVAL. */
+	TEST_ASSERT_ERRNO(__init_vcpu(vcpu, 0, 0), EINVAL);
+	TEST_ASSERT_ERRNO(softtdx_ioctl(vcpu, KVM_GET_API_VERSION, 0), EINVAL);
+	softtdx_close(vcpu);
+	softtdx_close(vm);
+}
+
+static void test_init_vcpu_and_finalize(void **state)
+{
+	struct softtdx_kvm_stats start = kvm_stats();
+	int td = td_create(kvm), vcpu;
+	struct kvm_regs regs;
+	unsigned long long hw_error = 0;
+
+	(void)state;
+	enable_split_irqchip(td);
+	vcpu = softtdx_ioctl(td, KVM_CREATE_VCPU, 0);
+	assert_true(vcpu >= 0);
+	/* x2APIC must be in the vCPU's CPUID first. */
+	TEST_ASSERT_ERRNO(__init_vcpu(vcpu, 0, 0), EINVAL);
+	set_cpuid_x2apic(vcpu, false);
+	TEST_ASSERT_ERRNO(__init_vcpu(vcpu, 0, 0), EINVAL);
+	set_cpuid_x2apic(vcpu, true);
+	TEST_ASSERT_ERRNO(__init_vcpu(vcpu, 1, 0), EINVAL);
+	assert_int_equal(__init_vcpu(vcpu, 0, 0x7e000), 0);
+	TEST_ASSERT_ERRNO(__init_vcpu(vcpu, 0, 0), EINVAL);	/* once */
+	/* A TD's registers are the module's. */
+	TEST_ASSERT_ERRNO(softtdx_ioctl(vcpu, KVM_GET_REGS, &regs), EINVAL);
+	TEST_ASSERT_ERRNO(softtdx_ioctl(vcpu, KVM_SET_TSC_KHZ, 1000000), EINVAL);
+	assert_int_equal(__tdx_vm_ioctl(td, KVM_TDX_FINALIZE_VM, 0, NULL, &hw_error), 0);
+	assert_int_equal(hw_error, 0);
+	/* Finalized: no more vCPUs, no more vCPU commands, no second finalize. */
+	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_CREATE_VCPU, 1), EIO);
+	TEST_ASSERT_ERRNO(__init_vcpu(vcpu, 0, 0), EINVAL);
+	TEST_ASSERT_ERRNO(__tdx_vm_ioctl(td, KVM_TDX_FINALIZE_VM, 0, NULL, NULL), EINVAL);
+	softtdx_close(vcpu);
+	softtdx_close(td);
+	assert_int_equal(kvm_stats().free_pages, start.free_pages);
+	assert_int_equal(kvm_stats().hkids_in_use, 0);
+}
+
+/* The vCPU descriptor keeps the TD alive after the VM descriptor closes. */
+static void test_vcpu_holds_vm(void **state)
+{
+	struct softtdx_kvm_stats start = kvm_stats();
+	int td = td_create(kvm), vcpu;
+
+	(void)state;
+	enable_split_irqchip(td);
+	vcpu = softtdx_ioctl(td, KVM_CREATE_VCPU, 0);
+	set_cpuid_x2apic(vcpu, true);
+	assert_int_equal(__init_vcpu(vcpu, 0, 0), 0);
+	softtdx_close(td);
+	assert_int_equal(kvm_stats().hkids_in_use, 1);
+	assert_int_equal(softtdx_ioctl(vcpu, KVM_SET_CPUID2, &(struct kvm_cpuid2){ 0 }), 0);
+	softtdx_close(vcpu);
+	assert_int_equal(kvm_stats().hkids_in_use, 0);
+	assert_int_equal(kvm_stats().free_pages, start.free_pages);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_vcpu_rules),
+		cmocka_unit_test(test_kvm_run_mapping),
+		cmocka_unit_test(test_normal_vcpu_state),
+		cmocka_unit_test(test_init_vcpu_and_finalize),
+		cmocka_unit_test(test_vcpu_holds_vm),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
