@@ -93,10 +93,32 @@ struct kvm_vm_ops {
 	/* KVM_CHECK_EXTENSION at VM scope, given the generic answer. */
 	long (*check_extension)(struct kvm_vm *vm, long cap, long generic);
 	long (*mem_enc_op)(struct kvm_vm *vm, unsigned long arg);
+	/*
+	 * Private mappings of [start, end) go away: attribute conversion to
+	 * shared, memslot deletion, or guest_memfd release.  slots_lock held.
+	 */
+	void (*zap_private)(struct kvm_vm *vm, u64 start_gfn, u64 end_gfn);
 };
 
 struct kvm_tdx;
 struct kvm_vcpu;
+struct kvm_gmem;
+
+/* A memslot: guest frames [base_gfn, base_gfn + npages) of one address space. */
+struct kvm_memslot {
+	u16 as_id, id;
+	u32 flags;
+	u64 base_gfn, npages;
+	u64 userspace_addr;
+	struct kvm_gmem *gmem;		/* bound guest_memfd, or NULL */
+	u64 gmem_pgoff;			/* its first page in the guest_memfd */
+};
+
+/* Private GFN ranges [start, end), sorted and coalesced. */
+struct kvm_attr_ranges {
+	u64 (*r)[2];
+	size_t nr, cap;
+};
 
 /* The vCPU half of the split. */
 struct kvm_vcpu_ops {
@@ -122,6 +144,10 @@ struct kvm_vm {
 	struct kvm_tdx *tdx;
 	const struct kvm_vcpu_ops *vcpu_ops;
 	struct kvm_vcpu *vcpus[KVM_MAX_VCPUS_SUPPORTED];
+	pthread_mutex_t slots_lock;	/* memslots, attributes, bindings */
+	struct kvm_memslot *slots;
+	size_t nr_slots, cap_slots;
+	struct kvm_attr_ranges private_gfns;
 };
 
 struct kvm_vcpu_tdx;
@@ -144,6 +170,26 @@ long kvm_vm_create_vcpu(struct kvm_vm *vm, unsigned long id);
 void kvm_vcpu_destroy(struct kvm_vcpu *vcpu);
 /* CPUID entry @function/@index of a vCPU's KVM_SET_CPUID2 table. */
 const struct kvm_cpuid_entry2 *kvm_vcpu_cpuid(struct kvm_vcpu *vcpu, u32 function, u32 index);
+
+/* ---- memory: memslots, attributes, guest_memfd (kvm_mem.c, guest_memfd.c) ---- */
+
+long kvm_vm_set_memory_region(struct kvm_vm *vm, unsigned long arg, bool v2);
+long kvm_vm_set_memory_attributes(struct kvm_vm *vm, unsigned long arg);
+/* The memslot (address space 0) holding @gfn; slots_lock held. */
+struct kvm_memslot *kvm_gfn_to_memslot(struct kvm_vm *vm, u64 gfn);
+bool kvm_gfn_is_private(struct kvm_vm *vm, u64 gfn);
+
+long kvm_create_guest_memfd(struct kvm_vm *vm, unsigned long arg);
+struct kvm_gmem *kvm_gmem_of_fd(struct kvm_vm *vm, int fd);
+/* Binding a slot's range of the file; -EINVAL or -EEXIST. slots_lock held. */
+int kvm_gmem_bind(struct kvm_gmem *gmem, struct kvm_memslot *slot);
+void kvm_gmem_unbind(struct kvm_memslot *slot);
+/*
+ * The host page behind @gfn of a guest_memfd-backed slot, allocated on
+ * first use (-ENOMEM when none is left).  *populated: the TD has it.
+ */
+int kvm_gmem_get_pfn(struct kvm_memslot *slot, u64 gfn, u64 *hpa, bool *populated);
+void kvm_gmem_set_populated(struct kvm_memslot *slot, u64 gfn, bool populated);
 
 extern const struct kvm_vcpu_ops vmx_vcpu_ops;
 extern const struct kvm_vcpu_ops tdx_vcpu_ops;

@@ -131,6 +131,14 @@ static long vm_ioctl(struct kvm_obj *obj, unsigned int request, unsigned long ar
 		return vm->ops->mem_enc_op(vm, arg);
 	case KVM_CREATE_VCPU:
 		return kvm_vm_create_vcpu(vm, arg);
+	case KVM_SET_USER_MEMORY_REGION:
+		return kvm_vm_set_memory_region(vm, arg, false);
+	case KVM_SET_USER_MEMORY_REGION2:
+		return kvm_vm_set_memory_region(vm, arg, true);
+	case KVM_SET_MEMORY_ATTRIBUTES:
+		return kvm_vm_set_memory_attributes(vm, arg);
+	case KVM_CREATE_GUEST_MEMFD:
+		return kvm_create_guest_memfd(vm, arg);
 	default:
 		return -ENOTTY;	/* x86's kvm_arch_vm_ioctl */
 	}
@@ -144,6 +152,9 @@ static void vm_release(struct kvm_obj *obj)
 	for (u32 i = 0; i < vm->created_vcpus; i++)
 		kvm_vcpu_destroy(vm->vcpus[i]);
 	vm->ops->destroy(vm);
+	free(vm->slots);
+	free(vm->private_gfns.r);
+	pthread_mutex_destroy(&vm->slots_lock);
 	pthread_mutex_destroy(&vm->lock);
 	free(vm);
 }
@@ -169,6 +180,7 @@ int kvm_create_vm(unsigned long type)
 	vm->max_vcpus = KVM_MAX_VCPUS_SUPPORTED;
 	vm->default_tsc_khz = KVM_HOST_TSC_KHZ;
 	pthread_mutex_init(&vm->lock, NULL);
+	pthread_mutex_init(&vm->slots_lock, NULL);
 	ret = vm->ops->init(vm);
 	if (ret) {
 		free(vm);
@@ -193,6 +205,14 @@ static void vmx_vm_nothing(struct kvm_vm *vm)
 	(void)vm;
 }
 
+static void vmx_zap_private(struct kvm_vm *vm, u64 start_gfn, u64 end_gfn)
+{
+	/* A normal VM has no private memory. */
+	(void)vm;
+	(void)start_gfn;
+	(void)end_gfn;
+}
+
 static long vmx_check_extension(struct kvm_vm *vm, long cap, long generic)
 {
 	(void)vm;
@@ -213,4 +233,5 @@ const struct kvm_vm_ops vmx_vm_ops = {
 	.destroy = vmx_vm_nothing,
 	.check_extension = vmx_check_extension,
 	.mem_enc_op = vmx_mem_enc_op,
+	.zap_private = vmx_zap_private,
 };

@@ -6,44 +6,11 @@
  * destruction the HKID release (VPFLUSHDONE, CACHE.WB, KEY.FREEID) and the
  * reclaim of every control page.
  */
-#include "kvm_internal.h"
+#include "tdx_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum kvm_tdx_state { TD_STATE_UNINITIALIZED, TD_STATE_INITIALIZED, TD_STATE_RUNNABLE };
-
-#define TDCS_PAGES_MAX		9
-#define RDRAND_RETRY_LOOPS	10
-#define KVM_SUPPORTED_TD_ATTRS	TDX_ATTR_SEPT_VE_DISABLE
-/* What the host CPU's XSAVE supports: XCR0 and IA32_XSS features. */
-#define HOST_SUPPORTED_XCR0	0x602E7ULL	/* x87 SSE AVX AVX-512 PKRU AMX */
-#define HOST_SUPPORTED_XSS	0x1800ULL	/* CET user and supervisor */
-#define CPUID_7_0_EBX_TSX	((1u << 4) | (1u << 11))	/* HLE, RTM */
-#define CPUID_7_0_ECX_WAITPKG	(1u << 5)
-#define NO_SUBLEAF		0xFFFFFFFFu
-
-#define TDVPS_PAGES_MAX		15
-
-struct kvm_vcpu_tdx {
-	bool initialized;
-	u64 tdvpr;
-	u64 tdcx[TDVPS_PAGES_MAX];
-	u32 nr_tdcx;
-	u32 lp;				/* where VP.INIT associated it */
-};
-
-struct kvm_tdx {
-	enum kvm_tdx_state state;
-	int hkid;			/* -1: none */
-	bool hkid_released;		/* its pages can be reclaimed now */
-	u64 tdr;
-	u64 tdcs[TDCS_PAGES_MAX];
-	u32 nr_tdcs;
-	u64 attributes, xfam;
-	int gpaw;			/* 48 or 52 */
-};
 
 /* What the module reports through TDH.SYS.RD, read once. */
 struct tdx_sysinfo {
@@ -166,18 +133,23 @@ static long tdx_get_capabilities(struct kvm_tdx_cmd *cmd)
 
 /* ---- TD creation and teardown in the module -------------------------------------------- */
 
-static struct platform *plat(void)
+struct platform *tdx_plat(void)
 {
 	return kvm_dev()->tdx->plat;
 }
 
-static u64 alloc_td_page(void)
+u64 tdx_alloc_td_page(void)
 {
-	return platform_alloc_page(plat());
+	return platform_alloc_page(tdx_plat());
+}
+
+void tdx_free_host_page(u64 pa)
+{
+	platform_free_pages(tdx_plat(), pa, 1);
 }
 
 /* TDH.PHYMEM.PAGE.RECLAIM, then WBINVD under @keyid, then back to the host. */
-static void reclaim_page(u64 pa, u32 keyid)
+void tdx_reclaim_page(u64 pa, u32 keyid)
 {
 	struct seamcall_regs r = { .rcx = pa };
 
@@ -185,10 +157,10 @@ static void reclaim_page(u64 pa, u32 keyid)
 		/* Like Linux: a page the module will not give back is leaked. */
 		return;
 	}
-	r = (struct seamcall_regs){ .rcx = platform_hpa_with_keyid(plat(), pa, keyid) };
+	r = (struct seamcall_regs){ .rcx = platform_hpa_with_keyid(tdx_plat(), pa, keyid) };
 	kvm_seamcall(TDH_PHYMEM_PAGE_WBINVD, &r);
-	platform_host_fill(plat(), pa, 0, TDX_PAGE_SIZE);
-	platform_free_pages(plat(), pa, 1);
+	platform_host_fill(tdx_plat(), pa, 0, TDX_PAGE_SIZE);
+	platform_free_pages(tdx_plat(), pa, 1);
 }
 
 /*
@@ -197,7 +169,7 @@ static void reclaim_page(u64 pa, u32 keyid)
  */
 static bool cache_wb_all_packages(void)
 {
-	const struct platform_config *cfg = platform_get_config(plat());
+	const struct platform_config *cfg = platform_get_config(tdx_plat());
 
 	for (u32 pkg = 0; pkg < cfg->nr_packages; pkg++) {
 		struct seamcall_regs r = { 0 };
@@ -259,9 +231,10 @@ static void reclaim_control_pages(struct kvm_tdx *td)
 {
 	if (!td->tdr || !td->hkid_released)
 		return;
+	tdx_mirror_free(td);
 	for (u32 i = 0; i < td->nr_tdcs; i++)
-		reclaim_page(td->tdcs[i], (u32)td->hkid);
-	reclaim_page(td->tdr, kvm_dev()->tdx->global_hkid);
+		tdx_reclaim_page(td->tdcs[i], (u32)td->hkid);
+	tdx_reclaim_page(td->tdr, kvm_dev()->tdx->global_hkid);
 	tdx_host_free_hkid(kvm_dev()->tdx, td->hkid);
 	td->tdr = 0;
 	td->nr_tdcs = 0;
@@ -286,12 +259,12 @@ static long seamcall_rnd(u64 leaf, const struct seamcall_regs *in)
 
 static long td_create(struct kvm_tdx *td)
 {
-	const struct platform_config *cfg = platform_get_config(plat());
+	const struct platform_config *cfg = platform_get_config(tdx_plat());
 	struct kvm_dev *d = kvm_dev();
 	struct seamcall_regs r;
 	long ret;
 
-	td->tdr = alloc_td_page();
+	td->tdr = tdx_alloc_td_page();
 	if (td->tdr == PLATFORM_NO_HPA) {
 		td->tdr = 0;
 		return -ENOMEM;
@@ -301,7 +274,7 @@ static long td_create(struct kvm_tdx *td)
 	ret = seamcall_rnd(TDH_MNG_CREATE, &r);
 	pthread_mutex_unlock(&d->tdx_lock);
 	if (ret) {
-		platform_free_pages(plat(), td->tdr, 1);
+		platform_free_pages(tdx_plat(), td->tdr, 1);
 		td->tdr = 0;
 		return ret;
 	}
@@ -311,14 +284,14 @@ static long td_create(struct kvm_tdx *td)
 			return -EIO;
 	}
 	for (u32 i = 0; i < tdx_sysinfo()->tdcs_pages; i++) {
-		u64 page = alloc_td_page();
+		u64 page = tdx_alloc_td_page();
 
 		if (page == PLATFORM_NO_HPA)
 			return -ENOMEM;
 		r = (struct seamcall_regs){ .rcx = page, .rdx = td->tdr };
 		ret = seamcall_rnd(TDH_MNG_ADDCX, &r);
 		if (ret) {
-			platform_free_pages(plat(), page, 1);
+			platform_free_pages(tdx_plat(), page, 1);
 			return ret;
 		}
 		td->tdcs[td->nr_tdcs++] = page;
@@ -423,16 +396,16 @@ static bool init_vm_reserved_clear(const struct kvm_tdx_init_vm *in)
 /* TDH.MNG.INIT with @tp; an operand error is -EINVAL with the status out. */
 static long td_init(struct kvm_tdx *td, const struct td_params *tp, u64 *hw_error)
 {
-	u64 page = alloc_td_page();
+	u64 page = tdx_alloc_td_page();
 	struct seamcall_regs r;
 	u64 st;
 
 	if (page == PLATFORM_NO_HPA)
 		return -ENOMEM;
-	platform_host_write(plat(), page, tp, sizeof(*tp));
+	platform_host_write(tdx_plat(), page, tp, sizeof(*tp));
 	r = (struct seamcall_regs){ .rcx = td->tdr, .rdx = page };
 	st = kvm_seamcall(TDH_MNG_INIT, &r);
-	platform_free_pages(plat(), page, 1);
+	platform_free_pages(tdx_plat(), page, 1);
 	*hw_error = st;
 	if (TDX_STATUS(st) == TDX_OPERAND_INVALID)
 		return -EINVAL;
@@ -552,7 +525,7 @@ static long tdx_vm_mem_enc_op(struct kvm_vm *vm, unsigned long arg)
 
 static int tdx_vm_init(struct kvm_vm *vm)
 {
-	u32 lps = platform_nr_lps(plat());
+	u32 lps = platform_nr_lps(tdx_plat());
 
 	vm->tdx = calloc(1, sizeof(*vm->tdx));
 	if (!vm->tdx)
@@ -593,6 +566,7 @@ const struct kvm_vm_ops tdx_vm_ops = {
 	.destroy = tdx_vm_destroy,
 	.check_extension = tdx_check_extension,
 	.mem_enc_op = tdx_vm_mem_enc_op,
+	.zap_private = tdx_zap_private,
 };
 
 /* ---- TD vCPUs ------------------------------------------------------------------------------ */
@@ -621,8 +595,8 @@ static void tdx_vcpu_free(struct kvm_vcpu *vcpu)
 	/* Reclaimable only once the HKID is gone; otherwise they leak. */
 	if (v->tdvpr && td->hkid_released) {
 		for (u32 i = 0; i < v->nr_tdcx; i++)
-			reclaim_page(v->tdcx[i], (u32)td->hkid);
-		reclaim_page(v->tdvpr, (u32)td->hkid);
+			tdx_reclaim_page(v->tdcx[i], (u32)td->hkid);
+		tdx_reclaim_page(v->tdvpr, (u32)td->hkid);
 	}
 	free(v);
 }
@@ -635,25 +609,25 @@ static long td_vcpu_init(struct kvm_vcpu *vcpu, u64 initial_rcx)
 	struct seamcall_regs r;
 
 	v->lp = kvm_current_lp();
-	v->tdvpr = alloc_td_page();
+	v->tdvpr = tdx_alloc_td_page();
 	if (v->tdvpr == PLATFORM_NO_HPA) {
 		v->tdvpr = 0;
 		return -ENOMEM;
 	}
 	r = (struct seamcall_regs){ .rcx = v->tdvpr, .rdx = tdr };
 	if (kvm_seamcall_on(v->lp, TDH_VP_CREATE, &r)) {
-		platform_free_pages(plat(), v->tdvpr, 1);
+		platform_free_pages(tdx_plat(), v->tdvpr, 1);
 		v->tdvpr = 0;
 		return -EIO;
 	}
 	while (v->nr_tdcx < tdx_sysinfo()->tdvps_pages - 1) {
-		u64 page = alloc_td_page();
+		u64 page = tdx_alloc_td_page();
 
 		if (page == PLATFORM_NO_HPA)
 			return -ENOMEM;
 		r = (struct seamcall_regs){ .rcx = page, .rdx = v->tdvpr };
 		if (kvm_seamcall_on(v->lp, TDH_VP_ADDCX, &r)) {
-			platform_free_pages(plat(), page, 1);
+			platform_free_pages(tdx_plat(), page, 1);
 			return -EIO;
 		}
 		v->tdcx[v->nr_tdcx++] = page;
@@ -677,6 +651,92 @@ static long tdx_init_vcpu(struct kvm_vcpu *vcpu, struct kvm_tdx_cmd *cmd)
 	return td_vcpu_init(vcpu, cmd->data);
 }
 
+/* ---- KVM_TDX_INIT_MEM_REGION ---------------------------------------------------------- */
+
+static bool region_valid(const struct kvm_tdx *td, const struct kvm_tdx_init_mem_region *m)
+{
+	u64 end = m->gpa + m->nr_pages * TDX_PAGE_SIZE;
+
+	if ((m->source_addr | m->gpa) & (TDX_PAGE_SIZE - 1) || !m->nr_pages)
+		return false;
+	if (m->nr_pages > (~0ULL - m->gpa) / TDX_PAGE_SIZE)
+		return false;
+	/* Start and end must both be private GPAs. */
+	return !(m->gpa & td_shared_bit(td)) && !((end - 1) & td_shared_bit(td));
+}
+
+/*
+ * One page: the guest_memfd page behind @gpa (private, not yet populated)
+ * gets @src's contents through TDH.MEM.PAGE.ADD, and is measured.
+ */
+static long add_initial_page(struct kvm_vm *vm, u64 gpa, u64 src, bool measure, u64 staging)
+{
+	u8 buf[TDX_PAGE_SIZE];
+	struct kvm_memslot *slot;
+	struct seamcall_regs r;
+	bool populated;
+	u64 hpa;
+	long ret;
+
+	slot = kvm_gfn_to_memslot(vm, gpa / TDX_PAGE_SIZE);
+	if (!slot || !slot->gmem || !kvm_gfn_is_private(vm, gpa / TDX_PAGE_SIZE))
+		return -EINVAL;
+	ret = kvm_gmem_get_pfn(slot, gpa / TDX_PAGE_SIZE, &hpa, &populated);
+	if (ret)
+		return ret;
+	if (populated)
+		return -EEXIST;
+	if (kvm_copy_from_user(buf, src, sizeof(buf)))
+		return -EFAULT;
+	platform_host_write(tdx_plat(), staging, buf, sizeof(buf));
+	ret = tdx_mirror_page_add(vm->tdx, gpa, hpa, staging);
+	if (ret)
+		return ret;
+	kvm_gmem_set_populated(slot, gpa / TDX_PAGE_SIZE, true);
+	for (u64 off = 0; measure && off < TDX_PAGE_SIZE; off += 256) {
+		r = (struct seamcall_regs){ .rcx = gpa + off, .rdx = vm->tdx->tdr };
+		if (kvm_seamcall(TDH_MR_EXTEND, &r))
+			return -EIO;
+	}
+	return 0;
+}
+
+static long tdx_init_mem_region(struct kvm_vcpu *vcpu, struct kvm_tdx_cmd *cmd)
+{
+	struct kvm_vm *vm = vcpu->vm;
+	struct kvm_tdx_init_mem_region m;
+	u64 staging;
+	long ret = 0;
+
+	if (!vcpu->tdx->initialized || cmd->flags & ~KVM_TDX_MEASURE_MEMORY_REGION)
+		return -EINVAL;
+	if (kvm_copy_from_user(&m, cmd->data, sizeof(m)))
+		return -EFAULT;
+	if (!region_valid(vm->tdx, &m))
+		return -EINVAL;
+	staging = tdx_alloc_td_page();
+	if (staging == PLATFORM_NO_HPA)
+		return -ENOMEM;
+	pthread_mutex_lock(&vm->lock);
+	pthread_mutex_lock(&vm->slots_lock);
+	while (m.nr_pages && !ret) {
+		ret = add_initial_page(vm, m.gpa, m.source_addr,
+				       cmd->flags & KVM_TDX_MEASURE_MEMORY_REGION, staging);
+		if (ret)
+			break;
+		m.source_addr += TDX_PAGE_SIZE;
+		m.gpa += TDX_PAGE_SIZE;
+		m.nr_pages--;
+	}
+	pthread_mutex_unlock(&vm->slots_lock);
+	pthread_mutex_unlock(&vm->lock);
+	tdx_free_host_page(staging);
+	/* The progress always goes back, so userspace can resume. */
+	if (kvm_copy_to_user(cmd->data, &m, sizeof(m)))
+		return -EFAULT;
+	return ret;
+}
+
 static long tdx_vcpu_mem_enc_op(struct kvm_vcpu *vcpu, unsigned long arg)
 {
 	struct kvm_tdx *td = vcpu->vm->tdx;
@@ -692,8 +752,9 @@ static long tdx_vcpu_mem_enc_op(struct kvm_vcpu *vcpu, unsigned long arg)
 	case KVM_TDX_INIT_VCPU:
 		return tdx_init_vcpu(vcpu, &cmd);
 	case KVM_TDX_INIT_MEM_REGION:
+		return tdx_init_mem_region(vcpu, &cmd);
 	case KVM_TDX_GET_CPUID:
-		/* Not in softtdx yet: guest memory and the TD's CPUID table. */
+		/* Not in softtdx yet: the TD's CPUID table comes with issue #4. */
 		return -EOPNOTSUPP;
 	default:
 		return -EINVAL;

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: MIT
+/*
+ * guest_memfd: a file of guest-private memory, with no user mapping.
+ *
+ * Its pages are host physical pages (TDX memory), allocated on first use
+ * and kept in a two-level table.  The file pins its VM, not the other way
+ * round: memslots bind ranges of it weakly, and when the last descriptor
+ * closes, every private mapping of its pages is zapped, the bindings are
+ * invalidated, and the pages go back to the host.
+ */
+#include "kvm_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define CHUNK_PAGES	512
+#define PAGE_POPULATED	1ULL	/* in the HPA's low bit: the TD has the page */
+
+struct kvm_gmem {
+	struct kvm_obj obj;
+	struct kvm_vm *vm;
+	u64 npages;
+	u64 **chunks;		/* HPA | PAGE_POPULATED per page, 0 = none */
+	pthread_mutex_t lock;
+};
+
+static struct platform *plat(void)
+{
+	return kvm_dev()->tdx->plat;
+}
+
+static u64 *page_slot(struct kvm_gmem *g, u64 index, bool alloc)
+{
+	u64 **chunk = &g->chunks[index / CHUNK_PAGES];
+
+	if (!*chunk && alloc)
+		*chunk = calloc(CHUNK_PAGES, sizeof(u64));
+	return *chunk ? &(*chunk)[index % CHUNK_PAGES] : NULL;
+}
+
+static u64 *slot_page(struct kvm_memslot *slot, u64 gfn, bool alloc)
+{
+	return page_slot(slot->gmem, slot->gmem_pgoff + (gfn - slot->base_gfn), alloc);
+}
+
+int kvm_gmem_get_pfn(struct kvm_memslot *slot, u64 gfn, u64 *hpa, bool *populated)
+{
+	struct kvm_gmem *g = slot->gmem;
+	int ret = -ENOMEM;
+	u64 *p;
+
+	pthread_mutex_lock(&g->lock);
+	p = slot_page(slot, gfn, true);
+	if (p && !*p) {
+		u64 page = platform_alloc_page(plat());
+
+		if (page != PLATFORM_NO_HPA)
+			*p = page;
+	}
+	if (p && *p) {
+		*hpa = *p & ~PAGE_POPULATED;
+		*populated = *p & PAGE_POPULATED;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&g->lock);
+	return ret;
+}
+
+void kvm_gmem_set_populated(struct kvm_memslot *slot, u64 gfn, bool populated)
+{
+	struct kvm_gmem *g = slot->gmem;
+	u64 *p;
+
+	pthread_mutex_lock(&g->lock);
+	p = slot_page(slot, gfn, false);
+	if (p && *p)
+		*p = populated ? *p | PAGE_POPULATED : *p & ~PAGE_POPULATED;
+	pthread_mutex_unlock(&g->lock);
+}
+
+static void free_pages(struct kvm_gmem *g)
+{
+	u64 leaked = 0;
+
+	for (u64 c = 0; c < (g->npages + CHUNK_PAGES - 1) / CHUNK_PAGES; c++) {
+		for (u64 i = 0; g->chunks[c] && i < CHUNK_PAGES; i++) {
+			u64 e = g->chunks[c][i];
+
+			if (e & PAGE_POPULATED)
+				leaked++;	/* the module would not give it back */
+			else if (e)
+				platform_free_pages(plat(), e, 1);
+		}
+		free(g->chunks[c]);
+	}
+	if (leaked)
+		fprintf(stderr, "softtdx: guest_memfd leaks %llu TD pages\n",
+			(unsigned long long)leaked);
+	free(g->chunks);
+}
+
+static void gmem_release(struct kvm_obj *obj)
+{
+	struct kvm_gmem *g = (struct kvm_gmem *)obj;
+	struct kvm_vm *vm = g->vm;
+
+	pthread_mutex_lock(&vm->slots_lock);
+	for (size_t i = 0; i < vm->nr_slots; i++) {
+		struct kvm_memslot *slot = &vm->slots[i];
+
+		if (slot->gmem != g)
+			continue;
+		vm->ops->zap_private(vm, slot->base_gfn, slot->base_gfn + slot->npages);
+		slot->gmem = NULL;
+	}
+	pthread_mutex_unlock(&vm->slots_lock);
+	free_pages(g);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+	kvm_obj_put(&vm->obj);
+}
+
+static long gmem_ioctl(struct kvm_obj *obj, unsigned int request, unsigned long arg)
+{
+	(void)obj;
+	(void)request;
+	(void)arg;
+	return -ENOTTY;	/* guest_memfd has no ioctls */
+}
+
+static const struct kvm_obj_ops gmem_obj_ops = {
+	.ioctl = gmem_ioctl,
+	.release = gmem_release,
+};
+
+long kvm_create_guest_memfd(struct kvm_vm *vm, unsigned long arg)
+{
+	struct kvm_create_guest_memfd args;
+	struct kvm_gmem *g;
+	long fd;
+
+	if (kvm_copy_from_user(&args, arg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags || !args.size || args.size & (TDX_PAGE_SIZE - 1) ||
+	    (long long)args.size < 0)
+		return -EINVAL;
+	if (!kvm_dev()->tdx)
+		return -ENOMEM;	/* no TDX memory to back it */
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	g->vm = vm;
+	g->npages = args.size / TDX_PAGE_SIZE;
+	g->chunks = calloc((g->npages + CHUNK_PAGES - 1) / CHUNK_PAGES, sizeof(*g->chunks));
+	if (!g->chunks) {
+		free(g);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&g->lock, NULL);
+	kvm_obj_get(&vm->obj);
+	fd = kvm_obj_install(&g->obj, KVM_OBJ_GMEM, &gmem_obj_ops);
+	if (fd < 0) {
+		kvm_obj_put(&vm->obj);
+		free(g->chunks);
+		free(g);
+	}
+	return fd;
+}
+
+struct kvm_gmem *kvm_gmem_of_fd(struct kvm_vm *vm, int fd)
+{
+	struct kvm_obj *obj = kvm_obj_of_fd(fd);
+	struct kvm_gmem *g = NULL;
+
+	if (obj && obj->type == KVM_OBJ_GMEM && ((struct kvm_gmem *)obj)->vm == vm)
+		g = (struct kvm_gmem *)obj;
+	if (obj)
+		kvm_obj_put(obj);
+	return g;
+}
+
+int kvm_gmem_bind(struct kvm_gmem *g, struct kvm_memslot *slot)
+{
+	struct kvm_vm *vm = g->vm;
+
+	if (slot->gmem_pgoff >= g->npages || slot->npages > g->npages - slot->gmem_pgoff)
+		return -EINVAL;
+	for (size_t i = 0; i < vm->nr_slots; i++) {
+		struct kvm_memslot *o = &vm->slots[i];
+
+		if (o->gmem == g && o->gmem_pgoff < slot->gmem_pgoff + slot->npages &&
+		    slot->gmem_pgoff < o->gmem_pgoff + o->npages)
+			return -EEXIST;
+	}
+	slot->gmem = g;
+	return 0;
+}
+
+void kvm_gmem_unbind(struct kvm_memslot *slot)
+{
+	slot->gmem = NULL;
+}

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Guest memory layout: memslots (KVM_SET_USER_MEMORY_REGION and ..._2,
+ * with guest_memfd bindings) and memory attributes (private GFNs), with
+ * Linux's validation order and errnos.  A change that makes existing
+ * private mappings wrong zaps them.
+ */
+#include "kvm_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define KVM_MEM_SLOTS_NUM	32764
+#define PAGE_MASK_4K		(TDX_PAGE_SIZE - 1)
+
+/* ---- private GFN ranges ------------------------------------------------------------ */
+
+static void push(u64 (*r)[2], size_t *n, u64 s, u64 e)
+{
+	if (*n && r[*n - 1][1] >= s) {	/* touches the previous range: coalesce */
+		if (e > r[*n - 1][1])
+			r[*n - 1][1] = e;
+		return;
+	}
+	r[*n][0] = s;
+	r[*n][1] = e;
+	(*n)++;
+}
+
+/* Makes [start, end) private or not; the list stays sorted and coalesced. */
+static int ranges_set(struct kvm_attr_ranges *a, u64 start, u64 end, bool private)
+{
+	u64 (*r)[2] = malloc((a->nr + 2) * sizeof(*r));
+	size_t n = 0;
+
+	if (!r)
+		return -ENOMEM;
+	/* What lies before @start, then the new range, then what lies after. */
+	for (size_t i = 0; i < a->nr; i++)
+		if (a->r[i][0] < start)
+			push(r, &n, a->r[i][0], a->r[i][1] < start ? a->r[i][1] : start);
+	if (private)
+		push(r, &n, start, end);
+	for (size_t i = 0; i < a->nr; i++)
+		if (a->r[i][1] > end)
+			push(r, &n, a->r[i][0] > end ? a->r[i][0] : end, a->r[i][1]);
+	free(a->r);
+	a->r = r;
+	a->nr = n;
+	return 0;
+}
+
+bool kvm_gfn_is_private(struct kvm_vm *vm, u64 gfn)
+{
+	const struct kvm_attr_ranges *a = &vm->private_gfns;
+	size_t lo = 0, hi = a->nr;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (a->r[mid][1] <= gfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < a->nr && a->r[lo][0] <= gfn;
+}
+
+/* The private parts of [start, end) lose their mappings before they go shared. */
+static void zap_private_parts(struct kvm_vm *vm, u64 start, u64 end)
+{
+	const struct kvm_attr_ranges *a = &vm->private_gfns;
+
+	for (size_t i = 0; i < a->nr; i++) {
+		u64 s = a->r[i][0] > start ? a->r[i][0] : start;
+		u64 e = a->r[i][1] < end ? a->r[i][1] : end;
+
+		if (s < e)
+			vm->ops->zap_private(vm, s, e);
+	}
+}
+
+long kvm_vm_set_memory_attributes(struct kvm_vm *vm, unsigned long arg)
+{
+	u64 supported = vm->has_private_mem ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
+	struct kvm_memory_attributes attrs;
+	u64 start, end;
+	bool private;
+	long ret;
+
+	if (kvm_copy_from_user(&attrs, arg, sizeof(attrs)))
+		return -EFAULT;
+	if (attrs.flags || (attrs.attributes & ~supported) || !attrs.size ||
+	    attrs.address + attrs.size < attrs.address ||
+	    (attrs.address | attrs.size) & PAGE_MASK_4K)
+		return -EINVAL;
+	start = attrs.address / TDX_PAGE_SIZE;
+	end = start + attrs.size / TDX_PAGE_SIZE;
+	private = attrs.attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE;
+	pthread_mutex_lock(&vm->slots_lock);
+	if (!private)
+		zap_private_parts(vm, start, end);
+	ret = ranges_set(&vm->private_gfns, start, end, private);
+	pthread_mutex_unlock(&vm->slots_lock);
+	return ret;
+}
+
+/* ---- memslots --------------------------------------------------------------------------- */
+
+struct kvm_memslot *kvm_gfn_to_memslot(struct kvm_vm *vm, u64 gfn)
+{
+	for (size_t i = 0; i < vm->nr_slots; i++) {
+		struct kvm_memslot *s = &vm->slots[i];
+
+		if (!s->as_id && gfn >= s->base_gfn && gfn - s->base_gfn < s->npages)
+			return s;
+	}
+	return NULL;
+}
+
+static struct kvm_memslot *find_slot(struct kvm_vm *vm, u16 as_id, u16 id)
+{
+	for (size_t i = 0; i < vm->nr_slots; i++)
+		if (vm->slots[i].as_id == as_id && vm->slots[i].id == id)
+			return &vm->slots[i];
+	return NULL;
+}
+
+static bool overlaps_other(struct kvm_vm *vm, const struct kvm_memslot *n)
+{
+	for (size_t i = 0; i < vm->nr_slots; i++) {
+		const struct kvm_memslot *s = &vm->slots[i];
+
+		if (s->as_id == n->as_id && s->id != n->id &&
+		    s->base_gfn < n->base_gfn + n->npages && n->base_gfn < s->base_gfn + s->npages)
+			return true;
+	}
+	return false;
+}
+
+static u32 valid_flags(struct kvm_vm *vm, bool v2)
+{
+	u32 f = KVM_MEM_LOG_DIRTY_PAGES;
+
+	if (!vm->has_protected_state)
+		f |= KVM_MEM_READONLY;
+	if (v2 && vm->has_private_mem)
+		f |= KVM_MEM_GUEST_MEMFD;
+	return f;
+}
+
+/* check_memory_region_flags() and the form of the request. */
+static long check_region(struct kvm_vm *vm, const struct kvm_userspace_memory_region2 *m,
+			 bool v2)
+{
+	u16 as_id = m->slot >> 16, id = m->slot & 0xFFFF;
+	u16 nr_as = vm->has_private_mem ? 1 : 2;	/* x86: SMM is the second */
+
+	if (m->flags & ~valid_flags(vm, v2))
+		return -EINVAL;
+	if ((m->flags & KVM_MEM_GUEST_MEMFD) && (m->flags & (KVM_MEM_LOG_DIRTY_PAGES |
+							      KVM_MEM_READONLY)))
+		return -EINVAL;
+	if (as_id >= nr_as || id >= KVM_MEM_SLOTS_NUM)
+		return -EINVAL;
+	if ((m->memory_size | m->guest_phys_addr) & PAGE_MASK_4K)
+		return -EINVAL;
+	if (m->memory_size && (m->userspace_addr & PAGE_MASK_4K))
+		return -EINVAL;
+	if ((m->flags & KVM_MEM_GUEST_MEMFD) && (m->guest_memfd_offset & PAGE_MASK_4K ||
+						 m->guest_memfd_offset + m->memory_size <
+							 m->guest_memfd_offset))
+		return -EINVAL;
+	if (m->guest_phys_addr + m->memory_size < m->guest_phys_addr)
+		return -EINVAL;
+	return 0;
+}
+
+static void delete_slot(struct kvm_vm *vm, struct kvm_memslot *slot)
+{
+	/* "For TDX guest, deleting/moving memory region loses guest memory contents." */
+	if (!slot->as_id)
+		vm->ops->zap_private(vm, slot->base_gfn, slot->base_gfn + slot->npages);
+	kvm_gmem_unbind(slot);
+	*slot = vm->slots[--vm->nr_slots];
+}
+
+static long create_slot(struct kvm_vm *vm, const struct kvm_userspace_memory_region2 *m)
+{
+	struct kvm_memslot n = {
+		.as_id = m->slot >> 16,
+		.id = m->slot & 0xFFFF,
+		.flags = m->flags,
+		.base_gfn = m->guest_phys_addr / TDX_PAGE_SIZE,
+		.npages = m->memory_size / TDX_PAGE_SIZE,
+		.userspace_addr = m->userspace_addr,
+		.gmem_pgoff = m->guest_memfd_offset / TDX_PAGE_SIZE,
+	};
+	struct kvm_memslot *grown;
+	struct kvm_gmem *gmem = NULL;
+	long ret;
+
+	if (overlaps_other(vm, &n))
+		return -EEXIST;
+	if (n.flags & KVM_MEM_GUEST_MEMFD) {
+		gmem = kvm_gmem_of_fd(vm, (int)m->guest_memfd);
+		if (!gmem)
+			return -EINVAL;
+	}
+	if (vm->nr_slots == vm->cap_slots) {
+		vm->cap_slots = vm->cap_slots ? 2 * vm->cap_slots : 8;
+		grown = realloc(vm->slots, vm->cap_slots * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		vm->slots = grown;
+	}
+	if (gmem) {
+		ret = kvm_gmem_bind(gmem, &n);
+		if (ret)
+			return ret;
+	}
+	vm->slots[vm->nr_slots++] = n;
+	return 0;
+}
+
+/* Changing a slot in place: only moves and dirty-logging toggles. */
+static long modify_slot(struct kvm_vm *vm, struct kvm_memslot *slot,
+			const struct kvm_userspace_memory_region2 *m)
+{
+	struct kvm_userspace_memory_region2 moved = *m;
+
+	if (m->memory_size / TDX_PAGE_SIZE != slot->npages ||
+	    ((m->flags ^ slot->flags) & (KVM_MEM_READONLY | KVM_MEM_GUEST_MEMFD)) ||
+	    (slot->flags & KVM_MEM_GUEST_MEMFD))
+		return -EINVAL;
+	if (m->guest_phys_addr / TDX_PAGE_SIZE == slot->base_gfn) {
+		slot->flags = m->flags;
+		slot->userspace_addr = m->userspace_addr;
+		return 0;
+	}
+	delete_slot(vm, slot);
+	return create_slot(vm, &moved);
+}
+
+long kvm_vm_set_memory_region(struct kvm_vm *vm, unsigned long arg, bool v2)
+{
+	struct kvm_userspace_memory_region2 m = { 0 };
+	struct kvm_memslot *slot;
+	long ret;
+
+	if (kvm_copy_from_user(&m, arg, v2 ? sizeof(m) : sizeof(struct kvm_userspace_memory_region)))
+		return -EFAULT;
+	ret = check_region(vm, &m, v2);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&vm->slots_lock);
+	slot = find_slot(vm, m.slot >> 16, m.slot & 0xFFFF);
+	if (!m.memory_size)
+		ret = slot ? (delete_slot(vm, slot), 0) : -EINVAL;
+	else if (slot)
+		ret = modify_slot(vm, slot, &m);
+	else
+		ret = create_slot(vm, &m);
+	pthread_mutex_unlock(&vm->slots_lock);
+	return ret;
+}

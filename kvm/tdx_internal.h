@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What kvm/tdx.c (TD life, TDX ioctls) and kvm/tdx_mmu.c (the mirror
+ * S-EPT) share.  Only those two include it.
+ */
+#ifndef SOFTTDX_KVM_TDX_INTERNAL_H
+#define SOFTTDX_KVM_TDX_INTERNAL_H
+
+#include "kvm_internal.h"
+
+enum kvm_tdx_state { TD_STATE_UNINITIALIZED, TD_STATE_INITIALIZED, TD_STATE_RUNNABLE };
+
+#define TDCS_PAGES_MAX		9
+#define TDVPS_PAGES_MAX		15
+#define RDRAND_RETRY_LOOPS	10
+#define KVM_SUPPORTED_TD_ATTRS	TDX_ATTR_SEPT_VE_DISABLE
+/* What the host CPU's XSAVE supports: XCR0 and IA32_XSS features. */
+#define HOST_SUPPORTED_XCR0	0x602E7ULL	/* x87 SSE AVX AVX-512 PKRU AMX */
+#define HOST_SUPPORTED_XSS	0x1800ULL	/* CET user and supervisor */
+#define CPUID_7_0_EBX_TSX	((1u << 4) | (1u << 11))	/* HLE, RTM */
+#define CPUID_7_0_ECX_WAITPKG	(1u << 5)
+#define NO_SUBLEAF		0xFFFFFFFFu
+
+struct mirror_table;
+
+struct kvm_vcpu_tdx {
+	bool initialized;
+	u64 tdvpr;
+	u64 tdcx[TDVPS_PAGES_MAX];
+	u32 nr_tdcx;
+	u32 lp;				/* where VP.INIT associated it */
+};
+
+struct kvm_tdx {
+	enum kvm_tdx_state state;
+	int hkid;			/* -1: none */
+	bool hkid_released;		/* its pages can be reclaimed now */
+	u64 tdr;
+	u64 tdcs[TDCS_PAGES_MAX];
+	u32 nr_tdcs;
+	u64 attributes, xfam;
+	int gpaw;			/* 48 or 52 */
+	struct mirror_table *mirror_root;
+};
+
+/* S-EPT levels: 4 for GPAW 48, 5 for GPAW 52. */
+static inline int td_levels(const struct kvm_tdx *td)
+{
+	return td->gpaw == 52 ? 5 : 4;
+}
+
+static inline u64 td_shared_bit(const struct kvm_tdx *td)
+{
+	return 1ULL << (td->gpaw - 1);
+}
+
+struct platform *tdx_plat(void);
+u64 tdx_alloc_td_page(void);
+void tdx_free_host_page(u64 pa);
+/* TDH.PHYMEM.PAGE.RECLAIM, WBINVD under @keyid, then back to the host. */
+void tdx_reclaim_page(u64 pa, u32 keyid);
+
+/* Maps @hpa at private @gpa with TDH.MEM.PAGE.ADD from @source. */
+long tdx_mirror_page_add(struct kvm_tdx *td, u64 gpa, u64 hpa, u64 source);
+/* Unmaps every private page of [start, end) (vm ops zap_private). */
+void tdx_zap_private(struct kvm_vm *vm, u64 start_gfn, u64 end_gfn);
+/* After the HKID release: reclaims every S-EPT page and leftover page. */
+void tdx_mirror_free(struct kvm_tdx *td);
+
+#endif /* SOFTTDX_KVM_TDX_INTERNAL_H */

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TD memory through the uapi: KVM_CREATE_GUEST_MEMFD, memslots with
+ * guest_memfd (KVM_SET_USER_MEMORY_REGION2), KVM_SET_MEMORY_ATTRIBUTES,
+ * KVM_TDX_INIT_MEM_REGION with and without measurement, conversions that
+ * zap private pages, and that closing everything gives every page back.
+ */
+#include "kvm_util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define CPUID_1_ECX_X2APIC	(1u << 21)
+#define MEM_SIZE		(2ULL << 20)
+#define MEM_GPA			0x100000ULL
+
+static int kvm;
+
+static int setup(void **state)
+{
+	(void)state;
+	kvm = kvm_open();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	softtdx_close(kvm);
+	return 0;
+}
+
+static int __gmem_create(int vm, unsigned long long size, unsigned long long flags)
+{
+	struct kvm_create_guest_memfd g = { .size = size, .flags = flags };
+
+	return softtdx_ioctl(vm, KVM_CREATE_GUEST_MEMFD, &g);
+}
+
+static int __set_region(int vm, unsigned int slot, unsigned int flags, unsigned long long gpa,
+			unsigned long long size, void *uaddr, int gmem, unsigned long long off)
+{
+	struct kvm_userspace_memory_region2 r = {
+		.slot = slot, .flags = flags, .guest_phys_addr = gpa, .memory_size = size,
+		.userspace_addr = (__u64)(uintptr_t)uaddr, .guest_memfd = (__u32)gmem,
+		.guest_memfd_offset = off,
+	};
+
+	return softtdx_ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &r);
+}
+
+static int __set_attrs(int vm, unsigned long long gpa, unsigned long long size,
+		       unsigned long long attrs, unsigned long long flags)
+{
+	struct kvm_memory_attributes a = { gpa, size, attrs, flags };
+
+	return softtdx_ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &a);
+}
+
+static int __init_mem(int vcpu, unsigned int flags, struct kvm_tdx_init_mem_region *m)
+{
+	struct kvm_tdx_cmd cmd = { .id = KVM_TDX_INIT_MEM_REGION, .flags = flags,
+				   .data = (__u64)(uintptr_t)m };
+
+	return softtdx_ioctl(vcpu, KVM_MEMORY_ENCRYPT_OP, &cmd);
+}
+
+/* A TD with an initialized vCPU, and MEM_SIZE of guest_memfd at MEM_GPA. */
+struct td_mem {
+	int td, vcpu, gmem;
+	void *shared;
+};
+
+static void td_mem_create(struct td_mem *t)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 } };
+	struct {
+		struct kvm_cpuid2 hdr;
+		struct kvm_cpuid_entry2 e;
+	} c = { .hdr.nent = 1, .e = { .function = 1, .ecx = CPUID_1_ECX_X2APIC } };
+	struct kvm_tdx_cmd init = { .id = KVM_TDX_INIT_VCPU };
+
+	t->td = td_create(kvm);
+	assert_int_equal(softtdx_ioctl(t->td, KVM_ENABLE_CAP, &cap), 0);
+	t->vcpu = softtdx_ioctl(t->td, KVM_CREATE_VCPU, 0);
+	assert_int_equal(softtdx_ioctl(t->vcpu, KVM_SET_CPUID2, &c), 0);
+	assert_int_equal(softtdx_ioctl(t->vcpu, KVM_MEMORY_ENCRYPT_OP, &init), 0);
+	t->gmem = __gmem_create(t->td, MEM_SIZE, 0);
+	assert_true(t->gmem >= 0);
+	t->shared = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_int_equal(__set_region(t->td, 0, KVM_MEM_GUEST_MEMFD, MEM_GPA, MEM_SIZE,
+				      t->shared, t->gmem, 0), 0);
+}
+
+static void td_mem_destroy(struct td_mem *t)
+{
+	softtdx_close(t->gmem);
+	softtdx_close(t->vcpu);
+	softtdx_close(t->td);
+	munmap(t->shared, MEM_SIZE);
+}
+
+static void test_guest_memfd(void **state)
+{
+	int td = vm_create(kvm, KVM_X86_TDX_VM), g;
+
+	(void)state;
+	TEST_ASSERT_ERRNO(__gmem_create(td, MEM_SIZE, 1), EINVAL);
+	TEST_ASSERT_ERRNO(__gmem_create(td, 0, 0), EINVAL);
+	TEST_ASSERT_ERRNO(__gmem_create(td, 4095, 0), EINVAL);
+	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_CREATE_GUEST_MEMFD, (void *)8), EFAULT);
+	g = __gmem_create(td, MEM_SIZE, 0);
+	assert_true(g >= 0);
+	TEST_ASSERT_ERRNO(softtdx_ioctl(g, KVM_CHECK_EXTENSION, 0), ENOTTY);
+	/* TD memory has no user mapping. */
+	assert_true(softtdx_mmap(NULL, 4096, PROT_READ, MAP_SHARED, g, 0) == MAP_FAILED);
+	assert_int_equal(errno, ENODEV);
+	softtdx_close(g);
+	softtdx_close(td);
+}
+
+static void test_memslots(void **state)
+{
+	int td = vm_create(kvm, KVM_X86_TDX_VM), vm = vm_create(kvm, KVM_X86_DEFAULT_VM);
+	int g = __gmem_create(td, MEM_SIZE, 0), other = __gmem_create(vm, MEM_SIZE, 0);
+	void *mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	(void)state;
+	/* Flags by VM type. */
+	TEST_ASSERT_ERRNO(__set_region(vm, 0, KVM_MEM_GUEST_MEMFD, 0, MEM_SIZE, mem, other, 0),
+			  EINVAL);
+	TEST_ASSERT_ERRNO(__set_region(td, 0, KVM_MEM_READONLY, 0, MEM_SIZE, mem, -1, 0), EINVAL);
+	TEST_ASSERT_ERRNO(__set_region(td, 0, KVM_MEM_GUEST_MEMFD | KVM_MEM_LOG_DIRTY_PAGES, 0,
+				       MEM_SIZE, mem, g, 0), EINVAL);
+	TEST_ASSERT_ERRNO(__set_region(td, 0, 1 << 7, 0, MEM_SIZE, mem, -1, 0), EINVAL);
+	/* A TD has one address space; a normal VM two. */
+	TEST_ASSERT_ERRNO(__set_region(td, 1 << 16, 0, 0, MEM_SIZE, mem, -1, 0), EINVAL);
+	assert_int_equal(__set_region(vm, 1 << 16, 0, 0, MEM_SIZE, mem, -1, 0), 0);
+	/* Alignment. */
+	TEST_ASSERT_ERRNO(__set_region(td, 0, 0, 0x800, MEM_SIZE, mem, -1, 0), EINVAL);
+	TEST_ASSERT_ERRNO(__set_region(td, 0, 0, 0, 0x800, mem, -1, 0), EINVAL);
+	TEST_ASSERT_ERRNO(__set_region(td, 0, 0, 0, MEM_SIZE, (char *)mem + 8, -1, 0), EINVAL);
+	TEST_ASSERT_ERRNO(__set_region(td, 0, KVM_MEM_GUEST_MEMFD, 0, MEM_SIZE, mem, g, 8), EINVAL);
+	/* The guest_memfd must be this VM's, and big enough. */
+	TEST_ASSERT_ERRNO(__set_region(td, 0, KVM_MEM_GUEST_MEMFD, 0, MEM_SIZE, mem, kvm, 0),
+			  EINVAL);
+	TEST_ASSERT_ERRNO(__set_region(td, 0, KVM_MEM_GUEST_MEMFD, 0, MEM_SIZE, mem, g, 4096),
+			  EINVAL);
+	assert_int_equal(__set_region(td, 0, KVM_MEM_GUEST_MEMFD, 0, MEM_SIZE / 2, mem, g, 0), 0);
+	/* No overlap in GPA, none in the file. */
+	TEST_ASSERT_ERRNO(__set_region(td, 1, 0, 0x1000, 0x1000, mem, -1, 0), EEXIST);
+	TEST_ASSERT_ERRNO(__set_region(td, 1, KVM_MEM_GUEST_MEMFD, MEM_SIZE, MEM_SIZE / 2, mem, g,
+				       0x1000), EEXIST);
+	assert_int_equal(__set_region(td, 1, KVM_MEM_GUEST_MEMFD, MEM_SIZE, MEM_SIZE / 2, mem, g,
+				      MEM_SIZE / 2), 0);
+	/* guest_memfd slots cannot change in place; deleting works once. */
+	TEST_ASSERT_ERRNO(__set_region(td, 1, KVM_MEM_GUEST_MEMFD, 8 * MEM_SIZE, MEM_SIZE / 2, mem,
+				       g, MEM_SIZE / 2), EINVAL);
+	assert_int_equal(__set_region(td, 1, 0, 0, 0, NULL, -1, 0), 0);
+	TEST_ASSERT_ERRNO(__set_region(td, 1, 0, 0, 0, NULL, -1, 0), EINVAL);
+	softtdx_close(other);
+	softtdx_close(g);
+	softtdx_close(vm);
+	softtdx_close(td);
+	munmap(mem, MEM_SIZE);
+}
+
+static void test_attributes(void **state)
+{
+	int td = vm_create(kvm, KVM_X86_TDX_VM), vm = vm_create(kvm, KVM_X86_DEFAULT_VM);
+	const unsigned long long P = KVM_MEMORY_ATTRIBUTE_PRIVATE;
+
+	(void)state;
+	assert_int_equal(__set_attrs(td, 0, MEM_SIZE, P, 0), 0);
+	assert_int_equal(__set_attrs(td, 0x1000, 0x1000, 0, 0), 0);
+	TEST_ASSERT_ERRNO(__set_attrs(td, 0, MEM_SIZE, P, 1), EINVAL);
+	TEST_ASSERT_ERRNO(__set_attrs(td, 0, MEM_SIZE, 1 << 0, 0), EINVAL);
+	TEST_ASSERT_ERRNO(__set_attrs(td, 0, 0, P, 0), EINVAL);
+	TEST_ASSERT_ERRNO(__set_attrs(td, 0x800, 0x1000, P, 0), EINVAL);
+	TEST_ASSERT_ERRNO(__set_attrs(td, 0, 0x800, P, 0), EINVAL);
+	TEST_ASSERT_ERRNO(__set_attrs(td, ~0xFFFULL, 0x2000, P, 0), EINVAL);
+	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_SET_MEMORY_ATTRIBUTES, (void *)8), EFAULT);
+	/* A normal VM has no private memory. */
+	TEST_ASSERT_ERRNO(__set_attrs(vm, 0, MEM_SIZE, P, 0), EINVAL);
+	assert_int_equal(__set_attrs(vm, 0, MEM_SIZE, 0, 0), 0);
+	softtdx_close(vm);
+	softtdx_close(td);
+}
+
+static void test_init_mem_region(void **state)
+{
+	struct softtdx_kvm_stats start = kvm_stats();
+	struct kvm_tdx_init_mem_region m;
+	unsigned char *src = aligned_alloc(4096, 8 * 4096);
+	struct td_mem t;
+
+	(void)state;
+	memset(src, 0x5a, 8 * 4096);
+	td_mem_create(&t);
+	/* The range must be private first. */
+	m = (struct kvm_tdx_init_mem_region){ (__u64)(uintptr_t)src, MEM_GPA, 4 };
+	TEST_ASSERT_ERRNO(__init_mem(t.vcpu, KVM_TDX_MEASURE_MEMORY_REGION, &m), EINVAL);
+	assert_int_equal(__set_attrs(t.td, MEM_GPA, MEM_SIZE, KVM_MEMORY_ATTRIBUTE_PRIVATE, 0), 0);
+	/* The region's form. */
+	TEST_ASSERT_ERRNO(__init_mem(t.vcpu, 2, &m), EINVAL);
+	m.gpa = MEM_GPA + 8;
+	TEST_ASSERT_ERRNO(__init_mem(t.vcpu, 0, &m), EINVAL);
+	m = (struct kvm_tdx_init_mem_region){ (__u64)(uintptr_t)src + 8, MEM_GPA, 4 };
+	TEST_ASSERT_ERRNO(__init_mem(t.vcpu, 0, &m), EINVAL);
+	m = (struct kvm_tdx_init_mem_region){ (__u64)(uintptr_t)src, MEM_GPA, 0 };
+	TEST_ASSERT_ERRNO(__init_mem(t.vcpu, 0, &m), EINVAL);
+	m = (struct kvm_tdx_init_mem_region){ (__u64)(uintptr_t)src, MEM_GPA | 1ULL << 47, 1 };
+	TEST_ASSERT_ERRNO(__init_mem(t.vcpu, 0, &m), EINVAL);
+	m = (struct kvm_tdx_init_mem_region){ (__u64)(uintptr_t)src, 0x40000000, 1 };
+	TEST_ASSERT_ERRNO(__init_mem(t.vcpu, 0, &m), EINVAL);	/* no memslot */
+	TEST_ASSERT_ERRNO(softtdx_ioctl(t.vcpu, KVM_MEMORY_ENCRYPT_OP, (void *)8), EFAULT);
+	/* Four measured pages; the region comes back consumed. */
+	m = (struct kvm_tdx_init_mem_region){ (__u64)(uintptr_t)src, MEM_GPA, 4 };
+	assert_int_equal(__init_mem(t.vcpu, KVM_TDX_MEASURE_MEMORY_REGION, &m), 0);
+	assert_int_equal(m.nr_pages, 0);
+	assert_int_equal(m.gpa, MEM_GPA + 4 * 4096);
+	assert_int_equal(m.source_addr, (__u64)(uintptr_t)src + 4 * 4096);
+	/* A page cannot be added twice; the progress says where it stopped. */
+	m = (struct kvm_tdx_init_mem_region){ (__u64)(uintptr_t)src, MEM_GPA + 3 * 4096, 2 };
+	TEST_ASSERT_ERRNO(__init_mem(t.vcpu, 0, &m), EEXIST);
+	assert_int_equal(m.nr_pages, 2);
+	/* A bad source faults after the pages before it went in. */
+	m = (struct kvm_tdx_init_mem_region){ (__u64)(uintptr_t)src, MEM_GPA + 4 * 4096, 1 };
+	m.source_addr = 4096;
+	TEST_ASSERT_ERRNO(__init_mem(t.vcpu, 0, &m), EFAULT);
+	/* Converting to shared zaps the private pages: they can be added again. */
+	assert_int_equal(__set_attrs(t.td, MEM_GPA, 4096, 0, 0), 0);
+	assert_int_equal(__set_attrs(t.td, MEM_GPA, 4096, KVM_MEMORY_ATTRIBUTE_PRIVATE, 0), 0);
+	m = (struct kvm_tdx_init_mem_region){ (__u64)(uintptr_t)src, MEM_GPA, 1 };
+	assert_int_equal(__init_mem(t.vcpu, 0, &m), 0);
+	tdx_vm_ioctl(t.td, KVM_TDX_FINALIZE_VM, 0, NULL);
+	m = (struct kvm_tdx_init_mem_region){ (__u64)(uintptr_t)src, MEM_GPA + 8 * 4096, 1 };
+	TEST_ASSERT_ERRNO(__init_mem(t.vcpu, 0, &m), EINVAL);	/* finalized */
+	td_mem_destroy(&t);
+	free(src);
+	assert_int_equal(kvm_stats().free_pages, start.free_pages);
+	assert_int_equal(kvm_stats().hkids_in_use, 0);
+}
+
+/* Deleting the memslot zaps its private pages, and the file outlives it. */
+static void test_slot_delete_and_gmem_close(void **state)
+{
+	struct softtdx_kvm_stats start = kvm_stats();
+	unsigned char *src = aligned_alloc(4096, 4096);
+	struct kvm_tdx_init_mem_region m;
+	struct td_mem t;
+
+	(void)state;
+	td_mem_create(&t);
+	assert_int_equal(__set_attrs(t.td, MEM_GPA, MEM_SIZE, KVM_MEMORY_ATTRIBUTE_PRIVATE, 0), 0);
+	m = (struct kvm_tdx_init_mem_region){ (__u64)(uintptr_t)src, MEM_GPA, 1 };
+	assert_int_equal(__init_mem(t.vcpu, KVM_TDX_MEASURE_MEMORY_REGION, &m), 0);
+	assert_int_equal(__set_region(t.td, 0, 0, 0, 0, NULL, -1, 0), 0);
+	/* The page can go in again through a new slot on the same file. */
+	assert_int_equal(__set_region(t.td, 0, KVM_MEM_GUEST_MEMFD, MEM_GPA, MEM_SIZE, t.shared,
+				      t.gmem, 0), 0);
+	m = (struct kvm_tdx_init_mem_region){ (__u64)(uintptr_t)src, MEM_GPA, 1 };
+	assert_int_equal(__init_mem(t.vcpu, 0, &m), 0);
+	/* Closing the file first: its private pages are removed while the TD lives. */
+	softtdx_close(t.gmem);
+	t.gmem = -1;
+	assert_int_equal(__set_region(t.td, 0, 0, 0, 0, NULL, -1, 0), 0);
+	softtdx_close(t.vcpu);
+	softtdx_close(t.td);
+	munmap(t.shared, MEM_SIZE);
+	free(src);
+	assert_int_equal(kvm_stats().free_pages, start.free_pages);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_guest_memfd),
+		cmocka_unit_test(test_memslots),
+		cmocka_unit_test(test_attributes),
+		cmocka_unit_test(test_init_mem_region),
+		cmocka_unit_test(test_slot_delete_and_gmem_close),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
