@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 struct registry {
@@ -48,10 +49,19 @@ void kvm_obj_get(struct kvm_obj *obj)
 	atomic_fetch_add(&obj->refs, 1);
 }
 
+/*
+ * close(2) itself: under libsofttdx-preload.so, close() is the shim's, and
+ * it would route a KVM descriptor back here.
+ */
+static int sys_close(int fd)
+{
+	return (int)syscall(SYS_close, fd);
+}
+
 void kvm_obj_put(struct kvm_obj *obj)
 {
 	if (atomic_fetch_sub(&obj->refs, 1) == 1) {
-		close(obj->peer);
+		sys_close(obj->peer);
 		obj->ops->release(obj);
 	}
 }
@@ -359,7 +369,7 @@ void softtdx_kvm_quiesce(void)
 int softtdx_close(int fd)
 {
 	bool ours = softtdx_is_kvm_fd(fd);
-	int ret = close(fd);
+	int ret = sys_close(fd);
 
 	if (!ret && ours)
 		softtdx_kvm_quiesce();

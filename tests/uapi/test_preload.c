@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+/*
+ * An unmodified VMM: plain open("/dev/kvm"), ioctl(), mmap() and close()
+ * from libc, no softtdx header for the calls.  Run with
+ * LD_PRELOAD=libsofttdx-preload.so SOFTTDX=1 it gets softtdx's KVM.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <softtdx/uapi/kvm_tdx.h>
+
+static void test_vmm_flow(void **state)
+{
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm, td, vcpu, size;
+	struct kvm_tdx_capabilities *caps = calloc(1, sizeof(*caps) +
+						   16 * sizeof(struct kvm_cpuid_entry2));
+	struct kvm_tdx_cmd cmd = { .id = KVM_TDX_CAPABILITIES, .data = (uintptr_t)caps };
+	struct kvm_run *run;
+
+	(void)state;
+	assert_true(kvm >= 0);
+	assert_int_equal(ioctl(kvm, KVM_GET_API_VERSION, 0), KVM_API_VERSION);
+	assert_true(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES) & (1 << KVM_X86_TDX_VM));
+	td = ioctl(kvm, KVM_CREATE_VM, KVM_X86_TDX_VM);
+	assert_true(td >= 0);
+	caps->cpuid.nent = 16;
+	assert_int_equal(ioctl(td, KVM_MEMORY_ENCRYPT_OP, &cmd), 0);
+	assert_int_equal(caps->cpuid.nent, 12);
+	vm = ioctl(kvm, KVM_CREATE_VM, KVM_X86_DEFAULT_VM);
+	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	assert_true(run != MAP_FAILED);
+	run->immediate_exit = 1;
+	assert_int_equal(munmap(run, size), 0);
+	/* errno conventions survive the shim. */
+	assert_int_equal(ioctl(vm, KVM_GET_API_VERSION, 0), -1);
+	assert_int_equal(errno, ENOTTY);
+	assert_int_equal(close(vcpu), 0);
+	assert_int_equal(close(vm), 0);
+	assert_int_equal(close(td), 0);
+	assert_int_equal(close(kvm), 0);
+	assert_int_equal(close(kvm), -1);
+	assert_int_equal(errno, EBADF);
+	free(caps);
+}
+
+/* Without SOFTTDX, /dev/kvm is the kernel's (absent here, or without TDX). */
+static void test_passthrough(void **state)
+{
+	int fd;
+
+	(void)state;
+	unsetenv("SOFTTDX");
+	fd = open("/dev/kvm", O_RDWR);
+	if (fd >= 0) {
+		assert_false(ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES) > 0 &&
+			     ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES) & 0x20);
+		close(fd);
+	}
+	/* Other files are untouched. */
+	fd = open("/dev/null", O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(close(fd), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_vmm_flow),
+		cmocka_unit_test(test_passthrough),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
