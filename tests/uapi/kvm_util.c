@@ -1,20 +1,87 @@
 // SPDX-License-Identifier: MIT
 #include "kvm_util.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+bool kvm_backend_is_kernel(void)
+{
+	const char *b = getenv("SOFTTDX_BACKEND");
+
+	return b && !strcmp(b, "kernel");
+}
+
+static int kernel_kvm_open(void)
+{
+	return open("/dev/kvm", O_RDWR | O_CLOEXEC);
+}
+
+bool kvm_backend_has_tdx(void)
+{
+	int fd;
+	bool tdx;
+
+	if (!kvm_backend_is_kernel())
+		return true;
+	fd = kernel_kvm_open();
+	tdx = fd >= 0 && ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES) & (1 << KVM_X86_TDX_VM);
+	if (fd >= 0)
+		close(fd);
+	return tdx;
+}
+
+static void kernel_kvm_has_no_tdx(void **state)
+{
+	(void)state;
+	print_message("kernel KVM has no TDX\n");
+	skip();
+}
+
+int kvm_run_skipped(void)
+{
+	const struct CMUnitTest tests[] = { cmocka_unit_test(kernel_kvm_has_no_tdx) };
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
 
 int kvm_open(void)
 {
-	int fd = softtdx_kvm_open();
+	int fd = kvm_backend_is_kernel() ? kernel_kvm_open() : softtdx_kvm_open();
 
 	assert_true(fd >= 0);
 	return fd;
 }
 
+int kvm_ioctl(int fd, unsigned long request, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, request);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return kvm_backend_is_kernel() ? ioctl(fd, request, arg) : softtdx_ioctl(fd, request, arg);
+}
+
+void *kvm_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	if (kvm_backend_is_kernel())
+		return mmap(addr, len, prot, flags, fd, off);
+	return softtdx_mmap(addr, len, prot, flags, fd, off);
+}
+
+int kvm_close(int fd)
+{
+	return kvm_backend_is_kernel() ? close(fd) : softtdx_close(fd);
+}
+
 int __vm_create(int kvm, unsigned long type)
 {
-	return softtdx_ioctl(kvm, KVM_CREATE_VM, type);
+	return kvm_ioctl(kvm, KVM_CREATE_VM, type);
 }
 
 int vm_create(int kvm, unsigned long type)
@@ -30,7 +97,7 @@ int __tdx_vm_ioctl(int vm, unsigned int id, unsigned int flags, void *data,
 		   unsigned long long *hw_error)
 {
 	struct kvm_tdx_cmd cmd = { .id = id, .flags = flags, .data = (__u64)(uintptr_t)data };
-	int ret = softtdx_ioctl(vm, KVM_MEMORY_ENCRYPT_OP, &cmd);
+	int ret = kvm_ioctl(vm, KVM_MEMORY_ENCRYPT_OP, &cmd);
 
 	if (hw_error)
 		*hw_error = cmd.hw_error;
@@ -97,8 +164,9 @@ int td_create(int kvm)
 
 struct softtdx_kvm_stats kvm_stats(void)
 {
-	struct softtdx_kvm_stats st;
+	struct softtdx_kvm_stats st = { 0 };
 
-	assert_int_equal(softtdx_kvm_stats(&st), 0);
+	if (!kvm_backend_is_kernel())
+		assert_int_equal(softtdx_kvm_stats(&st), 0);
 	return st;
 }

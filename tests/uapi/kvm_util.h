@@ -12,7 +12,9 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <cmocka.h>
 
@@ -27,7 +29,22 @@
 				 r_ == -1 ? strerrorname_np(e_) : "-");          \
 	} while (0)
 
+/*
+ * The backend: softtdx by default; SOFTTDX_BACKEND=kernel runs the same
+ * tests against the kernel's /dev/kvm (on a TDX host they test real KVM;
+ * elsewhere every test is skipped with "kernel KVM has no TDX").
+ */
+bool kvm_backend_is_kernel(void);
+/* Runs @tests, or, when the chosen backend has no TDX, one skipped test. */
+#define kvm_run_tests(tests)                                                       \
+	(kvm_backend_has_tdx() ? cmocka_run_group_tests(tests, NULL, NULL)          \
+			       : kvm_run_skipped())
+bool kvm_backend_has_tdx(void);
+int kvm_run_skipped(void);
 int kvm_open(void);
+int kvm_ioctl(int fd, unsigned long request, ...);
+void *kvm_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+int kvm_close(int fd);
 int __vm_create(int kvm, unsigned long type);
 int vm_create(int kvm, unsigned long type);
 int __tdx_vm_ioctl(int vm, unsigned int id, unsigned int flags, void *data,
@@ -41,7 +58,7 @@ struct kvm_tdx_init_vm *tdx_init_vm_arg(int vm, int gpaw);
 /* A TD after KVM_TDX_INIT_VM, GPAW 48. */
 int td_create(int kvm);
 
-/* Host-side state, for leak checks. */
+/* Host-side state, for leak checks (softtdx backend only; else zeros). */
 struct softtdx_kvm_stats kvm_stats(void);
 
 #endif /* SOFTTDX_TESTS_KVM_UTIL_H */

@@ -17,12 +17,12 @@ static void test_api_version(void **state)
 	int kvm = kvm_open();
 
 	(void)state;
-	assert_int_equal(softtdx_ioctl(kvm, KVM_GET_API_VERSION, 0), KVM_API_VERSION);
-	TEST_ASSERT_ERRNO(softtdx_ioctl(kvm, KVM_GET_API_VERSION, 1), EINVAL);
-	assert_int_equal(softtdx_ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0), 3 * 4096);
+	assert_int_equal(kvm_ioctl(kvm, KVM_GET_API_VERSION, 0), KVM_API_VERSION);
+	TEST_ASSERT_ERRNO(kvm_ioctl(kvm, KVM_GET_API_VERSION, 1), EINVAL);
+	assert_int_equal(kvm_ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0), 3 * 4096);
 	/* x86's kvm_arch_dev_ioctl answers unknown requests with EINVAL. */
-	TEST_ASSERT_ERRNO(softtdx_ioctl(kvm, KVM_CREATE_VCPU, 0), EINVAL);
-	softtdx_close(kvm);
+	TEST_ASSERT_ERRNO(kvm_ioctl(kvm, KVM_CREATE_VCPU, 0), EINVAL);
+	kvm_close(kvm);
 }
 
 static void test_system_extensions(void **state)
@@ -30,17 +30,17 @@ static void test_system_extensions(void **state)
 	int kvm = kvm_open();
 
 	(void)state;
-	assert_int_equal(softtdx_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES),
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES),
 			 1 << KVM_X86_DEFAULT_VM | 1 << KVM_X86_TDX_VM);
-	assert_int_equal(softtdx_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_GUEST_MEMFD), 1);
-	assert_int_equal(softtdx_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_MEMORY_ATTRIBUTES),
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_GUEST_MEMFD), 1);
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_MEMORY_ATTRIBUTES),
 			 KVM_MEMORY_ATTRIBUTE_PRIVATE);
-	assert_int_equal(softtdx_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_EXIT_HYPERCALL),
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_EXIT_HYPERCALL),
 			 1 << KVM_HC_MAP_GPA_RANGE);
-	assert_int_equal(softtdx_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_SPLIT_IRQCHIP), 1);
-	assert_int_equal(softtdx_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY2), 1);
-	assert_int_equal(softtdx_ioctl(kvm, KVM_CHECK_EXTENSION, 9999), 0);
-	softtdx_close(kvm);
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_SPLIT_IRQCHIP), 1);
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY2), 1);
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, 9999), 0);
+	kvm_close(kvm);
 }
 
 static void test_vm_types(void **state)
@@ -55,23 +55,23 @@ static void test_vm_types(void **state)
 	TEST_ASSERT_ERRNO(__vm_create(kvm, KVM_X86_SNP_VM), EINVAL);
 	TEST_ASSERT_ERRNO(__vm_create(kvm, 32), EINVAL);
 	/* A VM's capabilities depend on its type. */
-	assert_int_equal(softtdx_ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM), 1);
-	assert_int_equal(softtdx_ioctl(td, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM), 0);
-	assert_int_equal(softtdx_ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_GUEST_MEMFD), 0);
-	assert_int_equal(softtdx_ioctl(td, KVM_CHECK_EXTENSION, KVM_CAP_GUEST_MEMFD), 1);
-	assert_int_equal(softtdx_ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_MEMORY_ATTRIBUTES), 0);
-	assert_int_equal(softtdx_ioctl(td, KVM_CHECK_EXTENSION, KVM_CAP_MEMORY_ATTRIBUTES),
+	assert_int_equal(kvm_ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM), 1);
+	assert_int_equal(kvm_ioctl(td, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM), 0);
+	assert_int_equal(kvm_ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_GUEST_MEMFD), 0);
+	assert_int_equal(kvm_ioctl(td, KVM_CHECK_EXTENSION, KVM_CAP_GUEST_MEMFD), 1);
+	assert_int_equal(kvm_ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_MEMORY_ATTRIBUTES), 0);
+	assert_int_equal(kvm_ioctl(td, KVM_CHECK_EXTENSION, KVM_CAP_MEMORY_ATTRIBUTES),
 			 KVM_MEMORY_ATTRIBUTE_PRIVATE);
-	assert_int_equal(softtdx_ioctl(td, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS), 0);
-	assert_int_equal(softtdx_ioctl(td, KVM_CHECK_EXTENSION, KVM_CAP_X86_SMM), 0);
+	assert_int_equal(kvm_ioctl(td, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS), 0);
+	assert_int_equal(kvm_ioctl(td, KVM_CHECK_EXTENSION, KVM_CAP_X86_SMM), 0);
 	/* A TD's vCPU limit is the number of present CPUs (2 here). */
-	assert_int_equal(softtdx_ioctl(td, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS), 2);
+	assert_int_equal(kvm_ioctl(td, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS), 2);
 	/* Unknown VM requests: ENOTTY; the TDX op on a normal VM: ENOTTY. */
-	TEST_ASSERT_ERRNO(softtdx_ioctl(vm, KVM_GET_API_VERSION, 0), ENOTTY);
+	TEST_ASSERT_ERRNO(kvm_ioctl(vm, KVM_GET_API_VERSION, 0), ENOTTY);
 	TEST_ASSERT_ERRNO(__tdx_vm_ioctl(vm, KVM_TDX_CAPABILITIES, 0, NULL, NULL), ENOTTY);
-	softtdx_close(td);
-	softtdx_close(vm);
-	softtdx_close(kvm);
+	kvm_close(td);
+	kvm_close(vm);
+	kvm_close(kvm);
 }
 
 static void test_enable_cap(void **state)
@@ -80,22 +80,22 @@ static void test_enable_cap(void **state)
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 } };
 
 	(void)state;
-	assert_int_equal(softtdx_ioctl(td, KVM_ENABLE_CAP, &cap), 0);
-	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_ENABLE_CAP, &cap), EEXIST);
+	assert_int_equal(kvm_ioctl(td, KVM_ENABLE_CAP, &cap), 0);
+	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_ENABLE_CAP, &cap), EEXIST);
 	cap.args[0] = 4097;
-	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_ENABLE_CAP, &cap), EINVAL);
+	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_ENABLE_CAP, &cap), EINVAL);
 	cap = (struct kvm_enable_cap){ .cap = KVM_CAP_EXIT_HYPERCALL,
 				       .args = { 1 << KVM_HC_MAP_GPA_RANGE } };
-	assert_int_equal(softtdx_ioctl(td, KVM_ENABLE_CAP, &cap), 0);
+	assert_int_equal(kvm_ioctl(td, KVM_ENABLE_CAP, &cap), 0);
 	cap.args[0] = 1;
-	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_ENABLE_CAP, &cap), EINVAL);
+	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_ENABLE_CAP, &cap), EINVAL);
 	cap = (struct kvm_enable_cap){ .cap = KVM_CAP_EXIT_HYPERCALL, .flags = 1 };
-	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_ENABLE_CAP, &cap), EINVAL);
+	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_ENABLE_CAP, &cap), EINVAL);
 	cap = (struct kvm_enable_cap){ .cap = 9999 };
-	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_ENABLE_CAP, &cap), EINVAL);
-	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_ENABLE_CAP, (void *)8), EFAULT);
-	softtdx_close(td);
-	softtdx_close(kvm);
+	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_ENABLE_CAP, &cap), EINVAL);
+	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_ENABLE_CAP, (void *)8), EFAULT);
+	kvm_close(td);
+	kvm_close(kvm);
 }
 
 static void test_tsc_khz(void **state)
@@ -103,39 +103,45 @@ static void test_tsc_khz(void **state)
 	int kvm = kvm_open(), td = vm_create(kvm, KVM_X86_TDX_VM);
 
 	(void)state;
-	assert_int_equal(softtdx_ioctl(td, KVM_SET_TSC_KHZ, 1000000), 0);
-	assert_int_equal(softtdx_ioctl(td, KVM_GET_TSC_KHZ, 0), 1000000);
-	assert_int_equal(softtdx_ioctl(td, KVM_SET_TSC_KHZ, 0), 0);	/* 0: the host's */
-	assert_true(softtdx_ioctl(td, KVM_GET_TSC_KHZ, 0) > 0);
-	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_SET_TSC_KHZ, 1ULL << 40), EINVAL);
-	softtdx_close(td);
-	softtdx_close(kvm);
+	assert_int_equal(kvm_ioctl(td, KVM_SET_TSC_KHZ, 1000000), 0);
+	assert_int_equal(kvm_ioctl(td, KVM_GET_TSC_KHZ, 0), 1000000);
+	assert_int_equal(kvm_ioctl(td, KVM_SET_TSC_KHZ, 0), 0);	/* 0: the host's */
+	assert_true(kvm_ioctl(td, KVM_GET_TSC_KHZ, 0) > 0);
+	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_SET_TSC_KHZ, 1ULL << 40), EINVAL);
+	kvm_close(td);
+	kvm_close(kvm);
 }
 
+/* softtdx's own descriptor machinery: not a kernel-backend test. */
 static void test_descriptors(void **state)
 {
-	int kvm = kvm_open(), vm = vm_create(kvm, KVM_X86_DEFAULT_VM), copy;
-	struct softtdx_kvm_stats before = kvm_stats();
+	struct softtdx_kvm_stats before;
+	int kvm, vm, copy;
 	struct pollfd p;
 
 	(void)state;
+	if (kvm_backend_is_kernel())
+		skip();
+	kvm = kvm_open();
+	vm = vm_create(kvm, KVM_X86_DEFAULT_VM);
+	before = kvm_stats();
 	assert_true(softtdx_is_kvm_fd(vm));
 	assert_false(softtdx_is_kvm_fd(STDIN_FILENO));
 	copy = dup(vm);
-	assert_int_equal(softtdx_ioctl(copy, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM), 1);
+	assert_int_equal(kvm_ioctl(copy, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM), 1);
 	/* Closing one copy keeps the VM... */
 	close(vm);
 	assert_int_equal(kvm_stats().objects, before.objects);
-	assert_int_equal(softtdx_ioctl(copy, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM), 1);
+	assert_int_equal(kvm_ioctl(copy, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM), 1);
 	/* ...nothing to read on it... */
 	p = (struct pollfd){ .fd = copy, .events = POLLIN };
 	assert_int_equal(poll(&p, 1, 0), 0);
 	/* ...and closing the last one destroys it. */
-	softtdx_close(copy);
+	kvm_close(copy);
 	assert_int_equal(kvm_stats().objects, before.objects - 1);
-	TEST_ASSERT_ERRNO(softtdx_ioctl(copy, KVM_CHECK_EXTENSION, 0), EBADF);
-	TEST_ASSERT_ERRNO(softtdx_ioctl(STDIN_FILENO, KVM_CHECK_EXTENSION, 0), ENOTTY);
-	softtdx_close(kvm);
+	TEST_ASSERT_ERRNO(kvm_ioctl(copy, KVM_CHECK_EXTENSION, 0), EBADF);
+	TEST_ASSERT_ERRNO(kvm_ioctl(STDIN_FILENO, KVM_CHECK_EXTENSION, 0), ENOTTY);
+	kvm_close(kvm);
 }
 
 int main(void)
@@ -149,5 +155,5 @@ int main(void)
 		cmocka_unit_test(test_descriptors),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return kvm_run_tests(tests);
 }

@@ -28,7 +28,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	softtdx_close(kvm);
+	kvm_close(kvm);
 	return 0;
 }
 
@@ -36,7 +36,7 @@ static int __gmem_create(int vm, unsigned long long size, unsigned long long fla
 {
 	struct kvm_create_guest_memfd g = { .size = size, .flags = flags };
 
-	return softtdx_ioctl(vm, KVM_CREATE_GUEST_MEMFD, &g);
+	return kvm_ioctl(vm, KVM_CREATE_GUEST_MEMFD, &g);
 }
 
 static int __set_region(int vm, unsigned int slot, unsigned int flags, unsigned long long gpa,
@@ -48,7 +48,7 @@ static int __set_region(int vm, unsigned int slot, unsigned int flags, unsigned 
 		.guest_memfd_offset = off,
 	};
 
-	return softtdx_ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &r);
+	return kvm_ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &r);
 }
 
 static int __set_attrs(int vm, unsigned long long gpa, unsigned long long size,
@@ -56,7 +56,7 @@ static int __set_attrs(int vm, unsigned long long gpa, unsigned long long size,
 {
 	struct kvm_memory_attributes a = { gpa, size, attrs, flags };
 
-	return softtdx_ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &a);
+	return kvm_ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &a);
 }
 
 static int __init_mem(int vcpu, unsigned int flags, struct kvm_tdx_init_mem_region *m)
@@ -64,7 +64,7 @@ static int __init_mem(int vcpu, unsigned int flags, struct kvm_tdx_init_mem_regi
 	struct kvm_tdx_cmd cmd = { .id = KVM_TDX_INIT_MEM_REGION, .flags = flags,
 				   .data = (__u64)(uintptr_t)m };
 
-	return softtdx_ioctl(vcpu, KVM_MEMORY_ENCRYPT_OP, &cmd);
+	return kvm_ioctl(vcpu, KVM_MEMORY_ENCRYPT_OP, &cmd);
 }
 
 /* A TD with an initialized vCPU, and MEM_SIZE of guest_memfd at MEM_GPA. */
@@ -83,10 +83,10 @@ static void td_mem_create(struct td_mem *t)
 	struct kvm_tdx_cmd init = { .id = KVM_TDX_INIT_VCPU };
 
 	t->td = td_create(kvm);
-	assert_int_equal(softtdx_ioctl(t->td, KVM_ENABLE_CAP, &cap), 0);
-	t->vcpu = softtdx_ioctl(t->td, KVM_CREATE_VCPU, 0);
-	assert_int_equal(softtdx_ioctl(t->vcpu, KVM_SET_CPUID2, &c), 0);
-	assert_int_equal(softtdx_ioctl(t->vcpu, KVM_MEMORY_ENCRYPT_OP, &init), 0);
+	assert_int_equal(kvm_ioctl(t->td, KVM_ENABLE_CAP, &cap), 0);
+	t->vcpu = kvm_ioctl(t->td, KVM_CREATE_VCPU, 0);
+	assert_int_equal(kvm_ioctl(t->vcpu, KVM_SET_CPUID2, &c), 0);
+	assert_int_equal(kvm_ioctl(t->vcpu, KVM_MEMORY_ENCRYPT_OP, &init), 0);
 	t->gmem = __gmem_create(t->td, MEM_SIZE, 0);
 	assert_true(t->gmem >= 0);
 	t->shared = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -96,9 +96,9 @@ static void td_mem_create(struct td_mem *t)
 
 static void td_mem_destroy(struct td_mem *t)
 {
-	softtdx_close(t->gmem);
-	softtdx_close(t->vcpu);
-	softtdx_close(t->td);
+	kvm_close(t->gmem);
+	kvm_close(t->vcpu);
+	kvm_close(t->td);
 	munmap(t->shared, MEM_SIZE);
 }
 
@@ -110,15 +110,15 @@ static void test_guest_memfd(void **state)
 	TEST_ASSERT_ERRNO(__gmem_create(td, MEM_SIZE, 1), EINVAL);
 	TEST_ASSERT_ERRNO(__gmem_create(td, 0, 0), EINVAL);
 	TEST_ASSERT_ERRNO(__gmem_create(td, 4095, 0), EINVAL);
-	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_CREATE_GUEST_MEMFD, (void *)8), EFAULT);
+	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_CREATE_GUEST_MEMFD, (void *)8), EFAULT);
 	g = __gmem_create(td, MEM_SIZE, 0);
 	assert_true(g >= 0);
-	TEST_ASSERT_ERRNO(softtdx_ioctl(g, KVM_CHECK_EXTENSION, 0), ENOTTY);
+	TEST_ASSERT_ERRNO(kvm_ioctl(g, KVM_CHECK_EXTENSION, 0), ENOTTY);
 	/* TD memory has no user mapping. */
-	assert_true(softtdx_mmap(NULL, 4096, PROT_READ, MAP_SHARED, g, 0) == MAP_FAILED);
+	assert_true(kvm_mmap(NULL, 4096, PROT_READ, MAP_SHARED, g, 0) == MAP_FAILED);
 	assert_int_equal(errno, ENODEV);
-	softtdx_close(g);
-	softtdx_close(td);
+	kvm_close(g);
+	kvm_close(td);
 }
 
 static void test_memslots(void **state)
@@ -160,10 +160,10 @@ static void test_memslots(void **state)
 				       g, MEM_SIZE / 2), EINVAL);
 	assert_int_equal(__set_region(td, 1, 0, 0, 0, NULL, -1, 0), 0);
 	TEST_ASSERT_ERRNO(__set_region(td, 1, 0, 0, 0, NULL, -1, 0), EINVAL);
-	softtdx_close(other);
-	softtdx_close(g);
-	softtdx_close(vm);
-	softtdx_close(td);
+	kvm_close(other);
+	kvm_close(g);
+	kvm_close(vm);
+	kvm_close(td);
 	munmap(mem, MEM_SIZE);
 }
 
@@ -181,12 +181,12 @@ static void test_attributes(void **state)
 	TEST_ASSERT_ERRNO(__set_attrs(td, 0x800, 0x1000, P, 0), EINVAL);
 	TEST_ASSERT_ERRNO(__set_attrs(td, 0, 0x800, P, 0), EINVAL);
 	TEST_ASSERT_ERRNO(__set_attrs(td, ~0xFFFULL, 0x2000, P, 0), EINVAL);
-	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_SET_MEMORY_ATTRIBUTES, (void *)8), EFAULT);
+	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_SET_MEMORY_ATTRIBUTES, (void *)8), EFAULT);
 	/* A normal VM has no private memory. */
 	TEST_ASSERT_ERRNO(__set_attrs(vm, 0, MEM_SIZE, P, 0), EINVAL);
 	assert_int_equal(__set_attrs(vm, 0, MEM_SIZE, 0, 0), 0);
-	softtdx_close(vm);
-	softtdx_close(td);
+	kvm_close(vm);
+	kvm_close(td);
 }
 
 static void test_init_mem_region(void **state)
@@ -215,7 +215,7 @@ static void test_init_mem_region(void **state)
 	TEST_ASSERT_ERRNO(__init_mem(t.vcpu, 0, &m), EINVAL);
 	m = (struct kvm_tdx_init_mem_region){ (__u64)(uintptr_t)src, 0x40000000, 1 };
 	TEST_ASSERT_ERRNO(__init_mem(t.vcpu, 0, &m), EINVAL);	/* no memslot */
-	TEST_ASSERT_ERRNO(softtdx_ioctl(t.vcpu, KVM_MEMORY_ENCRYPT_OP, (void *)8), EFAULT);
+	TEST_ASSERT_ERRNO(kvm_ioctl(t.vcpu, KVM_MEMORY_ENCRYPT_OP, (void *)8), EFAULT);
 	/* Four measured pages; the region comes back consumed. */
 	m = (struct kvm_tdx_init_mem_region){ (__u64)(uintptr_t)src, MEM_GPA, 4 };
 	assert_int_equal(__init_mem(t.vcpu, KVM_TDX_MEASURE_MEMORY_REGION, &m), 0);
@@ -264,11 +264,11 @@ static void test_slot_delete_and_gmem_close(void **state)
 	m = (struct kvm_tdx_init_mem_region){ (__u64)(uintptr_t)src, MEM_GPA, 1 };
 	assert_int_equal(__init_mem(t.vcpu, 0, &m), 0);
 	/* Closing the file first: its private pages are removed while the TD lives. */
-	softtdx_close(t.gmem);
+	kvm_close(t.gmem);
 	t.gmem = -1;
 	assert_int_equal(__set_region(t.td, 0, 0, 0, 0, NULL, -1, 0), 0);
-	softtdx_close(t.vcpu);
-	softtdx_close(t.td);
+	kvm_close(t.vcpu);
+	kvm_close(t.td);
 	munmap(t.shared, MEM_SIZE);
 	free(src);
 	assert_int_equal(kvm_stats().free_pages, start.free_pages);
@@ -277,12 +277,12 @@ static void test_slot_delete_and_gmem_close(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_guest_memfd),
-		cmocka_unit_test(test_memslots),
-		cmocka_unit_test(test_attributes),
-		cmocka_unit_test(test_init_mem_region),
-		cmocka_unit_test(test_slot_delete_and_gmem_close),
+		cmocka_unit_test_setup_teardown(test_guest_memfd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memslots, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attributes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_init_mem_region, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slot_delete_and_gmem_close, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return kvm_run_tests(tests);
 }

@@ -26,7 +26,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	softtdx_close(kvm);
+	kvm_close(kvm);
 	return 0;
 }
 
@@ -34,7 +34,7 @@ static void enable_split_irqchip(int vm)
 {
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 } };
 
-	assert_int_equal(softtdx_ioctl(vm, KVM_ENABLE_CAP, &cap), 0);
+	assert_int_equal(kvm_ioctl(vm, KVM_ENABLE_CAP, &cap), 0);
 }
 
 static void set_cpuid_x2apic(int vcpu, bool x2apic)
@@ -44,14 +44,14 @@ static void set_cpuid_x2apic(int vcpu, bool x2apic)
 		struct kvm_cpuid_entry2 e[1];
 	} c = { .hdr.nent = 1, .e[0] = { .function = 1, .ecx = x2apic ? CPUID_1_ECX_X2APIC : 0 } };
 
-	assert_int_equal(softtdx_ioctl(vcpu, KVM_SET_CPUID2, &c), 0);
+	assert_int_equal(kvm_ioctl(vcpu, KVM_SET_CPUID2, &c), 0);
 }
 
 static int __init_vcpu(int vcpu, unsigned int flags, unsigned long long rcx)
 {
 	struct kvm_tdx_cmd cmd = { .id = KVM_TDX_INIT_VCPU, .flags = flags, .data = rcx };
 
-	return softtdx_ioctl(vcpu, KVM_MEMORY_ENCRYPT_OP, &cmd);
+	return kvm_ioctl(vcpu, KVM_MEMORY_ENCRYPT_OP, &cmd);
 }
 
 static void test_create_vcpu_rules(void **state)
@@ -60,47 +60,47 @@ static void test_create_vcpu_rules(void **state)
 
 	(void)state;
 	/* Before INIT_VM a TD takes no vCPU. */
-	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_CREATE_VCPU, 0), EIO);
-	softtdx_close(td);
+	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_CREATE_VCPU, 0), EIO);
+	kvm_close(td);
 	td = td_create(kvm);
 	/* TDs need the split irqchip. */
-	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_CREATE_VCPU, 0), EINVAL);
+	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_CREATE_VCPU, 0), EINVAL);
 	enable_split_irqchip(td);
-	v0 = softtdx_ioctl(td, KVM_CREATE_VCPU, 0);
+	v0 = kvm_ioctl(td, KVM_CREATE_VCPU, 0);
 	assert_true(v0 >= 0);
-	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_CREATE_VCPU, 0), EEXIST);
-	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_CREATE_VCPU, 4096), EINVAL);
-	v1 = softtdx_ioctl(td, KVM_CREATE_VCPU, 1);
+	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_CREATE_VCPU, 0), EEXIST);
+	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_CREATE_VCPU, 4096), EINVAL);
+	v1 = kvm_ioctl(td, KVM_CREATE_VCPU, 1);
 	assert_true(v1 >= 0);
 	/* The limit is the number of present CPUs: 2. */
-	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_CREATE_VCPU, 2), EINVAL);
-	softtdx_close(v1);
-	softtdx_close(v0);
-	softtdx_close(td);
+	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_CREATE_VCPU, 2), EINVAL);
+	kvm_close(v1);
+	kvm_close(v0);
+	kvm_close(td);
 }
 
 static void test_kvm_run_mapping(void **state)
 {
 	int vm = vm_create(kvm, KVM_X86_DEFAULT_VM), vcpu;
-	int size = softtdx_ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	int size = kvm_ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
 	struct kvm_run *run, *again;
 
 	(void)state;
-	vcpu = softtdx_ioctl(vm, KVM_CREATE_VCPU, 0);
+	vcpu = kvm_ioctl(vm, KVM_CREATE_VCPU, 0);
 	assert_true(vcpu >= 0);
-	run = softtdx_mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	run = kvm_mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
 	assert_true(run != MAP_FAILED);
-	again = softtdx_mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	again = kvm_mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
 	run->immediate_exit = 1;
 	assert_int_equal(again->immediate_exit, 1);	/* one kvm_run per vCPU */
-	assert_true(softtdx_mmap(NULL, 2 * size, PROT_READ, MAP_SHARED, vcpu, 0) == MAP_FAILED);
+	assert_true(kvm_mmap(NULL, 2 * size, PROT_READ, MAP_SHARED, vcpu, 0) == MAP_FAILED);
 	assert_int_equal(errno, EINVAL);
-	assert_true(softtdx_mmap(NULL, 4096, PROT_READ, MAP_SHARED, vm, 0) == MAP_FAILED);
+	assert_true(kvm_mmap(NULL, 4096, PROT_READ, MAP_SHARED, vm, 0) == MAP_FAILED);
 	assert_int_equal(errno, ENODEV);
 	munmap(run, size);
 	munmap(again, size);
-	softtdx_close(vcpu);
-	softtdx_close(vm);
+	kvm_close(vcpu);
+	kvm_close(vm);
 }
 
 static void test_normal_vcpu_state(void **state)
@@ -109,16 +109,16 @@ static void test_normal_vcpu_state(void **state)
 	struct kvm_regs regs = { .rax = 0x1234, .rip = 0xfff0 }, out;
 
 	(void)state;
-	vcpu = softtdx_ioctl(vm, KVM_CREATE_VCPU, 0);
-	assert_int_equal(softtdx_ioctl(vcpu, KVM_SET_REGS, &regs), 0);
-	assert_int_equal(softtdx_ioctl(vcpu, KVM_GET_REGS, &out), 0);
+	vcpu = kvm_ioctl(vm, KVM_CREATE_VCPU, 0);
+	assert_int_equal(kvm_ioctl(vcpu, KVM_SET_REGS, &regs), 0);
+	assert_int_equal(kvm_ioctl(vcpu, KVM_GET_REGS, &out), 0);
 	assert_memory_equal(&regs, &out, sizeof(regs));
-	TEST_ASSERT_ERRNO(softtdx_ioctl(vcpu, KVM_GET_REGS, (void *)8), EFAULT);
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_GET_REGS, (void *)8), EFAULT);
 	/* The TDX op on a normal vCPU, and unknown vCPU requests: EINVAL. */
 	TEST_ASSERT_ERRNO(__init_vcpu(vcpu, 0, 0), EINVAL);
-	TEST_ASSERT_ERRNO(softtdx_ioctl(vcpu, KVM_GET_API_VERSION, 0), EINVAL);
-	softtdx_close(vcpu);
-	softtdx_close(vm);
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_GET_API_VERSION, 0), EINVAL);
+	kvm_close(vcpu);
+	kvm_close(vm);
 }
 
 static void test_init_vcpu_and_finalize(void **state)
@@ -130,7 +130,7 @@ static void test_init_vcpu_and_finalize(void **state)
 
 	(void)state;
 	enable_split_irqchip(td);
-	vcpu = softtdx_ioctl(td, KVM_CREATE_VCPU, 0);
+	vcpu = kvm_ioctl(td, KVM_CREATE_VCPU, 0);
 	assert_true(vcpu >= 0);
 	/* x2APIC must be in the vCPU's CPUID first. */
 	TEST_ASSERT_ERRNO(__init_vcpu(vcpu, 0, 0), EINVAL);
@@ -141,16 +141,16 @@ static void test_init_vcpu_and_finalize(void **state)
 	assert_int_equal(__init_vcpu(vcpu, 0, 0x7e000), 0);
 	TEST_ASSERT_ERRNO(__init_vcpu(vcpu, 0, 0), EINVAL);	/* once */
 	/* A TD's registers are the module's. */
-	TEST_ASSERT_ERRNO(softtdx_ioctl(vcpu, KVM_GET_REGS, &regs), EINVAL);
-	TEST_ASSERT_ERRNO(softtdx_ioctl(vcpu, KVM_SET_TSC_KHZ, 1000000), EINVAL);
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_GET_REGS, &regs), EINVAL);
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_SET_TSC_KHZ, 1000000), EINVAL);
 	assert_int_equal(__tdx_vm_ioctl(td, KVM_TDX_FINALIZE_VM, 0, NULL, &hw_error), 0);
 	assert_int_equal(hw_error, 0);
 	/* Finalized: no more vCPUs, no more vCPU commands, no second finalize. */
-	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_CREATE_VCPU, 1), EIO);
+	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_CREATE_VCPU, 1), EIO);
 	TEST_ASSERT_ERRNO(__init_vcpu(vcpu, 0, 0), EINVAL);
 	TEST_ASSERT_ERRNO(__tdx_vm_ioctl(td, KVM_TDX_FINALIZE_VM, 0, NULL, NULL), EINVAL);
-	softtdx_close(vcpu);
-	softtdx_close(td);
+	kvm_close(vcpu);
+	kvm_close(td);
 	assert_int_equal(kvm_stats().free_pages, start.free_pages);
 	assert_int_equal(kvm_stats().hkids_in_use, 0);
 }
@@ -163,13 +163,13 @@ static void test_vcpu_holds_vm(void **state)
 
 	(void)state;
 	enable_split_irqchip(td);
-	vcpu = softtdx_ioctl(td, KVM_CREATE_VCPU, 0);
+	vcpu = kvm_ioctl(td, KVM_CREATE_VCPU, 0);
 	set_cpuid_x2apic(vcpu, true);
 	assert_int_equal(__init_vcpu(vcpu, 0, 0), 0);
-	softtdx_close(td);
+	kvm_close(td);
 	assert_int_equal(kvm_stats().hkids_in_use, 1);
-	assert_int_equal(softtdx_ioctl(vcpu, KVM_SET_CPUID2, &(struct kvm_cpuid2){ 0 }), 0);
-	softtdx_close(vcpu);
+	assert_int_equal(kvm_ioctl(vcpu, KVM_SET_CPUID2, &(struct kvm_cpuid2){ 0 }), 0);
+	kvm_close(vcpu);
 	assert_int_equal(kvm_stats().hkids_in_use, 0);
 	assert_int_equal(kvm_stats().free_pages, start.free_pages);
 }
@@ -177,12 +177,12 @@ static void test_vcpu_holds_vm(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_create_vcpu_rules),
-		cmocka_unit_test(test_kvm_run_mapping),
-		cmocka_unit_test(test_normal_vcpu_state),
-		cmocka_unit_test(test_init_vcpu_and_finalize),
-		cmocka_unit_test(test_vcpu_holds_vm),
+		cmocka_unit_test_setup_teardown(test_create_vcpu_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kvm_run_mapping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_normal_vcpu_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_init_vcpu_and_finalize, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vcpu_holds_vm, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return kvm_run_tests(tests);
 }

@@ -27,7 +27,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	softtdx_close(kvm);
+	kvm_close(kvm);
 	return 0;
 }
 
@@ -37,11 +37,11 @@ static void test_cmd_rules(void **state)
 	struct kvm_tdx_cmd cmd = { .id = KVM_TDX_CAPABILITIES, .hw_error = 1 };
 
 	(void)state;
-	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_MEMORY_ENCRYPT_OP, &cmd), EINVAL);
-	TEST_ASSERT_ERRNO(softtdx_ioctl(td, KVM_MEMORY_ENCRYPT_OP, (void *)16), EFAULT);
+	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_MEMORY_ENCRYPT_OP, &cmd), EINVAL);
+	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_MEMORY_ENCRYPT_OP, (void *)16), EFAULT);
 	TEST_ASSERT_ERRNO(__tdx_vm_ioctl(td, KVM_TDX_CMD_NR_MAX, 0, NULL, NULL), EINVAL);
 	TEST_ASSERT_ERRNO(__tdx_vm_ioctl(td, 77, 0, NULL, NULL), EINVAL);
-	softtdx_close(td);
+	kvm_close(td);
 }
 
 static void test_capabilities(void **state)
@@ -82,7 +82,7 @@ static void test_capabilities(void **state)
 	}
 	assert_true(saw_gpaw);
 	free(caps);
-	softtdx_close(td);
+	kvm_close(td);
 }
 
 static int init_vm(int td, struct kvm_tdx_init_vm *init, unsigned long long *hw_error)
@@ -150,7 +150,7 @@ static void test_init_vm_checks(void **state)
 	TEST_ASSERT_ERRNO(init_vm(td, init, NULL), EINVAL);	/* only once */
 	free(bad);
 	free(init);
-	softtdx_close(td);
+	kvm_close(td);
 	assert_int_equal(kvm_stats().hkids_in_use, 0);
 }
 
@@ -162,7 +162,7 @@ static void test_init_vm_gpaw52(void **state)
 	(void)state;
 	tdx_vm_ioctl(td, KVM_TDX_INIT_VM, 0, init);
 	free(init);
-	softtdx_close(td);
+	kvm_close(td);
 }
 
 static void test_finalize_rules(void **state)
@@ -172,12 +172,12 @@ static void test_finalize_rules(void **state)
 
 	(void)state;
 	TEST_ASSERT_ERRNO(__tdx_vm_ioctl(td, KVM_TDX_FINALIZE_VM, 0, NULL, NULL), EINVAL);
-	softtdx_close(td);
+	kvm_close(td);
 	/* Without a vCPU the module refuses to finalize. */
 	td = td_create(kvm);
 	TEST_ASSERT_ERRNO(__tdx_vm_ioctl(td, KVM_TDX_FINALIZE_VM, 0, NULL, &hw_error), EIO);
 	assert_int_equal(hw_error, TDX_NO_VCPUS);
-	softtdx_close(td);
+	kvm_close(td);
 }
 
 /* Every HKID but the module's own can be in use; closing frees them. */
@@ -193,13 +193,13 @@ static void test_hkid_exhaustion_and_reuse(void **state)
 	extra = vm_create(kvm, KVM_X86_TDX_VM);
 	init = tdx_init_vm_arg(extra, 48);
 	TEST_ASSERT_ERRNO(init_vm(extra, init, NULL), ENOSPC);
-	softtdx_close(td[7]);
+	kvm_close(td[7]);
 	tdx_vm_ioctl(extra, KVM_TDX_INIT_VM, 0, init);
 	free(init);
-	softtdx_close(extra);
+	kvm_close(extra);
 	for (int i = 0; i < 31; i++)
 		if (i != 7)
-			softtdx_close(td[i]);
+			kvm_close(td[i]);
 	assert_int_equal(kvm_stats().hkids_in_use, 0);
 	assert_int_equal(kvm_stats().free_pages, start.free_pages);
 }
@@ -207,13 +207,13 @@ static void test_hkid_exhaustion_and_reuse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cmd_rules),
-		cmocka_unit_test(test_capabilities),
-		cmocka_unit_test(test_init_vm_checks),
-		cmocka_unit_test(test_init_vm_gpaw52),
-		cmocka_unit_test(test_finalize_rules),
-		cmocka_unit_test(test_hkid_exhaustion_and_reuse),
+		cmocka_unit_test_setup_teardown(test_cmd_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_capabilities, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_init_vm_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_init_vm_gpaw52, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_finalize_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hkid_exhaustion_and_reuse, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return kvm_run_tests(tests);
 }
