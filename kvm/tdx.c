@@ -761,12 +761,68 @@ static long tdx_vcpu_mem_enc_op(struct kvm_vcpu *vcpu, unsigned long arg)
 	}
 }
 
-/* A TD's register state belongs to the module: none of these reach it. */
+/* ---- KVM_PRE_FAULT_MEMORY ----------------------------------------------------------------- */
+
+/* The private fault path: the guest_memfd page, mapped by TDH.MEM.PAGE.AUG. */
+static long fault_private(struct kvm_vm *vm, u64 gpa)
+{
+	struct kvm_memslot *slot = kvm_gfn_to_memslot(vm, gpa / TDX_PAGE_SIZE);
+	bool populated;
+	u64 hpa;
+	long ret;
+
+	if (!slot)
+		return -ENOENT;
+	if (!slot->gmem)
+		return -EFAULT;	/* private access to a slot without guest_memfd */
+	ret = kvm_gmem_get_pfn(slot, gpa / TDX_PAGE_SIZE, &hpa, &populated);
+	if (ret || populated)
+		return ret;
+	ret = tdx_mirror_page_aug(vm->tdx, gpa, hpa);
+	if (!ret)
+		kvm_gmem_set_populated(slot, gpa / TDX_PAGE_SIZE, true);
+	return ret;
+}
+
+static long tdx_pre_fault_memory(struct kvm_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_vm *vm = vcpu->vm;
+	struct kvm_pre_fault_memory range;
+	long ret = 0;
+
+	if (kvm_copy_from_user(&range, arg, sizeof(range)))
+		return -EFAULT;
+	if (range.flags || (range.gpa | range.size) & (TDX_PAGE_SIZE - 1) ||
+	    range.gpa + range.size < range.gpa)
+		return -EINVAL;
+	if (vm->tdx->state != TD_STATE_RUNNABLE)
+		return -EOPNOTSUPP;
+	if (range.gpa & td_shared_bit(vm->tdx))
+		return -EINVAL;
+	pthread_mutex_lock(&vm->slots_lock);
+	while (range.size && !ret) {
+		/* Shared GPAs have no EPT to fill until vCPUs run (issue #4). */
+		ret = kvm_gfn_is_private(vm, range.gpa / TDX_PAGE_SIZE) ?
+		      fault_private(vm, range.gpa) : -EOPNOTSUPP;
+		if (!ret) {
+			range.gpa += TDX_PAGE_SIZE;
+			range.size -= TDX_PAGE_SIZE;
+		}
+	}
+	pthread_mutex_unlock(&vm->slots_lock);
+	if (kvm_copy_to_user(arg, &range, sizeof(range)))
+		return -EFAULT;
+	return ret;
+}
+
+/*
+ * A TD's register state belongs to the module: the register ioctls never
+ * reach it (EINVAL), and neither does a vCPU-scope TSC frequency.
+ */
 static long tdx_vcpu_state_ioctl(struct kvm_vcpu *vcpu, unsigned int request, unsigned long arg)
 {
-	(void)vcpu;
-	(void)request;
-	(void)arg;
+	if (request == KVM_PRE_FAULT_MEMORY)
+		return tdx_pre_fault_memory(vcpu, arg);
 	return -EINVAL;
 }
 

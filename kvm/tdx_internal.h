@@ -62,6 +62,8 @@ void tdx_reclaim_page(u64 pa, u32 keyid);
 
 /* Maps @hpa at private @gpa with TDH.MEM.PAGE.ADD from @source. */
 long tdx_mirror_page_add(struct kvm_tdx *td, u64 gpa, u64 hpa, u64 source);
+/* Maps @hpa at private @gpa, pending the guest's accept (TDH.MEM.PAGE.AUG). */
+long tdx_mirror_page_aug(struct kvm_tdx *td, u64 gpa, u64 hpa);
 /* Unmaps every private page of [start, end) (vm ops zap_private). */
 void tdx_zap_private(struct kvm_vm *vm, u64 start_gfn, u64 end_gfn);
 /* After the HKID release: reclaims every S-EPT page and leftover page. */

@@ -96,6 +96,21 @@ long tdx_mirror_page_add(struct kvm_tdx *td, u64 gpa, u64 hpa, u64 source)
 	return ret;
 }
 
+long tdx_mirror_page_aug(struct kvm_tdx *td, u64 gpa, u64 hpa)
+{
+	struct mirror_table *pt;
+	struct seamcall_regs r;
+	long ret = mirror_walk_alloc(td, gpa, &pt);
+
+	if (ret)
+		return ret;
+	r = (struct seamcall_regs){ .rcx = gpa, .rdx = td->tdr, .r8 = hpa };
+	ret = sept_status_to_errno(kvm_seamcall(TDH_MEM_PAGE_AUG, &r));
+	if (!ret)
+		pt->leaf[index_of(gpa, 0)] = hpa | LEAF_PRESENT;
+	return ret;
+}
+
 /* BLOCK, TRACK, REMOVE and WBINVD of one private 4K page. */
 static bool remove_private_page(struct kvm_tdx *td, u64 gpa, u64 hpa)
 {

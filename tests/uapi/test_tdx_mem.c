@@ -274,6 +274,50 @@ static void test_slot_delete_and_gmem_close(void **state)
 	assert_int_equal(kvm_stats().free_pages, start.free_pages);
 }
 
+static int __pre_fault(int vcpu, struct kvm_pre_fault_memory *r)
+{
+	return kvm_ioctl(vcpu, KVM_PRE_FAULT_MEMORY, r);
+}
+
+/* After finalize, private faults AUG pages; conversions BLOCK/TRACK/REMOVE them. */
+static void test_pre_fault_and_convert(void **state)
+{
+	struct softtdx_kvm_stats start = kvm_stats();
+	struct kvm_pre_fault_memory r = { .gpa = MEM_GPA, .size = 16 * 4096 };
+	struct td_mem t;
+
+	(void)state;
+	td_mem_create(&t);
+	assert_int_equal(__set_attrs(t.td, MEM_GPA, MEM_SIZE, KVM_MEMORY_ATTRIBUTE_PRIVATE, 0), 0);
+	TEST_ASSERT_ERRNO(__pre_fault(t.vcpu, &r), EOPNOTSUPP);	/* not finalized */
+	tdx_vm_ioctl(t.td, KVM_TDX_FINALIZE_VM, 0, NULL);
+	r.flags = 1;
+	TEST_ASSERT_ERRNO(__pre_fault(t.vcpu, &r), EINVAL);
+	r = (struct kvm_pre_fault_memory){ .gpa = MEM_GPA | 1ULL << 47, .size = 4096 };
+	TEST_ASSERT_ERRNO(__pre_fault(t.vcpu, &r), EINVAL);
+	r = (struct kvm_pre_fault_memory){ .gpa = MEM_GPA + 8, .size = 4096 };
+	TEST_ASSERT_ERRNO(__pre_fault(t.vcpu, &r), EINVAL);
+	r = (struct kvm_pre_fault_memory){ .gpa = 0x40000000, .size = 4096 };
+	assert_int_equal(__set_attrs(t.td, 0x40000000, 4096, KVM_MEMORY_ATTRIBUTE_PRIVATE, 0), 0);
+	TEST_ASSERT_ERRNO(__pre_fault(t.vcpu, &r), ENOENT);	/* no memslot */
+	r = (struct kvm_pre_fault_memory){ .gpa = MEM_GPA, .size = 16 * 4096 };
+	assert_int_equal(__pre_fault(t.vcpu, &r), 0);
+	assert_int_equal(r.size, 0);
+	assert_int_equal(r.gpa, MEM_GPA + 16 * 4096);
+	r = (struct kvm_pre_fault_memory){ .gpa = MEM_GPA, .size = 16 * 4096 };
+	assert_int_equal(__pre_fault(t.vcpu, &r), 0);		/* already mapped */
+	/* Shared: zaps the private pages (the running-TD path: block, track). */
+	assert_int_equal(__set_attrs(t.td, MEM_GPA, 8 * 4096, 0, 0), 0);
+	r = (struct kvm_pre_fault_memory){ .gpa = MEM_GPA, .size = 4096 };
+	TEST_ASSERT_ERRNO(__pre_fault(t.vcpu, &r), EOPNOTSUPP);	/* shared: needs vCPUs */
+	assert_int_equal(__set_attrs(t.td, MEM_GPA, 8 * 4096, KVM_MEMORY_ATTRIBUTE_PRIVATE, 0), 0);
+	r = (struct kvm_pre_fault_memory){ .gpa = MEM_GPA, .size = 8 * 4096 };
+	assert_int_equal(__pre_fault(t.vcpu, &r), 0);
+	td_mem_destroy(&t);
+	assert_int_equal(kvm_stats().free_pages, start.free_pages);
+	assert_int_equal(kvm_stats().hkids_in_use, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +326,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_attributes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_mem_region, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slot_delete_and_gmem_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pre_fault_and_convert, setup, teardown),
 	};
 
 	return kvm_run_tests(tests);
