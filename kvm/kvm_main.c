@@ -10,6 +10,7 @@
  * the TD down.  Descriptors are matched to objects by their inode.
  */
 #include "kvm_internal.h"
+#include "tdx_internal.h"
 
 #include <poll.h>
 #include <stdarg.h>
@@ -386,8 +387,15 @@ int softtdx_kvm_stats(struct softtdx_kvm_stats *st)
 	st->objects = (unsigned int)reg.nr;
 	pthread_mutex_unlock(&reg.lock);
 	if (d->tdx) {
+		struct tdx_module_stats ms;
+
+		tdx_module_get_stats(d->tdx->mod, &ms);
 		st->free_pages = platform_free_page_count(d->tdx->plat);
 		st->hkids_in_use = tdx_host_hkids_in_use(d->tdx);
+		st->mirror_bytes = tdx_mirror_bytes();
+		st->private_pages = tdx_private_pages();
+		st->pamt_bytes = ms.pamt_bytes;
+		st->tdx_memory_bytes = ms.tdmr_bytes;
 	}
 	return 0;
 }

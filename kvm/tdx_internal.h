@@ -66,6 +66,8 @@ long tdx_mirror_page_add(struct kvm_tdx *td, u64 gpa, u64 hpa, u64 source);
 long tdx_mirror_page_aug(struct kvm_tdx *td, u64 gpa, u64 hpa);
 /* Unmaps every private page of [start, end) (vm ops zap_private). */
 void tdx_zap_private(struct kvm_vm *vm, u64 start_gfn, u64 end_gfn);
+u64 tdx_mirror_bytes(void);
+u64 tdx_private_pages(void);
 /* After the HKID release: reclaims every S-EPT page and leftover page. */
 void tdx_mirror_free(struct kvm_tdx *td);
 

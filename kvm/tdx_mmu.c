@@ -26,10 +26,36 @@ struct mirror_table {
 	};
 };
 
+/* Host memory the mirrors of all TDs take, and the private pages they map. */
+static _Atomic u64 mirror_bytes, private_pages;
+
+u64 tdx_mirror_bytes(void)
+{
+	return atomic_load(&mirror_bytes);
+}
+
+u64 tdx_private_pages(void)
+{
+	return atomic_load(&private_pages);
+}
+
 static unsigned int index_of(u64 gpa, int level)
 {
 	return (gpa >> (12 + 9 * level)) & (MIRROR_ENTRIES - 1);
 }
+
+static void set_leaf(struct mirror_table *pt, u64 gpa, u64 hpa)
+{
+	pt->leaf[index_of(gpa, 0)] = hpa | LEAF_PRESENT;
+	atomic_fetch_add(&private_pages, 1);
+}
+
+static void clear_leaf(struct mirror_table *pt, unsigned int i)
+{
+	pt->leaf[i] = 0;
+	atomic_fetch_sub(&private_pages, 1);
+}
+
 
 static long sept_status_to_errno(u64 st)
 {
@@ -48,6 +74,7 @@ static long mirror_walk_alloc(struct kvm_tdx *td, u64 gpa, struct mirror_table *
 		td->mirror_root = calloc(1, sizeof(*td->mirror_root));
 		if (!td->mirror_root)
 			return -ENOMEM;
+		atomic_fetch_add(&mirror_bytes, sizeof(struct mirror_table));
 	}
 	t = td->mirror_root;
 	for (int level = td_levels(td) - 1; level > 0; level--) {
@@ -74,6 +101,7 @@ static long mirror_walk_alloc(struct kvm_tdx *td, u64 gpa, struct mirror_table *
 				return ret;
 			}
 			*slot = n;
+			atomic_fetch_add(&mirror_bytes, sizeof(*n));
 		}
 		t = *slot;
 	}
@@ -92,7 +120,7 @@ long tdx_mirror_page_add(struct kvm_tdx *td, u64 gpa, u64 hpa, u64 source)
 	r = (struct seamcall_regs){ .rcx = gpa, .rdx = td->tdr, .r8 = hpa, .r9 = source };
 	ret = sept_status_to_errno(kvm_seamcall(TDH_MEM_PAGE_ADD, &r));
 	if (!ret)
-		pt->leaf[index_of(gpa, 0)] = hpa | LEAF_PRESENT;
+		set_leaf(pt, gpa, hpa);
 	return ret;
 }
 
@@ -107,7 +135,7 @@ long tdx_mirror_page_aug(struct kvm_tdx *td, u64 gpa, u64 hpa)
 	r = (struct seamcall_regs){ .rcx = gpa, .rdx = td->tdr, .r8 = hpa };
 	ret = sept_status_to_errno(kvm_seamcall(TDH_MEM_PAGE_AUG, &r));
 	if (!ret)
-		pt->leaf[index_of(gpa, 0)] = hpa | LEAF_PRESENT;
+		set_leaf(pt, gpa, hpa);
 	return ret;
 }
 
@@ -154,7 +182,7 @@ static void zap_table(struct kvm_vm *vm, struct mirror_table *t, int level, u64 
 				(unsigned long long)gpa);
 			continue;
 		}
-		t->leaf[i] = 0;
+		clear_leaf(t, i);
 		kvm_gmem_set_populated(kvm_gfn_to_memslot(vm, gpa / TDX_PAGE_SIZE),
 				       gpa / TDX_PAGE_SIZE, false);
 	}
@@ -176,11 +204,14 @@ static void free_table(struct mirror_table *t, int level, u32 hkid)
 	for (unsigned int i = 0; i < MIRROR_ENTRIES; i++) {
 		if (level && t->child[i])
 			free_table(t->child[i], level - 1, hkid);
-		else if (!level && t->leaf[i] & LEAF_PRESENT)
+		else if (!level && t->leaf[i] & LEAF_PRESENT) {
 			tdx_reclaim_page(t->leaf[i] & ~LEAF_PRESENT, hkid);
+			clear_leaf(t, i);
+		}
 	}
 	if (t->sept_pa)
 		tdx_reclaim_page(t->sept_pa, hkid);
+	atomic_fetch_sub(&mirror_bytes, sizeof(*t));
 	free(t);
 }
 

@@ -42,6 +42,10 @@ struct softtdx_kvm_stats {
 	unsigned long long free_pages;	/* platform pages not in use */
 	unsigned int hkids_in_use;	/* TD HKIDs handed out */
 	unsigned int objects;		/* live descriptors' objects */
+	unsigned long long mirror_bytes;	/* KVM's mirror S-EPT tables */
+	unsigned long long private_pages;	/* pages mapped private in TDs */
+	unsigned long long pamt_bytes;		/* PAMT handed to the module */
+	unsigned long long tdx_memory_bytes;	/* TDX-managed memory (TDMRs) */
 };
 int softtdx_kvm_stats(struct softtdx_kvm_stats *st);
 

@@ -304,16 +304,21 @@ static void test_pre_fault_and_convert(void **state)
 	assert_int_equal(__pre_fault(t.vcpu, &r), 0);
 	assert_int_equal(r.size, 0);
 	assert_int_equal(r.gpa, MEM_GPA + 16 * 4096);
+	assert_int_equal(kvm_stats().private_pages, start.private_pages + 16);
 	r = (struct kvm_pre_fault_memory){ .gpa = MEM_GPA, .size = 16 * 4096 };
 	assert_int_equal(__pre_fault(t.vcpu, &r), 0);		/* already mapped */
+	assert_int_equal(kvm_stats().private_pages, start.private_pages + 16);
 	/* Shared: zaps the private pages (the running-TD path: block, track). */
 	assert_int_equal(__set_attrs(t.td, MEM_GPA, 8 * 4096, 0, 0), 0);
+	assert_int_equal(kvm_stats().private_pages, start.private_pages + 8);
 	r = (struct kvm_pre_fault_memory){ .gpa = MEM_GPA, .size = 4096 };
 	TEST_ASSERT_ERRNO(__pre_fault(t.vcpu, &r), EOPNOTSUPP);	/* shared: needs vCPUs */
 	assert_int_equal(__set_attrs(t.td, MEM_GPA, 8 * 4096, KVM_MEMORY_ATTRIBUTE_PRIVATE, 0), 0);
 	r = (struct kvm_pre_fault_memory){ .gpa = MEM_GPA, .size = 8 * 4096 };
 	assert_int_equal(__pre_fault(t.vcpu, &r), 0);
+	assert_int_equal(kvm_stats().private_pages, start.private_pages + 16);
 	td_mem_destroy(&t);
+	assert_int_equal(kvm_stats().private_pages, start.private_pages);
 	assert_int_equal(kvm_stats().free_pages, start.free_pages);
 	assert_int_equal(kvm_stats().hkids_in_use, 0);
 }

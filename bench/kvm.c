@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bench/kvm: softtdx's KVM through its ioctl interface.
+ *
+ *   convert-4k         private<->shared conversions of a TD's memory, GiB/s
+ *                      (KVM_SET_MEMORY_ATTRIBUTES + KVM_PRE_FAULT_MEMORY:
+ *                      PAGE.AUG in, BLOCK/TRACK/REMOVE out, 4 KiB pages)
+ *   metadata           host metadata per GiB of mapped TD memory, percent
+ *                      (KVM's mirror S-EPT + attributes + the module's PAMT)
+ *   td-create-destroy  KVM_CREATE_VM + KVM_TDX_INIT_VM + close, microseconds
+ *
+ * Each figure is one "name: value" line.  Sizes: -m MiB of TD memory.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <softtdx/kvm.h>
+#include <softtdx/uapi/kvm_tdx.h>
+
+#define GPA_BASE	(1ULL << 32)
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void check(int ret, const char *what)
+{
+	if (ret < 0) {
+		fprintf(stderr, "bench/kvm: %s: %s\n", what, strerror(errno));
+		exit(1);
+	}
+}
+
+static int tdx_cmd(int fd, unsigned int id, void *data, unsigned long long flags)
+{
+	struct kvm_tdx_cmd cmd = { .id = id, .flags = (unsigned int)flags,
+				   .data = (unsigned long long)(uintptr_t)data };
+
+	return softtdx_ioctl(fd, KVM_MEMORY_ENCRYPT_OP, &cmd);
+}
+
+/* KVM_TDX_INIT_VM with every configurable leaf zero and GPAW 48. */
+static void init_vm(int td)
+{
+	size_t cap_len = sizeof(struct kvm_tdx_capabilities) + 64 * sizeof(struct kvm_cpuid_entry2);
+	struct kvm_tdx_capabilities *caps = calloc(1, cap_len);
+	struct kvm_tdx_init_vm *init = calloc(1, sizeof(*init) + 64 * sizeof(struct kvm_cpuid_entry2));
+
+	caps->cpuid.nent = 64;
+	check(tdx_cmd(td, KVM_TDX_CAPABILITIES, caps, 0), "KVM_TDX_CAPABILITIES");
+	init->attributes = caps->supported_attrs;
+	init->cpuid.nent = caps->cpuid.nent;
+	for (unsigned int i = 0; i < caps->cpuid.nent; i++) {
+		init->cpuid.entries[i].function = caps->cpuid.entries[i].function;
+		init->cpuid.entries[i].index = caps->cpuid.entries[i].index;
+		init->cpuid.entries[i].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+		if (init->cpuid.entries[i].function == 0x80000008)
+			init->cpuid.entries[i].eax = 48 << 16;
+	}
+	check(tdx_cmd(td, KVM_TDX_INIT_VM, init, 0), "KVM_TDX_INIT_VM");
+	free(caps);
+	free(init);
+}
+
+static double td_create_destroy_us(int kvm, int rounds)
+{
+	double t = now();
+
+	for (int i = 0; i < rounds; i++) {
+		int td = softtdx_ioctl(kvm, KVM_CREATE_VM, KVM_X86_TDX_VM);
+
+		check(td, "KVM_CREATE_VM");
+		init_vm(td);
+		softtdx_close(td);
+	}
+	return (now() - t) * 1e6 / rounds;
+}
+
+struct td {
+	int vm, vcpu, gmem;
+	unsigned long long size;
+};
+
+static void td_with_memory(int kvm, struct td *t)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 } };
+	struct {
+		struct kvm_cpuid2 hdr;
+		struct kvm_cpuid_entry2 e;
+	} c = { .hdr.nent = 1, .e = { .function = 1, .ecx = 1u << 21 } };
+	struct kvm_create_guest_memfd g = { .size = t->size };
+	struct kvm_userspace_memory_region2 region = {
+		.flags = KVM_MEM_GUEST_MEMFD, .guest_phys_addr = GPA_BASE,
+		.memory_size = t->size,
+	};
+
+	t->vm = softtdx_ioctl(kvm, KVM_CREATE_VM, KVM_X86_TDX_VM);
+	check(t->vm, "KVM_CREATE_VM");
+	init_vm(t->vm);
+	check(softtdx_ioctl(t->vm, KVM_ENABLE_CAP, &cap), "KVM_ENABLE_CAP");
+	t->vcpu = softtdx_ioctl(t->vm, KVM_CREATE_VCPU, 0);
+	check(t->vcpu, "KVM_CREATE_VCPU");
+	check(softtdx_ioctl(t->vcpu, KVM_SET_CPUID2, &c), "KVM_SET_CPUID2");
+	check(tdx_cmd(t->vcpu, KVM_TDX_INIT_VCPU, NULL, 0), "KVM_TDX_INIT_VCPU");
+	t->gmem = softtdx_ioctl(t->vm, KVM_CREATE_GUEST_MEMFD, &g);
+	check(t->gmem, "KVM_CREATE_GUEST_MEMFD");
+	region.guest_memfd = (unsigned int)t->gmem;
+	region.userspace_addr = (unsigned long long)(uintptr_t)mmap(NULL, t->size,
+		PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	check(softtdx_ioctl(t->vm, KVM_SET_USER_MEMORY_REGION2, &region), "memslot");
+	check(tdx_cmd(t->vm, KVM_TDX_FINALIZE_VM, NULL, 0), "KVM_TDX_FINALIZE_VM");
+}
+
+static void set_private(struct td *t, int private)
+{
+	struct kvm_memory_attributes a = {
+		.address = GPA_BASE, .size = t->size,
+		.attributes = private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0,
+	};
+
+	check(softtdx_ioctl(t->vm, KVM_SET_MEMORY_ATTRIBUTES, &a), "KVM_SET_MEMORY_ATTRIBUTES");
+}
+
+static void fault_in(struct td *t)
+{
+	struct kvm_pre_fault_memory r = { .gpa = GPA_BASE, .size = t->size };
+
+	check(softtdx_ioctl(t->vcpu, KVM_PRE_FAULT_MEMORY, &r), "KVM_PRE_FAULT_MEMORY");
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long long mib = argc > 2 && !strcmp(argv[1], "-m") ? strtoull(argv[2], NULL, 0) : 256;
+	struct softtdx_kvm_stats before, mapped;
+	int kvm = softtdx_kvm_open(), rounds = 4;
+	struct td t = { .size = mib << 20 };
+	double secs, pamt_share;
+
+	check(kvm, "open");
+	softtdx_kvm_stats(&before);
+	td_with_memory(kvm, &t);
+	set_private(&t, 1);
+	fault_in(&t);
+	softtdx_kvm_stats(&mapped);
+	pamt_share = (double)mapped.pamt_bytes / (double)mapped.tdx_memory_bytes;
+	secs = now();
+	for (int i = 0; i < rounds; i++) {
+		set_private(&t, 0);	/* private -> shared: zap */
+		set_private(&t, 1);	/* shared -> private: fault in again */
+		fault_in(&t);
+	}
+	secs = now() - secs;
+	printf("convert-4k: %.3f GiB/s\n", 2.0 * rounds * (double)t.size / (1 << 30) / secs);
+	printf("metadata: %.3f percent (mirror %.3f + PAMT %.3f; attributes negligible)\n",
+	       100.0 * ((double)(mapped.mirror_bytes - before.mirror_bytes) / (double)t.size +
+			pamt_share),
+	       100.0 * (double)(mapped.mirror_bytes - before.mirror_bytes) / (double)t.size,
+	       100.0 * pamt_share);
+	softtdx_close(t.gmem);
+	softtdx_close(t.vcpu);
+	softtdx_close(t.vm);
+	printf("td-create-destroy: %.0f us\n", td_create_destroy_us(kvm, 50));
+	softtdx_close(kvm);
+	return 0;
+}
