@@ -226,8 +226,8 @@ static u64 env_u64(const char *name, u64 def)
 
 /*
  * The machine softtdx's KVM runs on: SOFTTDX_MEM_GB of TDX memory (default
- * 4) and SOFTTDX_LPS logical processors (default 2), then the TDX module
- * brought up on it.  Without TDX, only default VMs can be created.
+ * 4), SOFTTDX_LPS logical processors (default 2) and 64 TDX KeyIDs, then
+ * the TDX module brought up on it.  Without TDX, only default VMs can be created.
  */
 static void dev_init(void)
 {
@@ -235,6 +235,9 @@ static void dev_init(void)
 	pthread_t reaper;
 
 	platform_default_config(&cfg);
+	/* 64 TDX KeyIDs, as on a Sapphire Rapids part: 63 TDs at once. */
+	cfg.keyid_bits = 7;
+	cfg.nr_private_keyids = 64;
 	cfg.mem_size = env_u64("SOFTTDX_MEM_GB", 4) << 30;
 	cfg.lps_per_package = (u32)env_u64("SOFTTDX_LPS", 2);
 	dev.tdx = tdx_host_create(&cfg);

@@ -7,6 +7,7 @@
  */
 #include "kvm_util.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -323,6 +324,54 @@ static void test_pre_fault_and_convert(void **state)
 	assert_int_equal(kvm_stats().hkids_in_use, 0);
 }
 
+struct converter {
+	int td, vcpu;
+	unsigned long long gpa;
+	int rounds, err;
+};
+
+/* Converts its 64 KiB to shared and back, faulting it in each time. */
+static void *convert_main(void *arg)
+{
+	struct converter *c = arg;
+
+	for (int i = 0; i < c->rounds && !c->err; i++) {
+		struct kvm_pre_fault_memory r = { .gpa = c->gpa, .size = 16 * 4096 };
+
+		if (__set_attrs(c->td, c->gpa, 16 * 4096, 0, 0) ||
+		    __set_attrs(c->td, c->gpa, 16 * 4096, KVM_MEMORY_ATTRIBUTE_PRIVATE, 0) ||
+		    __pre_fault(c->vcpu, &r))
+			c->err = errno;
+	}
+	return NULL;
+}
+
+/* Threads converting and faulting one TD at once keep it consistent. */
+static void test_concurrent_conversions(void **state)
+{
+	struct softtdx_kvm_stats start = kvm_stats();
+	struct converter c[3];
+	pthread_t th[3];
+	struct td_mem t;
+
+	(void)state;
+	td_mem_create(&t);
+	assert_int_equal(__set_attrs(t.td, MEM_GPA, MEM_SIZE, KVM_MEMORY_ATTRIBUTE_PRIVATE, 0), 0);
+	tdx_vm_ioctl(t.td, KVM_TDX_FINALIZE_VM, 0, NULL);
+	for (int i = 0; i < 3; i++) {
+		c[i] = (struct converter){ t.td, t.vcpu, MEM_GPA + i * 16 * 4096, 20, 0 };
+		pthread_create(&th[i], NULL, convert_main, &c[i]);
+	}
+	for (int i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(c[i].err, 0);
+	}
+	assert_int_equal(kvm_stats().private_pages, start.private_pages + 3 * 16);
+	td_mem_destroy(&t);
+	assert_int_equal(kvm_stats().free_pages, start.free_pages);
+	assert_int_equal(kvm_stats().private_pages, start.private_pages);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -332,6 +381,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_init_mem_region, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slot_delete_and_gmem_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pre_fault_and_convert, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_conversions, setup, teardown),
 	};
 
 	return kvm_run_tests(tests);

@@ -180,16 +180,20 @@ static void test_finalize_rules(void **state)
 	kvm_close(td);
 }
 
-/* Every HKID but the module's own can be in use; closing frees them. */
+/*
+ * 64 TDs at once: every HKID but the module's own (63) is handed out, the
+ * 64th TD finds none, and closing one lets it in.
+ */
 static void test_hkid_exhaustion_and_reuse(void **state)
 {
 	struct softtdx_kvm_stats start = kvm_stats();
-	int td[31], extra;
+	int td[63], extra;
 	struct kvm_tdx_init_vm *init;
 
 	(void)state;
-	for (int i = 0; i < 31; i++)
+	for (int i = 0; i < 63; i++)
 		td[i] = td_create(kvm);
+	assert_int_equal(kvm_stats().hkids_in_use, 63);
 	extra = vm_create(kvm, KVM_X86_TDX_VM);
 	init = tdx_init_vm_arg(extra, 48);
 	TEST_ASSERT_ERRNO(init_vm(extra, init, NULL), ENOSPC);
@@ -197,7 +201,7 @@ static void test_hkid_exhaustion_and_reuse(void **state)
 	tdx_vm_ioctl(extra, KVM_TDX_INIT_VM, 0, init);
 	free(init);
 	kvm_close(extra);
-	for (int i = 0; i < 31; i++)
+	for (int i = 0; i < 63; i++)
 		if (i != 7)
 			kvm_close(td[i]);
 	assert_int_equal(kvm_stats().hkids_in_use, 0);
