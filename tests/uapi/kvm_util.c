@@ -79,6 +79,23 @@ int kvm_close(int fd)
 	return kvm_backend_is_kernel() ? close(fd) : softtdx_close(fd);
 }
 
+int kvm = -1;
+
+int kvm_test_setup(void **state)
+{
+	(void)state;
+	kvm = kvm_open();
+	return 0;
+}
+
+int kvm_test_teardown(void **state)
+{
+	(void)state;
+	kvm_close(kvm);
+	kvm = -1;
+	return 0;
+}
+
 int __vm_create(int kvm, unsigned long type)
 {
 	return kvm_ioctl(kvm, KVM_CREATE_VM, type);

@@ -42,6 +42,12 @@ bool kvm_backend_is_kernel(void);
 bool kvm_backend_has_tdx(void);
 int kvm_run_skipped(void);
 int kvm_open(void);
+
+/* A test with softtdx's /dev/kvm open in kvm (per-test fixture). */
+extern int kvm;
+int kvm_test_setup(void **state);
+int kvm_test_teardown(void **state);
+#define KVM_TEST(fn) cmocka_unit_test_setup_teardown(fn, kvm_test_setup, kvm_test_teardown)
 int kvm_ioctl(int fd, unsigned long request, ...);
 void *kvm_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 int kvm_close(int fd);

@@ -17,22 +17,6 @@
 #define MEM_SIZE		(2ULL << 20)
 #define MEM_GPA			0x100000ULL
 
-static int kvm;
-
-static int setup(void **state)
-{
-	(void)state;
-	kvm = kvm_open();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	kvm_close(kvm);
-	return 0;
-}
-
 static int __gmem_create(int vm, unsigned long long size, unsigned long long flags)
 {
 	struct kvm_create_guest_memfd g = { .size = size, .flags = flags };
@@ -375,13 +359,13 @@ static void test_concurrent_conversions(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_guest_memfd, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_memslots, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_attributes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_init_mem_region, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_slot_delete_and_gmem_close, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pre_fault_and_convert, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent_conversions, setup, teardown),
+		KVM_TEST(test_guest_memfd),
+		KVM_TEST(test_memslots),
+		KVM_TEST(test_attributes),
+		KVM_TEST(test_init_mem_region),
+		KVM_TEST(test_slot_delete_and_gmem_close),
+		KVM_TEST(test_pre_fault_and_convert),
+		KVM_TEST(test_concurrent_conversions),
 	};
 
 	return kvm_run_tests(tests);

@@ -14,22 +14,6 @@
 
 #define CPUID_1_ECX_X2APIC	(1u << 21)
 
-static int kvm;
-
-static int setup(void **state)
-{
-	(void)state;
-	kvm = kvm_open();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	kvm_close(kvm);
-	return 0;
-}
-
 static void enable_split_irqchip(int vm)
 {
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 } };
@@ -177,11 +161,11 @@ static void test_vcpu_holds_vm(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_create_vcpu_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kvm_run_mapping, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_normal_vcpu_state, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_init_vcpu_and_finalize, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_vcpu_holds_vm, setup, teardown),
+		KVM_TEST(test_create_vcpu_rules),
+		KVM_TEST(test_kvm_run_mapping),
+		KVM_TEST(test_normal_vcpu_state),
+		KVM_TEST(test_init_vcpu_and_finalize),
+		KVM_TEST(test_vcpu_holds_vm),
 	};
 
 	return kvm_run_tests(tests);

@@ -15,22 +15,6 @@
 #define ATTR_DEBUG				(1ULL << 0)
 #define ATTR_SEPT_VE_DISABLE			(1ULL << 28)
 
-static int kvm;
-
-static int setup(void **state)
-{
-	(void)state;
-	kvm = kvm_open();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	kvm_close(kvm);
-	return 0;
-}
-
 static void test_cmd_rules(void **state)
 {
 	int td = vm_create(kvm, KVM_X86_TDX_VM);
@@ -211,12 +195,12 @@ static void test_hkid_exhaustion_and_reuse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_cmd_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_capabilities, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_init_vm_checks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_init_vm_gpaw52, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_finalize_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hkid_exhaustion_and_reuse, setup, teardown),
+		KVM_TEST(test_cmd_rules),
+		KVM_TEST(test_capabilities),
+		KVM_TEST(test_init_vm_checks),
+		KVM_TEST(test_init_vm_gpaw52),
+		KVM_TEST(test_finalize_rules),
+		KVM_TEST(test_hkid_exhaustion_and_reuse),
 	};
 
 	return kvm_run_tests(tests);
