@@ -2,9 +2,11 @@
 /*
  * bench/kvm: softtdx's KVM through its ioctl interface.
  *
- *   convert-4k         private<->shared conversions of a TD's memory, GiB/s
- *                      (KVM_SET_MEMORY_ATTRIBUTES + KVM_PRE_FAULT_MEMORY:
- *                      PAGE.AUG in, BLOCK/TRACK/REMOVE out, 4 KiB pages)
+ *   convert-2m         private<->shared conversions of whole 2 MiB ranges,
+ *                      GiB/s (KVM_SET_MEMORY_ATTRIBUTES + KVM_PRE_FAULT_MEMORY:
+ *                      PAGE.AUG level 1 in, BLOCK/TRACK/REMOVE out)
+ *   convert-4k         the same, one 4 KiB page at a time (each splits its
+ *                      2 MiB page; the last one of a range promotes it back)
  *   metadata           host metadata per GiB of mapped TD memory, percent
  *                      (KVM's mirror S-EPT + attributes + the module's PAMT)
  *   td-create-destroy  KVM_CREATE_VM + KVM_TDX_INIT_VM + close, microseconds
@@ -122,21 +124,49 @@ static void td_with_memory(int kvm, struct td *t)
 	check(tdx_cmd(t->vm, KVM_TDX_FINALIZE_VM, NULL, 0), "KVM_TDX_FINALIZE_VM");
 }
 
-static void set_private(struct td *t, int private)
+static void set_private(struct td *t, unsigned long long off, unsigned long long len, int private)
 {
 	struct kvm_memory_attributes a = {
-		.address = GPA_BASE, .size = t->size,
+		.address = GPA_BASE + off, .size = len,
 		.attributes = private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0,
 	};
 
 	check(softtdx_ioctl(t->vm, KVM_SET_MEMORY_ATTRIBUTES, &a), "KVM_SET_MEMORY_ATTRIBUTES");
 }
 
-static void fault_in(struct td *t)
+static void fault_in(struct td *t, unsigned long long off, unsigned long long len)
 {
-	struct kvm_pre_fault_memory r = { .gpa = GPA_BASE, .size = t->size };
+	struct kvm_pre_fault_memory r = { .gpa = GPA_BASE + off, .size = len };
 
 	check(softtdx_ioctl(t->vcpu, KVM_PRE_FAULT_MEMORY, &r), "KVM_PRE_FAULT_MEMORY");
+}
+
+/* Whole-range conversions: @rounds times shared and back to private. */
+static double convert_2m_gibs(struct td *t, int rounds)
+{
+	double secs = now();
+
+	for (int i = 0; i < rounds; i++) {
+		set_private(t, 0, t->size, 0);
+		set_private(t, 0, t->size, 1);
+		fault_in(t, 0, t->size);
+	}
+	secs = now() - secs;
+	return 2.0 * rounds * (double)t->size / (1 << 30) / secs;
+}
+
+/* Every 4K page of the first @bytes, one at a time, shared and back. */
+static double convert_4k_gibs(struct td *t, unsigned long long bytes)
+{
+	double secs = now();
+
+	for (unsigned long long off = 0; off < bytes; off += 4096) {
+		set_private(t, off, 4096, 0);
+		set_private(t, off, 4096, 1);
+		fault_in(t, off, 4096);
+	}
+	secs = now() - secs;
+	return 2.0 * (double)bytes / (1 << 30) / secs;
 }
 
 int main(int argc, char **argv)
@@ -145,23 +175,17 @@ int main(int argc, char **argv)
 	struct softtdx_kvm_stats before, mapped;
 	int kvm = softtdx_kvm_open(), rounds = 4;
 	struct td t = { .size = mib << 20 };
-	double secs, pamt_share;
+	double pamt_share;
 
 	check(kvm, "open");
 	softtdx_kvm_stats(&before);
 	td_with_memory(kvm, &t);
-	set_private(&t, 1);
-	fault_in(&t);
+	set_private(&t, 0, t.size, 1);
+	fault_in(&t, 0, t.size);
 	softtdx_kvm_stats(&mapped);
 	pamt_share = (double)mapped.pamt_bytes / (double)mapped.tdx_memory_bytes;
-	secs = now();
-	for (int i = 0; i < rounds; i++) {
-		set_private(&t, 0);	/* private -> shared: zap */
-		set_private(&t, 1);	/* shared -> private: fault in again */
-		fault_in(&t);
-	}
-	secs = now() - secs;
-	printf("convert-4k: %.3f GiB/s\n", 2.0 * rounds * (double)t.size / (1 << 30) / secs);
+	printf("convert-2m: %.3f GiB/s\n", convert_2m_gibs(&t, rounds));
+	printf("convert-4k: %.3f GiB/s\n", convert_4k_gibs(&t, t.size < (64 << 20) ? t.size : 64 << 20));
 	printf("metadata: %.3f percent (mirror %.3f + PAMT %.3f; attributes negligible)\n",
 	       100.0 * ((double)(mapped.mirror_bytes - before.mirror_bytes) / (double)t.size +
 			pamt_share),

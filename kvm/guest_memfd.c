@@ -43,6 +43,51 @@ static u64 *slot_page(struct kvm_memslot *slot, u64 gfn, bool alloc)
 	return page_slot(slot->gmem, slot->gmem_pgoff + (gfn - slot->base_gfn), alloc);
 }
 
+static u64 file_index(struct kvm_memslot *slot, u64 gfn)
+{
+	return slot->gmem_pgoff + (gfn - slot->base_gfn);
+}
+
+/*
+ * A chunk's first use: one 2M-aligned run of 512 pages when it can, so that
+ * the chunk can later be mapped as one large page.  Lock held.
+ */
+static void fill_chunk_huge(struct kvm_gmem *g, u64 index)
+{
+	u64 first = index & ~(u64)(CHUNK_PAGES - 1), *chunk, hpa;
+
+	if (first + CHUNK_PAGES > g->npages || g->chunks[first / CHUNK_PAGES])
+		return;
+	chunk = page_slot(g, first, true);
+	if (!chunk)
+		return;
+	hpa = platform_alloc_pages(plat(), CHUNK_PAGES, CHUNK_PAGES);
+	for (u64 i = 0; hpa != PLATFORM_NO_HPA && i < CHUNK_PAGES; i++)
+		chunk[i] = hpa + i * TDX_PAGE_SIZE;
+}
+
+int kvm_gmem_get_huge(struct kvm_memslot *slot, u64 gfn, u64 *hpa)
+{
+	struct kvm_gmem *g = slot->gmem;
+	u64 index = file_index(slot, gfn), *chunk;
+	int ret = -EAGAIN;
+
+	if (index % CHUNK_PAGES)
+		return -EINVAL;
+	pthread_mutex_lock(&g->lock);
+	fill_chunk_huge(g, index);
+	chunk = g->chunks[index / CHUNK_PAGES];
+	if (chunk && chunk[0] && !(chunk[0] & (TDX_PAGE_SIZE_2M - 1))) {
+		ret = 0;
+		for (u64 i = 0; i < CHUNK_PAGES && !ret; i++)
+			if (chunk[i] != chunk[0] + i * TDX_PAGE_SIZE)
+				ret = -EAGAIN;	/* populated, or not contiguous */
+		*hpa = chunk[0];
+	}
+	pthread_mutex_unlock(&g->lock);
+	return ret;
+}
+
 int kvm_gmem_get_pfn(struct kvm_memslot *slot, u64 gfn, u64 *hpa, bool *populated)
 {
 	struct kvm_gmem *g = slot->gmem;
@@ -50,6 +95,7 @@ int kvm_gmem_get_pfn(struct kvm_memslot *slot, u64 gfn, u64 *hpa, bool *populate
 	u64 *p;
 
 	pthread_mutex_lock(&g->lock);
+	fill_chunk_huge(g, file_index(slot, gfn));
 	p = slot_page(slot, gfn, true);
 	if (p && !*p) {
 		u64 page = platform_alloc_page(plat());
@@ -66,16 +112,23 @@ int kvm_gmem_get_pfn(struct kvm_memslot *slot, u64 gfn, u64 *hpa, bool *populate
 	return ret;
 }
 
-void kvm_gmem_set_populated(struct kvm_memslot *slot, u64 gfn, bool populated)
+void kvm_gmem_set_populated_range(struct kvm_memslot *slot, u64 gfn, u64 nr, bool populated)
 {
 	struct kvm_gmem *g = slot->gmem;
-	u64 *p;
 
 	pthread_mutex_lock(&g->lock);
-	p = slot_page(slot, gfn, false);
-	if (p && *p)
-		*p = populated ? *p | PAGE_POPULATED : *p & ~PAGE_POPULATED;
+	for (u64 i = 0; i < nr; i++) {
+		u64 *p = slot_page(slot, gfn + i, false);
+
+		if (p && *p)
+			*p = populated ? *p | PAGE_POPULATED : *p & ~PAGE_POPULATED;
+	}
 	pthread_mutex_unlock(&g->lock);
+}
+
+void kvm_gmem_set_populated(struct kvm_memslot *slot, u64 gfn, bool populated)
+{
+	kvm_gmem_set_populated_range(slot, gfn, 1, populated);
 }
 
 static void free_pages(struct kvm_gmem *g)

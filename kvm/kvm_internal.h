@@ -112,7 +112,11 @@ struct kvm_memslot {
 	u64 userspace_addr;
 	struct kvm_gmem *gmem;		/* bound guest_memfd, or NULL */
 	u64 gmem_pgoff;			/* its first page in the guest_memfd */
+	/* Per 2M (index 0) and 1G (1) page the slot touches: LPAGE_MIXED. */
+	u8 *lpage[2];
 };
+
+#define LPAGE_MIXED	1	/* private and shared GFNs inside one huge page */
 
 /* Private GFN ranges [start, end), sorted and coalesced. */
 struct kvm_attr_ranges {
@@ -178,6 +182,11 @@ long kvm_vm_set_memory_attributes(struct kvm_vm *vm, unsigned long arg);
 /* The memslot (address space 0) holding @gfn; slots_lock held. */
 struct kvm_memslot *kvm_gfn_to_memslot(struct kvm_vm *vm, u64 gfn);
 bool kvm_gfn_is_private(struct kvm_vm *vm, u64 gfn);
+/*
+ * May a private huge page at @level (1 = 2M, 2 = 1G) map @gfn?  It must
+ * lie inside the slot, and its attributes must not be mixed.
+ */
+bool kvm_hugepage_allowed(struct kvm_memslot *slot, u64 gfn, int level);
 
 long kvm_create_guest_memfd(struct kvm_vm *vm, unsigned long arg);
 struct kvm_gmem *kvm_gmem_of_fd(struct kvm_vm *vm, int fd);
@@ -190,6 +199,12 @@ void kvm_gmem_unbind(struct kvm_memslot *slot);
  */
 int kvm_gmem_get_pfn(struct kvm_memslot *slot, u64 gfn, u64 *hpa, bool *populated);
 void kvm_gmem_set_populated(struct kvm_memslot *slot, u64 gfn, bool populated);
+void kvm_gmem_set_populated_range(struct kvm_memslot *slot, u64 gfn, u64 nr, bool populated);
+/*
+ * The 2M-aligned, contiguous run of 512 pages behind the 2M-aligned @gfn,
+ * none of them given to the TD yet; -EAGAIN if the file cannot offer one.
+ */
+int kvm_gmem_get_huge(struct kvm_memslot *slot, u64 gfn, u64 *hpa);
 
 extern const struct kvm_vcpu_ops vmx_vcpu_ops;
 extern const struct kvm_vcpu_ops tdx_vcpu_ops;

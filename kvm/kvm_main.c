@@ -397,6 +397,7 @@ int softtdx_kvm_stats(struct softtdx_kvm_stats *st)
 		st->hkids_in_use = tdx_host_hkids_in_use(d->tdx);
 		st->mirror_bytes = tdx_mirror_bytes();
 		st->private_pages = tdx_private_pages();
+		st->large_mappings = tdx_large_mappings();
 		st->pamt_bytes = ms.pamt_bytes;
 		st->tdx_memory_bytes = ms.tdmr_bytes;
 	}

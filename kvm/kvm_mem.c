@@ -66,6 +66,104 @@ bool kvm_gfn_is_private(struct kvm_vm *vm, u64 gfn)
 	return lo < a->nr && a->r[lo][0] <= gfn;
 }
 
+/* Do [start, end) all have the same attributes?  *private says which. */
+static bool range_uniform(struct kvm_vm *vm, u64 start, u64 end, bool *private)
+{
+	const struct kvm_attr_ranges *a = &vm->private_gfns;
+
+	*private = kvm_gfn_is_private(vm, start);
+	for (size_t i = 0; i < a->nr; i++) {
+		if (a->r[i][1] <= start || a->r[i][0] >= end)
+			continue;
+		/* A private range inside: uniform only if it covers everything. */
+		return *private && a->r[i][0] <= start && a->r[i][1] >= end;
+	}
+	return !*private;
+}
+
+/* ---- large-page eligibility ---------------------------------------------------------- */
+
+static u64 lpage_pages(int level)
+{
+	return 1ULL << (9 * level);
+}
+
+static u64 lpage_index(const struct kvm_memslot *slot, u64 gfn, int level)
+{
+	return (gfn >> (9 * level)) - (slot->base_gfn >> (9 * level));
+}
+
+static u64 lpage_count(const struct kvm_memslot *slot, int level)
+{
+	return lpage_index(slot, slot->base_gfn + slot->npages - 1, level) + 1;
+}
+
+static bool lpage_in_slot(const struct kvm_memslot *slot, u64 gfn, int level)
+{
+	return gfn >= slot->base_gfn &&
+	       gfn + lpage_pages(level) <= slot->base_gfn + slot->npages;
+}
+
+bool kvm_hugepage_allowed(struct kvm_memslot *slot, u64 gfn, int level)
+{
+	u64 head = gfn & ~(lpage_pages(level) - 1);
+
+	return lpage_in_slot(slot, head, level) &&
+	       !(slot->lpage[level - 1][lpage_index(slot, head, level)] & LPAGE_MIXED);
+}
+
+/* Rescans one huge page; only those wholly inside the slot are tracked. */
+static void lpage_rescan(struct kvm_vm *vm, struct kvm_memslot *slot, u64 head, int level)
+{
+	u8 *flags;
+	bool private;
+
+	if (!lpage_in_slot(slot, head, level))
+		return;
+	flags = &slot->lpage[level - 1][lpage_index(slot, head, level)];
+	if (range_uniform(vm, head, head + lpage_pages(level), &private))
+		*flags &= (u8)~LPAGE_MIXED;
+	else
+		*flags |= LPAGE_MIXED;
+}
+
+/*
+ * After [start, end) got new attributes: huge pages wholly inside the
+ * range are uniform now; only the head and tail ones, which straddle its
+ * edges, need a rescan.  The tail is the huge page holding end - 1: the one
+ * at @end itself is untouched (and may lie beyond the slot).
+ */
+static void lpage_clear_mixed(struct kvm_memslot *slot, u64 hp, int level)
+{
+	if (lpage_in_slot(slot, hp, level))
+		slot->lpage[level - 1][lpage_index(slot, hp, level)] &= (u8)~LPAGE_MIXED;
+}
+
+static void lpage_update(struct kvm_vm *vm, struct kvm_memslot *slot, u64 start, u64 end)
+{
+	u64 s = start > slot->base_gfn ? start : slot->base_gfn;
+	u64 e = end < slot->base_gfn + slot->npages ? end : slot->base_gfn + slot->npages;
+
+	if (s >= e)
+		return;
+	for (int level = 1; level <= 2; level++) {
+		u64 n = lpage_pages(level), head = s & ~(n - 1), tail = (e - 1) & ~(n - 1);
+
+		if (head < start || head + n > end)
+			lpage_rescan(vm, slot, head, level);
+		else
+			lpage_clear_mixed(slot, head, level);
+		if (tail == head)
+			continue;
+		for (u64 hp = head + n; hp < tail; hp += n)
+			lpage_clear_mixed(slot, hp, level);
+		if (tail + n > end)
+			lpage_rescan(vm, slot, tail, level);
+		else
+			lpage_clear_mixed(slot, tail, level);
+	}
+}
+
 /* The private parts of [start, end) lose their mappings before they go shared. */
 static void zap_private_parts(struct kvm_vm *vm, u64 start, u64 end)
 {
@@ -101,6 +199,8 @@ long kvm_vm_set_memory_attributes(struct kvm_vm *vm, unsigned long arg)
 	if (!private)
 		zap_private_parts(vm, start, end);
 	ret = ranges_set(&vm->private_gfns, start, end, private);
+	for (size_t i = 0; !ret && i < vm->nr_slots; i++)
+		lpage_update(vm, &vm->slots[i], start, end);
 	pthread_mutex_unlock(&vm->slots_lock);
 	return ret;
 }
@@ -176,12 +276,36 @@ static long check_region(struct kvm_vm *vm, const struct kvm_userspace_memory_re
 	return 0;
 }
 
+static void free_lpage_info(struct kvm_memslot *slot)
+{
+	free(slot->lpage[0]);
+	free(slot->lpage[1]);
+}
+
+/* Mixed flags for every huge page of a new slot. */
+static int alloc_lpage_info(struct kvm_vm *vm, struct kvm_memslot *slot)
+{
+	for (int level = 1; level <= 2; level++) {
+		u64 n = lpage_pages(level);
+
+		slot->lpage[level - 1] = calloc(lpage_count(slot, level), 1);
+		if (!slot->lpage[level - 1]) {
+			free_lpage_info(slot);
+			return -ENOMEM;
+		}
+		for (u64 hp = slot->base_gfn & ~(n - 1); hp < slot->base_gfn + slot->npages; hp += n)
+			lpage_rescan(vm, slot, hp, level);
+	}
+	return 0;
+}
+
 static void delete_slot(struct kvm_vm *vm, struct kvm_memslot *slot)
 {
 	/* "For TDX guest, deleting/moving memory region loses guest memory contents." */
 	if (!slot->as_id)
 		vm->ops->zap_private(vm, slot->base_gfn, slot->base_gfn + slot->npages);
 	kvm_gmem_unbind(slot);
+	free_lpage_info(slot);
 	*slot = vm->slots[--vm->nr_slots];
 }
 
@@ -219,6 +343,9 @@ static long create_slot(struct kvm_vm *vm, const struct kvm_userspace_memory_reg
 		if (ret)
 			return ret;
 	}
+	ret = alloc_lpage_info(vm, &n);
+	if (ret)
+		return ret;
 	vm->slots[vm->nr_slots++] = n;
 	return 0;
 }

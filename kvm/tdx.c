@@ -149,7 +149,7 @@ void tdx_free_host_page(u64 pa)
 }
 
 /* TDH.PHYMEM.PAGE.RECLAIM, then WBINVD under @keyid, then back to the host. */
-void tdx_reclaim_page(u64 pa, u32 keyid)
+void tdx_reclaim_pages(u64 pa, u64 nr, u32 keyid)
 {
 	struct seamcall_regs r = { .rcx = pa };
 
@@ -157,10 +157,19 @@ void tdx_reclaim_page(u64 pa, u32 keyid)
 		/* Like Linux: a page the module will not give back is leaked. */
 		return;
 	}
-	r = (struct seamcall_regs){ .rcx = platform_hpa_with_keyid(tdx_plat(), pa, keyid) };
-	kvm_seamcall(TDH_PHYMEM_PAGE_WBINVD, &r);
-	platform_host_fill(tdx_plat(), pa, 0, TDX_PAGE_SIZE);
-	platform_free_pages(tdx_plat(), pa, 1);
+	for (u64 i = 0; i < nr; i++) {
+		r = (struct seamcall_regs){
+			.rcx = platform_hpa_with_keyid(tdx_plat(), pa + i * TDX_PAGE_SIZE, keyid),
+		};
+		kvm_seamcall(TDH_PHYMEM_PAGE_WBINVD, &r);
+	}
+	platform_host_fill(tdx_plat(), pa, 0, nr * TDX_PAGE_SIZE);
+	platform_free_pages(tdx_plat(), pa, nr);
+}
+
+void tdx_reclaim_page(u64 pa, u32 keyid)
+{
+	tdx_reclaim_pages(pa, 1, keyid);
 }
 
 /*
@@ -763,27 +772,6 @@ static long tdx_vcpu_mem_enc_op(struct kvm_vcpu *vcpu, unsigned long arg)
 
 /* ---- KVM_PRE_FAULT_MEMORY ----------------------------------------------------------------- */
 
-/* The private fault path: the guest_memfd page, mapped by TDH.MEM.PAGE.AUG. */
-static long fault_private(struct kvm_vm *vm, u64 gpa)
-{
-	struct kvm_memslot *slot = kvm_gfn_to_memslot(vm, gpa / TDX_PAGE_SIZE);
-	bool populated;
-	u64 hpa;
-	long ret;
-
-	if (!slot)
-		return -ENOENT;
-	if (!slot->gmem)
-		return -EFAULT;	/* private access to a slot without guest_memfd */
-	ret = kvm_gmem_get_pfn(slot, gpa / TDX_PAGE_SIZE, &hpa, &populated);
-	if (ret || populated)
-		return ret;
-	ret = tdx_mirror_page_aug(vm->tdx, gpa, hpa);
-	if (!ret)
-		kvm_gmem_set_populated(slot, gpa / TDX_PAGE_SIZE, true);
-	return ret;
-}
-
 static long tdx_pre_fault_memory(struct kvm_vcpu *vcpu, unsigned long arg)
 {
 	struct kvm_vm *vm = vcpu->vm;
@@ -803,7 +791,7 @@ static long tdx_pre_fault_memory(struct kvm_vcpu *vcpu, unsigned long arg)
 	while (range.size && !ret) {
 		/* Shared GPAs have no EPT to fill until vCPUs run (issue #4). */
 		ret = kvm_gfn_is_private(vm, range.gpa / TDX_PAGE_SIZE) ?
-		      fault_private(vm, range.gpa) : -EOPNOTSUPP;
+		      tdx_fault_private(vm, range.gpa) : -EOPNOTSUPP;
 		if (!ret) {
 			range.gpa += TDX_PAGE_SIZE;
 			range.size -= TDX_PAGE_SIZE;

@@ -59,15 +59,22 @@ u64 tdx_alloc_td_page(void);
 void tdx_free_host_page(u64 pa);
 /* TDH.PHYMEM.PAGE.RECLAIM, WBINVD under @keyid, then back to the host. */
 void tdx_reclaim_page(u64 pa, u32 keyid);
+/* The same for a page of @nr 4K pages (1 or 512). */
+void tdx_reclaim_pages(u64 pa, u64 nr, u32 keyid);
 
 /* Maps @hpa at private @gpa with TDH.MEM.PAGE.ADD from @source. */
 long tdx_mirror_page_add(struct kvm_tdx *td, u64 gpa, u64 hpa, u64 source);
-/* Maps @hpa at private @gpa, pending the guest's accept (TDH.MEM.PAGE.AUG). */
-long tdx_mirror_page_aug(struct kvm_tdx *td, u64 gpa, u64 hpa);
+/*
+ * The private fault path: the guest_memfd page(s) behind @gpa mapped with
+ * TDH.MEM.PAGE.AUG, 2M when it can.  -ENOENT: no memslot; -EFAULT: the
+ * slot has no guest_memfd.
+ */
+long tdx_fault_private(struct kvm_vm *vm, u64 gpa);
 /* Unmaps every private page of [start, end) (vm ops zap_private). */
 void tdx_zap_private(struct kvm_vm *vm, u64 start_gfn, u64 end_gfn);
 u64 tdx_mirror_bytes(void);
 u64 tdx_private_pages(void);
+u64 tdx_large_mappings(void);
 /* After the HKID release: reclaims every S-EPT page and leftover page. */
 void tdx_mirror_free(struct kvm_tdx *td);
 

@@ -7,7 +7,10 @@
  * finalize, and BLOCK -> TRACK -> REMOVE -> WBINVD to unmap.  After the
  * HKID is released, every S-EPT page is reclaimed from the mirror.
  *
- * Private mappings are 4 KiB, as in Linux 6.16.
+ * Private mappings are 2 MiB where guest_memfd, the memslot and the memory
+ * attributes allow it (TDH.MEM.PAGE.AUG at level 1), else 4 KiB.  A
+ * conversion that splits a 2 MiB mapping demotes it first; a 2 MiB range
+ * whose 512 small pages all become mapped and contiguous is promoted.
  */
 #include "tdx_internal.h"
 
@@ -16,18 +19,16 @@
 #include <string.h>
 
 #define MIRROR_ENTRIES	512
-#define LEAF_PRESENT	1ULL
+#define ENTRY_LEAF	1ULL	/* HPA | ENTRY_LEAF: a mapped page; else a child table */
+#define PAGES_2M	512
 
 struct mirror_table {
 	u64 sept_pa;		/* the S-EPT page behind this table (0: the root) */
-	union {
-		struct mirror_table *child[MIRROR_ENTRIES];	/* levels above 0 */
-		u64 leaf[MIRROR_ENTRIES];			/* HPA | LEAF_PRESENT */
-	};
+	u64 e[MIRROR_ENTRIES];
 };
 
-/* Host memory the mirrors of all TDs take, and the private pages they map. */
-static _Atomic u64 mirror_bytes, private_pages;
+/* Host memory the mirrors take, the private pages they map, and how many 2M. */
+static _Atomic u64 mirror_bytes, private_pages, large_mappings;
 
 u64 tdx_mirror_bytes(void)
 {
@@ -39,23 +40,63 @@ u64 tdx_private_pages(void)
 	return atomic_load(&private_pages);
 }
 
+u64 tdx_large_mappings(void)
+{
+	return atomic_load(&large_mappings);
+}
+
 static unsigned int index_of(u64 gpa, int level)
 {
 	return (gpa >> (12 + 9 * level)) & (MIRROR_ENTRIES - 1);
 }
 
-static void set_leaf(struct mirror_table *pt, u64 gpa, u64 hpa)
+static u64 level_bytes(int level)
 {
-	pt->leaf[index_of(gpa, 0)] = hpa | LEAF_PRESENT;
-	atomic_fetch_add(&private_pages, 1);
+	return 1ULL << (12 + 9 * level);
 }
 
-static void clear_leaf(struct mirror_table *pt, unsigned int i)
+static struct mirror_table *child_of(u64 e)
 {
-	pt->leaf[i] = 0;
-	atomic_fetch_sub(&private_pages, 1);
+	return e && !(e & ENTRY_LEAF) ? (struct mirror_table *)(uintptr_t)e : NULL;
 }
 
+static u64 pages_at(int level)
+{
+	return level ? PAGES_2M : 1;
+}
+
+static void set_leaf(struct mirror_table *t, u64 gpa, int level, u64 hpa)
+{
+	t->e[index_of(gpa, level)] = hpa | ENTRY_LEAF;
+	atomic_fetch_add(&private_pages, pages_at(level));
+	if (level)
+		atomic_fetch_add(&large_mappings, 1);
+}
+
+static void clear_leaf(struct mirror_table *t, unsigned int i, int level)
+{
+	t->e[i] = 0;
+	atomic_fetch_sub(&private_pages, pages_at(level));
+	if (level)
+		atomic_fetch_sub(&large_mappings, 1);
+}
+
+static struct mirror_table *new_table(u64 sept_pa)
+{
+	struct mirror_table *t = calloc(1, sizeof(*t));
+
+	if (t) {
+		t->sept_pa = sept_pa;
+		atomic_fetch_add(&mirror_bytes, sizeof(*t));
+	}
+	return t;
+}
+
+static void free_table_struct(struct mirror_table *t)
+{
+	atomic_fetch_sub(&mirror_bytes, sizeof(*t));
+	free(t);
+}
 
 static long sept_status_to_errno(u64 st)
 {
@@ -64,155 +105,338 @@ static long sept_status_to_errno(u64 st)
 	return st == TDX_SUCCESS ? 0 : -EIO;
 }
 
-/* The level-0 table for @gpa, adding S-EPT tables on the way down. */
-static long mirror_walk_alloc(struct kvm_tdx *td, u64 gpa, struct mirror_table **out)
+/* A new S-EPT table for the entry of (@gpa, @level), via TDH.MEM.SEPT.ADD. */
+static long add_table(struct kvm_tdx *td, u64 gpa, int level, u64 *slot)
+{
+	struct seamcall_regs r;
+	struct mirror_table *n;
+	u64 page = tdx_alloc_td_page();
+	long ret;
+
+	if (page == PLATFORM_NO_HPA)
+		return -ENOMEM;
+	r = (struct seamcall_regs){ .rcx = (gpa & ~(level_bytes(level) - 1)) | (u64)level,
+				    .rdx = td->tdr, .r8 = page };
+	ret = sept_status_to_errno(kvm_seamcall(TDH_MEM_SEPT_ADD, &r));
+	n = ret ? NULL : new_table(page);
+	if (!n) {
+		tdx_free_host_page(page);	/* a failed SEPT.ADD left it the host's */
+		return ret ? ret : -ENOMEM;
+	}
+	*slot = (u64)(uintptr_t)n;
+	return 0;
+}
+
+/*
+ * The table holding the entries of @level for @gpa, adding S-EPT tables on
+ * the way down.  -EEXIST: a larger page already maps @gpa.
+ */
+static long mirror_walk_alloc(struct kvm_tdx *td, u64 gpa, int level, struct mirror_table **out)
 {
 	struct mirror_table *t;
 	long ret;
 
 	if (!td->mirror_root) {
-		td->mirror_root = calloc(1, sizeof(*td->mirror_root));
+		td->mirror_root = new_table(0);
 		if (!td->mirror_root)
 			return -ENOMEM;
-		atomic_fetch_add(&mirror_bytes, sizeof(struct mirror_table));
 	}
 	t = td->mirror_root;
-	for (int level = td_levels(td) - 1; level > 0; level--) {
-		struct mirror_table **slot = &t->child[index_of(gpa, level)];
-		u64 base = gpa & ~((1ULL << (12 + 9 * level)) - 1);
-		struct seamcall_regs r;
+	for (int l = td_levels(td) - 1; l > level; l--) {
+		u64 *e = &t->e[index_of(gpa, l)];
 
-		if (!*slot) {
-			struct mirror_table *n = calloc(1, sizeof(*n));
-
-			if (!n)
-				return -ENOMEM;
-			n->sept_pa = tdx_alloc_td_page();
-			if (n->sept_pa == PLATFORM_NO_HPA) {
-				free(n);
-				return -ENOMEM;
-			}
-			r = (struct seamcall_regs){ .rcx = base | (u64)level, .rdx = td->tdr,
-						    .r8 = n->sept_pa };
-			ret = sept_status_to_errno(kvm_seamcall(TDH_MEM_SEPT_ADD, &r));
-			if (ret) {
-				tdx_free_host_page(n->sept_pa);
-				free(n);
+		if (*e & ENTRY_LEAF)
+			return -EEXIST;
+		if (!*e) {
+			ret = add_table(td, gpa, l, e);
+			if (ret)
 				return ret;
-			}
-			*slot = n;
-			atomic_fetch_add(&mirror_bytes, sizeof(*n));
 		}
-		t = *slot;
+		t = child_of(*e);
 	}
 	*out = t;
 	return 0;
 }
 
+/* TDH.MEM.PAGE.ADD (with @source) or PAGE.AUG (source 0) at (@gpa, @level). */
+static long map_leaf(struct kvm_tdx *td, u64 gpa, int level, u64 hpa, u64 source)
+{
+	struct mirror_table *t;
+	struct seamcall_regs r;
+	long ret = mirror_walk_alloc(td, gpa, level, &t);
+
+	if (ret)
+		return ret;
+	if (t->e[index_of(gpa, level)])
+		return -EEXIST;
+	r = (struct seamcall_regs){ .rcx = gpa | (u64)level, .rdx = td->tdr, .r8 = hpa,
+				    .r9 = source };
+	ret = sept_status_to_errno(kvm_seamcall(source ? TDH_MEM_PAGE_ADD : TDH_MEM_PAGE_AUG, &r));
+	if (!ret)
+		set_leaf(t, gpa, level, hpa);
+	return ret;
+}
+
+/* The entry of @level for @gpa, if the tables down to it exist. */
+static int mirror_entry(struct kvm_tdx *td, u64 gpa, int level, u64 **out)
+{
+	struct mirror_table *t = td->mirror_root;
+
+	for (int l = td_levels(td) - 1; t; l--) {
+		u64 *e = &t->e[index_of(gpa, l)];
+
+		if (l == level) {
+			*out = e;
+			return 0;
+		}
+		t = child_of(*e);
+	}
+	return -ENOENT;
+}
+
+/* Is @gpa mapped, by a small or a large page? */
+static bool mirror_maps(struct kvm_tdx *td, u64 gpa)
+{
+	u64 *e;
+
+	return (!mirror_entry(td, gpa, 1, &e) && (*e & ENTRY_LEAF)) ||
+	       (!mirror_entry(td, gpa, 0, &e) && (*e & ENTRY_LEAF));
+}
+
 long tdx_mirror_page_add(struct kvm_tdx *td, u64 gpa, u64 hpa, u64 source)
 {
-	struct mirror_table *pt;
-	struct seamcall_regs r;
-	long ret = mirror_walk_alloc(td, gpa, &pt);
-
-	if (ret)
-		return ret;
-	r = (struct seamcall_regs){ .rcx = gpa, .rdx = td->tdr, .r8 = hpa, .r9 = source };
-	ret = sept_status_to_errno(kvm_seamcall(TDH_MEM_PAGE_ADD, &r));
-	if (!ret)
-		set_leaf(pt, gpa, hpa);
-	return ret;
+	return map_leaf(td, gpa, 0, hpa, source);
 }
 
-long tdx_mirror_page_aug(struct kvm_tdx *td, u64 gpa, u64 hpa)
-{
-	struct mirror_table *pt;
-	struct seamcall_regs r;
-	long ret = mirror_walk_alloc(td, gpa, &pt);
+/* ---- BLOCK -> TRACK -> ... --------------------------------------------------------------- */
 
-	if (ret)
-		return ret;
-	r = (struct seamcall_regs){ .rcx = gpa, .rdx = td->tdr, .r8 = hpa };
-	ret = sept_status_to_errno(kvm_seamcall(TDH_MEM_PAGE_AUG, &r));
-	if (!ret)
-		set_leaf(pt, gpa, hpa);
-	return ret;
-}
-
-/* BLOCK, TRACK, REMOVE and WBINVD of one private 4K page. */
-static bool remove_private_page(struct kvm_tdx *td, u64 gpa, u64 hpa)
+/*
+ * Blocks (@gpa, @level) and starts a new TLB epoch.  No vCPU runs in
+ * softtdx yet, so none has to be kicked out of the old epoch.
+ */
+static bool block_and_track(struct kvm_tdx *td, u64 gpa, int level)
 {
-	struct seamcall_regs r = { .rcx = gpa, .rdx = td->tdr };
+	struct seamcall_regs r = { .rcx = gpa | (u64)level, .rdx = td->tdr };
 	u64 st = kvm_seamcall(TDH_MEM_RANGE_BLOCK, &r);
 
 	if (st != TDX_SUCCESS && TDX_STATUS(st) != TDX_GPA_RANGE_ALREADY_BLOCKED)
 		return false;
 	r = (struct seamcall_regs){ .rcx = td->tdr };
-	if (kvm_seamcall(TDH_MEM_TRACK, &r))
+	return kvm_seamcall(TDH_MEM_TRACK, &r) == TDX_SUCCESS;
+}
+
+/* The cache lines of a page the TD no longer has, then a clean page. */
+static void scrub(struct kvm_tdx *td, u64 hpa, u64 nr)
+{
+	for (u64 i = 0; i < nr; i++) {
+		u64 pa = hpa + i * TDX_PAGE_SIZE;
+		struct seamcall_regs r = {
+			.rcx = platform_hpa_with_keyid(tdx_plat(), pa, (u32)td->hkid),
+		};
+
+		kvm_seamcall(TDH_PHYMEM_PAGE_WBINVD, &r);
+	}
+	platform_host_fill(tdx_plat(), hpa, 0, nr * TDX_PAGE_SIZE);
+}
+
+/* BLOCK, TRACK, REMOVE, WBINVD of the private page at (@gpa, @level). */
+static bool remove_private(struct kvm_tdx *td, u64 gpa, int level, u64 hpa)
+{
+	struct seamcall_regs r = { .rcx = gpa | (u64)level, .rdx = td->tdr };
+
+	if (!block_and_track(td, gpa, level) || kvm_seamcall(TDH_MEM_PAGE_REMOVE, &r))
 		return false;
-	/* No vCPU runs yet, so none has to be kicked out of the old epoch. */
-	r = (struct seamcall_regs){ .rcx = gpa, .rdx = td->tdr };
-	if (kvm_seamcall(TDH_MEM_PAGE_REMOVE, &r))
-		return false;
-	r = (struct seamcall_regs){ .rcx = platform_hpa_with_keyid(tdx_plat(), hpa, (u32)td->hkid) };
-	kvm_seamcall(TDH_PHYMEM_PAGE_WBINVD, &r);
-	platform_host_fill(tdx_plat(), hpa, 0, TDX_PAGE_SIZE);
+	scrub(td, hpa, pages_at(level));
 	return true;
+}
+
+/* A 2M mapping becomes a table of 512 small ones (TDH.MEM.PAGE.DEMOTE). */
+static long demote(struct kvm_tdx *td, u64 gpa, u64 *entry)
+{
+	u64 hpa = *entry & ~ENTRY_LEAF, page = tdx_alloc_td_page();
+	struct mirror_table *n;
+	struct seamcall_regs r;
+
+	if (page == PLATFORM_NO_HPA)
+		return -ENOMEM;
+	r = (struct seamcall_regs){ .rcx = gpa | 1, .rdx = td->tdr, .r8 = page };
+	if (!block_and_track(td, gpa, 1) || kvm_seamcall(TDH_MEM_PAGE_DEMOTE, &r)) {
+		tdx_free_host_page(page);
+		return -EIO;
+	}
+	n = new_table(page);
+	if (!n)
+		return -ENOMEM;	/* the module has split it; the mirror cannot follow */
+	for (unsigned int i = 0; i < PAGES_2M; i++)
+		n->e[i] = (hpa + i * TDX_PAGE_SIZE) | ENTRY_LEAF;
+	*entry = (u64)(uintptr_t)n;
+	atomic_fetch_sub(&large_mappings, 1);
+	return 0;
+}
+
+/*
+ * 512 small pages that are all mapped, physically contiguous and 2M-aligned
+ * become one 2M mapping (TDH.MEM.PAGE.PROMOTE); the S-EPT page is freed.
+ */
+static void try_promote(struct kvm_tdx *td, u64 gpa, u64 *entry)
+{
+	struct mirror_table *t = child_of(*entry);
+	struct seamcall_regs r;
+	u64 first;
+
+	if (!t || !(t->e[0] & ENTRY_LEAF))
+		return;
+	first = t->e[0] & ~ENTRY_LEAF;
+	if (first & (TDX_PAGE_SIZE_2M - 1))
+		return;
+	for (unsigned int i = 1; i < PAGES_2M; i++)
+		if (t->e[i] != ((first + i * TDX_PAGE_SIZE) | ENTRY_LEAF))
+			return;
+	if (!block_and_track(td, gpa, 1))
+		return;
+	r = (struct seamcall_regs){ .rcx = gpa | 1, .rdx = td->tdr };
+	if (kvm_seamcall(TDH_MEM_PAGE_PROMOTE, &r)) {
+		/* E.g. some pages accepted and some not: stay small. */
+		r = (struct seamcall_regs){ .rcx = gpa | 1, .rdx = td->tdr };
+		kvm_seamcall(TDH_MEM_RANGE_UNBLOCK, &r);
+		return;
+	}
+	scrub(td, t->sept_pa, 1);
+	tdx_free_host_page(t->sept_pa);
+	free_table_struct(t);
+	*entry = first | ENTRY_LEAF;
+	atomic_fetch_add(&large_mappings, 1);
+}
+
+/* ---- the private fault path ---------------------------------------------------------- */
+
+static bool can_map_2m(struct kvm_vm *vm, struct kvm_memslot *slot, u64 gfn)
+{
+	u64 head = gfn & ~(u64)(PAGES_2M - 1);
+
+	(void)vm;
+	return kvm_hugepage_allowed(slot, gfn, 1) &&
+	       !((slot->gmem_pgoff + head - slot->base_gfn) % PAGES_2M);
+}
+
+/* 2M: a contiguous guest_memfd chunk, mapped pending with PAGE.AUG level 1. */
+static long fault_2m(struct kvm_vm *vm, struct kvm_memslot *slot, u64 gfn)
+{
+	u64 head = gfn & ~(u64)(PAGES_2M - 1), hpa;
+	struct mirror_table *t;
+	long ret;
+
+	ret = mirror_walk_alloc(vm->tdx, head * TDX_PAGE_SIZE, 1, &t);
+	if (ret || t->e[index_of(head * TDX_PAGE_SIZE, 1)])
+		return -EAGAIN;	/* small pages there already: stay small */
+	if (kvm_gmem_get_huge(slot, head, &hpa))
+		return -EAGAIN;
+	ret = map_leaf(vm->tdx, head * TDX_PAGE_SIZE, 1, hpa, 0);
+	if (!ret)
+		kvm_gmem_set_populated_range(slot, head, PAGES_2M, true);
+	return ret;
+}
+
+static long fault_4k(struct kvm_vm *vm, struct kvm_memslot *slot, u64 gfn)
+{
+	u64 gpa = gfn * TDX_PAGE_SIZE, hpa, *entry;
+	bool populated;
+	long ret;
+
+	ret = kvm_gmem_get_pfn(slot, gfn, &hpa, &populated);
+	if (ret || populated)
+		return ret;
+	ret = map_leaf(vm->tdx, gpa, 0, hpa, 0);
+	if (ret)
+		return ret;
+	kvm_gmem_set_populated(slot, gfn, true);
+	if (can_map_2m(vm, slot, gfn) && !mirror_entry(vm->tdx, gpa, 1, &entry))
+		try_promote(vm->tdx, gpa & ~(TDX_PAGE_SIZE_2M - 1), entry);
+	return 0;
+}
+
+long tdx_fault_private(struct kvm_vm *vm, u64 gpa)
+{
+	struct kvm_memslot *slot = kvm_gfn_to_memslot(vm, gpa / TDX_PAGE_SIZE);
+	u64 gfn = gpa / TDX_PAGE_SIZE;
+
+	if (!slot)
+		return -ENOENT;
+	if (!slot->gmem)
+		return -EFAULT;	/* a private access to a slot without guest_memfd */
+	if (mirror_maps(vm->tdx, gpa))
+		return 0;
+	if (can_map_2m(vm, slot, gfn) && !fault_2m(vm, slot, gfn))
+		return 0;
+	return fault_4k(vm, slot, gfn);
+}
+
+/* ---- zapping ------------------------------------------------------------------------------ */
+
+static void zap_leaf(struct kvm_vm *vm, struct mirror_table *t, unsigned int i, int level,
+		     u64 gpa)
+{
+	u64 gfn = gpa / TDX_PAGE_SIZE;
+
+	if (!remove_private(vm->tdx, gpa, level, t->e[i] & ~ENTRY_LEAF)) {
+		fprintf(stderr, "softtdx: private page at GPA %#llx could not be removed\n",
+			(unsigned long long)gpa);
+		return;
+	}
+	clear_leaf(t, i, level);
+	kvm_gmem_set_populated_range(kvm_gfn_to_memslot(vm, gfn), gfn, pages_at(level), false);
 }
 
 static void zap_table(struct kvm_vm *vm, struct mirror_table *t, int level, u64 base,
 		      u64 start, u64 end)
 {
-	u64 span = 1ULL << (12 + 9 * level);
+	u64 span = level_bytes(level);
 
 	for (unsigned int i = 0; i < MIRROR_ENTRIES; i++) {
 		u64 gpa = base + i * span;
 
-		if (gpa >= end || gpa + span <= start)
+		if (!t->e[i] || gpa >= end || gpa + span <= start)
 			continue;
-		if (level) {
-			if (t->child[i])
-				zap_table(vm, t->child[i], level - 1, gpa, start, end);
-			continue;
+		if (t->e[i] & ENTRY_LEAF) {
+			bool whole = gpa >= start && gpa + span <= end;
+
+			/* Part of a 2M page goes: split it, then zap the part. */
+			if (whole || demote(vm->tdx, gpa, &t->e[i])) {
+				if (whole)
+					zap_leaf(vm, t, i, level, gpa);
+				continue;
+			}
 		}
-		if (!(t->leaf[i] & LEAF_PRESENT))
-			continue;
-		if (!remove_private_page(vm->tdx, gpa, t->leaf[i] & ~LEAF_PRESENT)) {
-			fprintf(stderr, "softtdx: private page at GPA %#llx could not be removed\n",
-				(unsigned long long)gpa);
-			continue;
-		}
-		clear_leaf(t, i);
-		kvm_gmem_set_populated(kvm_gfn_to_memslot(vm, gpa / TDX_PAGE_SIZE),
-				       gpa / TDX_PAGE_SIZE, false);
+		zap_table(vm, child_of(t->e[i]), level - 1, gpa, start, end);
 	}
 }
 
 void tdx_zap_private(struct kvm_vm *vm, u64 start_gfn, u64 end_gfn)
 {
 	struct kvm_tdx *td = vm->tdx;
-	int top = td_levels(td) - 1;
 
 	if (!td->mirror_root || td->hkid < 0)
 		return;
-	zap_table(vm, td->mirror_root, top, 0, start_gfn * TDX_PAGE_SIZE, end_gfn * TDX_PAGE_SIZE);
+	zap_table(vm, td->mirror_root, td_levels(td) - 1, 0, start_gfn * TDX_PAGE_SIZE,
+		  end_gfn * TDX_PAGE_SIZE);
 }
+
+/* ---- teardown ------------------------------------------------------------------------------- */
 
 /* After the HKID is released: every S-EPT page, and any page still mapped. */
 static void free_table(struct mirror_table *t, int level, u32 hkid)
 {
 	for (unsigned int i = 0; i < MIRROR_ENTRIES; i++) {
-		if (level && t->child[i])
-			free_table(t->child[i], level - 1, hkid);
-		else if (!level && t->leaf[i] & LEAF_PRESENT) {
-			tdx_reclaim_page(t->leaf[i] & ~LEAF_PRESENT, hkid);
-			clear_leaf(t, i);
+		if (t->e[i] & ENTRY_LEAF) {
+			tdx_reclaim_pages(t->e[i] & ~ENTRY_LEAF, pages_at(level), hkid);
+			clear_leaf(t, i, level);
+		} else if (t->e[i]) {
+			free_table(child_of(t->e[i]), level - 1, hkid);
 		}
 	}
 	if (t->sept_pa)
-		tdx_reclaim_page(t->sept_pa, hkid);
-	atomic_fetch_sub(&mirror_bytes, sizeof(*t));
-	free(t);
+		tdx_reclaim_pages(t->sept_pa, 1, hkid);
+	free_table_struct(t);
 }
 
 void tdx_mirror_free(struct kvm_tdx *td)

@@ -43,7 +43,8 @@ struct softtdx_kvm_stats {
 	unsigned int hkids_in_use;	/* TD HKIDs handed out */
 	unsigned int objects;		/* live descriptors' objects */
 	unsigned long long mirror_bytes;	/* KVM's mirror S-EPT tables */
-	unsigned long long private_pages;	/* pages mapped private in TDs */
+	unsigned long long private_pages;	/* 4K pages mapped private in TDs */
+	unsigned long long large_mappings;	/* of those, 2M mappings */
 	unsigned long long pamt_bytes;		/* PAMT handed to the module */
 	unsigned long long tdx_memory_bytes;	/* TDX-managed memory (TDMRs) */
 };
