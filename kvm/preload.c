@@ -42,8 +42,14 @@ static void *next(const char *name)
 	return fn;
 }
 
-__attribute__((constructor)) static void preload_init(void)
+/*
+ * Resolved on first use, not in a constructor: a sanitizer runtime or
+ * another preloaded library may open or map files before constructors run.
+ */
+static void resolve(void)
 {
+	if (real_close)
+		return;
 	real_open = next("open");
 	real_openat = next("openat");
 	real_ioctl = next("ioctl");
@@ -86,7 +92,10 @@ static mode_t mode_arg(int flags, va_list ap)
 
 static int do_open(const char *path, int flags, mode_t mode)
 {
-	int fd = open_kvm(path, flags);
+	int fd;
+
+	resolve();
+	fd = open_kvm(path, flags);
 
 	return fd != -2 ? fd : real_open(path, flags, mode);
 }
@@ -115,10 +124,12 @@ int open64(const char *path, int flags, ...)
 
 int openat(int dirfd, const char *path, int flags, ...)
 {
-	int fd = path[0] == '/' ? open_kvm(path, flags) : -2;
 	mode_t mode;
 	va_list ap;
+	int fd;
 
+	resolve();
+	fd = path[0] == '/' ? open_kvm(path, flags) : -2;
 	if (fd != -2)
 		return fd;
 	va_start(ap, flags);
@@ -135,6 +146,7 @@ int ioctl(int fd, unsigned long request, ...)
 	va_start(ap, request);
 	arg = va_arg(ap, void *);
 	va_end(ap);
+	resolve();
 	if (softtdx_is_kvm_fd(fd))
 		return softtdx_ioctl(fd, request, arg);
 	return real_ioctl(fd, request, arg);
@@ -142,6 +154,7 @@ int ioctl(int fd, unsigned long request, ...)
 
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
+	resolve();
 	if (fd >= 0 && softtdx_is_kvm_fd(fd))
 		return softtdx_mmap(addr, len, prot, flags, fd, off);
 	return real_mmap(addr, len, prot, flags, fd, off);
@@ -154,6 +167,7 @@ void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 
 int close(int fd)
 {
+	resolve();
 	if (softtdx_is_kvm_fd(fd))
 		return softtdx_close(fd);
 	return real_close(fd);
