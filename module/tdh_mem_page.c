@@ -132,7 +132,8 @@ u64 tdh_mem_page_aug(struct seam_ctx *c)
 		pamt_set(pamt_leaf(&pl), PT_REG, op.td.tdr_pa);
 		pamt_unlock_page(&pl);
 		atomic_fetch_add(&op.td.tdr->chldcnt, pages_at(op.pi.level));
-		sept_entry_set_unlock(op.td.tdcs, op.entry, sept_make(SEPTI_PENDING, hpa, op.pi.level));
+		sept_entry_set_unlock(op.td.tdcs, op.entry,
+				      sept_make(SEPTI_PENDING, hpa, op.pi.level));
 		op.entry = NULL;
 	}
 	sept_op_end(&op);
@@ -247,7 +248,8 @@ static u64 promote_locked(struct seam_ctx *c, struct sept_op *op, struct pamt_lo
 	unlock_children(child);
 	if (err)
 		return err;
-	sept_entry_set_unlock(op->td.tdcs, op->entry, sept_make(sept_state(first), sept_hpa(first), op->pi.level));
+	sept_entry_set_unlock(op->td.tdcs, op->entry,
+			      sept_make(sept_state(first), sept_hpa(first), op->pi.level));
 	op->entry = NULL;
 	atomic_fetch_sub(&op->td.tdr->chldcnt, 1);
 	pamt_leaf(table_pl)->pt = PT_NDA;
@@ -324,7 +326,8 @@ static u64 demote_locked(struct seam_ctx *c, struct sept_op *op, u64 table_pa)
 	pamt_set(pamt_leaf(&pl), PT_EPT, op->td.tdr_pa);
 	pamt_unlock_page(&pl);
 	atomic_fetch_add(&op->td.tdr->chldcnt, 1);
-	sept_entry_set_unlock(op->td.tdcs, op->entry, sept_make(SEPTI_NL_MAPPED, table_pa, op->pi.level));
+	sept_entry_set_unlock(op->td.tdcs, op->entry,
+			      sept_make(SEPTI_NL_MAPPED, table_pa, op->pi.level));
 	op->entry = NULL;
 	return TDX_SUCCESS;
 }

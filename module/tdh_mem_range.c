@@ -29,8 +29,9 @@ u64 tdh_mem_range_block(struct seam_ctx *c)
 	if (err)
 		return err;
 	bepoch_entry(c, op.val, op.pi.level)->bepoch = op.td.tdcs->td_epoch;
-	sept_entry_set_unlock(op.td.tdcs, op.entry, sept_make(sept_blocked(sept_state(op.val)),
-						  sept_hpa(op.val), op.pi.level));
+	sept_entry_set_unlock(op.td.tdcs, op.entry,
+			      sept_make(sept_blocked(sept_state(op.val)), sept_hpa(op.val),
+					op.pi.level));
 	op.entry = NULL;
 	sept_op_end(&op);
 	return err;

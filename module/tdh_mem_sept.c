@@ -38,7 +38,8 @@ u64 tdh_mem_sept_add(struct seam_ctx *c)
 			pamt_leaf(&pl)->bepoch = 0;
 			pamt_unlock_page(&pl);
 			atomic_fetch_add(&op.td.tdr->chldcnt, 1);
-			sept_entry_set_unlock(op.td.tdcs, op.entry, sept_make(SEPTI_NL_MAPPED, new_pa, op.pi.level));
+			sept_entry_set_unlock(op.td.tdcs, op.entry,
+					      sept_make(SEPTI_NL_MAPPED, new_pa, op.pi.level));
 			op.entry = NULL;
 		}
 	}
