@@ -23,6 +23,7 @@
 #define KVM_VCPU_MMAP_PAGES	3	/* kvm_run, PIO data, coalesced MMIO */
 #define KVM_MAX_CPUID_ENTRIES	256
 #define KVM_MAX_IRQ_ROUTES	4096
+#define APIC_BUS_CYCLE_NS_DEFAULT 1
 
 /* ---- file-descriptor objects ------------------------------------------------ */
 
@@ -126,11 +127,15 @@ struct kvm_attr_ranges {
 
 /* The vCPU half of the split. */
 struct kvm_vcpu_ops {
+	/* Sets the vendor's reset state and protection flags. */
 	int (*create)(struct kvm_vcpu *vcpu);
 	void (*free)(struct kvm_vcpu *vcpu);
 	long (*mem_enc_op)(struct kvm_vcpu *vcpu, unsigned long arg);
-	/* Register-state ioctls: a TD's state is the module's. */
-	long (*state_ioctl)(struct kvm_vcpu *vcpu, unsigned int request, unsigned long arg);
+	/* Host-initiated MSR access: 0, or 1 when the MSR refuses it. */
+	int (*get_msr)(struct kvm_vcpu *vcpu, u32 index, u64 *data);
+	int (*set_msr)(struct kvm_vcpu *vcpu, u32 index, u64 data);
+	/* vCPU requests x86.c does not handle; -EINVAL if none. */
+	long (*vendor_ioctl)(struct kvm_vcpu *vcpu, unsigned int request, unsigned long arg);
 };
 
 struct kvm_vm {
@@ -142,6 +147,7 @@ struct kvm_vm {
 	bool has_protected_state;
 	bool has_private_mem;
 	u64 exit_hypercall;		/* KVM_CAP_EXIT_HYPERCALL mask */
+	u64 apic_bus_cycle_ns;		/* KVM_CAP_X86_APIC_BUS_CYCLES_NS */
 	u32 max_vcpus;
 	u32 created_vcpus;
 	u64 default_tsc_khz;
@@ -156,6 +162,47 @@ struct kvm_vm {
 
 struct kvm_vcpu_tdx;
 
+#define KVM_MAX_MCE_BANKS	32
+#define KVM_NR_VAR_MTRR		8
+#define KVM_NR_FIXED_MTRR	11
+
+/* The architectural vCPU state KVM keeps (x86.c), for both halves. */
+struct kvm_vcpu_arch {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_fpu fpu;
+	struct kvm_lapic_state apic;	/* the APIC register page */
+	u32 mp_state;
+	bool lapic_in_kernel;
+	/* What the vendor hides from the host (TDs: everything). */
+	bool guest_state_protected, apic_protected, fpu_confidential, tsc_protected;
+	bool smi_ignored;		/* TDs swallow SMIs; normal VMs have no SMM */
+	/* Events */
+	struct {
+		bool injected, pending, has_error_code;
+		u8 nr;
+		u32 error_code;
+	} exception;
+	struct {
+		bool injected, soft;
+		u8 nr, shadow;
+	} interrupt;
+	u32 nmi_queued, nmi_pending;
+	bool nmi_injected, nmi_masked, smi_pending;
+	bool init_pending, sipi_pending;
+	u8 sipi_vector;
+	/* MSRs */
+	u64 apic_base, efer, pat, misc_enable, misc_features_enables;
+	u64 sysenter_cs, sysenter_esp, sysenter_eip;
+	u64 star, lstar, cstar, fmask, kernel_gs_base, tsc_aux;
+	u64 tsc_offset, tsc_deadline, power_ctl, poll_control;
+	u64 ucode_rev, arch_capabilities, platform_info;
+	u64 mtrr_def_type, mtrr_fixed[KVM_NR_FIXED_MTRR], mtrr_var[2 * KVM_NR_VAR_MTRR];
+	u64 mcg_cap, mcg_status, mcg_ctl, mcg_ext_ctl;
+	u64 mce_banks[4 * KVM_MAX_MCE_BANKS], mci_ctl2[KVM_MAX_MCE_BANKS];
+	u32 tsc_khz;
+};
+
 struct kvm_vcpu {
 	struct kvm_obj obj;
 	struct kvm_vm *vm;
@@ -164,8 +211,7 @@ struct kvm_vcpu {
 	struct kvm_run *run;
 	pthread_mutex_t lock;		/* vcpu->mutex */
 	struct kvm_cpuid2 *cpuid;	/* from KVM_SET_CPUID2 */
-	struct kvm_regs regs;		/* normal VMs: the register file */
-	struct kvm_sregs sregs;
+	struct kvm_vcpu_arch arch;
 	struct kvm_vcpu_tdx *tdx;
 };
 
@@ -174,6 +220,23 @@ long kvm_vm_create_vcpu(struct kvm_vm *vm, unsigned long id);
 void kvm_vcpu_destroy(struct kvm_vcpu *vcpu);
 /* CPUID entry @function/@index of a vCPU's KVM_SET_CPUID2 table. */
 const struct kvm_cpuid_entry2 *kvm_vcpu_cpuid(struct kvm_vcpu *vcpu, u32 function, u32 index);
+
+/* ---- generic x86 vCPU state (x86.c) ----------------------------------------------- */
+
+/* The RESET state of a new vCPU, before the vendor's create(). */
+void kvm_vcpu_arch_reset(struct kvm_vcpu *vcpu);
+/* The state ioctls of x86's kvm_arch_vcpu_ioctl; vcpu->lock held. */
+long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int request, unsigned long arg);
+/* kvm_get_msr_common/kvm_set_msr_common: 0, or 1 on a refused access. */
+int kvm_get_msr_common(struct kvm_vcpu *vcpu, u32 index, u64 *data);
+int kvm_set_msr_common(struct kvm_vcpu *vcpu, u32 index, u64 data);
+/*
+ * A host-initiated IA32_APIC_BASE write (mode switches set the APIC ID);
+ * 1 for reserved bits or an invalid mode.
+ */
+int kvm_apic_set_base(struct kvm_vcpu *vcpu, u64 value);
+/* KVM_GET_MSR_INDEX_LIST (system scope). */
+long kvm_get_msr_index_list(unsigned long arg);
 
 /* ---- memory: memslots, attributes, guest_memfd (kvm_mem.c, guest_memfd.c) ---- */
 
@@ -219,5 +282,7 @@ extern const struct kvm_vm_ops tdx_vm_ops;
 
 /* Host TSC frequency the platform reports (kHz). */
 #define KVM_HOST_TSC_KHZ	2500000ULL
+/* kvm_caps.max_guest_tsc_khz: what TSC scaling reaches. */
+#define MAX_GUEST_TSC_KHZ	(KVM_HOST_TSC_KHZ * 4)
 
 #endif /* SOFTTDX_KVM_INTERNAL_H */

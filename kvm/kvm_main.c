@@ -295,6 +295,8 @@ long kvm_dev_ioctl(struct kvm_obj *obj, unsigned int request, unsigned long arg)
 		return kvm_check_extension_generic(NULL, (long)arg);
 	case KVM_GET_VCPU_MMAP_SIZE:
 		return arg ? -EINVAL : KVM_VCPU_MMAP_PAGES * 4096;
+	case KVM_GET_MSR_INDEX_LIST:
+		return kvm_get_msr_index_list(arg);
 	default:
 		return -EINVAL;	/* x86's kvm_arch_dev_ioctl */
 	}

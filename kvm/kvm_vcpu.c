@@ -86,7 +86,7 @@ static long vcpu_ioctl(struct kvm_obj *obj, unsigned int request, unsigned long 
 		ret = vcpu->vm->vcpu_ops->mem_enc_op(vcpu, arg);
 		break;
 	default:
-		ret = vcpu->vm->vcpu_ops->state_ioctl(vcpu, request, arg);
+		ret = kvm_arch_vcpu_ioctl(vcpu, request, arg);
 		break;
 	}
 	pthread_mutex_unlock(&vcpu->lock);
@@ -122,6 +122,7 @@ static struct kvm_vcpu *vcpu_alloc(struct kvm_vm *vm, u32 id)
 		return NULL;
 	vcpu->vm = vm;
 	vcpu->id = id;
+	kvm_vcpu_arch_reset(vcpu);
 	pthread_mutex_init(&vcpu->lock, NULL);
 	vcpu->run_fd = memfd_create("softtdx-kvm-run", MFD_CLOEXEC);
 	if (vcpu->run_fd < 0 || ftruncate(vcpu->run_fd, RUN_AREA_SIZE))
@@ -219,30 +220,19 @@ static long vmx_vcpu_mem_enc_op(struct kvm_vcpu *vcpu, unsigned long arg)
 	return -EINVAL;	/* vt_vcpu_mem_enc_ioctl on a non-TD vCPU */
 }
 
-static long copy_state(unsigned long arg, void *state, size_t len, bool set)
+static long vmx_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int request, unsigned long arg)
 {
-	if (set)
-		return kvm_copy_from_user(state, arg, len) ? -EFAULT : 0;
-	return kvm_copy_to_user(arg, state, len) ? -EFAULT : 0;
-}
-
-static long vmx_vcpu_state_ioctl(struct kvm_vcpu *vcpu, unsigned int request, unsigned long arg)
-{
-	switch (request) {
-	case KVM_GET_REGS:
-	case KVM_SET_REGS:
-		return copy_state(arg, &vcpu->regs, sizeof(vcpu->regs), request == KVM_SET_REGS);
-	case KVM_GET_SREGS:
-	case KVM_SET_SREGS:
-		return copy_state(arg, &vcpu->sregs, sizeof(vcpu->sregs), request == KVM_SET_SREGS);
-	default:
-		return -EINVAL;	/* x86's kvm_arch_vcpu_ioctl */
-	}
+	(void)vcpu;
+	(void)request;
+	(void)arg;
+	return -EINVAL;	/* x86's kvm_arch_vcpu_ioctl */
 }
 
 const struct kvm_vcpu_ops vmx_vcpu_ops = {
 	.create = vmx_vcpu_create,
 	.free = vmx_vcpu_free,
 	.mem_enc_op = vmx_vcpu_mem_enc_op,
-	.state_ioctl = vmx_vcpu_state_ioctl,
+	.get_msr = kvm_get_msr_common,
+	.set_msr = kvm_set_msr_common,
+	.vendor_ioctl = vmx_vcpu_ioctl,
 };

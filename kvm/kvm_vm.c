@@ -9,7 +9,6 @@
 #include <stdlib.h>
 
 #define EXIT_HYPERCALL_VALID	(1ULL << KVM_HC_MAP_GPA_RANGE)
-#define MAX_GUEST_TSC_KHZ	(KVM_HOST_TSC_KHZ * 4)
 
 static u32 supported_vm_types(void)
 {
@@ -51,6 +50,8 @@ long kvm_check_extension_generic(struct kvm_vm *vm, long cap)
 		return supported_vm_types();
 	case KVM_CAP_EXIT_HYPERCALL:
 		return EXIT_HYPERCALL_VALID;
+	case KVM_CAP_X86_APIC_BUS_CYCLES_NS:
+		return APIC_BUS_CYCLE_NS_DEFAULT;
 	case KVM_CAP_GUEST_MEMFD:
 		return !vm || vm->has_private_mem;
 	case KVM_CAP_MEMORY_ATTRIBUTES:
@@ -65,6 +66,22 @@ long kvm_check_extension_generic(struct kvm_vm *vm, long cap)
 long kvm_vm_check_extension(struct kvm_vm *vm, long cap)
 {
 	return vm->ops->check_extension(vm, cap, kvm_check_extension_generic(vm, cap));
+}
+
+/*
+ * The APIC timer's bus cycle: nonzero, small enough that a full TMICT at
+ * divide 128 does not overflow, and fixed once vCPUs exist.  vm->lock held.
+ */
+static long enable_apic_bus_cycles_ns(struct kvm_vm *vm, u64 ns)
+{
+	if (!ns || ns > ~0ULL / (0xffffffffULL * 128))
+		return -EINVAL;
+	if (!vm->split_irqchip)
+		return -ENXIO;
+	if (vm->created_vcpus)
+		return -EINVAL;
+	vm->apic_bus_cycle_ns = ns;
+	return 0;
 }
 
 static long vm_enable_cap(struct kvm_vm *vm, unsigned long arg)
@@ -96,6 +113,9 @@ static long vm_enable_cap(struct kvm_vm *vm, unsigned long arg)
 			break;
 		vm->exit_hypercall = cap.args[0];
 		ret = 0;
+		break;
+	case KVM_CAP_X86_APIC_BUS_CYCLES_NS:
+		ret = enable_apic_bus_cycles_ns(vm, cap.args[0]);
 		break;
 	default:
 		break;
@@ -182,6 +202,7 @@ int kvm_create_vm(unsigned long type)
 	vm->ops = type == KVM_X86_TDX_VM ? &tdx_vm_ops : &vmx_vm_ops;
 	vm->vcpu_ops = type == KVM_X86_TDX_VM ? &tdx_vcpu_ops : &vmx_vcpu_ops;
 	vm->max_vcpus = KVM_MAX_VCPUS_SUPPORTED;
+	vm->apic_bus_cycle_ns = APIC_BUS_CYCLE_NS_DEFAULT;
 	vm->default_tsc_khz = KVM_HOST_TSC_KHZ;
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_mutex_init(&vm->slots_lock, NULL);

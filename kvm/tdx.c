@@ -581,6 +581,14 @@ const struct kvm_vm_ops tdx_vm_ops = {
 /* ---- TD vCPUs ------------------------------------------------------------------------------ */
 
 #define CPUID_1_ECX_X2APIC	(1u << 21)
+#define EFER_SCE		(1ULL << 0)
+#define EFER_LME		(1ULL << 8)
+#define EFER_LMA		(1ULL << 10)
+#define EFER_NX			(1ULL << 11)
+#define APIC_DEFAULT_BASE	0xfee00000ULL
+#define APICBASE_BSP		(1ULL << 8)
+#define APICBASE_X2APIC		(1ULL << 10)
+#define APICBASE_ENABLE		(1ULL << 11)
 
 static int tdx_vcpu_create(struct kvm_vcpu *vcpu)
 {
@@ -591,7 +599,16 @@ static int tdx_vcpu_create(struct kvm_vcpu *vcpu)
 	if (!vm->split_irqchip)
 		return -EINVAL;
 	vcpu->tdx = calloc(1, sizeof(*vcpu->tdx));
-	return vcpu->tdx ? 0 : -ENOMEM;
+	if (!vcpu->tdx)
+		return -ENOMEM;
+	/* Registers, FPU, APIC and TSC are the module's; INIT/SIPI/SMI never land. */
+	vcpu->arch.guest_state_protected = true;
+	vcpu->arch.apic_protected = true;
+	vcpu->arch.fpu_confidential = true;
+	vcpu->arch.tsc_protected = true;
+	vcpu->arch.smi_ignored = true;
+	vcpu->arch.efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NX;
+	return 0;
 }
 
 static void tdx_vcpu_free(struct kvm_vcpu *vcpu)
@@ -651,13 +668,20 @@ static long td_vcpu_init(struct kvm_vcpu *vcpu, u64 initial_rcx)
 static long tdx_init_vcpu(struct kvm_vcpu *vcpu, struct kvm_tdx_cmd *cmd)
 {
 	const struct kvm_cpuid_entry2 *leaf1 = kvm_vcpu_cpuid(vcpu, 1, 0);
+	long ret;
 
 	if (cmd->flags || vcpu->tdx->initialized)
 		return -EINVAL;
 	/* x2APIC mode, which TDs always run in, must be in the vCPU's CPUID. */
 	if (!leaf1 || !(leaf1->ecx & CPUID_1_ECX_X2APIC))
 		return -EINVAL;
-	return td_vcpu_init(vcpu, cmd->data);
+	if (kvm_apic_set_base(vcpu, APIC_DEFAULT_BASE | APICBASE_X2APIC | APICBASE_ENABLE |
+				    (vcpu->id ? 0 : APICBASE_BSP)))
+		return -EINVAL;
+	ret = td_vcpu_init(vcpu, cmd->data);
+	if (!ret)
+		vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
+	return ret;
 }
 
 /* ---- KVM_TDX_INIT_MEM_REGION ---------------------------------------------------------- */
@@ -803,11 +827,91 @@ static long tdx_pre_fault_memory(struct kvm_vcpu *vcpu, unsigned long arg)
 	return ret;
 }
 
-/*
- * A TD's register state belongs to the module: the register ioctls never
- * reach it (EINVAL), and neither does a vCPU-scope TSC frequency.
- */
-static long tdx_vcpu_state_ioctl(struct kvm_vcpu *vcpu, unsigned int request, unsigned long arg)
+/* ---- MSRs of a TD vCPU ------------------------------------------------------------------------ */
+
+#define MSR_IA32_APICBASE	0x1b
+#define MSR_IA32_FEAT_CTL	0x3a
+#define MSR_EFER		0xc0000080
+#define MSR_IA32_MCG_EXT_CTL	0x4d0
+#define FEAT_CTL_LOCKED		(1ULL << 0)
+#define FEAT_CTL_LMCE_ENABLED	(1ULL << 20)
+#define MCG_LMCE_P		(1ULL << 27)
+#define MCG_EXT_CTL_LMCE_EN	(1ULL << 0)
+
+/* An x2APIC register the CPU virtualizes: KVM never sees the virtual APIC page. */
+static bool x2apic_virtualized(u32 index)
+{
+	u32 reg = (index - 0x800) << 4;
+
+	return reg == 0x80 || reg == 0xa0 || reg == 0xb0 ||	/* TPR, PPR, EOI */
+	       (reg >= 0x100 && reg <= 0x280);			/* ISR, TMR, IRR */
+}
+
+/* tdx_has_emulated_msr(): what KVM emulates for a TD; the module owns the rest. */
+static bool tdx_has_emulated_msr(u32 index)
+{
+	switch (index) {
+	case 0x8b:			/* UCODE_REV */
+	case 0x10a:			/* ARCH_CAPABILITIES */
+	case 0x1fc:			/* POWER_CTL */
+	case 0x277:			/* CR_PAT */
+	case 0xfe:			/* MTRRcap */
+	case 0x200 ... 0x26f:		/* MTRR variable and fixed ranges */
+	case 0x2ff:			/* MTRRdefType */
+	case 0x6e0:			/* TSC_DEADLINE */
+	case 0x1a0:			/* MISC_ENABLE */
+	case 0xce:			/* PLATFORM_INFO */
+	case 0x140:			/* MISC_FEATURES_ENABLES */
+	case MSR_IA32_APICBASE:
+	case MSR_EFER:
+	case MSR_IA32_FEAT_CTL:
+	case 0x179 ... 0x17b:		/* MCG_CAP, MCG_STATUS, MCG_CTL */
+	case MSR_IA32_MCG_EXT_CTL:
+	case 0x400 ... 0x400 + 4 * KVM_MAX_MCE_BANKS - 1:	/* MCi_CTL..MISC */
+	case 0x280 ... 0x280 + KVM_MAX_MCE_BANKS - 1:		/* MCi_CTL2 */
+	case 0x4b564df5:		/* MSR_KVM_POLL_CONTROL */
+		return true;
+	case 0x800 ... 0x8ff:
+		return !x2apic_virtualized(index);
+	default:
+		return false;
+	}
+}
+
+static int tdx_get_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data)
+{
+	switch (index) {
+	case MSR_IA32_FEAT_CTL:
+		*data = FEAT_CTL_LOCKED |
+			(vcpu->arch.mcg_cap & MCG_LMCE_P ? FEAT_CTL_LMCE_ENABLED : 0);
+		return 0;
+	case MSR_IA32_MCG_EXT_CTL:
+		*data = vcpu->arch.mcg_ext_ctl;
+		return 0;
+	default:
+		return tdx_has_emulated_msr(index) ? kvm_get_msr_common(vcpu, index, data) : 1;
+	}
+}
+
+/* APIC base, EFER and FEATURE_CONTROL are fixed for a TD, even for the host. */
+static int tdx_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data)
+{
+	switch (index) {
+	case MSR_IA32_MCG_EXT_CTL:
+		if (data & ~MCG_EXT_CTL_LMCE_EN)
+			return 1;
+		vcpu->arch.mcg_ext_ctl = data;
+		return 0;
+	case MSR_IA32_APICBASE:
+	case MSR_EFER:
+	case MSR_IA32_FEAT_CTL:
+		return 1;
+	default:
+		return tdx_has_emulated_msr(index) ? kvm_set_msr_common(vcpu, index, data) : 1;
+	}
+}
+
+static long tdx_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int request, unsigned long arg)
 {
 	if (request == KVM_PRE_FAULT_MEMORY)
 		return tdx_pre_fault_memory(vcpu, arg);
@@ -818,5 +922,7 @@ const struct kvm_vcpu_ops tdx_vcpu_ops = {
 	.create = tdx_vcpu_create,
 	.free = tdx_vcpu_free,
 	.mem_enc_op = tdx_vcpu_mem_enc_op,
-	.state_ioctl = tdx_vcpu_state_ioctl,
+	.get_msr = tdx_get_msr,
+	.set_msr = tdx_set_msr,
+	.vendor_ioctl = tdx_vcpu_ioctl,
 };

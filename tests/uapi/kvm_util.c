@@ -179,6 +179,57 @@ int td_create(int kvm)
 	return vm;
 }
 
+void vm_enable_split_irqchip(int vm)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 } };
+
+	assert_int_equal(kvm_ioctl(vm, KVM_ENABLE_CAP, &cap), 0);
+}
+
+void vcpu_set_cpuid_x2apic(int vcpu, bool x2apic)
+{
+	struct {
+		struct kvm_cpuid2 hdr;
+		struct kvm_cpuid_entry2 e[1];
+	} c = { .hdr.nent = 1, .e[0] = { .function = 1, .ecx = x2apic ? 1u << 21 : 0 } };
+
+	assert_int_equal(kvm_ioctl(vcpu, KVM_SET_CPUID2, &c), 0);
+}
+
+struct one_msr {
+	struct kvm_msrs hdr;
+	struct kvm_msr_entry e;
+};
+
+int __vcpu_get_msr(int vcpu, uint32_t index, uint64_t *data)
+{
+	struct one_msr m = { .hdr.nmsrs = 1, .e.index = index };
+	int ret = kvm_ioctl(vcpu, KVM_GET_MSRS, &m);
+
+	*data = m.e.data;
+	return ret;
+}
+
+int __vcpu_set_msr(int vcpu, uint32_t index, uint64_t data)
+{
+	struct one_msr m = { .hdr.nmsrs = 1, .e = { .index = index, .data = data } };
+
+	return kvm_ioctl(vcpu, KVM_SET_MSRS, &m);
+}
+
+uint64_t vcpu_get_msr(int vcpu, uint32_t index)
+{
+	uint64_t data;
+
+	assert_int_equal(__vcpu_get_msr(vcpu, index, &data), 1);
+	return data;
+}
+
+void vcpu_set_msr(int vcpu, uint32_t index, uint64_t data)
+{
+	assert_int_equal(__vcpu_set_msr(vcpu, index, data), 1);
+}
+
 struct softtdx_kvm_stats kvm_stats(void)
 {
 	struct softtdx_kvm_stats st = { 0 };

@@ -64,6 +64,16 @@ struct kvm_tdx_init_vm *tdx_init_vm_arg(int vm, int gpaw);
 /* A TD after KVM_TDX_INIT_VM, GPAW 48. */
 int td_create(int kvm);
 
+/* KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP), as QEMU does for a TD. */
+void vm_enable_split_irqchip(int vm);
+/* KVM_SET_CPUID2 with one leaf: 1, x2APIC bit as asked. */
+void vcpu_set_cpuid_x2apic(int vcpu, bool x2apic);
+/* One MSR through KVM_GET_MSRS/KVM_SET_MSRS: the ioctl's count (1 = done). */
+int __vcpu_get_msr(int vcpu, uint32_t index, uint64_t *data);
+int __vcpu_set_msr(int vcpu, uint32_t index, uint64_t data);
+uint64_t vcpu_get_msr(int vcpu, uint32_t index);
+void vcpu_set_msr(int vcpu, uint32_t index, uint64_t data);
+
 /* Host-side state, for leak checks (softtdx backend only; else zeros). */
 struct softtdx_kvm_stats kvm_stats(void);
 

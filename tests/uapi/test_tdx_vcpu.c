@@ -12,25 +12,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define CPUID_1_ECX_X2APIC	(1u << 21)
-
-static void enable_split_irqchip(int vm)
-{
-	struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 } };
-
-	assert_int_equal(kvm_ioctl(vm, KVM_ENABLE_CAP, &cap), 0);
-}
-
-static void set_cpuid_x2apic(int vcpu, bool x2apic)
-{
-	struct {
-		struct kvm_cpuid2 hdr;
-		struct kvm_cpuid_entry2 e[1];
-	} c = { .hdr.nent = 1, .e[0] = { .function = 1, .ecx = x2apic ? CPUID_1_ECX_X2APIC : 0 } };
-
-	assert_int_equal(kvm_ioctl(vcpu, KVM_SET_CPUID2, &c), 0);
-}
-
 static int __init_vcpu(int vcpu, unsigned int flags, unsigned long long rcx)
 {
 	struct kvm_tdx_cmd cmd = { .id = KVM_TDX_INIT_VCPU, .flags = flags, .data = rcx };
@@ -49,7 +30,7 @@ static void test_create_vcpu_rules(void **state)
 	td = td_create(kvm);
 	/* TDs need the split irqchip. */
 	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_CREATE_VCPU, 0), EINVAL);
-	enable_split_irqchip(td);
+	vm_enable_split_irqchip(td);
 	v0 = kvm_ioctl(td, KVM_CREATE_VCPU, 0);
 	assert_true(v0 >= 0);
 	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_CREATE_VCPU, 0), EEXIST);
@@ -113,14 +94,14 @@ static void test_init_vcpu_and_finalize(void **state)
 	unsigned long long hw_error = 0;
 
 	(void)state;
-	enable_split_irqchip(td);
+	vm_enable_split_irqchip(td);
 	vcpu = kvm_ioctl(td, KVM_CREATE_VCPU, 0);
 	assert_true(vcpu >= 0);
 	/* x2APIC must be in the vCPU's CPUID first. */
 	TEST_ASSERT_ERRNO(__init_vcpu(vcpu, 0, 0), EINVAL);
-	set_cpuid_x2apic(vcpu, false);
+	vcpu_set_cpuid_x2apic(vcpu, false);
 	TEST_ASSERT_ERRNO(__init_vcpu(vcpu, 0, 0), EINVAL);
-	set_cpuid_x2apic(vcpu, true);
+	vcpu_set_cpuid_x2apic(vcpu, true);
 	TEST_ASSERT_ERRNO(__init_vcpu(vcpu, 1, 0), EINVAL);
 	assert_int_equal(__init_vcpu(vcpu, 0, 0x7e000), 0);
 	TEST_ASSERT_ERRNO(__init_vcpu(vcpu, 0, 0), EINVAL);	/* once */
@@ -146,9 +127,9 @@ static void test_vcpu_holds_vm(void **state)
 	int td = td_create(kvm), vcpu;
 
 	(void)state;
-	enable_split_irqchip(td);
+	vm_enable_split_irqchip(td);
 	vcpu = kvm_ioctl(td, KVM_CREATE_VCPU, 0);
-	set_cpuid_x2apic(vcpu, true);
+	vcpu_set_cpuid_x2apic(vcpu, true);
 	assert_int_equal(__init_vcpu(vcpu, 0, 0), 0);
 	kvm_close(td);
 	assert_int_equal(kvm_stats().hkids_in_use, 1);

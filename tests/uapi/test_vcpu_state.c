@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vCPU state ioctls: registers, FPU, LAPIC, MSRs, events, MP state, NMI and
+ * SMI requests and the vCPU TSC frequency, on a normal VM (fully) and on a
+ * TD (as upstream KVM: protected state refused, only emulated MSRs, INIT
+ * and SIPI blocked, SMIs swallowed).
+ */
+#include "kvm_util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MSR_IA32_TSC		0x10
+#define MSR_IA32_APICBASE	0x1b
+#define MSR_IA32_FEAT_CTL	0x3a
+#define MSR_MTRRcap		0xfe
+#define MSR_IA32_MCG_CTL	0x17b
+#define MSR_IA32_CR_PAT		0x277
+#define MSR_MTRRdefType		0x2ff
+#define MSR_IA32_MC0_CTL	0x400
+#define MSR_IA32_MCG_EXT_CTL	0x4d0
+#define MSR_IA32_TSC_DEADLINE	0x6e0
+#define X2APIC_MSR(reg)		(0x800 + ((reg) >> 4))
+#define MSR_EFER		0xc0000080
+#define MSR_STAR		0xc0000081
+#define MSR_LSTAR		0xc0000082
+#define MSR_TSC_AUX		0xc0000103
+
+#define APIC_ID			0x20
+#define APIC_LVR		0x30
+#define APIC_TASKPRI		0x80
+#define APIC_EOI		0xb0
+#define APIC_LDR		0xd0
+#define APIC_ICR		0x300
+#define APIC_LVTT		0x320
+
+static uint32_t lapic_reg(const struct kvm_lapic_state *s, unsigned int reg)
+{
+	uint32_t v;
+
+	memcpy(&v, &s->regs[reg], sizeof(v));
+	return v;
+}
+
+static uint32_t mp_state(int vcpu)
+{
+	struct kvm_mp_state mp;
+
+	assert_int_equal(kvm_ioctl(vcpu, KVM_GET_MP_STATE, &mp), 0);
+	return mp.mp_state;
+}
+
+static int __set_mp_state(int vcpu, uint32_t state)
+{
+	struct kvm_mp_state mp = { .mp_state = state };
+
+	return kvm_ioctl(vcpu, KVM_SET_MP_STATE, &mp);
+}
+
+static struct kvm_vcpu_events events(int vcpu)
+{
+	struct kvm_vcpu_events ev;
+
+	assert_int_equal(kvm_ioctl(vcpu, KVM_GET_VCPU_EVENTS, &ev), 0);
+	return ev;
+}
+
+static void test_normal_reset_state(void **state)
+{
+	int vm = vm_create(kvm, KVM_X86_DEFAULT_VM), vcpu = kvm_ioctl(vm, KVM_CREATE_VCPU, 0);
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_fpu fpu, out;
+	struct kvm_lapic_state lapic;
+
+	(void)state;
+	assert_int_equal(kvm_ioctl(vcpu, KVM_GET_REGS, &regs), 0);
+	assert_int_equal(regs.rip, 0xfff0);
+	assert_int_equal(regs.rflags, 2);
+	assert_int_equal(kvm_ioctl(vcpu, KVM_GET_SREGS, &sregs), 0);
+	assert_int_equal(sregs.cs.selector, 0xf000);
+	assert_int_equal(sregs.cs.base, 0xffff0000);
+	assert_int_equal(sregs.cr0, 0x60000010);
+	assert_int_equal(sregs.apic_base, 0xfee00900);	/* enabled, BSP */
+	/* EFER with a reserved bit, or a CR8 above 15, is refused. */
+	sregs.efer = 1ULL << 1;
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_SET_SREGS, &sregs), EINVAL);
+	sregs.efer = 0;
+	sregs.cr8 = 16;
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_SET_SREGS, &sregs), EINVAL);
+	sregs.cr8 = 0;
+	assert_int_equal(kvm_ioctl(vcpu, KVM_SET_SREGS, &sregs), 0);
+
+	assert_int_equal(kvm_ioctl(vcpu, KVM_GET_FPU, &fpu), 0);
+	assert_int_equal(fpu.fcw, 0x37f);
+	assert_int_equal(fpu.mxcsr, 0x1f80);
+	fpu.xmm[3][0] = 0xaa;
+	assert_int_equal(kvm_ioctl(vcpu, KVM_SET_FPU, &fpu), 0);
+	assert_int_equal(kvm_ioctl(vcpu, KVM_GET_FPU, &out), 0);
+	assert_memory_equal(&fpu, &out, sizeof(fpu));
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_SET_FPU, (void *)8), EFAULT);
+
+	/* No in-kernel APIC: no LAPIC state, and only RUNNABLE. */
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_GET_LAPIC, &lapic), EINVAL);
+	assert_int_equal(mp_state(vcpu), KVM_MP_STATE_RUNNABLE);
+	TEST_ASSERT_ERRNO(__set_mp_state(vcpu, KVM_MP_STATE_HALTED), EINVAL);
+	TEST_ASSERT_ERRNO(__set_mp_state(vcpu, 99), EINVAL);
+	assert_int_equal(__set_mp_state(vcpu, KVM_MP_STATE_RUNNABLE), 0);
+	kvm_close(vcpu);
+	kvm_close(vm);
+}
+
+static void test_msr_index_list(void **state)
+{
+	int vm = vm_create(kvm, KVM_X86_DEFAULT_VM), vcpu = kvm_ioctl(vm, KVM_CREATE_VCPU, 0);
+	struct kvm_msr_list probe = { .nmsrs = 1 }, *list;
+	struct kvm_msrs *msrs;
+
+	(void)state;
+	TEST_ASSERT_ERRNO(kvm_ioctl(kvm, KVM_GET_MSR_INDEX_LIST, &probe), E2BIG);
+	assert_true(probe.nmsrs > 10);
+	list = calloc(1, sizeof(*list) + probe.nmsrs * sizeof(list->indices[0]));
+	list->nmsrs = probe.nmsrs;
+	assert_int_equal(kvm_ioctl(kvm, KVM_GET_MSR_INDEX_LIST, list), 0);
+	/* Every MSR the list names can be read back. */
+	msrs = calloc(1, sizeof(*msrs) + list->nmsrs * sizeof(msrs->entries[0]));
+	msrs->nmsrs = list->nmsrs;
+	for (uint32_t i = 0; i < list->nmsrs; i++)
+		msrs->entries[i].index = list->indices[i];
+	assert_int_equal(kvm_ioctl(vcpu, KVM_GET_MSRS, msrs), (int)list->nmsrs);
+	/* And written back as read. */
+	assert_int_equal(kvm_ioctl(vcpu, KVM_SET_MSRS, msrs), (int)list->nmsrs);
+	msrs->nmsrs = 256;
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_GET_MSRS, msrs), E2BIG);
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_GET_MSRS, (void *)8), EFAULT);
+	free(msrs);
+	free(list);
+	kvm_close(vcpu);
+	kvm_close(vm);
+}
+
+static void test_normal_msrs(void **state)
+{
+	int vm = vm_create(kvm, KVM_X86_DEFAULT_VM), vcpu = kvm_ioctl(vm, KVM_CREATE_VCPU, 0);
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[3];
+	} batch = { .hdr.nmsrs = 3, .e = { { .index = MSR_STAR, .data = 1 },
+					   { .index = MSR_IA32_CR_PAT, .data = 0x02 },
+					   { .index = MSR_STAR, .data = 2 } } };
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(vcpu_get_msr(vcpu, MSR_IA32_CR_PAT), 0x0007040600070406ULL);
+	/* The first refusal stops the batch: PAT type 2 is reserved. */
+	assert_int_equal(kvm_ioctl(vcpu, KVM_SET_MSRS, &batch), 1);
+	assert_int_equal(vcpu_get_msr(vcpu, MSR_STAR), 1);
+	assert_int_equal(__vcpu_set_msr(vcpu, MSR_EFER, 1ULL << 1), 0);
+	vcpu_set_msr(vcpu, MSR_EFER, 0xd01);
+	assert_int_equal(__vcpu_set_msr(vcpu, MSR_LSTAR, 0x0000800000000000ULL), 0);
+	vcpu_set_msr(vcpu, MSR_LSTAR, 0xffffffff81000000ULL);
+	assert_int_equal(__vcpu_set_msr(vcpu, MSR_TSC_AUX, 1ULL << 32), 0);
+	assert_int_equal(__vcpu_get_msr(vcpu, 0x12345, &v), 0);
+	assert_int_equal(vcpu_get_msr(vcpu, MSR_MTRRcap), 0x508);
+	assert_int_equal(__vcpu_set_msr(vcpu, MSR_MTRRcap, 0x508), 0);
+	assert_int_equal(__vcpu_set_msr(vcpu, MSR_MTRRdefType, 0xc02), 0);
+	vcpu_set_msr(vcpu, MSR_MTRRdefType, 0xc06);
+	/* MCE banks: no MCG_CTL_P, 32 banks, MCi_CTL only 0 or all ones. */
+	assert_int_equal(__vcpu_set_msr(vcpu, MSR_IA32_MCG_CTL, ~0ULL), 0);
+	vcpu_set_msr(vcpu, MSR_IA32_MC0_CTL, ~0ULL);
+	assert_int_equal(__vcpu_set_msr(vcpu, MSR_IA32_MC0_CTL, 5), 0);
+	assert_int_equal(__vcpu_set_msr(vcpu, MSR_IA32_MC0_CTL + 4 * 32, 0), 0);
+	/* A TSC write moves the TSC; it keeps counting from there. */
+	vcpu_set_msr(vcpu, MSR_IA32_TSC, 1ULL << 40);
+	v = vcpu_get_msr(vcpu, MSR_IA32_TSC);
+	assert_true(v >= 1ULL << 40 && v < (1ULL << 40) + 1000000000000ULL);
+	/* No in-kernel APIC: no TSC deadline, no x2APIC registers. */
+	vcpu_set_msr(vcpu, MSR_IA32_TSC_DEADLINE, 1234);
+	assert_int_equal(vcpu_get_msr(vcpu, MSR_IA32_TSC_DEADLINE), 0);
+	assert_int_equal(__vcpu_get_msr(vcpu, X2APIC_MSR(APIC_ID), &v), 0);
+	kvm_close(vcpu);
+	kvm_close(vm);
+}
+
+static void test_normal_lapic(void **state)
+{
+	int vm = vm_create(kvm, KVM_X86_DEFAULT_VM), v0, v1;
+	struct kvm_lapic_state lapic, out;
+	uint64_t v;
+
+	(void)state;
+	vm_enable_split_irqchip(vm);
+	v0 = kvm_ioctl(vm, KVM_CREATE_VCPU, 0);
+	v1 = kvm_ioctl(vm, KVM_CREATE_VCPU, 1);
+	assert_int_equal(mp_state(v0), KVM_MP_STATE_RUNNABLE);
+	assert_int_equal(mp_state(v1), KVM_MP_STATE_UNINITIALIZED);
+	assert_int_equal(kvm_ioctl(v1, KVM_GET_LAPIC, &lapic), 0);
+	assert_int_equal(lapic_reg(&lapic, APIC_ID), 1u << 24);
+	assert_int_equal(lapic_reg(&lapic, APIC_LVR), 0x50014);
+	assert_int_equal(lapic_reg(&lapic, APIC_LVTT), 1u << 16);	/* masked */
+	lapic.regs[APIC_TASKPRI] = 0x30;
+	assert_int_equal(kvm_ioctl(v1, KVM_SET_LAPIC, &lapic), 0);
+	assert_int_equal(kvm_ioctl(v1, KVM_GET_LAPIC, &out), 0);
+	assert_memory_equal(&lapic, &out, sizeof(lapic));
+
+	/* x2APIC: only with x2APIC in CPUID, never x2APIC without xAPIC. */
+	assert_int_equal(__vcpu_get_msr(v1, X2APIC_MSR(APIC_ID), &v), 0);
+	assert_int_equal(__vcpu_set_msr(v1, MSR_IA32_APICBASE, 0xfee00c00), 0);
+	vcpu_set_cpuid_x2apic(v1, true);
+	assert_int_equal(__vcpu_set_msr(v1, MSR_IA32_APICBASE, 0xfee00400), 0);
+	assert_int_equal(__vcpu_set_msr(v1, MSR_IA32_APICBASE, 0xfee00801), 0);
+	vcpu_set_msr(v1, MSR_IA32_APICBASE, 0xfee00c00);
+	assert_int_equal(vcpu_get_msr(v1, X2APIC_MSR(APIC_ID)), 1);
+	assert_int_equal(vcpu_get_msr(v1, X2APIC_MSR(APIC_LDR)), 1u << 1);
+	assert_int_equal(kvm_ioctl(v1, KVM_GET_LAPIC, &out), 0);
+	assert_int_equal(lapic_reg(&out, APIC_ID), 1u << 24);	/* xAPIC format */
+	vcpu_set_msr(v1, X2APIC_MSR(APIC_TASKPRI), 0x20);
+	assert_int_equal(__vcpu_set_msr(v1, X2APIC_MSR(APIC_TASKPRI), 0x100), 0);
+	assert_int_equal(__vcpu_set_msr(v1, X2APIC_MSR(APIC_ID), 5), 0);
+	/* Registers that act (IPIs, EOI) wait for a running vCPU. */
+	assert_int_equal(__vcpu_set_msr(v1, X2APIC_MSR(APIC_ICR), 0x4500), 0);
+	assert_int_equal(__vcpu_set_msr(v1, X2APIC_MSR(APIC_EOI), 0), 0);
+	/* TSC-deadline mode holds a deadline. */
+	vcpu_set_msr(v1, X2APIC_MSR(APIC_LVTT), 2u << 17 | 0xec);
+	vcpu_set_msr(v1, MSR_IA32_TSC_DEADLINE, 1234);
+	assert_int_equal(vcpu_get_msr(v1, MSR_IA32_TSC_DEADLINE), 1234);
+	kvm_close(v0);
+	kvm_close(v1);
+	kvm_close(vm);
+}
+
+static void test_normal_init_sipi(void **state)
+{
+	int vm = vm_create(kvm, KVM_X86_DEFAULT_VM), v1;
+	struct kvm_vcpu_events ev = { .flags = KVM_VCPUEVENT_VALID_SIPI_VECTOR,
+				      .sipi_vector = 0x9a };
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+
+	(void)state;
+	vm_enable_split_irqchip(vm);
+	v1 = kvm_ioctl(vm, KVM_CREATE_VCPU, 1);
+	assert_int_equal(__set_mp_state(v1, KVM_MP_STATE_INIT_RECEIVED), 0);
+	assert_int_equal(mp_state(v1), KVM_MP_STATE_INIT_RECEIVED);
+	assert_int_equal(kvm_ioctl(v1, KVM_SET_VCPU_EVENTS, &ev), 0);
+	assert_int_equal(__set_mp_state(v1, KVM_MP_STATE_SIPI_RECEIVED), 0);
+	/* The SIPI is taken: real mode at vector << 12. */
+	assert_int_equal(mp_state(v1), KVM_MP_STATE_RUNNABLE);
+	assert_int_equal(kvm_ioctl(v1, KVM_GET_SREGS, &sregs), 0);
+	assert_int_equal(sregs.cs.selector, 0x9a00);
+	assert_int_equal(sregs.cs.base, 0x9a000);
+	assert_int_equal(kvm_ioctl(v1, KVM_GET_REGS, &regs), 0);
+	assert_int_equal(regs.rip, 0);
+	kvm_close(v1);
+	kvm_close(vm);
+}
+
+static void test_normal_events(void **state)
+{
+	int vm = vm_create(kvm, KVM_X86_DEFAULT_VM), vcpu = kvm_ioctl(vm, KVM_CREATE_VCPU, 0);
+	struct kvm_vcpu_events ev;
+
+	(void)state;
+	ev = events(vcpu);
+	assert_int_equal(ev.flags, KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW |
+				   KVM_VCPUEVENT_VALID_SMM);
+	/* NMIs collapse to two pending, one while blocked. */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(kvm_ioctl(vcpu, KVM_NMI, 0), 0);
+	assert_int_equal(events(vcpu).nmi.pending, 2);
+	ev = (struct kvm_vcpu_events){ .flags = KVM_VCPUEVENT_VALID_NMI_PENDING,
+				       .nmi = { .pending = 0, .masked = 1 } };
+	assert_int_equal(kvm_ioctl(vcpu, KVM_SET_VCPU_EVENTS, &ev), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(kvm_ioctl(vcpu, KVM_NMI, 0), 0);
+	ev = events(vcpu);
+	assert_int_equal(ev.nmi.pending, 1);
+	assert_int_equal(ev.nmi.masked, 1);
+
+	ev = (struct kvm_vcpu_events){ .exception = { .injected = 1, .nr = 14,
+						      .has_error_code = 1, .error_code = 2 } };
+	assert_int_equal(kvm_ioctl(vcpu, KVM_SET_VCPU_EVENTS, &ev), 0);
+	ev = events(vcpu);
+	assert_int_equal(ev.exception.nr, 14);
+	assert_int_equal(ev.exception.error_code, 2);
+	/* Vectors above 31 and NMI are not exceptions. */
+	ev = (struct kvm_vcpu_events){ .exception = { .injected = 1, .nr = 32 } };
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_SET_VCPU_EVENTS, &ev), EINVAL);
+	ev.exception.nr = 2;
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_SET_VCPU_EVENTS, &ev), EINVAL);
+	/* Unknown flags, payloads, triple faults and SMM are not offered. */
+	ev = (struct kvm_vcpu_events){ .flags = 0x40 };
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_SET_VCPU_EVENTS, &ev), EINVAL);
+	ev.flags = KVM_VCPUEVENT_VALID_PAYLOAD;
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_SET_VCPU_EVENTS, &ev), EINVAL);
+	ev.flags = KVM_VCPUEVENT_VALID_TRIPLE_FAULT;
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_SET_VCPU_EVENTS, &ev), EINVAL);
+	ev = (struct kvm_vcpu_events){ .flags = KVM_VCPUEVENT_VALID_SMM, .smi.pending = 1 };
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_SET_VCPU_EVENTS, &ev), EINVAL);
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_SMI, 0), EINVAL);
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_GET_VCPU_EVENTS, (void *)8), EFAULT);
+	kvm_close(vcpu);
+	kvm_close(vm);
+}
+
+static void test_vcpu_tsc_khz(void **state)
+{
+	int vm = vm_create(kvm, KVM_X86_DEFAULT_VM), vcpu;
+
+	(void)state;
+	assert_int_equal(kvm_ioctl(vm, KVM_SET_TSC_KHZ, 2000000), 0);
+	vcpu = kvm_ioctl(vm, KVM_CREATE_VCPU, 0);
+	assert_int_equal(kvm_ioctl(vcpu, KVM_GET_TSC_KHZ, 0), 2000000);
+	assert_int_equal(kvm_ioctl(vcpu, KVM_SET_TSC_KHZ, 1000000), 0);
+	assert_int_equal(kvm_ioctl(vcpu, KVM_GET_TSC_KHZ, 0), 1000000);
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_SET_TSC_KHZ, 10000000), EINVAL);
+	assert_int_equal(kvm_ioctl(vcpu, KVM_SET_TSC_KHZ, 0), 0);	/* the host's */
+	assert_int_equal(kvm_ioctl(vcpu, KVM_GET_TSC_KHZ, 0), 2500000);
+	kvm_close(vcpu);
+	kvm_close(vm);
+}
+
+static int __enable_apic_bus_cycles(int vm, uint64_t ns)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_APIC_BUS_CYCLES_NS, .args = { ns } };
+
+	return kvm_ioctl(vm, KVM_ENABLE_CAP, &cap);
+}
+
+static void test_apic_bus_cycles_ns(void **state)
+{
+	int vm = vm_create(kvm, KVM_X86_DEFAULT_VM), vcpu;
+
+	(void)state;
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_X86_APIC_BUS_CYCLES_NS), 1);
+	TEST_ASSERT_ERRNO(__enable_apic_bus_cycles(vm, 0), EINVAL);
+	TEST_ASSERT_ERRNO(__enable_apic_bus_cycles(vm, 1ULL << 30), EINVAL);	/* overflows */
+	TEST_ASSERT_ERRNO(__enable_apic_bus_cycles(vm, 40), ENXIO);	/* no APIC */
+	vm_enable_split_irqchip(vm);
+	assert_int_equal(__enable_apic_bus_cycles(vm, 40), 0);
+	vcpu = kvm_ioctl(vm, KVM_CREATE_VCPU, 0);
+	TEST_ASSERT_ERRNO(__enable_apic_bus_cycles(vm, 40), EINVAL);
+	kvm_close(vcpu);
+	kvm_close(vm);
+}
+
+/* A TD with split irqchip, vCPUs 0 and 1, vCPU 1 through KVM_TDX_INIT_VCPU. */
+static int td_with_vcpus(int *v0, int *v1)
+{
+	int td = td_create(kvm);
+	struct kvm_tdx_cmd cmd = { .id = KVM_TDX_INIT_VCPU };
+
+	vm_enable_split_irqchip(td);
+	*v0 = kvm_ioctl(td, KVM_CREATE_VCPU, 0);
+	*v1 = kvm_ioctl(td, KVM_CREATE_VCPU, 1);
+	assert_int_equal(mp_state(*v1), KVM_MP_STATE_UNINITIALIZED);
+	vcpu_set_cpuid_x2apic(*v1, true);
+	assert_int_equal(kvm_ioctl(*v1, KVM_MEMORY_ENCRYPT_OP, &cmd), 0);
+	return td;
+}
+
+static void test_td_protected_state(void **state)
+{
+	int v0, v1, td = td_with_vcpus(&v0, &v1);
+	struct kvm_regs regs = { 0 };
+	struct kvm_sregs sregs = { 0 };
+	struct kvm_fpu fpu = { 0 };
+	struct kvm_lapic_state lapic = { 0 };
+
+	(void)state;
+	TEST_ASSERT_ERRNO(kvm_ioctl(v1, KVM_GET_REGS, &regs), EINVAL);
+	TEST_ASSERT_ERRNO(kvm_ioctl(v1, KVM_SET_REGS, &regs), EINVAL);
+	TEST_ASSERT_ERRNO(kvm_ioctl(v1, KVM_GET_SREGS, &sregs), EINVAL);
+	TEST_ASSERT_ERRNO(kvm_ioctl(v1, KVM_SET_SREGS, &sregs), EINVAL);
+	TEST_ASSERT_ERRNO(kvm_ioctl(v1, KVM_GET_FPU, &fpu), EINVAL);
+	TEST_ASSERT_ERRNO(kvm_ioctl(v1, KVM_SET_FPU, &fpu), EINVAL);
+	TEST_ASSERT_ERRNO(kvm_ioctl(v1, KVM_GET_LAPIC, &lapic), EINVAL);
+	TEST_ASSERT_ERRNO(kvm_ioctl(v1, KVM_SET_LAPIC, &lapic), EINVAL);
+	/* The TD's TSC frequency is fixed by INIT_VM. */
+	TEST_ASSERT_ERRNO(kvm_ioctl(v1, KVM_SET_TSC_KHZ, 1000000), EINVAL);
+	assert_int_equal(kvm_ioctl(v1, KVM_GET_TSC_KHZ, 0), 2500000);
+	/* INIT_VCPU made vCPU 1 runnable; INIT and SIPI never reach a TD. */
+	assert_int_equal(mp_state(v1), KVM_MP_STATE_RUNNABLE);
+	TEST_ASSERT_ERRNO(__set_mp_state(v1, KVM_MP_STATE_INIT_RECEIVED), EINVAL);
+	TEST_ASSERT_ERRNO(__set_mp_state(v1, KVM_MP_STATE_SIPI_RECEIVED), EINVAL);
+	assert_int_equal(__set_mp_state(v1, KVM_MP_STATE_HALTED), 0);
+	assert_int_equal(mp_state(v1), KVM_MP_STATE_HALTED);
+	kvm_close(v0);
+	kvm_close(v1);
+	kvm_close(td);
+}
+
+static void test_td_msrs(void **state)
+{
+	int v0, v1, td = td_with_vcpus(&v0, &v1);
+	uint64_t v;
+
+	(void)state;
+	/* x2APIC mode, enabled, vCPU 1 is no BSP; EFER long mode with NX. */
+	assert_int_equal(vcpu_get_msr(v1, MSR_IA32_APICBASE), 0xfee00c00);
+	assert_int_equal(vcpu_get_msr(v1, MSR_EFER), 0xd01);
+	assert_int_equal(vcpu_get_msr(v1, MSR_IA32_FEAT_CTL), 1);	/* locked */
+	/* Read-only even for the host. */
+	assert_int_equal(__vcpu_set_msr(v1, MSR_IA32_APICBASE, 0xfee00c00), 0);
+	assert_int_equal(__vcpu_set_msr(v1, MSR_EFER, 0xd01), 0);
+	assert_int_equal(__vcpu_set_msr(v1, MSR_IA32_FEAT_CTL, 1), 0);
+	/* What the module owns: TSC, syscall MSRs. */
+	assert_int_equal(__vcpu_get_msr(v1, MSR_IA32_TSC, &v), 0);
+	assert_int_equal(__vcpu_set_msr(v1, MSR_STAR, 0), 0);
+	assert_int_equal(__vcpu_get_msr(v1, MSR_LSTAR, &v), 0);
+	/* Emulated ones work. */
+	vcpu_set_msr(v1, MSR_IA32_CR_PAT, 0x0606060606060606ULL);
+	assert_int_equal(vcpu_get_msr(v1, MSR_IA32_CR_PAT), 0x0606060606060606ULL);
+	vcpu_set_msr(v1, MSR_IA32_MCG_EXT_CTL, 1);
+	assert_int_equal(__vcpu_set_msr(v1, MSR_IA32_MCG_EXT_CTL, 2), 0);
+	/* x2APIC: KVM's registers yes, the CPU-virtualized ones (TPR, EOI) no. */
+	assert_int_equal(vcpu_get_msr(v1, X2APIC_MSR(APIC_ID)), 1);
+	assert_int_equal(__vcpu_get_msr(v1, X2APIC_MSR(APIC_TASKPRI), &v), 0);
+	assert_int_equal(__vcpu_set_msr(v1, X2APIC_MSR(APIC_EOI), 0), 0);
+	kvm_close(v0);
+	kvm_close(v1);
+	kvm_close(td);
+}
+
+static void test_td_nmi_smi(void **state)
+{
+	int v0, v1, td = td_with_vcpus(&v0, &v1);
+	struct kvm_vcpu_events ev;
+
+	(void)state;
+	/* An SMI is accepted and stays pending: a TD never enters SMM. */
+	assert_int_equal(kvm_ioctl(v1, KVM_SMI, 0), 0);
+	assert_int_equal(events(v1).smi.pending, 1);
+	/* NMI blocking is the module's: KVM sees NMIs unmasked. */
+	ev = (struct kvm_vcpu_events){ .flags = KVM_VCPUEVENT_VALID_NMI_PENDING, .nmi.masked = 1 };
+	assert_int_equal(kvm_ioctl(v1, KVM_SET_VCPU_EVENTS, &ev), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(kvm_ioctl(v1, KVM_NMI, 0), 0);
+	ev = events(v1);
+	assert_int_equal(ev.nmi.masked, 0);
+	assert_int_equal(ev.nmi.pending, 2);
+	kvm_close(v0);
+	kvm_close(v1);
+	kvm_close(td);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		KVM_TEST(test_normal_reset_state),
+		KVM_TEST(test_msr_index_list),
+		KVM_TEST(test_normal_msrs),
+		KVM_TEST(test_normal_lapic),
+		KVM_TEST(test_normal_init_sipi),
+		KVM_TEST(test_normal_events),
+		KVM_TEST(test_vcpu_tsc_khz),
+		KVM_TEST(test_apic_bus_cycles_ns),
+		KVM_TEST(test_td_protected_state),
+		KVM_TEST(test_td_msrs),
+		KVM_TEST(test_td_nmi_smi),
+	};
+
+	return kvm_run_tests(tests);
+}
