@@ -115,6 +115,7 @@ struct kvm_memslot {
 	u64 gmem_pgoff;			/* its first page in the guest_memfd */
 	/* Per 2M (index 0) and 1G (1) page the slot touches: LPAGE_MIXED. */
 	u8 *lpage[2];
+	u64 *dirty_bitmap;		/* KVM_MEM_LOG_DIRTY_PAGES: one bit per page */
 };
 
 #define LPAGE_MIXED	1	/* private and shared GFNs inside one huge page */
@@ -242,6 +243,7 @@ long kvm_get_msr_index_list(unsigned long arg);
 
 long kvm_vm_set_memory_region(struct kvm_vm *vm, unsigned long arg, bool v2);
 long kvm_vm_set_memory_attributes(struct kvm_vm *vm, unsigned long arg);
+long kvm_vm_get_dirty_log(struct kvm_vm *vm, unsigned long arg);
 /* The memslot (address space 0) holding @gfn; slots_lock held. */
 struct kvm_memslot *kvm_gfn_to_memslot(struct kvm_vm *vm, u64 gfn);
 bool kvm_gfn_is_private(struct kvm_vm *vm, u64 gfn);

@@ -299,6 +299,25 @@ static int alloc_lpage_info(struct kvm_vm *vm, struct kvm_memslot *slot)
 	return 0;
 }
 
+static size_t dirty_bitmap_bytes(const struct kvm_memslot *slot)
+{
+	return (slot->npages + 63) / 64 * sizeof(u64);
+}
+
+/* Dirty logging follows the slot's flag: a clean bitmap when it turns on. */
+static int update_dirty_bitmap(struct kvm_memslot *slot)
+{
+	if (!(slot->flags & KVM_MEM_LOG_DIRTY_PAGES)) {
+		free(slot->dirty_bitmap);
+		slot->dirty_bitmap = NULL;
+	} else if (!slot->dirty_bitmap) {
+		slot->dirty_bitmap = calloc(1, dirty_bitmap_bytes(slot));
+		if (!slot->dirty_bitmap)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static void delete_slot(struct kvm_vm *vm, struct kvm_memslot *slot)
 {
 	/* "For TDX guest, deleting/moving memory region loses guest memory contents." */
@@ -306,6 +325,7 @@ static void delete_slot(struct kvm_vm *vm, struct kvm_memslot *slot)
 		vm->ops->zap_private(vm, slot->base_gfn, slot->base_gfn + slot->npages);
 	kvm_gmem_unbind(slot);
 	free_lpage_info(slot);
+	free(slot->dirty_bitmap);
 	*slot = vm->slots[--vm->nr_slots];
 }
 
@@ -344,26 +364,40 @@ static long create_slot(struct kvm_vm *vm, const struct kvm_userspace_memory_reg
 			return ret;
 	}
 	ret = alloc_lpage_info(vm, &n);
-	if (ret)
+	if (!ret) {
+		ret = update_dirty_bitmap(&n);
+		if (ret)
+			free_lpage_info(&n);
+	}
+	if (ret) {
+		kvm_gmem_unbind(&n);
 		return ret;
+	}
 	vm->slots[vm->nr_slots++] = n;
 	return 0;
 }
 
-/* Changing a slot in place: only moves and dirty-logging toggles. */
+/*
+ * Changing a slot in place: only moves and dirty-logging toggles, and
+ * never of a guest_memfd slot ("private memslots are immutable").
+ */
 static long modify_slot(struct kvm_vm *vm, struct kvm_memslot *slot,
 			const struct kvm_userspace_memory_region2 *m)
 {
 	struct kvm_userspace_memory_region2 moved = *m;
+	u32 old_flags = slot->flags;
+	long ret;
 
-	if (m->memory_size / TDX_PAGE_SIZE != slot->npages ||
-	    ((m->flags ^ slot->flags) & (KVM_MEM_READONLY | KVM_MEM_GUEST_MEMFD)) ||
-	    (slot->flags & KVM_MEM_GUEST_MEMFD))
+	if ((slot->flags & KVM_MEM_GUEST_MEMFD) || m->userspace_addr != slot->userspace_addr ||
+	    m->memory_size / TDX_PAGE_SIZE != slot->npages ||
+	    ((m->flags ^ slot->flags) & (KVM_MEM_READONLY | KVM_MEM_GUEST_MEMFD)))
 		return -EINVAL;
 	if (m->guest_phys_addr / TDX_PAGE_SIZE == slot->base_gfn) {
 		slot->flags = m->flags;
-		slot->userspace_addr = m->userspace_addr;
-		return 0;
+		ret = update_dirty_bitmap(slot);
+		if (ret)
+			slot->flags = old_flags;
+		return ret;
 	}
 	delete_slot(vm, slot);
 	return create_slot(vm, &moved);
@@ -388,6 +422,36 @@ long kvm_vm_set_memory_region(struct kvm_vm *vm, unsigned long arg, bool v2)
 		ret = modify_slot(vm, slot, &m);
 	else
 		ret = create_slot(vm, &m);
+	pthread_mutex_unlock(&vm->slots_lock);
+	return ret;
+}
+
+/*
+ * KVM_GET_DIRTY_LOG without manual protection: the slot's bitmap goes to
+ * userspace and starts over clean.
+ */
+long kvm_vm_get_dirty_log(struct kvm_vm *vm, unsigned long arg)
+{
+	struct kvm_dirty_log log;
+	u16 as_id, id, nr_as = vm->has_private_mem ? 1 : 2;
+	struct kvm_memslot *slot;
+	long ret = 0;
+
+	if (kvm_copy_from_user(&log, arg, sizeof(log)))
+		return -EFAULT;
+	as_id = log.slot >> 16;
+	id = log.slot & 0xFFFF;
+	if (as_id >= nr_as || id >= KVM_MEM_SLOTS_NUM)
+		return -EINVAL;
+	pthread_mutex_lock(&vm->slots_lock);
+	slot = find_slot(vm, as_id, id);
+	if (!slot || !slot->dirty_bitmap)
+		ret = -ENOENT;
+	else if (kvm_copy_to_user((unsigned long)log.dirty_bitmap, slot->dirty_bitmap,
+				  dirty_bitmap_bytes(slot)))
+		ret = -EFAULT;
+	else
+		memset(slot->dirty_bitmap, 0, dirty_bitmap_bytes(slot));
 	pthread_mutex_unlock(&vm->slots_lock);
 	return ret;
 }

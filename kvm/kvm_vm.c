@@ -159,6 +159,8 @@ static long vm_ioctl(struct kvm_obj *obj, unsigned int request, unsigned long ar
 		return kvm_vm_set_memory_attributes(vm, arg);
 	case KVM_CREATE_GUEST_MEMFD:
 		return kvm_create_guest_memfd(vm, arg);
+	case KVM_GET_DIRTY_LOG:
+		return kvm_vm_get_dirty_log(vm, arg);
 	default:
 		return -ENOTTY;	/* x86's kvm_arch_vm_ioctl */
 	}

@@ -152,6 +152,48 @@ static void test_memslots(void **state)
 	munmap(mem, MEM_SIZE);
 }
 
+static int __get_dirty_log(int vm, unsigned int slot, void *bitmap)
+{
+	struct kvm_dirty_log log = { .slot = slot, .dirty_bitmap = bitmap };
+
+	return kvm_ioctl(vm, KVM_GET_DIRTY_LOG, &log);
+}
+
+/* Dirty logging on a shared slot of a TD and on a normal VM's slots. */
+static void test_dirty_log(void **state)
+{
+	int td = vm_create(kvm, KVM_X86_TDX_VM), vm = vm_create(kvm, KVM_X86_DEFAULT_VM);
+	void *mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t bitmap[MEM_SIZE / 4096 / 64] = { 0 }, clean[MEM_SIZE / 4096 / 64] = { 0 };
+
+	(void)state;
+	bitmap[0] = ~0ULL;
+	assert_int_equal(__set_region(td, 0, 0, 0, MEM_SIZE, mem, -1, 0), 0);
+	/* No logging on the slot, no slot, bad slot numbers. */
+	TEST_ASSERT_ERRNO(__get_dirty_log(td, 0, bitmap), ENOENT);
+	TEST_ASSERT_ERRNO(__get_dirty_log(td, 3, bitmap), ENOENT);
+	TEST_ASSERT_ERRNO(__get_dirty_log(td, 1 << 16, bitmap), EINVAL);
+	TEST_ASSERT_ERRNO(__get_dirty_log(td, 32764, bitmap), EINVAL);
+	/* Turning logging on in place; no vCPU has written: a clean log. */
+	assert_int_equal(__set_region(td, 0, KVM_MEM_LOG_DIRTY_PAGES, 0, MEM_SIZE, mem, -1, 0), 0);
+	assert_int_equal(__get_dirty_log(td, 0, bitmap), 0);
+	assert_memory_equal(bitmap, clean, sizeof(bitmap));
+	TEST_ASSERT_ERRNO(__get_dirty_log(td, 0, (void *)8), EFAULT);
+	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_GET_DIRTY_LOG, (void *)8), EFAULT);
+	/* A flags-only change may not move the host mapping. */
+	TEST_ASSERT_ERRNO(__set_region(td, 0, 0, 0, MEM_SIZE, (char *)mem + 4096, -1, 0), EINVAL);
+	assert_int_equal(__set_region(td, 0, 0, 0, MEM_SIZE, mem, -1, 0), 0);
+	TEST_ASSERT_ERRNO(__get_dirty_log(td, 0, bitmap), ENOENT);
+	/* A normal VM logs in both address spaces. */
+	assert_int_equal(__set_region(vm, 1 << 16 | 2, KVM_MEM_LOG_DIRTY_PAGES, 0, MEM_SIZE, mem,
+				      -1, 0), 0);
+	assert_int_equal(__get_dirty_log(vm, 1 << 16 | 2, bitmap), 0);
+	TEST_ASSERT_ERRNO(__get_dirty_log(vm, 2 << 16, bitmap), EINVAL);
+	kvm_close(vm);
+	kvm_close(td);
+	munmap(mem, MEM_SIZE);
+}
+
 static void test_attributes(void **state)
 {
 	int td = vm_create(kvm, KVM_X86_TDX_VM), vm = vm_create(kvm, KVM_X86_DEFAULT_VM);
@@ -361,6 +403,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		KVM_TEST(test_guest_memfd),
 		KVM_TEST(test_memslots),
+		KVM_TEST(test_dirty_log),
 		KVM_TEST(test_attributes),
 		KVM_TEST(test_init_mem_region),
 		KVM_TEST(test_slot_delete_and_gmem_close),
