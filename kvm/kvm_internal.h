@@ -132,6 +132,8 @@ struct kvm_vcpu_ops {
 	int (*create)(struct kvm_vcpu *vcpu);
 	void (*free)(struct kvm_vcpu *vcpu);
 	long (*mem_enc_op)(struct kvm_vcpu *vcpu, unsigned long arg);
+	/* Before entering the guest: > 0 to go on, else the KVM_RUN result. */
+	int (*pre_run)(struct kvm_vcpu *vcpu);
 	/* Host-initiated MSR access: 0, or 1 when the MSR refuses it. */
 	int (*get_msr)(struct kvm_vcpu *vcpu, u32 index, u64 *data);
 	int (*set_msr)(struct kvm_vcpu *vcpu, u32 index, u64 data);

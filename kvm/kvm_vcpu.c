@@ -220,6 +220,12 @@ static long vmx_vcpu_mem_enc_op(struct kvm_vcpu *vcpu, unsigned long arg)
 	return -EINVAL;	/* vt_vcpu_mem_enc_ioctl on a non-TD vCPU */
 }
 
+static int vmx_vcpu_pre_run(struct kvm_vcpu *vcpu)
+{
+	(void)vcpu;
+	return 1;
+}
+
 static long vmx_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int request, unsigned long arg)
 {
 	(void)vcpu;
@@ -232,6 +238,7 @@ const struct kvm_vcpu_ops vmx_vcpu_ops = {
 	.create = vmx_vcpu_create,
 	.free = vmx_vcpu_free,
 	.mem_enc_op = vmx_vcpu_mem_enc_op,
+	.pre_run = vmx_vcpu_pre_run,
 	.get_msr = kvm_get_msr_common,
 	.set_msr = kvm_set_msr_common,
 	.vendor_ioctl = vmx_vcpu_ioctl,

@@ -911,6 +911,14 @@ static int tdx_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data)
 	}
 }
 
+/* Only an initialized vCPU of a finalized TD enters it. */
+static int tdx_vcpu_pre_run(struct kvm_vcpu *vcpu)
+{
+	if (!vcpu->tdx->initialized || vcpu->vm->tdx->state != TD_STATE_RUNNABLE)
+		return -EINVAL;
+	return 1;
+}
+
 static long tdx_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int request, unsigned long arg)
 {
 	if (request == KVM_PRE_FAULT_MEMORY)
@@ -922,6 +930,7 @@ const struct kvm_vcpu_ops tdx_vcpu_ops = {
 	.create = tdx_vcpu_create,
 	.free = tdx_vcpu_free,
 	.mem_enc_op = tdx_vcpu_mem_enc_op,
+	.pre_run = tdx_vcpu_pre_run,
 	.get_msr = tdx_get_msr,
 	.set_msr = tdx_set_msr,
 	.vendor_ioctl = tdx_vcpu_ioctl,

@@ -862,6 +862,49 @@ static long protected_state_ioctl(struct kvm_vcpu *vcpu, unsigned int request, u
 	}
 }
 
+/* After every KVM_RUN, the run area tells what userspace needs to inject. */
+static void post_run_save(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	struct kvm_run *run = vcpu->run;
+
+	run->if_flag = !a->guest_state_protected && (a->regs.rflags & (1u << 9));
+	run->cr8 = apic_get(a, APIC_TASKPRI) >> 4;
+	run->apic_base = a->apic_base;
+}
+
+/*
+ * x86's kvm_arch_vcpu_ioctl_run, in its order.  A vCPU still UNINITIALIZED
+ * would block until INIT/SIPI; no other vCPU can send one yet, so it
+ * returns -EAGAIN as after a wakeup.  Sync regs are not offered
+ * (KVM_CAP_SYNC_REGS is 0).  Guest execution itself is the CPU engine's,
+ * which comes with issue #4: until then KVM_RUN ends in -EOPNOTSUPP.
+ */
+static long vcpu_ioctl_run(struct kvm_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_run *run = vcpu->run;
+	bool wants_to_run = !run->immediate_exit;
+	long ret;
+
+	if (arg)
+		return -EINVAL;
+	run->flags = 0;
+	if (vcpu->arch.mp_state == KVM_MP_STATE_UNINITIALIZED) {
+		accept_events(vcpu);
+		ret = wants_to_run ? -EAGAIN : -EINTR;
+	} else if (run->kvm_valid_regs || run->kvm_dirty_regs) {
+		ret = -EINVAL;
+	} else if (!wants_to_run) {
+		ret = -EINTR;
+	} else {
+		ret = vcpu->vm->vcpu_ops->pre_run(vcpu);
+		if (ret > 0)
+			ret = -EOPNOTSUPP;
+	}
+	post_run_save(vcpu);
+	return ret;
+}
+
 long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int request, unsigned long arg)
 {
 	long ret = protected_state_ioctl(vcpu, request, arg);
@@ -869,6 +912,8 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int request, unsigned l
 	if (ret != NOT_STATE_IOCTL)
 		return ret;
 	switch (request) {
+	case KVM_RUN:
+		return vcpu_ioctl_run(vcpu, arg);
 	case KVM_GET_MSRS:
 		return msr_io(vcpu, arg, false);
 	case KVM_SET_MSRS:

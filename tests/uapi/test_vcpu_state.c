@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * vCPU state ioctls: registers, FPU, LAPIC, MSRs, events, MP state, NMI and
- * SMI requests and the vCPU TSC frequency, on a normal VM (fully) and on a
- * TD (as upstream KVM: protected state refused, only emulated MSRs, INIT
- * and SIPI blocked, SMIs swallowed).
+ * SMI requests, the vCPU TSC frequency and KVM_RUN's checks, on a normal VM
+ * (fully) and on a TD (as upstream KVM: protected state refused, only
+ * emulated MSRs, INIT and SIPI blocked, SMIs swallowed, no KVM_RUN before
+ * FINALIZE).
  */
 #include "kvm_util.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define MSR_IA32_TSC		0x10
 #define MSR_IA32_APICBASE	0x1b
@@ -444,6 +446,60 @@ static void test_td_nmi_smi(void **state)
 	kvm_close(td);
 }
 
+static struct kvm_run *map_run(int vcpu)
+{
+	int size = kvm_ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	struct kvm_run *run = kvm_mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED,
+				       vcpu, 0);
+
+	assert_true(run != MAP_FAILED);
+	return run;
+}
+
+/* KVM_RUN's checks, in x86.c's order; guest execution itself is issue #4. */
+static void test_kvm_run_rules(void **state)
+{
+	int vm = vm_create(kvm, KVM_X86_DEFAULT_VM), v0, v1;
+	struct kvm_run *run;
+
+	(void)state;
+	vm_enable_split_irqchip(vm);
+	v0 = kvm_ioctl(vm, KVM_CREATE_VCPU, 0);
+	v1 = kvm_ioctl(vm, KVM_CREATE_VCPU, 1);
+	run = map_run(v0);
+	TEST_ASSERT_ERRNO(kvm_ioctl(v0, KVM_RUN, 1), EINVAL);
+	run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+	TEST_ASSERT_ERRNO(kvm_ioctl(v0, KVM_RUN, 0), EINVAL);
+	run->kvm_valid_regs = 0;
+	run->immediate_exit = 1;
+	TEST_ASSERT_ERRNO(kvm_ioctl(v0, KVM_RUN, 0), EINTR);
+	run->immediate_exit = 0;
+	TEST_ASSERT_ERRNO(kvm_ioctl(v0, KVM_RUN, 0), EOPNOTSUPP);
+	assert_int_equal(run->apic_base, 0xfee00900);
+	/* An AP waits for INIT/SIPI. */
+	TEST_ASSERT_ERRNO(kvm_ioctl(v1, KVM_RUN, 0), EAGAIN);
+	munmap(run, 3 * 4096);
+	kvm_close(v0);
+	kvm_close(v1);
+	kvm_close(vm);
+}
+
+static void test_td_kvm_run_needs_finalize(void **state)
+{
+	int v0, v1, td = td_with_vcpus(&v0, &v1);
+	unsigned long long hw_error = 0;
+
+	(void)state;
+	TEST_ASSERT_ERRNO(kvm_ioctl(v1, KVM_RUN, 0), EINVAL);
+	assert_int_equal(__tdx_vm_ioctl(td, KVM_TDX_FINALIZE_VM, 0, NULL, &hw_error), 0);
+	TEST_ASSERT_ERRNO(kvm_ioctl(v1, KVM_RUN, 0), EOPNOTSUPP);
+	/* vCPU 0 never went through KVM_TDX_INIT_VCPU. */
+	TEST_ASSERT_ERRNO(kvm_ioctl(v0, KVM_RUN, 0), EINVAL);
+	kvm_close(v0);
+	kvm_close(v1);
+	kvm_close(td);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -458,6 +514,8 @@ int main(void)
 		KVM_TEST(test_td_protected_state),
 		KVM_TEST(test_td_msrs),
 		KVM_TEST(test_td_nmi_smi),
+		KVM_TEST(test_kvm_run_rules),
+		KVM_TEST(test_td_kvm_run_needs_finalize),
 	};
 
 	return kvm_run_tests(tests);
