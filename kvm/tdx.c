@@ -479,9 +479,12 @@ static long tdx_init_vm(struct kvm_vm *vm, struct kvm_tdx_cmd *cmd)
 
 /* ---- KVM_TDX_FINALIZE_VM ---------------------------------------------------------------- */
 
-static long tdx_finalize_vm(struct kvm_vm *vm, struct kvm_tdx_cmd *cmd)
+/*
+ * TDH.MR.FINALIZE holds the TDR exclusively; under slots_lock, as upstream,
+ * no zap or fault of this TD can meet it and get OPERAND_BUSY.
+ */
+static long __tdx_finalize_vm(struct kvm_tdx *td, struct kvm_tdx_cmd *cmd)
 {
-	struct kvm_tdx *td = vm->tdx;
 	struct seamcall_regs r = { .rcx = td->tdr };
 	u64 st;
 
@@ -495,6 +498,16 @@ static long tdx_finalize_vm(struct kvm_vm *vm, struct kvm_tdx_cmd *cmd)
 		return -EIO;
 	td->state = TD_STATE_RUNNABLE;
 	return 0;
+}
+
+static long tdx_finalize_vm(struct kvm_vm *vm, struct kvm_tdx_cmd *cmd)
+{
+	long ret;
+
+	pthread_mutex_lock(&vm->slots_lock);
+	ret = __tdx_finalize_vm(vm->tdx, cmd);
+	pthread_mutex_unlock(&vm->slots_lock);
+	return ret;
 }
 
 /* ---- VM-scope KVM_MEMORY_ENCRYPT_OP ----------------------------------------------------- */

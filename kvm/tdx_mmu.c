@@ -211,8 +211,10 @@ long tdx_mirror_page_add(struct kvm_tdx *td, u64 gpa, u64 hpa, u64 source)
 /* ---- BLOCK -> TRACK -> ... --------------------------------------------------------------- */
 
 /*
- * Blocks (@gpa, @level) and starts a new TLB epoch.  No vCPU runs in
- * softtdx yet, so none has to be kicked out of the old epoch.
+ * Blocks (@gpa, @level) and starts a new TLB epoch.  Every other SEAMCALL
+ * that could hold this TD's locks runs under slots_lock too, so only a
+ * vCPU inside TDH.VP.ENTER (issue #4) could make these OPERAND_BUSY; that
+ * is when vCPUs get kicked and the call retried, as upstream does.
  */
 static bool block_and_track(struct kvm_tdx *td, u64 gpa, int level)
 {
