@@ -67,6 +67,18 @@ static struct kvm_vcpu_events events(int vcpu)
 	return ev;
 }
 
+/* No NMI pending, NMIs masked (as far as KVM knows), then three KVM_NMIs. */
+static struct kvm_vcpu_events nmis_while_masked(int vcpu)
+{
+	struct kvm_vcpu_events ev = { .flags = KVM_VCPUEVENT_VALID_NMI_PENDING,
+				      .nmi = { .pending = 0, .masked = 1 } };
+
+	assert_int_equal(kvm_ioctl(vcpu, KVM_SET_VCPU_EVENTS, &ev), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(kvm_ioctl(vcpu, KVM_NMI, 0), 0);
+	return events(vcpu);
+}
+
 static void test_normal_reset_state(void **state)
 {
 	int vm = vm_create(kvm, KVM_X86_DEFAULT_VM), vcpu = kvm_ioctl(vm, KVM_CREATE_VCPU, 0);
@@ -270,12 +282,7 @@ static void test_normal_events(void **state)
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(kvm_ioctl(vcpu, KVM_NMI, 0), 0);
 	assert_int_equal(events(vcpu).nmi.pending, 2);
-	ev = (struct kvm_vcpu_events){ .flags = KVM_VCPUEVENT_VALID_NMI_PENDING,
-				       .nmi = { .pending = 0, .masked = 1 } };
-	assert_int_equal(kvm_ioctl(vcpu, KVM_SET_VCPU_EVENTS, &ev), 0);
-	for (int i = 0; i < 3; i++)
-		assert_int_equal(kvm_ioctl(vcpu, KVM_NMI, 0), 0);
-	ev = events(vcpu);
+	ev = nmis_while_masked(vcpu);
 	assert_int_equal(ev.nmi.pending, 1);
 	assert_int_equal(ev.nmi.masked, 1);
 
@@ -434,11 +441,7 @@ static void test_td_nmi_smi(void **state)
 	assert_int_equal(kvm_ioctl(v1, KVM_SMI, 0), 0);
 	assert_int_equal(events(v1).smi.pending, 1);
 	/* NMI blocking is the module's: KVM sees NMIs unmasked. */
-	ev = (struct kvm_vcpu_events){ .flags = KVM_VCPUEVENT_VALID_NMI_PENDING, .nmi.masked = 1 };
-	assert_int_equal(kvm_ioctl(v1, KVM_SET_VCPU_EVENTS, &ev), 0);
-	for (int i = 0; i < 3; i++)
-		assert_int_equal(kvm_ioctl(v1, KVM_NMI, 0), 0);
-	ev = events(v1);
+	ev = nmis_while_masked(v1);
 	assert_int_equal(ev.nmi.masked, 0);
 	assert_int_equal(ev.nmi.pending, 2);
 	kvm_close(v0);
