@@ -193,6 +193,7 @@ struct kvm_vcpu_arch {
 	u32 nmi_queued, nmi_pending;
 	bool nmi_injected, nmi_masked, smi_pending;
 	bool init_pending, sipi_pending;
+	bool triple_fault;		/* KVM_REQ_TRIPLE_FAULT */
 	u8 sipi_vector;
 	/* MSRs */
 	u64 apic_base, efer, pat, misc_enable, misc_features_enables;
@@ -238,8 +239,9 @@ int kvm_set_msr_common(struct kvm_vcpu *vcpu, u32 index, u64 data);
  * 1 for reserved bits or an invalid mode.
  */
 int kvm_apic_set_base(struct kvm_vcpu *vcpu, u64 value);
-/* KVM_GET_MSR_INDEX_LIST (system scope). */
+/* KVM_GET_MSR_INDEX_LIST and KVM_X86_GET_MCE_CAP_SUPPORTED (system scope). */
 long kvm_get_msr_index_list(unsigned long arg);
+long kvm_get_mce_cap_supported(unsigned long arg);
 
 /* ---- memory: memslots, attributes, guest_memfd (kvm_mem.c, guest_memfd.c) ---- */
 

@@ -52,6 +52,8 @@ long kvm_check_extension_generic(struct kvm_vm *vm, long cap)
 		return EXIT_HYPERCALL_VALID;
 	case KVM_CAP_X86_APIC_BUS_CYCLES_NS:
 		return APIC_BUS_CYCLE_NS_DEFAULT;
+	case KVM_CAP_MCE:
+		return KVM_MAX_MCE_BANKS;
 	case KVM_CAP_GUEST_MEMFD:
 		return !vm || vm->has_private_mem;
 	case KVM_CAP_MEMORY_ATTRIBUTES:

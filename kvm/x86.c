@@ -61,6 +61,21 @@
 #define CPUID_1_ECX_X2APIC	(1u << 21)
 #define MCG_CTL_P		(1ULL << 8)
 #define MCG_CMCI_P		(1ULL << 10)
+#define MCG_SER_P		(1ULL << 24)
+#define MCG_STATUS_MCIP		(1ULL << 2)
+#define MCI_STATUS_VAL		(1ULL << 63)
+#define MCI_STATUS_OVER		(1ULL << 62)
+#define MCI_STATUS_UC		(1ULL << 61)
+#define MCI_STATUS_PCC		(1ULL << 57)
+#define MCI_STATUS_S		(1ULL << 56)
+#define MCI_STATUS_AR		(1ULL << 55)
+#define CR4_MCE			(1ULL << 6)
+#define MC_VECTOR		18
+/*
+ * kvm_caps.supported_mce_cap without VMX's LMCE and CMCI: softtdx delivers
+ * neither a local #MC nor a CMCI interrupt.
+ */
+#define KVM_SUPPORTED_MCE_CAP	(MCG_CTL_P | MCG_SER_P)
 #define MCI_CTL2_VALID		(1ULL << 30 | 0x7fff)
 #define PLATFORM_INFO_CPUID_FAULT (1ULL << 31)
 
@@ -307,7 +322,7 @@ static u64 *mce_slot(struct kvm_vcpu_arch *a, u32 index)
 	return NULL;
 }
 
-static int set_mce(struct kvm_vcpu_arch *a, u32 index, u64 data)
+static int set_mce_msr(struct kvm_vcpu_arch *a, u32 index, u64 data)
 {
 	u64 *slot = mce_slot(a, index);
 
@@ -450,7 +465,7 @@ int kvm_set_msr_common(struct kvm_vcpu *vcpu, u32 index, u64 data)
 		return 1;
 	case MSR_IA32_MCG_STATUS:
 	case MSR_IA32_MCG_CTL:
-		return set_mce(a, index, data);
+		return set_mce_msr(a, index, data);
 	}
 	slot = mtrr_slot(a, index);
 	if (slot) {
@@ -460,7 +475,7 @@ int kvm_set_msr_common(struct kvm_vcpu *vcpu, u32 index, u64 data)
 		return 0;
 	}
 	if (mce_slot(a, index))
-		return set_mce(a, index, data);
+		return set_mce_msr(a, index, data);
 	slot = plain_msr(a, index, &is_va);
 	if (!slot || (is_va && !canonical(data)))
 		return 1;
@@ -522,6 +537,96 @@ static long msr_io(struct kvm_vcpu *vcpu, unsigned long arg, bool set)
 	if (!set && kvm_copy_to_user(arg + sizeof(hdr), e, hdr.nmsrs * sizeof(e[0])))
 		return -EFAULT;
 	return i;
+}
+
+/* ---- machine checks ---------------------------------------------------------------------- */
+
+long kvm_get_mce_cap_supported(unsigned long arg)
+{
+	u64 cap = KVM_SUPPORTED_MCE_CAP;
+
+	return kvm_copy_to_user(arg, &cap, sizeof(cap)) ? -EFAULT : 0;
+}
+
+static long vcpu_ioctl_setup_mce(struct kvm_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	u64 cap;
+	u32 banks;
+
+	if (kvm_copy_from_user(&cap, arg, sizeof(cap)))
+		return -EFAULT;
+	banks = (u32)(cap & 0xff);
+	if (!banks || banks > KVM_MAX_MCE_BANKS || cap & ~(KVM_SUPPORTED_MCE_CAP | 0xff | 0xff0000))
+		return -EINVAL;
+	a->mcg_cap = cap;
+	if (cap & MCG_CTL_P)
+		a->mcg_ctl = ~0ULL;
+	for (u32 b = 0; b < banks; b++)
+		a->mce_banks[4 * b] = ~0ULL;
+	return 0;
+}
+
+/*
+ * An uncorrected error with #MC impossible (one in progress, or CR4.MCE
+ * clear) shuts the vCPU down; otherwise #MC is queued.  On a TD it stays
+ * queued and is dropped at injection: KVM cannot inject into a TD.
+ */
+static void raise_uncorrected(struct kvm_vcpu_arch *a, struct kvm_x86_mce *mce, u64 *bank)
+{
+	if ((a->mcg_status & MCG_STATUS_MCIP) || !(a->sregs.cr4 & CR4_MCE)) {
+		a->triple_fault = true;
+		return;
+	}
+	if (bank[1] & MCI_STATUS_VAL)
+		mce->status |= MCI_STATUS_OVER;
+	bank[1] = mce->status;
+	bank[2] = mce->addr;
+	bank[3] = mce->misc;
+	a->mcg_status = mce->mcg_status;
+	a->exception = (typeof(a->exception)){ .pending = true, .nr = MC_VECTOR };
+}
+
+/* UCNA: an uncorrected error that needs no action, reported by CMCI only. */
+static bool is_ucna(const struct kvm_x86_mce *mce)
+{
+	return !mce->mcg_status && !(mce->status & (MCI_STATUS_PCC | MCI_STATUS_S | MCI_STATUS_AR)) &&
+	       (mce->status & MCI_STATUS_VAL) && (mce->status & MCI_STATUS_UC);
+}
+
+static long vcpu_ioctl_set_mce(struct kvm_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	struct kvm_x86_mce mce;
+	u64 *bank;
+
+	if (kvm_copy_from_user(&mce, arg, sizeof(mce)))
+		return -EFAULT;
+	if (mce.bank >= (a->mcg_cap & 0xff) || !(mce.status & MCI_STATUS_VAL))
+		return -EINVAL;
+	bank = &a->mce_banks[4 * mce.bank];
+	if (is_ucna(&mce)) {
+		bank[1] = mce.status;
+		bank[2] = mce.addr;
+		bank[3] = mce.misc;
+		a->mcg_status = mce.mcg_status;
+		return 0;
+	}
+	if (mce.status & MCI_STATUS_UC) {
+		/* Reporting switched off globally or for the bank: dropped. */
+		if (((a->mcg_cap & MCG_CTL_P) && a->mcg_ctl != ~0ULL) || bank[0] != ~0ULL)
+			return 0;
+		raise_uncorrected(a, &mce, bank);
+	} else if (!(bank[1] & MCI_STATUS_VAL) || !(bank[1] & MCI_STATUS_UC)) {
+		if (bank[1] & MCI_STATUS_VAL)
+			mce.status |= MCI_STATUS_OVER;
+		bank[1] = mce.status;
+		bank[2] = mce.addr;
+		bank[3] = mce.misc;
+	} else {
+		bank[1] |= MCI_STATUS_OVER;
+	}
+	return 0;
 }
 
 /* ---- reset state ---------------------------------------------------------------------------- */
@@ -878,7 +983,8 @@ static void post_run_save(struct kvm_vcpu *vcpu)
  * would block until INIT/SIPI; no other vCPU can send one yet, so it
  * returns -EAGAIN as after a wakeup.  Sync regs are not offered
  * (KVM_CAP_SYNC_REGS is 0).  Guest execution itself is the CPU engine's,
- * which comes with issue #4: until then KVM_RUN ends in -EOPNOTSUPP.
+ * which comes with issue #4: until then KVM_RUN ends in -EOPNOTSUPP,
+ * unless a pending triple fault shuts the vCPU down first.
  */
 static long vcpu_ioctl_run(struct kvm_vcpu *vcpu, unsigned long arg)
 {
@@ -898,8 +1004,13 @@ static long vcpu_ioctl_run(struct kvm_vcpu *vcpu, unsigned long arg)
 		ret = -EINTR;
 	} else {
 		ret = vcpu->vm->vcpu_ops->pre_run(vcpu);
-		if (ret > 0)
+		if (ret > 0 && vcpu->arch.triple_fault) {
+			vcpu->arch.triple_fault = false;
+			run->exit_reason = KVM_EXIT_SHUTDOWN;
+			ret = 0;
+		} else if (ret > 0) {
 			ret = -EOPNOTSUPP;
+		}
 	}
 	post_run_save(vcpu);
 	return ret;
@@ -929,6 +1040,10 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int request, unsigned l
 		return 0;
 	case KVM_SMI:
 		return smi(vcpu);
+	case KVM_X86_SETUP_MCE:
+		return vcpu_ioctl_setup_mce(vcpu, arg);
+	case KVM_X86_SET_MCE:
+		return vcpu_ioctl_set_mce(vcpu, arg);
 	case KVM_SET_TSC_KHZ:
 		return vcpu_set_tsc_khz(vcpu, arg);
 	case KVM_GET_TSC_KHZ:

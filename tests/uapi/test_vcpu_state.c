@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * vCPU state ioctls: registers, FPU, LAPIC, MSRs, events, MP state, NMI and
- * SMI requests, the vCPU TSC frequency and KVM_RUN's checks, on a normal VM
- * (fully) and on a TD (as upstream KVM: protected state refused, only
- * emulated MSRs, INIT and SIPI blocked, SMIs swallowed, no KVM_RUN before
- * FINALIZE).
+ * SMI requests, machine checks, the vCPU TSC frequency and KVM_RUN's
+ * checks, on a normal VM (fully) and on a TD (as upstream KVM: protected
+ * state refused, only emulated MSRs, INIT and SIPI blocked, SMIs
+ * swallowed, no KVM_RUN before FINALIZE).
  */
 #include "kvm_util.h"
 
@@ -503,6 +503,84 @@ static void test_td_kvm_run_needs_finalize(void **state)
 	kvm_close(td);
 }
 
+#define MCG_CTL_P	(1ULL << 8)
+#define MCG_SER_P	(1ULL << 24)
+#define MCI_STATUS_VAL	(1ULL << 63)
+#define MCI_STATUS_OVER	(1ULL << 62)
+#define MCI_STATUS_UC	(1ULL << 61)
+#define MCI_STATUS_S	(1ULL << 56)
+#define MSR_IA32_MCx_STATUS(b)	(MSR_IA32_MC0_CTL + 4 * (b) + 1)
+
+static int __setup_mce(int vcpu, uint64_t cap)
+{
+	return kvm_ioctl(vcpu, KVM_X86_SETUP_MCE, &cap);
+}
+
+static int __set_mce(int vcpu, unsigned int bank, uint64_t status, uint64_t mcg_status)
+{
+	struct kvm_x86_mce mce = { .bank = (__u8)bank, .status = status, .mcg_status = mcg_status };
+
+	return kvm_ioctl(vcpu, KVM_X86_SET_MCE, &mce);
+}
+
+static void test_mce(void **state)
+{
+	int vm = vm_create(kvm, KVM_X86_DEFAULT_VM), vcpu = kvm_ioctl(vm, KVM_CREATE_VCPU, 0);
+	uint64_t cap = 0, uc = MCI_STATUS_VAL | MCI_STATUS_UC | MCI_STATUS_S;
+	struct kvm_run *run = map_run(vcpu);
+	struct kvm_sregs sregs;
+
+	(void)state;
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_MCE), 32);
+	assert_int_equal(kvm_ioctl(kvm, KVM_X86_GET_MCE_CAP_SUPPORTED, &cap), 0);
+	assert_int_equal(cap, MCG_CTL_P | MCG_SER_P);
+	TEST_ASSERT_ERRNO(__setup_mce(vcpu, MCG_CTL_P), EINVAL);		/* no banks */
+	TEST_ASSERT_ERRNO(__setup_mce(vcpu, 33), EINVAL);
+	TEST_ASSERT_ERRNO(__setup_mce(vcpu, 1ULL << 10 | 4), EINVAL);	/* CMCI */
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_X86_SETUP_MCE, (void *)8), EFAULT);
+	assert_int_equal(__setup_mce(vcpu, MCG_CTL_P | MCG_SER_P | 4), 0);
+	assert_int_equal(vcpu_get_msr(vcpu, MSR_IA32_MCG_CTL), ~0ULL);
+	assert_int_equal(vcpu_get_msr(vcpu, MSR_IA32_MC0_CTL + 4 * 3), ~0ULL);
+
+	TEST_ASSERT_ERRNO(__set_mce(vcpu, 4, MCI_STATUS_VAL, 0), EINVAL);
+	TEST_ASSERT_ERRNO(__set_mce(vcpu, 0, 1, 0), EINVAL);			/* not VAL */
+	/* Corrected errors pile up with OVER. */
+	assert_int_equal(__set_mce(vcpu, 1, MCI_STATUS_VAL | 0x17, 0), 0);
+	assert_int_equal(__set_mce(vcpu, 1, MCI_STATUS_VAL | 0x18, 0), 0);
+	assert_int_equal(vcpu_get_msr(vcpu, MSR_IA32_MCx_STATUS(1)),
+			 MCI_STATUS_VAL | MCI_STATUS_OVER | 0x18);
+	/* Uncorrected with CR4.MCE clear: shutdown at the next KVM_RUN. */
+	assert_int_equal(__set_mce(vcpu, 2, uc, 1), 0);
+	assert_int_equal(kvm_ioctl(vcpu, KVM_RUN, 0), 0);
+	assert_int_equal(run->exit_reason, KVM_EXIT_SHUTDOWN);
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_RUN, 0), EOPNOTSUPP);
+	/* With CR4.MCE: #MC is queued. */
+	assert_int_equal(kvm_ioctl(vcpu, KVM_GET_SREGS, &sregs), 0);
+	sregs.cr4 |= 1u << 6;
+	assert_int_equal(kvm_ioctl(vcpu, KVM_SET_SREGS, &sregs), 0);
+	assert_int_equal(__set_mce(vcpu, 2, uc, 1), 0);
+	assert_int_equal(events(vcpu).exception.nr, 18);
+	assert_int_equal(vcpu_get_msr(vcpu, MSR_IA32_MCx_STATUS(2)), uc);
+	munmap(run, 3 * 4096);
+	kvm_close(vcpu);
+	kvm_close(vm);
+}
+
+/* A TD's banks are KVM's to emulate; the #MC itself could never be injected. */
+static void test_td_mce(void **state)
+{
+	int v0, v1, td = td_with_vcpus(&v0, &v1);
+
+	(void)state;
+	assert_int_equal(__setup_mce(v1, MCG_SER_P | 2), 0);
+	assert_int_equal(__set_mce(v1, 1, MCI_STATUS_VAL | 0x17, 0), 0);
+	assert_int_equal(vcpu_get_msr(v1, MSR_IA32_MCx_STATUS(1)), MCI_STATUS_VAL | 0x17);
+	TEST_ASSERT_ERRNO(__set_mce(v1, 2, MCI_STATUS_VAL, 0), EINVAL);
+	kvm_close(v0);
+	kvm_close(v1);
+	kvm_close(td);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -519,6 +597,8 @@ int main(void)
 		KVM_TEST(test_td_nmi_smi),
 		KVM_TEST(test_kvm_run_rules),
 		KVM_TEST(test_td_kvm_run_needs_finalize),
+		KVM_TEST(test_mce),
+		KVM_TEST(test_td_mce),
 	};
 
 	return kvm_run_tests(tests);
