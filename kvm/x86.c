@@ -133,11 +133,13 @@ static void lapic_reset(struct kvm_vcpu *vcpu)
 	apic_set(a, APIC_SPIV, 0xff);
 }
 
+/* CPUID.80000008H:EAX[7:0], at most the architectural 52; 36 without it. */
 static u32 guest_maxphyaddr(struct kvm_vcpu *vcpu)
 {
 	const struct kvm_cpuid_entry2 *e = kvm_vcpu_cpuid(vcpu, 0x80000008, 0);
+	u32 bits = e ? (e->eax & 0xff) : 36;
 
-	return e ? (e->eax & 0xff) : 36;
+	return bits < 52 ? bits : 52;
 }
 
 int kvm_apic_set_base(struct kvm_vcpu *vcpu, u64 value)

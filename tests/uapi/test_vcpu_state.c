@@ -153,6 +153,16 @@ static void test_msr_index_list(void **state)
 	kvm_close(vm);
 }
 
+static void set_maxphyaddr(int vcpu, uint32_t bits)
+{
+	struct {
+		struct kvm_cpuid2 hdr;
+		struct kvm_cpuid_entry2 e[1];
+	} c = { .hdr.nent = 1, .e[0] = { .function = 0x80000008, .eax = bits } };
+
+	assert_int_equal(kvm_ioctl(vcpu, KVM_SET_CPUID2, &c), 0);
+}
+
 static void test_normal_msrs(void **state)
 {
 	int vm = vm_create(kvm, KVM_X86_DEFAULT_VM), vcpu = kvm_ioctl(vm, KVM_CREATE_VCPU, 0);
@@ -188,6 +198,11 @@ static void test_normal_msrs(void **state)
 	vcpu_set_msr(vcpu, MSR_IA32_TSC, 1ULL << 40);
 	v = vcpu_get_msr(vcpu, MSR_IA32_TSC);
 	assert_true(v >= 1ULL << 40 && v < (1ULL << 40) + 1000000000000ULL);
+	/* APIC base above MAXPHYADDR (36 without CPUID, at most 52). */
+	assert_int_equal(__vcpu_set_msr(vcpu, MSR_IA32_APICBASE, 1ULL << 36 | 0x800), 0);
+	set_maxphyaddr(vcpu, 0xff);
+	vcpu_set_msr(vcpu, MSR_IA32_APICBASE, 1ULL << 36 | 0x800);
+	assert_int_equal(__vcpu_set_msr(vcpu, MSR_IA32_APICBASE, 1ULL << 52 | 0x800), 0);
 	/* No in-kernel APIC: no TSC deadline, no x2APIC registers. */
 	vcpu_set_msr(vcpu, MSR_IA32_TSC_DEADLINE, 1234);
 	assert_int_equal(vcpu_get_msr(vcpu, MSR_IA32_TSC_DEADLINE), 0);
