@@ -248,6 +248,7 @@ long kvm_get_mce_cap_supported(unsigned long arg);
 long kvm_vm_set_memory_region(struct kvm_vm *vm, unsigned long arg, bool v2);
 long kvm_vm_set_memory_attributes(struct kvm_vm *vm, unsigned long arg);
 long kvm_vm_get_dirty_log(struct kvm_vm *vm, unsigned long arg);
+void kvm_memslots_free(struct kvm_vm *vm);
 /* The memslot (address space 0) holding @gfn; slots_lock held. */
 struct kvm_memslot *kvm_gfn_to_memslot(struct kvm_vm *vm, u64 gfn);
 bool kvm_gfn_is_private(struct kvm_vm *vm, u64 gfn);

@@ -455,3 +455,14 @@ long kvm_vm_get_dirty_log(struct kvm_vm *vm, unsigned long arg)
 	pthread_mutex_unlock(&vm->slots_lock);
 	return ret;
 }
+
+/* The VM is gone: its slots' host-side tracking and the attribute ranges. */
+void kvm_memslots_free(struct kvm_vm *vm)
+{
+	for (size_t i = 0; i < vm->nr_slots; i++) {
+		free_lpage_info(&vm->slots[i]);
+		free(vm->slots[i].dirty_bitmap);
+	}
+	free(vm->slots);
+	free(vm->private_gfns.r);
+}

@@ -176,12 +176,7 @@ static void vm_release(struct kvm_obj *obj)
 	for (u32 i = 0; i < vm->created_vcpus; i++)
 		kvm_vcpu_destroy(vm->vcpus[i]);
 	vm->ops->destroy(vm);
-	for (size_t i = 0; i < vm->nr_slots; i++) {
-		free(vm->slots[i].lpage[0]);
-		free(vm->slots[i].lpage[1]);
-	}
-	free(vm->slots);
-	free(vm->private_gfns.r);
+	kvm_memslots_free(vm);
 	pthread_mutex_destroy(&vm->slots_lock);
 	pthread_mutex_destroy(&vm->lock);
 	free(vm);
