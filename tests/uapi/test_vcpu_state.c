@@ -596,6 +596,57 @@ static void test_td_mce(void **state)
 	kvm_close(td);
 }
 
+static void fill_random(void *buf, size_t len, unsigned int *seed)
+{
+	unsigned char *b = buf;
+
+	for (size_t i = 0; i < len; i++)
+		b[i] = (unsigned char)rand_r(seed);
+}
+
+/*
+ * Random bytes into every state-setting request of a normal vCPU and a TD
+ * vCPU: each call succeeds or fails with an errno, nothing else happens
+ * (the ASan/UBSan build runs this too), and the vCPUs still answer.
+ */
+static void test_hostile_state(void **state)
+{
+	static const unsigned long requests[] = {
+		KVM_SET_REGS, KVM_SET_SREGS, KVM_SET_FPU, KVM_SET_LAPIC, KVM_SET_MSRS,
+		KVM_SET_VCPU_EVENTS, KVM_SET_MP_STATE, KVM_X86_SETUP_MCE, KVM_X86_SET_MCE,
+		KVM_SET_CPUID2,
+	};
+	int vm = vm_create(kvm, KVM_X86_DEFAULT_VM), v0, v1, td, vcpus[2];
+	union {
+		struct kvm_msrs msrs;
+		struct kvm_cpuid2 cpuid;
+		unsigned char bytes[12288];	/* 256 CPUID entries fit */
+	} buf;
+	unsigned int seed = 1;
+
+	(void)state;
+	vm_enable_split_irqchip(vm);
+	vcpus[0] = kvm_ioctl(vm, KVM_CREATE_VCPU, 0);
+	td = td_with_vcpus(&v0, &v1);
+	vcpus[1] = v1;
+	for (int round = 0; round < 2000; round++) {
+		int vcpu = vcpus[round % 2], ret;
+
+		fill_random(&buf, sizeof(buf), &seed);
+		buf.msrs.nmsrs %= 300;		/* also a count for KVM_SET_CPUID2 */
+		ret = kvm_ioctl(vcpu, requests[round % (sizeof(requests) / sizeof(requests[0]))],
+				&buf);
+		assert_true(ret >= 0 || errno == EINVAL || errno == E2BIG || errno == EFAULT);
+	}
+	for (int i = 0; i < 2; i++)
+		assert_true(kvm_ioctl(vcpus[i], KVM_GET_MSRS, &(struct kvm_msrs){ 0 }) == 0);
+	kvm_close(vcpus[0]);
+	kvm_close(v0);
+	kvm_close(v1);
+	kvm_close(td);
+	kvm_close(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -614,6 +665,7 @@ int main(void)
 		KVM_TEST(test_td_kvm_run_needs_finalize),
 		KVM_TEST(test_mce),
 		KVM_TEST(test_td_mce),
+		KVM_TEST(test_hostile_state),
 	};
 
 	return kvm_run_tests(tests);
