@@ -2,8 +2,9 @@
 /*
  * TDVF images: the metadata parser on a synthetic image, each rule it
  * enforces on a corrupted copy (the error names the field), Debian's
- * OVMF.fd when installed, and the offline MRTD against the MRTD the
- * module computes while the same sections are added.
+ * OVMF.fd when installed, the offline MRTD against the MRTD the module
+ * computes while the same sections are added, and the TD's RAM map and
+ * TD HOB as QEMU builds them.
  */
 #include "tdtest.h"
 
@@ -254,11 +255,104 @@ static void test_debian_ovmf(void **state)
 	assert_memory_equal(offline, module, 48);
 }
 
+static const struct tdvf_meta *synthetic_meta(void)
+{
+	static struct tdvf_meta meta;
+
+	meta.nr_sections = NR_SECTIONS;
+	memcpy(meta.sections, layout, sizeof(layout));
+	return &meta;
+}
+
+static void assert_ram(const struct td_ram_entry *e, uint64_t address, uint64_t length,
+		       enum td_ram_type type)
+{
+	assert_int_equal(e->address, address);
+	assert_int_equal(e->length, length);
+	assert_int_equal(e->type, type);
+}
+
+/* QEMU's q35 RAM layout, with the TD_HOB and TempMem sections carved out. */
+static void test_ram_map(void **state)
+{
+	struct td_ram_map map;
+	char err[160];
+
+	(void)state;
+	assert_int_equal(td_ram_map_build(2ULL << 30, synthetic_meta(), &map, err, sizeof(err)), 0);
+	assert_int_equal(map.nr, 4);
+	assert_ram(&map.e[0], 0, 0x300000, TD_RAM_UNACCEPTED);
+	assert_ram(&map.e[1], 0x300000, 0x1000, TD_RAM_ADDED);
+	assert_ram(&map.e[2], 0x301000, 0x2000, TD_RAM_ADDED);
+	/* The PAGE.AUG TempMem at 4 MiB stays for the guest to accept. */
+	assert_ram(&map.e[3], 0x303000, (2ULL << 30) - 0x303000, TD_RAM_UNACCEPTED);
+	/* From 0xB0000000 bytes on, low RAM ends at 2 GiB and the rest is above 4 GiB. */
+	assert_int_equal(td_ram_map_build(0xb0000000, synthetic_meta(), &map, err, sizeof(err)), 0);
+	assert_int_equal(map.nr, 5);
+	assert_ram(&map.e[3], 0x303000, (2ULL << 30) - 0x303000, TD_RAM_UNACCEPTED);
+	assert_ram(&map.e[4], 4ULL << 30, 0xb0000000 - (2ULL << 30), TD_RAM_UNACCEPTED);
+	assert_int_equal(td_ram_map_build(0xaffff000, synthetic_meta(), &map, err, sizeof(err)), 0);
+	assert_int_equal(map.nr, 4);
+	assert_int_equal(map.e[3].address + map.e[3].length, 0xaffff000);
+	/* Too little memory for the sections, or an odd size. */
+	assert_int_equal(td_ram_map_build(0x301000, synthetic_meta(), &map, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "section 3 [0x301000, 0x303000) is not inside guest RAM"));
+	assert_int_equal(td_ram_map_build(0x1800, synthetic_meta(), &map, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a positive multiple of 4 KiB"));
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* The HOB bytes, field by field, as QEMU lays them out. */
+static void test_td_hob(void **state)
+{
+	struct td_ram_map map;
+	uint8_t hob[4096];
+	char err[160];
+	size_t used;
+
+	(void)state;
+	assert_int_equal(td_ram_map_build(2ULL << 30, synthetic_meta(), &map, err, sizeof(err)), 0);
+	memset(hob, 0xaa, sizeof(hob));
+	used = td_hob_build(&map, 0x300000, hob, sizeof(hob), err, sizeof(err));
+	assert_int_equal(used, 56 + 4 * 48 + 8);
+	/* PHIT: type 1, length 56, version 9, EfiEndOfHobList after the end HOB. */
+	assert_int_equal(hob[0] | hob[1] << 8, 1);
+	assert_int_equal(hob[2] | hob[3] << 8, 56);
+	assert_int_equal(hob[8], 9);
+	assert_int_equal(get64(hob + 48), 0x300000 + used);
+	for (int i = 0; i < 4; i++) {
+		const uint8_t *r = hob + 56 + 48 * i;
+
+		assert_int_equal(r[0] | r[1] << 8, 3);		/* resource descriptor */
+		assert_int_equal(r[2] | r[3] << 8, 48);
+		assert_int_equal(r[24], map.e[i].type == TD_RAM_ADDED ? 0 : 7);
+		assert_int_equal(r[28], 7);			/* present, initialized, tested */
+		assert_int_equal(get64(r + 32), map.e[i].address);
+		assert_int_equal(get64(r + 40), map.e[i].length);
+	}
+	assert_int_equal(hob[used - 8] | hob[used - 7] << 8, 0xffff);
+	assert_int_equal(hob[used - 6], 8);
+	assert_int_equal(hob[used], 0xaa);			/* nothing written beyond */
+	/* A TD_HOB section too small for the list. */
+	assert_int_equal(td_hob_build(&map, 0x300000, hob, used - 8, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "TD HOB needs 256 bytes"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_corrupted_images),
+		cmocka_unit_test(test_ram_map),
+		cmocka_unit_test(test_td_hob),
 		cmocka_unit_test_setup_teardown(test_mrtd_matches_module, tdtest_setup_vcpu,
 						tdtest_teardown),
 		cmocka_unit_test_setup_teardown(test_debian_ovmf, tdtest_setup_vcpu,

@@ -5,7 +5,9 @@
  */
 #include "tdvf.h"
 
+#include <ctype.h>
 #include <getopt.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +17,10 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: softtdx measure -bios FILE [--two-pass] [--json]\n"
+		"usage: softtdx measure -bios FILE [-m SIZE] [--two-pass] [--json]\n"
 		"  Computes the MRTD of a TD booted from the TDVF image FILE.\n"
+		"  -m SIZE     guest RAM (QEMU syntax: 2G, 512M; plain numbers are MiB):\n"
+		"              also print the TD's memory map and its TD HOB\n"
 		"  --two-pass  all PAGE.ADDs of a section before its MR.EXTENDs (older\n"
 		"              stacks); the default is upstream KVM's page-by-page order\n"
 		"  --json      one JSON object instead of text\n");
@@ -79,9 +83,10 @@ static void print_text(const struct tdvf_meta *m, const uint8_t mrtd[48])
 	printf("\n");
 }
 
+/* The rest of the JSON object the caller opened. */
 static void print_json(const struct tdvf_meta *m, const uint8_t mrtd[48], bool two_pass)
 {
-	printf("{\"mrtd\": \"");
+	printf("\"mrtd\": \"");
 	print_hex(mrtd, 48);
 	printf("\", \"order\": \"%s\", \"sections\": [", two_pass ? "two-pass" : "per-page");
 	for (uint32_t i = 0; i < m->nr_sections; i++) {
@@ -95,10 +100,82 @@ static void print_json(const struct tdvf_meta *m, const uint8_t mrtd[48], bool t
 	printf("]}\n");
 }
 
+/* QEMU's -m: a number with an optional K/M/G/T suffix, MiB without one. */
+static int parse_size(const char *s, uint64_t *bytes)
+{
+	char *end;
+	unsigned long long n = strtoull(s, &end, 10);
+	unsigned shift = 20;
+
+	if (end == s || !isdigit((unsigned char)*s))
+		return -1;
+	switch (toupper((unsigned char)*end)) {
+	case 0:   break;
+	case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
+	case 'T': shift = 40; end++; break;
+	default:  return -1;
+	}
+	if (*end || !n || n > (~0ULL >> shift))
+		return -1;
+	*bytes = n << shift;
+	return 0;
+}
+
+static const struct tdvf_section *hob_section(const struct tdvf_meta *m)
+{
+	for (uint32_t i = 0; i < m->nr_sections; i++)
+		if (m->sections[i].type == TDVF_SECTION_TD_HOB)
+			return &m->sections[i];
+	return NULL;
+}
+
+/* The RAM map and the TD HOB a TD with @ram bytes starts with. */
+static int print_memory(const struct tdvf_meta *meta, uint64_t ram, bool json)
+{
+	const struct tdvf_section *hs = hob_section(meta);
+	struct td_ram_map map;
+	uint8_t *hob, digest[48];
+	char err[160];
+	size_t used;
+
+	if (!hs) {
+		fprintf(stderr, "softtdx: the image has no TD_HOB section\n");
+		return 1;
+	}
+	if (td_ram_map_build(ram, meta, &map, err, sizeof(err))) {
+		fprintf(stderr, "softtdx: %s\n", err);
+		return 1;
+	}
+	hob = malloc(hs->size);
+	used = hob ? td_hob_build(&map, hs->address, hob, hs->size, err, sizeof(err)) : 0;
+	if (!used || !EVP_Digest(hob, used, digest, NULL, EVP_sha384(), NULL)) {
+		fprintf(stderr, "softtdx: %s\n", hob ? err : "out of memory");
+		free(hob);
+		return 1;
+	}
+	free(hob);
+	printf(json ? "\"ram\": [" : "RAM:\n");
+	for (uint32_t i = 0; i < map.nr; i++)
+		printf(json ? "%s{\"address\": %llu, \"length\": %llu, \"accepted\": %s}" :
+			      "%s  0x%012llx 0x%012llx %s\n",
+		       json ? (i ? ", " : "") : "", (unsigned long long)map.e[i].address,
+		       (unsigned long long)map.e[i].length,
+		       map.e[i].type == TD_RAM_ADDED ? (json ? "true" : "added") :
+						       (json ? "false" : "unaccepted"));
+	printf(json ? "], \"td_hob\": {\"bytes\": %zu, \"sha384\": \"" :
+		      "TD HOB: %zu bytes, SHA-384 ", used);
+	print_hex(digest, 48);
+	printf(json ? "\"}, " : "\n");
+	return 0;
+}
+
 static int cmd_measure(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "bios", required_argument, NULL, 'b' },
+		{ "m", required_argument, NULL, 'm' },
 		{ "two-pass", no_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -106,6 +183,7 @@ static int cmd_measure(int argc, char **argv)
 	};
 	const char *bios = NULL;
 	bool json = false, two_pass = false;
+	uint64_t ram = 0;
 	struct tdvf_meta *meta;
 	uint8_t *image, mrtd[48];
 	char err[160];
@@ -115,6 +193,12 @@ static int cmd_measure(int argc, char **argv)
 	while ((c = getopt_long_only(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b': bios = optarg; break;
+		case 'm':
+			if (parse_size(optarg, &ram)) {
+				fprintf(stderr, "softtdx measure: bad memory size '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 't': two_pass = true; break;
 		case 'j': json = true; break;
 		case 'h': usage(stdout); return 0;
@@ -137,10 +221,12 @@ static int cmd_measure(int argc, char **argv)
 		fprintf(stderr, "softtdx: SHA-384 failed\n");
 	} else {
 		if (json)
+			printf("{");
+		ret = ram ? print_memory(meta, ram, json) : 0;
+		if (!ret && json)
 			print_json(meta, mrtd, two_pass);
-		else
+		else if (!ret)
 			print_text(meta, mrtd);
-		ret = 0;
 	}
 out:
 	free(meta);

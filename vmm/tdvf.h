@@ -59,4 +59,41 @@ enum tdvf_measure_order {
 int tdvf_mrtd(const uint8_t *image, const struct tdvf_meta *meta,
 	      enum tdvf_measure_order order, uint8_t mrtd[48]);
 
+/* ---- the TD's RAM map and the TD HOB (td_hob.c) -------------------------------------- */
+
+enum td_ram_type {
+	TD_RAM_UNACCEPTED,	/* the guest accepts it (TDG.MEM.PAGE.ACCEPT) */
+	TD_RAM_ADDED,		/* a TD_HOB or TempMem section: added before finalize */
+};
+
+struct td_ram_entry {
+	uint64_t address, length;
+	enum td_ram_type type;
+};
+
+#define TD_RAM_MAX_ENTRIES	(2 + 2 * TDVF_MAX_SECTIONS)
+
+struct td_ram_map {
+	uint32_t nr;
+	struct td_ram_entry e[TD_RAM_MAX_ENTRIES];
+};
+
+/*
+ * QEMU's q35 layout of @ram_size bytes (below 4 GiB up to 2 GiB when
+ * there are at least 0xB0000000 bytes, else all of it; the rest from
+ * 4 GiB), with every TD_HOB and TempMem section that is not PAGE.AUG
+ * carved out as ADDED, sorted by address.  Each such section must lie inside one RAM range.  0, or -1
+ * with the reason in @err.
+ */
+int td_ram_map_build(uint64_t ram_size, const struct tdvf_meta *meta, struct td_ram_map *map,
+		     char *err, size_t errlen);
+
+/*
+ * The TD HOB, as QEMU writes it into the TD_HOB section at @hob_gpa: a
+ * PHIT handoff table, one resource descriptor per RAM range, the end HOB.
+ * Returns the bytes used, or 0 (with @err) when @size is too small.
+ */
+size_t td_hob_build(const struct td_ram_map *map, uint64_t hob_gpa, uint8_t *buf, size_t size,
+		    char *err, size_t errlen);
+
 #endif /* SOFTTDX_VMM_TDVF_H */
