@@ -6,9 +6,8 @@
  * RTMR0.  All fields little-endian, each HOB 8-byte aligned.
  */
 #include "tdvf.h"
+#include "tdvf_internal.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,16 +26,6 @@
 #define RESOURCE_MEMORY_UNACCEPTED	0x00000007
 /* PRESENT | INITIALIZED | TESTED: QEMU's TDVF_PRIVATE and TDVF_UNACCEPTED alike. */
 #define RESOURCE_ATTR_TDVF		0x00000007
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static void add_entry(struct td_ram_map *map, uint64_t address, uint64_t length,
 		      enum td_ram_type type)
@@ -79,7 +68,7 @@ int td_ram_map_build(uint64_t ram_size, const struct tdvf_meta *meta, struct td_
 
 	memset(map, 0, sizeof(*map));
 	if (!ram_size || ram_size % 4096)
-		return fail(err, errlen, "memory size %#llx is not a positive multiple of 4 KiB",
+		return tdvf_fail(err, errlen, "memory size %#llx is not a positive multiple of 4 KiB",
 			    (unsigned long long)ram_size);
 	add_entry(map, 0, low, TD_RAM_UNACCEPTED);
 	if (ram_size > low)
@@ -95,7 +84,7 @@ int td_ram_map_build(uint64_t ram_size, const struct tdvf_meta *meta, struct td_
 		    (s->attributes & TDVF_ATTR_PAGE_AUG))
 			continue;
 		if (accept_range(map, s->address, s->size))
-			return fail(err, errlen, "section %u [%#llx, %#llx) is not inside guest RAM "
+			return tdvf_fail(err, errlen, "section %u [%#llx, %#llx) is not inside guest RAM "
 				    "(memory too small for the firmware?)", i,
 				    (unsigned long long)s->address,
 				    (unsigned long long)(s->address + s->size));
@@ -134,7 +123,7 @@ size_t td_hob_build(const struct td_ram_map *map, uint64_t hob_gpa, uint8_t *buf
 	uint8_t *p = buf;
 
 	if (need > size) {
-		fail(err, errlen, "TD HOB needs %zu bytes, the TD_HOB section has %zu", need, size);
+		tdvf_fail(err, errlen, "TD HOB needs %zu bytes, the TD_HOB section has %zu", need, size);
 		return 0;
 	}
 	memset(buf, 0, need);

@@ -6,6 +6,7 @@
  * buffer whose bounds are checked first.
  */
 #include "tdvf.h"
+#include "tdvf_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,7 +47,7 @@ static uint64_t le64(const uint8_t *p)
 	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int tdvf_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -67,21 +68,21 @@ static int find_table_entry(const uint8_t *image, size_t len, const uint8_t *gui
 	uint16_t table_len;
 
 	if (len < TABLE_FOOTER_FROM_END + 2)
-		return fail(err, errlen, "image too small (%zu bytes) for an OVMF table", len);
+		return tdvf_fail(err, errlen, "image too small (%zu bytes) for an OVMF table", len);
 	footer = image + len - TABLE_FOOTER_FROM_END;
 	if (memcmp(footer, ovmf_table_footer_guid, GUID_SIZE))
-		return fail(err, errlen, "no OVMF GUIDed table footer (not a TDVF/OVMF image)");
+		return tdvf_fail(err, errlen, "no OVMF GUIDed table footer (not a TDVF/OVMF image)");
 	table_len = le16(footer - 2);
 	if (table_len < TABLE_ENTRY_TRAILER ||
 	    (size_t)(table_len - TABLE_ENTRY_TRAILER) > (size_t)(footer - 2 - image))
-		return fail(err, errlen, "OVMF table length %u out of range", table_len);
+		return tdvf_fail(err, errlen, "OVMF table length %u out of range", table_len);
 	end = footer - 2;
 	table = end - (table_len - TABLE_ENTRY_TRAILER);
 	while (end - table >= TABLE_ENTRY_TRAILER) {
 		uint16_t entry_len = le16(end - TABLE_ENTRY_TRAILER);
 
 		if (entry_len < TABLE_ENTRY_TRAILER || entry_len > end - table)
-			return fail(err, errlen, "OVMF table entry length %u out of range",
+			return tdvf_fail(err, errlen, "OVMF table entry length %u out of range",
 				    entry_len);
 		if (!memcmp(end - GUID_SIZE, guid, GUID_SIZE)) {
 			*data = end - entry_len;
@@ -90,44 +91,44 @@ static int find_table_entry(const uint8_t *image, size_t len, const uint8_t *gui
 		}
 		end -= entry_len;
 	}
-	return fail(err, errlen, "no TDX metadata in the OVMF table (not a TDVF image)");
+	return tdvf_fail(err, errlen, "no TDX metadata in the OVMF table (not a TDVF image)");
 }
 
 static int check_section(const struct tdvf_section *s, uint32_t i, size_t len, char *err,
 			 size_t errlen)
 {
 	if (s->size < s->raw_size)
-		return fail(err, errlen, "section %u: MemoryDataSize %#llx < RawDataSize %#x", i,
+		return tdvf_fail(err, errlen, "section %u: MemoryDataSize %#llx < RawDataSize %#x", i,
 			    (unsigned long long)s->size, s->raw_size);
 	if (s->address % PAGE_SIZE_4K)
-		return fail(err, errlen, "section %u: MemoryAddress %#llx not 4 KiB aligned", i,
+		return tdvf_fail(err, errlen, "section %u: MemoryAddress %#llx not 4 KiB aligned", i,
 			    (unsigned long long)s->address);
 	if (s->size % PAGE_SIZE_4K)
-		return fail(err, errlen, "section %u: MemoryDataSize %#llx not 4 KiB aligned", i,
+		return tdvf_fail(err, errlen, "section %u: MemoryDataSize %#llx not 4 KiB aligned", i,
 			    (unsigned long long)s->size);
 	if (s->address + s->size < s->address)
-		return fail(err, errlen, "section %u: MemoryAddress + MemoryDataSize overflows", i);
+		return tdvf_fail(err, errlen, "section %u: MemoryAddress + MemoryDataSize overflows", i);
 	if ((uint64_t)s->data_offset + s->raw_size > len)
-		return fail(err, errlen, "section %u: DataOffset %#x + RawDataSize %#x beyond the "
+		return tdvf_fail(err, errlen, "section %u: DataOffset %#x + RawDataSize %#x beyond the "
 			    "%zu-byte image", i, s->data_offset, s->raw_size, len);
 	switch (s->type) {
 	case TDVF_SECTION_BFV:
 	case TDVF_SECTION_CFV:
 		if (!s->raw_size)
-			return fail(err, errlen, "section %u: type %u with RawDataSize 0", i,
+			return tdvf_fail(err, errlen, "section %u: type %u with RawDataSize 0", i,
 				    s->type);
 		break;
 	case TDVF_SECTION_TD_HOB:
 	case TDVF_SECTION_TEMP_MEM:
 		if (s->raw_size)
-			return fail(err, errlen, "section %u: type %u with RawDataSize %#x != 0", i,
+			return tdvf_fail(err, errlen, "section %u: type %u with RawDataSize %#x != 0", i,
 				    s->type, s->raw_size);
 		break;
 	default:
-		return fail(err, errlen, "section %u: unsupported section type %u", i, s->type);
+		return tdvf_fail(err, errlen, "section %u: unsupported section type %u", i, s->type);
 	}
 	if (s->attributes & ~(TDVF_ATTR_MR_EXTEND | TDVF_ATTR_PAGE_AUG))
-		return fail(err, errlen, "section %u: unknown Attributes %#x", i, s->attributes);
+		return tdvf_fail(err, errlen, "section %u: unknown Attributes %#x", i, s->attributes);
 	return 0;
 }
 
@@ -153,21 +154,21 @@ static int parse_descriptor(const uint8_t *image, size_t len, size_t off, struct
 	uint32_t length, nr;
 
 	if (off + DESCRIPTOR_SIZE > len)
-		return fail(err, errlen, "TDX metadata offset points outside the image");
+		return tdvf_fail(err, errlen, "TDX metadata offset points outside the image");
 	if (le32(d) != TDVF_SIGNATURE)
-		return fail(err, errlen, "TDX metadata: bad signature %#x (want \"TDVF\")", le32(d));
+		return tdvf_fail(err, errlen, "TDX metadata: bad signature %#x (want \"TDVF\")", le32(d));
 	length = le32(d + 4);
 	if (le32(d + 8) != 1)
-		return fail(err, errlen, "TDX metadata: Version %u (want 1)", le32(d + 8));
+		return tdvf_fail(err, errlen, "TDX metadata: Version %u (want 1)", le32(d + 8));
 	nr = le32(d + 12);
 	if (nr < 2 || nr > TDVF_MAX_SECTIONS)
-		return fail(err, errlen, "TDX metadata: NumberOfSectionEntries %u (want 2..%u)", nr,
+		return tdvf_fail(err, errlen, "TDX metadata: NumberOfSectionEntries %u (want 2..%u)", nr,
 			    TDVF_MAX_SECTIONS);
 	if (length != DESCRIPTOR_SIZE + SECTION_SIZE * nr)
-		return fail(err, errlen, "TDX metadata: Length %#x, %u sections need %#x", length,
+		return tdvf_fail(err, errlen, "TDX metadata: Length %#x, %u sections need %#x", length,
 			    nr, DESCRIPTOR_SIZE + SECTION_SIZE * nr);
 	if (off + length > len)
-		return fail(err, errlen, "TDX metadata: %u sections run past the image end", nr);
+		return tdvf_fail(err, errlen, "TDX metadata: %u sections run past the image end", nr);
 	meta->nr_sections = nr;
 	for (uint32_t i = 0; i < nr; i++) {
 		read_section(d + DESCRIPTOR_SIZE + SECTION_SIZE * i, &meta->sections[i]);
@@ -175,7 +176,7 @@ static int parse_descriptor(const uint8_t *image, size_t len, size_t off, struct
 			return -1;
 		for (uint32_t j = 0; j < i; j++)
 			if (overlap(&meta->sections[i], &meta->sections[j]))
-				return fail(err, errlen, "section %u overlaps section %u", i, j);
+				return tdvf_fail(err, errlen, "section %u overlaps section %u", i, j);
 	}
 	return 0;
 }
@@ -191,11 +192,11 @@ int tdvf_parse(const uint8_t *image, size_t len, struct tdvf_meta *meta, char *e
 	if (find_table_entry(image, len, tdx_metadata_offset_guid, &data, &data_len, err, errlen))
 		return -1;
 	if (data_len < 4)
-		return fail(err, errlen, "TDX metadata offset entry too short (%zu bytes)",
+		return tdvf_fail(err, errlen, "TDX metadata offset entry too short (%zu bytes)",
 			    data_len);
 	from_end = le32(data);
 	if (from_end > len)
-		return fail(err, errlen, "TDX metadata offset %#x beyond the %zu-byte image",
+		return tdvf_fail(err, errlen, "TDX metadata offset %#x beyond the %zu-byte image",
 			    from_end, len);
 	return parse_descriptor(image, len, len - from_end, meta, err, errlen);
 }
