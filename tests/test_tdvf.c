@@ -101,7 +101,7 @@ struct corruption {
 	size_t at;		/* byte offset; SIZE_MAX: truncate instead */
 	int width;		/* bytes written: 2, 4 or 8 */
 	uint64_t value;
-	const char *message;	/* part of the error */
+	const char *message;	/* part of the error; NULL: still a valid image */
 };
 
 #define ENTRY(i, field)	(META_OFFSET + 16 + 32 * (i) + (field))
@@ -133,7 +133,9 @@ static const struct corruption corruptions[] = {
 	{ ENTRY(1, 28), 4, 4, "section 1: unknown Attributes 0x4" },
 	{ ENTRY(3, 8), 4, 0x300000, "section 3 overlaps section 2" },
 	{ ENTRY(4, 8), 8, 0xfffffffffffff000ULL,
-	  "section 4: MemoryAddress + MemoryDataSize overflows" },
+	  "section 4: [0xfffffffffffff000, +0x1000) beyond the 52-bit guest-physical space" },
+	{ ENTRY(4, 8), 8, (1ULL << 52) - 0x1000, NULL },
+	{ ENTRY(4, 16), 8, (1ULL << 32) + 0x1000, "section 4: MemoryDataSize 0x100001000 above 4 GiB" },
 };
 
 static void corrupt(uint8_t *img, const struct corruption *c)
@@ -157,6 +159,12 @@ static void test_corrupted_images(void **state)
 			len -= 1;
 		else
 			corrupt(img, c);
+		if (!c->message) {	/* a change that is still valid */
+			if (tdvf_parse(img, len, &meta, err, sizeof(err)))
+				fail_msg("corruption %zu refused: %s", i, err);
+			free(img);
+			continue;
+		}
 		assert_int_equal(tdvf_parse(img, len, &meta, err, sizeof(err)), -1);
 		if (!strstr(err, c->message))
 			fail_msg("corruption %zu: \"%s\" lacks \"%s\"", i, err, c->message);
@@ -346,6 +354,41 @@ static void test_td_hob(void **state)
 	assert_non_null(strstr(err, "TD HOB needs 256 bytes"));
 }
 
+/*
+ * Random damage to the table, the descriptor and the section entries: the
+ * parser either refuses with a reason or accepts sections that every later
+ * step (MRTD, RAM map, HOB) can use without reading outside the image.
+ */
+static void test_mutated_images(void **state)
+{
+	unsigned int seed = 7;
+	uint8_t mrtd[48], hob[4096];
+
+	(void)state;
+	for (int round = 0; round < 3000; round++) {
+		uint8_t *img = build_image();
+		struct tdvf_meta meta;
+		struct td_ram_map map;
+		char err[160];
+
+		for (int k = 0; k < 1 + round % 4; k++) {
+			size_t at = round % 2 ? META_OFFSET + (size_t)rand_r(&seed) % (16 + 32 * 5) :
+				    IMAGE_SIZE - 80 + (size_t)rand_r(&seed) % 80;
+
+			img[at] = (uint8_t)rand_r(&seed);
+		}
+		err[0] = 0;
+		if (tdvf_parse(img, IMAGE_SIZE, &meta, err, sizeof(err))) {
+			assert_true(err[0] != 0);
+		} else {
+			assert_int_equal(tdvf_mrtd(img, &meta, TDVF_MEASURE_PER_PAGE, mrtd), 0);
+			if (!td_ram_map_build(8ULL << 30, &meta, &map, err, sizeof(err)))
+				td_hob_build(&map, 0, hob, sizeof(hob), err, sizeof(err));
+		}
+		free(img);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -353,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_corrupted_images),
 		cmocka_unit_test(test_ram_map),
 		cmocka_unit_test(test_td_hob),
+		cmocka_unit_test(test_mutated_images),
 		cmocka_unit_test_setup_teardown(test_mrtd_matches_module, tdtest_setup_vcpu,
 						tdtest_teardown),
 		cmocka_unit_test_setup_teardown(test_debian_ovmf, tdtest_setup_vcpu,

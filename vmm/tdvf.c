@@ -19,6 +19,9 @@
 #define SECTION_SIZE		32
 #define TDVF_SIGNATURE		0x46564454u	/* "TDVF" */
 #define PAGE_SIZE_4K		4096u
+/* Firmware regions, 32-bit sized like RawDataSize; keeps measuring bounded. */
+#define MAX_SECTION_SIZE	(1ULL << 32)
+#define MAX_GPA			(1ULL << 52)	/* the widest GPAW */
 
 /* 96b582de-1fb2-45f7-baea-a366c55a082d, in its in-memory byte order. */
 static const uint8_t ovmf_table_footer_guid[GUID_SIZE] = {
@@ -106,8 +109,13 @@ static int check_section(const struct tdvf_section *s, uint32_t i, size_t len, c
 	if (s->size % PAGE_SIZE_4K)
 		return tdvf_fail(err, errlen, "section %u: MemoryDataSize %#llx not 4 KiB aligned", i,
 			    (unsigned long long)s->size);
-	if (s->address + s->size < s->address)
-		return tdvf_fail(err, errlen, "section %u: MemoryAddress + MemoryDataSize overflows", i);
+	if (s->size > MAX_SECTION_SIZE)
+		return tdvf_fail(err, errlen, "section %u: MemoryDataSize %#llx above 4 GiB", i,
+				 (unsigned long long)s->size);
+	if (s->address > MAX_GPA - s->size)
+		return tdvf_fail(err, errlen, "section %u: [%#llx, +%#llx) beyond the 52-bit "
+				 "guest-physical space", i, (unsigned long long)s->address,
+				 (unsigned long long)s->size);
 	if ((uint64_t)s->data_offset + s->raw_size > len)
 		return tdvf_fail(err, errlen, "section %u: DataOffset %#x + RawDataSize %#x beyond the "
 			    "%zu-byte image", i, s->data_offset, s->raw_size, len);
