@@ -24,6 +24,8 @@
 #define KVM_MAX_CPUID_ENTRIES	256
 #define KVM_MAX_IRQ_ROUTES	4096
 #define APIC_BUS_CYCLE_NS_DEFAULT 1
+#define KVM_USER_MEM_SLOTS	32764
+#define KVM_MAX_NR_ADDRESS_SPACES 2	/* x86: normal and SMM */
 
 /* ---- file-descriptor objects ------------------------------------------------ */
 
@@ -248,6 +250,11 @@ long kvm_get_mce_cap_supported(unsigned long arg);
 long kvm_vm_set_memory_region(struct kvm_vm *vm, unsigned long arg, bool v2);
 long kvm_vm_set_memory_attributes(struct kvm_vm *vm, unsigned long arg);
 long kvm_vm_get_dirty_log(struct kvm_vm *vm, unsigned long arg);
+/* kvm_arch_nr_memslot_as_ids(): VMs with private memory have no SMM space. */
+static inline u16 kvm_nr_memslot_as_ids(const struct kvm_vm *vm)
+{
+	return vm->has_private_mem ? 1 : KVM_MAX_NR_ADDRESS_SPACES;
+}
 void kvm_memslots_free(struct kvm_vm *vm);
 /* The memslot (address space 0) holding @gfn; slots_lock held. */
 struct kvm_memslot *kvm_gfn_to_memslot(struct kvm_vm *vm, u64 gfn);

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KVM_MEM_SLOTS_NUM	32764
 #define PAGE_MASK_4K		(TDX_PAGE_SIZE - 1)
 
 /* ---- private GFN ranges ------------------------------------------------------------ */
@@ -254,14 +253,13 @@ static long check_region(struct kvm_vm *vm, const struct kvm_userspace_memory_re
 			 bool v2)
 {
 	u16 as_id = m->slot >> 16, id = m->slot & 0xFFFF;
-	u16 nr_as = vm->has_private_mem ? 1 : 2;	/* x86: SMM is the second */
 
 	if (m->flags & ~valid_flags(vm, v2))
 		return -EINVAL;
 	if ((m->flags & KVM_MEM_GUEST_MEMFD) && (m->flags & (KVM_MEM_LOG_DIRTY_PAGES |
 							      KVM_MEM_READONLY)))
 		return -EINVAL;
-	if (as_id >= nr_as || id >= KVM_MEM_SLOTS_NUM)
+	if (as_id >= kvm_nr_memslot_as_ids(vm) || id >= KVM_USER_MEM_SLOTS)
 		return -EINVAL;
 	if ((m->memory_size | m->guest_phys_addr) & PAGE_MASK_4K)
 		return -EINVAL;
@@ -433,7 +431,7 @@ long kvm_vm_set_memory_region(struct kvm_vm *vm, unsigned long arg, bool v2)
 long kvm_vm_get_dirty_log(struct kvm_vm *vm, unsigned long arg)
 {
 	struct kvm_dirty_log log;
-	u16 as_id, id, nr_as = vm->has_private_mem ? 1 : 2;
+	u16 as_id, id;
 	struct kvm_memslot *slot;
 	long ret = 0;
 
@@ -441,7 +439,7 @@ long kvm_vm_get_dirty_log(struct kvm_vm *vm, unsigned long arg)
 		return -EFAULT;
 	as_id = log.slot >> 16;
 	id = log.slot & 0xFFFF;
-	if (as_id >= nr_as || id >= KVM_MEM_SLOTS_NUM)
+	if (as_id >= kvm_nr_memslot_as_ids(vm) || id >= KVM_USER_MEM_SLOTS)
 		return -EINVAL;
 	pthread_mutex_lock(&vm->slots_lock);
 	slot = find_slot(vm, as_id, id);

@@ -40,7 +40,15 @@ long kvm_check_extension_generic(struct kvm_vm *vm, long cap)
 	case KVM_CAP_VM_TSC_CONTROL:
 	case KVM_CAP_USER_MEMORY2:
 	case KVM_CAP_MEMORY_FAULT_INFO:
+	case KVM_CAP_MP_STATE:
+	case KVM_CAP_USER_NMI:
+	case KVM_CAP_VCPU_EVENTS:
+	case KVM_CAP_IMMEDIATE_EXIT:
 		return 1;
+	case KVM_CAP_NR_MEMSLOTS:
+		return KVM_USER_MEM_SLOTS;
+	case KVM_CAP_MULTI_ADDRESS_SPACE:
+		return vm ? kvm_nr_memslot_as_ids(vm) : KVM_MAX_NR_ADDRESS_SPACES;
 	case KVM_CAP_NR_VCPUS:
 		return nr_present_cpus();
 	case KVM_CAP_MAX_VCPUS:

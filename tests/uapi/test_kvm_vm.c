@@ -39,6 +39,12 @@ static void test_system_extensions(void **state)
 			 1 << KVM_HC_MAP_GPA_RANGE);
 	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_SPLIT_IRQCHIP), 1);
 	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY2), 1);
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS), 32764);
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_MULTI_ADDRESS_SPACE), 2);
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT), 1);
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_VCPU_EVENTS), 1);
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_MP_STATE), 1);
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_USER_NMI), 1);
 	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, 9999), 0);
 	kvm_close(kvm);
 }
@@ -64,6 +70,9 @@ static void test_vm_types(void **state)
 			 KVM_MEMORY_ATTRIBUTE_PRIVATE);
 	assert_int_equal(kvm_ioctl(td, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS), 0);
 	assert_int_equal(kvm_ioctl(td, KVM_CHECK_EXTENSION, KVM_CAP_X86_SMM), 0);
+	/* A TD has one address space (no SMM); a normal VM two. */
+	assert_int_equal(kvm_ioctl(td, KVM_CHECK_EXTENSION, KVM_CAP_MULTI_ADDRESS_SPACE), 1);
+	assert_int_equal(kvm_ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_MULTI_ADDRESS_SPACE), 2);
 	/* A TD's vCPU limit is the number of present CPUs (2 here). */
 	assert_int_equal(kvm_ioctl(td, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS), 2);
 	/* Unknown VM requests: ENOTTY; the TDX op on a normal VM: ENOTTY. */
