@@ -73,6 +73,10 @@ static void test_vm_types(void **state)
 	/* A TD has one address space (no SMM); a normal VM two. */
 	assert_int_equal(kvm_ioctl(td, KVM_CHECK_EXTENSION, KVM_CAP_MULTI_ADDRESS_SPACE), 1);
 	assert_int_equal(kvm_ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_MULTI_ADDRESS_SPACE), 2);
+	/* PRE_FAULT_MEMORY: TDs (after FINALIZE); normal VMs have no EPT yet. */
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_PRE_FAULT_MEMORY), 1);
+	assert_int_equal(kvm_ioctl(td, KVM_CHECK_EXTENSION, KVM_CAP_PRE_FAULT_MEMORY), 1);
+	assert_int_equal(kvm_ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_PRE_FAULT_MEMORY), 0);
 	/* A TD's vCPU limit is the number of present CPUs (2 here). */
 	assert_int_equal(kvm_ioctl(td, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS), 2);
 	/* Unknown VM requests: ENOTTY; the TDX op on a normal VM: ENOTTY. */
