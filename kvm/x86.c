@@ -14,8 +14,6 @@
 
 #define MAX_IO_MSRS		256
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
-/* protected_state_ioctl(): not one of its requests. */
-#define NOT_STATE_IOCTL		(-1L - 0x7fffffffL)
 
 #define MSR_IA32_TSC		0x10
 #define MSR_IA32_APICBASE	0x1b
@@ -574,17 +572,27 @@ static long vcpu_ioctl_setup_mce(struct kvm_vcpu *vcpu, unsigned long arg)
  * clear) shuts the vCPU down; otherwise #MC is queued.  On a TD it stays
  * queued and is dropped at injection: KVM cannot inject into a TD.
  */
-static void raise_uncorrected(struct kvm_vcpu_arch *a, struct kvm_x86_mce *mce, u64 *bank)
+/* MCi_STATUS/ADDR/MISC of the bank take @mce's error, with @status. */
+static void bank_record(u64 *bank, const struct kvm_x86_mce *mce, u64 status)
+{
+	bank[1] = status;
+	bank[2] = mce->addr;
+	bank[3] = mce->misc;
+}
+
+/* An error that replaces a valid one says so. */
+static u64 status_over(const u64 *bank, u64 status)
+{
+	return bank[1] & MCI_STATUS_VAL ? status | MCI_STATUS_OVER : status;
+}
+
+static void raise_uncorrected(struct kvm_vcpu_arch *a, const struct kvm_x86_mce *mce, u64 *bank)
 {
 	if ((a->mcg_status & MCG_STATUS_MCIP) || !(a->sregs.cr4 & CR4_MCE)) {
 		a->triple_fault = true;
 		return;
 	}
-	if (bank[1] & MCI_STATUS_VAL)
-		mce->status |= MCI_STATUS_OVER;
-	bank[1] = mce->status;
-	bank[2] = mce->addr;
-	bank[3] = mce->misc;
+	bank_record(bank, mce, status_over(bank, mce->status));
 	a->mcg_status = mce->mcg_status;
 	a->exception = (typeof(a->exception)){ .pending = true, .nr = MC_VECTOR };
 }
@@ -608,9 +616,7 @@ static long vcpu_ioctl_set_mce(struct kvm_vcpu *vcpu, unsigned long arg)
 		return -EINVAL;
 	bank = &a->mce_banks[4 * mce.bank];
 	if (is_ucna(&mce)) {
-		bank[1] = mce.status;
-		bank[2] = mce.addr;
-		bank[3] = mce.misc;
+		bank_record(bank, &mce, mce.status);
 		a->mcg_status = mce.mcg_status;
 		return 0;
 	}
@@ -620,11 +626,7 @@ static long vcpu_ioctl_set_mce(struct kvm_vcpu *vcpu, unsigned long arg)
 			return 0;
 		raise_uncorrected(a, &mce, bank);
 	} else if (!(bank[1] & MCI_STATUS_VAL) || !(bank[1] & MCI_STATUS_UC)) {
-		if (bank[1] & MCI_STATUS_VAL)
-			mce.status |= MCI_STATUS_OVER;
-		bank[1] = mce.status;
-		bank[2] = mce.addr;
-		bank[3] = mce.misc;
+		bank_record(bank, &mce, status_over(bank, mce.status));
 	} else {
 		bank[1] |= MCI_STATUS_OVER;
 	}
@@ -936,36 +938,23 @@ static long smi(struct kvm_vcpu *vcpu)
 	return 0;
 }
 
-/* The state requests, each refused where the vendor protects the state. */
-static long protected_state_ioctl(struct kvm_vcpu *vcpu, unsigned int request, unsigned long arg)
+/* Whether the vendor hides the state @request reads or writes. */
+static bool state_refused(const struct kvm_vcpu_arch *a, unsigned int request)
 {
-	struct kvm_vcpu_arch *a = &vcpu->arch;
-
 	switch (request) {
 	case KVM_GET_REGS:
 	case KVM_SET_REGS:
-		if (a->guest_state_protected)
-			return -EINVAL;
-		return copy_state(arg, &a->regs, sizeof(a->regs), request == KVM_SET_REGS);
 	case KVM_GET_SREGS:
-		return a->guest_state_protected ? -EINVAL : get_sregs(vcpu, arg);
 	case KVM_SET_SREGS:
-		return a->guest_state_protected ? -EINVAL : set_sregs(vcpu, arg);
+		return a->guest_state_protected;
 	case KVM_GET_FPU:
 	case KVM_SET_FPU:
-		if (a->fpu_confidential)
-			return -EINVAL;
-		return copy_state(arg, &a->fpu, sizeof(a->fpu), request == KVM_SET_FPU);
+		return a->fpu_confidential;
 	case KVM_GET_LAPIC:
-		if (!a->lapic_in_kernel || a->apic_protected)
-			return -EINVAL;
-		return get_lapic(vcpu, arg);
 	case KVM_SET_LAPIC:
-		if (!a->lapic_in_kernel || a->apic_protected)
-			return -EINVAL;
-		return set_lapic(vcpu, arg);
+		return !a->lapic_in_kernel || a->apic_protected;
 	default:
-		return NOT_STATE_IOCTL;
+		return false;
 	}
 }
 
@@ -1020,11 +1009,25 @@ static long vcpu_ioctl_run(struct kvm_vcpu *vcpu, unsigned long arg)
 
 long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int request, unsigned long arg)
 {
-	long ret = protected_state_ioctl(vcpu, request, arg);
+	struct kvm_vcpu_arch *a = &vcpu->arch;
 
-	if (ret != NOT_STATE_IOCTL)
-		return ret;
+	if (state_refused(a, request))
+		return -EINVAL;
 	switch (request) {
+	case KVM_GET_REGS:
+	case KVM_SET_REGS:
+		return copy_state(arg, &a->regs, sizeof(a->regs), request == KVM_SET_REGS);
+	case KVM_GET_SREGS:
+		return get_sregs(vcpu, arg);
+	case KVM_SET_SREGS:
+		return set_sregs(vcpu, arg);
+	case KVM_GET_FPU:
+	case KVM_SET_FPU:
+		return copy_state(arg, &a->fpu, sizeof(a->fpu), request == KVM_SET_FPU);
+	case KVM_GET_LAPIC:
+		return get_lapic(vcpu, arg);
+	case KVM_SET_LAPIC:
+		return set_lapic(vcpu, arg);
 	case KVM_RUN:
 		return vcpu_ioctl_run(vcpu, arg);
 	case KVM_GET_MSRS:
@@ -1038,7 +1041,7 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int request, unsigned l
 	case KVM_SET_MP_STATE:
 		return mp_state_ioctl(vcpu, arg, request == KVM_SET_MP_STATE);
 	case KVM_NMI:
-		vcpu->arch.nmi_queued++;
+		a->nmi_queued++;
 		return 0;
 	case KVM_SMI:
 		return smi(vcpu);
@@ -1049,7 +1052,7 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int request, unsigned l
 	case KVM_SET_TSC_KHZ:
 		return vcpu_set_tsc_khz(vcpu, arg);
 	case KVM_GET_TSC_KHZ:
-		return vcpu->arch.tsc_khz;
+		return a->tsc_khz;
 	default:
 		return vcpu->vm->vcpu_ops->vendor_ioctl(vcpu, request, arg);
 	}
