@@ -229,6 +229,19 @@ const struct kvm_cpuid_entry2 *kvm_vcpu_cpuid(struct kvm_vcpu *vcpu, u32 functio
 
 /* ---- generic x86 vCPU state (x86.c) ----------------------------------------------- */
 
+/* Architectural bits both vCPU halves use. */
+#define MSR_IA32_APICBASE	0x1b
+#define MSR_EFER		0xc0000080
+#define EFER_SCE		(1ULL << 0)
+#define EFER_LME		(1ULL << 8)
+#define EFER_LMA		(1ULL << 10)
+#define EFER_NX			(1ULL << 11)
+#define APICBASE_BSP		(1ULL << 8)
+#define APICBASE_X2APIC		(1ULL << 10)
+#define APICBASE_ENABLE		(1ULL << 11)
+#define APIC_DEFAULT_BASE	0xfee00000ULL
+#define CPUID_1_ECX_X2APIC	(1u << 21)
+
 /* The RESET state of a new vCPU, before the vendor's create(). */
 void kvm_vcpu_arch_reset(struct kvm_vcpu *vcpu);
 /* The state ioctls of x86's kvm_arch_vcpu_ioctl; vcpu->lock held. */

@@ -593,16 +593,6 @@ const struct kvm_vm_ops tdx_vm_ops = {
 
 /* ---- TD vCPUs ------------------------------------------------------------------------------ */
 
-#define CPUID_1_ECX_X2APIC	(1u << 21)
-#define EFER_SCE		(1ULL << 0)
-#define EFER_LME		(1ULL << 8)
-#define EFER_LMA		(1ULL << 10)
-#define EFER_NX			(1ULL << 11)
-#define APIC_DEFAULT_BASE	0xfee00000ULL
-#define APICBASE_BSP		(1ULL << 8)
-#define APICBASE_X2APIC		(1ULL << 10)
-#define APICBASE_ENABLE		(1ULL << 11)
-
 static int tdx_vcpu_create(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vm *vm = vcpu->vm;
@@ -842,9 +832,7 @@ static long tdx_pre_fault_memory(struct kvm_vcpu *vcpu, unsigned long arg)
 
 /* ---- MSRs of a TD vCPU ------------------------------------------------------------------------ */
 
-#define MSR_IA32_APICBASE	0x1b
 #define MSR_IA32_FEAT_CTL	0x3a
-#define MSR_EFER		0xc0000080
 #define MSR_IA32_MCG_EXT_CTL	0x4d0
 #define FEAT_CTL_LOCKED		(1ULL << 0)
 #define FEAT_CTL_LMCE_ENABLED	(1ULL << 20)

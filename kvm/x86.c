@@ -16,7 +16,6 @@
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 
 #define MSR_IA32_TSC		0x10
-#define MSR_IA32_APICBASE	0x1b
 #define MSR_IA32_UCODE_REV	0x8b
 #define MSR_PLATFORM_INFO	0xce
 #define MSR_MTRRcap		0xfe
@@ -43,7 +42,6 @@
 #define MSR_IA32_TSC_DEADLINE	0x6e0
 #define MSR_X2APIC_FIRST	0x800
 #define MSR_X2APIC_LAST		0x8ff
-#define MSR_EFER		0xc0000080
 #define MSR_STAR		0xc0000081
 #define MSR_LSTAR		0xc0000082
 #define MSR_CSTAR		0xc0000083
@@ -51,12 +49,7 @@
 #define MSR_KERNEL_GS_BASE	0xc0000102
 #define MSR_TSC_AUX		0xc0000103
 
-#define EFER_VALID		(1ULL << 0 | 1ULL << 8 | 1ULL << 10 | 1ULL << 11)
-#define APICBASE_BSP		(1ULL << 8)
-#define APICBASE_X2APIC		(1ULL << 10)
-#define APICBASE_ENABLE		(1ULL << 11)
-#define APIC_DEFAULT_BASE	0xfee00000ULL
-#define CPUID_1_ECX_X2APIC	(1u << 21)
+#define EFER_VALID		(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
 #define MCG_CTL_P		(1ULL << 8)
 #define MCG_CMCI_P		(1ULL << 10)
 #define MCG_SER_P		(1ULL << 24)

@@ -67,7 +67,7 @@ int td_ram_map_build(uint64_t ram_size, const struct tdvf_meta *meta, struct td_
 	uint64_t low = ram_size >= Q35_LOWMEM_SPLIT ? 2 * GiB : ram_size;
 
 	memset(map, 0, sizeof(*map));
-	if (!ram_size || ram_size % 4096)
+	if (!ram_size || ram_size % PAGE_SIZE_4K)
 		return tdvf_fail(err, errlen, "memory size %#llx is not a positive multiple of 4 KiB",
 			    (unsigned long long)ram_size);
 	add_entry(map, 0, low, TD_RAM_UNACCEPTED);

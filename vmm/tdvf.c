@@ -18,7 +18,6 @@
 #define DESCRIPTOR_SIZE		16
 #define SECTION_SIZE		32
 #define TDVF_SIGNATURE		0x46564454u	/* "TDVF" */
-#define PAGE_SIZE_4K		4096u
 /* Firmware regions, 32-bit sized like RawDataSize; keeps measuring bounded. */
 #define MAX_SECTION_SIZE	(1ULL << 32)
 #define MAX_GPA			(1ULL << 52)	/* the widest GPAW */

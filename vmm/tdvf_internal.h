@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#define PAGE_SIZE_4K	4096u	/* TD pages, section and RAM granularity */
+
 /* Formats a one-line reason into @err; returns -1. */
 int tdvf_fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

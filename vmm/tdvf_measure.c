@@ -7,11 +7,11 @@
  * PAGE.AUG sections never enter MRTD.
  */
 #include "tdvf.h"
+#include "tdvf_internal.h"
 
 #include <openssl/evp.h>
 #include <string.h>
 
-#define PAGE_SIZE_4K	4096u
 #define EXTEND_CHUNK	256u
 
 static int block(EVP_MD_CTX *ctx, const char *op, uint64_t gpa)
