@@ -186,14 +186,20 @@ void vm_enable_split_irqchip(int vm)
 	assert_int_equal(kvm_ioctl(vm, KVM_ENABLE_CAP, &cap), 0);
 }
 
-void vcpu_set_cpuid_x2apic(int vcpu, bool x2apic)
+void vcpu_set_cpuid_entry(int vcpu, const struct kvm_cpuid_entry2 *entry)
 {
 	struct {
 		struct kvm_cpuid2 hdr;
 		struct kvm_cpuid_entry2 e[1];
-	} c = { .hdr.nent = 1, .e[0] = { .function = 1, .ecx = x2apic ? 1u << 21 : 0 } };
+	} c = { .hdr.nent = 1, .e[0] = *entry };
 
 	assert_int_equal(kvm_ioctl(vcpu, KVM_SET_CPUID2, &c), 0);
+}
+
+void vcpu_set_cpuid_x2apic(int vcpu, bool x2apic)
+{
+	vcpu_set_cpuid_entry(vcpu, &(struct kvm_cpuid_entry2){ .function = 1,
+							    .ecx = x2apic ? 1u << 21 : 0 });
 }
 
 struct one_msr {

@@ -66,6 +66,8 @@ int td_create(int kvm);
 
 /* KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP), as QEMU does for a TD. */
 void vm_enable_split_irqchip(int vm);
+/* KVM_SET_CPUID2 with the one entry @entry. */
+void vcpu_set_cpuid_entry(int vcpu, const struct kvm_cpuid_entry2 *entry);
 /* KVM_SET_CPUID2 with one leaf: 1, x2APIC bit as asked. */
 void vcpu_set_cpuid_x2apic(int vcpu, bool x2apic);
 /* One MSR through KVM_GET_MSRS/KVM_SET_MSRS: the ioctl's count (1 = done). */

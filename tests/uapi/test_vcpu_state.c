@@ -155,12 +155,8 @@ static void test_msr_index_list(void **state)
 
 static void set_maxphyaddr(int vcpu, uint32_t bits)
 {
-	struct {
-		struct kvm_cpuid2 hdr;
-		struct kvm_cpuid_entry2 e[1];
-	} c = { .hdr.nent = 1, .e[0] = { .function = 0x80000008, .eax = bits } };
-
-	assert_int_equal(kvm_ioctl(vcpu, KVM_SET_CPUID2, &c), 0);
+	vcpu_set_cpuid_entry(vcpu, &(struct kvm_cpuid_entry2){ .function = 0x80000008,
+							    .eax = bits });
 }
 
 static void test_normal_msrs(void **state)
