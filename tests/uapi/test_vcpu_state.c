@@ -147,6 +147,7 @@ static void test_msr_index_list(void **state)
 	msrs->nmsrs = 256;
 	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_GET_MSRS, msrs), E2BIG);
 	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_GET_MSRS, (void *)8), EFAULT);
+	TEST_ASSERT_ERRNO(kvm_ioctl(kvm, KVM_GET_MSR_INDEX_LIST, (void *)8), EFAULT);
 	free(msrs);
 	free(list);
 	kvm_close(vcpu);
@@ -319,6 +320,10 @@ static void test_normal_events(void **state)
 	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_SET_VCPU_EVENTS, &ev), EINVAL);
 	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_SMI, 0), EINVAL);
 	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_GET_VCPU_EVENTS, (void *)8), EFAULT);
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_SET_VCPU_EVENTS, (void *)8), EFAULT);
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_GET_MP_STATE, (void *)8), EFAULT);
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_SET_MP_STATE, (void *)8), EFAULT);
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_SET_SREGS, (void *)8), EFAULT);
 	kvm_close(vcpu);
 	kvm_close(vm);
 }
@@ -549,6 +554,8 @@ static void test_mce(void **state)
 	TEST_ASSERT_ERRNO(__setup_mce(vcpu, 33), EINVAL);
 	TEST_ASSERT_ERRNO(__setup_mce(vcpu, 1ULL << 10 | 4), EINVAL);	/* CMCI */
 	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_X86_SETUP_MCE, (void *)8), EFAULT);
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_X86_SET_MCE, (void *)8), EFAULT);
+	TEST_ASSERT_ERRNO(kvm_ioctl(kvm, KVM_X86_GET_MCE_CAP_SUPPORTED, (void *)8), EFAULT);
 	assert_int_equal(__setup_mce(vcpu, MCG_CTL_P | MCG_SER_P | 4), 0);
 	assert_int_equal(vcpu_get_msr(vcpu, MSR_IA32_MCG_CTL), ~0ULL);
 	assert_int_equal(vcpu_get_msr(vcpu, MSR_IA32_MC0_CTL + 4 * 3), ~0ULL);
