@@ -8,7 +8,7 @@
  * is the state TDX's logical-integrity mode keeps in the memory controller.
  */
 #define SOFTTDX_SEAM
-#include "platform.h"
+#include "platform_internal.h"
 
 #include <emmintrin.h>
 #include <errno.h>
@@ -105,6 +105,11 @@ void platform_destroy(struct platform *p)
 		munmap(p->integrity, p->nr_pages * sizeof(*p->integrity));
 	free(p->alloc_bitmap);
 	free(p);
+}
+
+u8 *platform_ram(struct platform *p)
+{
+	return p->mem;
 }
 
 const struct platform_config *platform_get_config(const struct platform *p)

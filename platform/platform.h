@@ -93,4 +93,6 @@ bool seam_pconfig(struct platform *p, u32 package, u32 keyid);
 bool seam_rng(struct platform *p, void *dst, size_t len);
 #endif
 
+#include "cpu.h"
+
 #endif /* SOFTTDX_PLATFORM_H */

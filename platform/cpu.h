@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The platform's CPU cores in VMX non-root operation: each struct cpu_core
+ * holds one guest vCPU's architectural state and runs its code.  Included by
+ * platform.h, which stays the door to platform/.
+ *
+ * The root-mode software that owns a core (the TDX module for a TD vCPU)
+ * supplies struct cpu_ops: the second stage of address translation and the
+ * instructions a guest cannot execute by itself (TDCALL, CPUID, HLT, port
+ * I/O).  Those callbacks run on the core's own thread, in the middle of an
+ * instruction; from there cpu_core_exit() hands control back to whoever
+ * called cpu_core_run() and returns when the core is entered again, so a
+ * callback can finish its instruction with the answer the host gave.
+ *
+ * Cores of one group (a TD or a VM) never run at the same time: guest LOCK
+ * operations stay atomic, and a busy vCPU yields the group every quantum.
+ */
+#ifndef SOFTTDX_PLATFORM_CPU_H
+#define SOFTTDX_PLATFORM_CPU_H
+
+#include <stdbool.h>
+
+#include <softtdx/tdx_arch.h>
+
+struct platform;
+struct cpu_core;
+struct cpu_group;
+
+enum cpu_gpr {
+	CPU_RAX, CPU_RCX, CPU_RDX, CPU_RBX, CPU_RSP, CPU_RBP, CPU_RSI, CPU_RDI,
+	CPU_R8, CPU_R9, CPU_R10, CPU_R11, CPU_R12, CPU_R13, CPU_R14, CPU_R15,
+	CPU_NR_GPRS,
+};
+
+/* What the guest sees of a core; callbacks change it, the core reloads it. */
+struct cpu_regs {
+	u64 gpr[CPU_NR_GPRS];
+	u64 rip, rflags;
+	u64 cr0, cr2, cr3, cr4, efer;
+	u16 cs, ss;
+	u64 idt_base;
+	u16 idt_limit;
+};
+
+enum cpu_access {
+	CPU_ACCESS_READ = 1,
+	CPU_ACCESS_WRITE = 2,
+	CPU_ACCESS_FETCH = 4,
+};
+
+/* How a guest-physical access resolves. */
+enum cpu_xlate {
+	CPU_XLATE_OK,		/* *hpa is the page (and *writable says if stores may hit it) */
+	CPU_XLATE_EXIT,		/* the owner called cpu_core_exit(); retry the instruction */
+	CPU_XLATE_EVENT,	/* the owner injected an event with cpu_core_inject() */
+};
+
+struct cpu_ops {
+	/* Second stage: the host page behind guest-physical @gpa, 4 KiB aligned. */
+	enum cpu_xlate (*translate)(void *owner, struct cpu_core *c, u64 gpa, u64 gla,
+				    unsigned int access, u64 *hpa, bool *writable);
+	/* TDCALL (66 0F 01 CC) at regs.rip; the callback moves rip on. */
+	void (*tdcall)(void *owner, struct cpu_core *c, struct cpu_regs *regs);
+	/* CPUID with regs.rax/rcx in, results in regs; rip already past it. */
+	void (*cpuid)(void *owner, struct cpu_core *c, struct cpu_regs *regs);
+	/* HLT at regs.rip (not yet executed). */
+	void (*hlt)(void *owner, struct cpu_core *c, struct cpu_regs *regs);
+	/* IN/OUT of @size bytes; returns what IN reads. */
+	u32 (*io)(void *owner, struct cpu_core *c, u16 port, unsigned int size, bool in, u32 val);
+	/* A triple fault: the core is in shutdown and will not run again. */
+	void (*shutdown)(void *owner, struct cpu_core *c);
+};
+
+/* Why cpu_core_run() returned. */
+enum cpu_run_result {
+	CPU_RUN_EXIT,		/* a callback called cpu_core_exit() */
+	CPU_RUN_KICKED,		/* cpu_core_kick(): an external event for the host */
+	CPU_RUN_SHUTDOWN,	/* triple fault */
+	CPU_RUN_FAILED,		/* the engine could not go on (see cpu_core_error()) */
+};
+
+struct cpu_group *cpu_group_create(void);
+void cpu_group_destroy(struct cpu_group *g);
+
+/* A core in its power-on state, with all of @p's memory on its bus. */
+struct cpu_core *cpu_core_create(struct platform *p, struct cpu_group *g,
+				 const struct cpu_ops *ops, void *owner);
+void cpu_core_destroy(struct cpu_core *c);
+
+/* Runs the guest until it exits; call from one thread at a time. */
+enum cpu_run_result cpu_core_run(struct cpu_core *c);
+/* From a callback: leaves cpu_core_run(); returns on the next entry. */
+void cpu_core_exit(struct cpu_core *c);
+/* Makes a running core leave with CPU_RUN_KICKED at its next block. */
+void cpu_core_kick(struct cpu_core *c);
+/* After CPU_RUN_FAILED: what went wrong. */
+const char *cpu_core_error(const struct cpu_core *c);
+
+/* The core's registers; from callbacks or while it is not running. */
+void cpu_core_get_regs(struct cpu_core *c, struct cpu_regs *regs);
+void cpu_core_set_regs(struct cpu_core *c, const struct cpu_regs *regs);
+/* Leaves the 64-bit reset state for 32-bit protected mode, paging off. */
+void cpu_core_set_protected_mode(struct cpu_core *c, u64 efer);
+/* Delivers @vector through the guest IDT before the next instruction. */
+void cpu_core_inject(struct cpu_core *c, u8 vector, bool has_error, u32 error);
+/* Forgets cached translations (the guest's and the second stage's). */
+void cpu_core_flush_tlb(struct cpu_core *c);
+/* Guest-virtual copy through the core's page walk; -1 if it would fault. */
+int cpu_core_read_virt(struct cpu_core *c, u64 gva, void *dst, unsigned int len);
+
+#endif /* SOFTTDX_PLATFORM_CPU_H */

@@ -1,0 +1,901 @@
+// SPDX-License-Identifier: MIT
+/*
+ * CPU cores on the Unicorn 2.1 emulator: the only file that includes
+ * unicorn.h.  See ../shared/reference/unicorn-notes.md for the engine
+ * behaviour this relies on; the shape of it:
+ *
+ * - Every engine is UC_MODE_64 (its register API is 64-bit only) and is put
+ *   into 32-bit protected mode by register writes.
+ * - All physical memory is mapped once at its HPA.  The engine never walks
+ *   page tables itself (UC_TLB_VIRTUAL): on a TLB miss this file walks the
+ *   guest's tables and asks the owner's second stage for each GPA, so a
+ *   private/shared switch is a TLB flush, never a remap.
+ * - Unicorn delivers no exception through the guest IDT; this file does.
+ *   Because Unicorn never clears QEMU's "exception in flight", the next
+ *   exception would become a #DF: its offset in the context blob is found
+ *   at run time and reset after every exception.
+ * - Each core runs on its own thread, so a callback can block in the middle
+ *   of an instruction while the host answers (cpu_core_exit()).
+ */
+#include "platform_internal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unicorn/unicorn.h>
+
+#define QUANTUM_BLOCKS		4096
+#define DR0_MAGIC		0x5AFE7D0C0FFEE123ULL
+#define TDCALL_BYTES		"\x66\x0f\x01\xcc"
+
+#define CR0_PE			(1ULL << 0)
+#define CR0_WP			(1ULL << 16)
+#define CR0_PG			(1ULL << 31)
+#define CR4_PAE			(1ULL << 5)
+#define CR4_LA57		(1ULL << 12)
+#define EFER_LMA		(1ULL << 10)
+#define EFER_NXE		(1ULL << 11)
+#define RFLAGS_TF		(1ULL << 8)
+#define RFLAGS_IF		(1ULL << 9)
+#define RFLAGS_NT		(1ULL << 14)
+#define RFLAGS_RF		(1ULL << 16)
+#define RFLAGS_VM		(1ULL << 17)
+
+#define PTE_P			(1ULL << 0)
+#define PTE_RW			(1ULL << 1)
+#define PTE_US			(1ULL << 2)
+#define PTE_A			(1ULL << 5)
+#define PTE_D			(1ULL << 6)
+#define PTE_PS			(1ULL << 7)
+#define PTE_NX			(1ULL << 63)
+#define PTE_ADDR		0x000FFFFFFFFFF000ULL
+
+#define PF_P			(1u << 0)
+#define PF_W			(1u << 1)
+#define PF_U			(1u << 2)
+#define PF_RSVD			(1u << 3)
+#define PF_I			(1u << 4)
+
+#define VEC_DF			8
+#define VEC_PF			14
+
+enum core_state { CORE_PARKED, CORE_RUNNING, CORE_QUIT };
+
+struct cpu_group {
+	pthread_mutex_t run_lock;	/* held by the core that executes */
+	_Atomic int waiters;
+};
+
+struct pending_event {
+	bool valid;
+	u8 vector;
+	bool has_error;
+	u32 error;
+};
+
+struct cpu_core {
+	struct platform *p;
+	struct cpu_group *g;
+	const struct cpu_ops *ops;
+	void *owner;
+	u8 *ram;
+	u64 ram_size;
+
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	enum core_state state;
+	enum cpu_run_result result;
+	bool ready;			/* the engine is set up (or failed) */
+	_Atomic bool kick;
+
+	/* Below: touched by the core thread, or by others while parked. */
+	uc_engine *uc;
+	uc_context *ctx;
+	size_t off_old_exception, off_error_code;
+	struct cpu_regs regs;		/* the guest's view */
+	struct cpu_regs loaded;		/* what the engine holds */
+	bool want_protected_mode;
+	u64 protected_efer;
+	bool want_tlb_flush;
+	struct pending_event event;
+	bool exit_pending;		/* translate() exited from a TLB fill */
+	bool tdcall_done;		/* swallow the #UD report after a TDCALL */
+	bool quantum_over;
+	unsigned int blocks;
+	bool in_shutdown;
+	char error[160];
+};
+
+/* ---- groups ------------------------------------------------------------------ */
+
+struct cpu_group *cpu_group_create(void)
+{
+	struct cpu_group *g = calloc(1, sizeof(*g));
+
+	if (g)
+		pthread_mutex_init(&g->run_lock, NULL);
+	return g;
+}
+
+void cpu_group_destroy(struct cpu_group *g)
+{
+	if (!g)
+		return;
+	pthread_mutex_destroy(&g->run_lock);
+	free(g);
+}
+
+static void group_enter(struct cpu_group *g)
+{
+	atomic_fetch_add(&g->waiters, 1);
+	pthread_mutex_lock(&g->run_lock);
+	atomic_fetch_sub(&g->waiters, 1);
+}
+
+static void group_leave(struct cpu_group *g)
+{
+	pthread_mutex_unlock(&g->run_lock);
+}
+
+/* ---- registers ----------------------------------------------------------------- */
+
+static const int gpr_ids[CPU_NR_GPRS] = {
+	UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
+	UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
+	UC_X86_REG_R8, UC_X86_REG_R9, UC_X86_REG_R10, UC_X86_REG_R11,
+	UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15,
+};
+
+static u64 reg_read(struct cpu_core *c, int id)
+{
+	u64 v = 0;
+
+	uc_reg_read(c->uc, id, &v);
+	return v;
+}
+
+static void reg_write(struct cpu_core *c, int id, u64 v)
+{
+	uc_reg_write(c->uc, id, &v);
+}
+
+static u64 efer_read(struct cpu_core *c)
+{
+	uc_x86_msr msr = { .rid = 0xC0000080 };
+
+	uc_reg_read(c->uc, UC_X86_REG_MSR, &msr);
+	return msr.value;
+}
+
+static void efer_write(struct cpu_core *c, u64 v)
+{
+	uc_x86_msr msr = { .rid = 0xC0000080, .value = v };
+
+	uc_reg_write(c->uc, UC_X86_REG_MSR, &msr);
+}
+
+/* Engine -> c->regs, on the core thread. */
+static void pull_regs(struct cpu_core *c)
+{
+	struct cpu_regs *r = &c->regs;
+	void *vals[CPU_NR_GPRS];
+	uc_x86_mmr idtr = { 0 };
+	int i;
+
+	for (i = 0; i < CPU_NR_GPRS; i++)
+		vals[i] = &r->gpr[i];
+	uc_reg_read_batch(c->uc, (int *)gpr_ids, vals, CPU_NR_GPRS);
+	r->rip = reg_read(c, UC_X86_REG_RIP);
+	r->rflags = reg_read(c, UC_X86_REG_RFLAGS);
+	r->cr0 = reg_read(c, UC_X86_REG_CR0);
+	r->cr2 = reg_read(c, UC_X86_REG_CR2);
+	r->cr3 = reg_read(c, UC_X86_REG_CR3);
+	r->cr4 = reg_read(c, UC_X86_REG_CR4);
+	r->efer = efer_read(c);
+	r->cs = (u16)reg_read(c, UC_X86_REG_CS);
+	r->ss = (u16)reg_read(c, UC_X86_REG_SS);
+	uc_reg_read(c->uc, UC_X86_REG_IDTR, &idtr);
+	r->idt_base = idtr.base;
+	r->idt_limit = (u16)idtr.limit;
+	c->loaded = *r;
+}
+
+/* c->regs -> engine, writing only what changed (CR writes flush the TLB). */
+static void push_regs(struct cpu_core *c)
+{
+	struct cpu_regs *r = &c->regs, *l = &c->loaded;
+	int i;
+
+	for (i = 0; i < CPU_NR_GPRS; i++)
+		if (r->gpr[i] != l->gpr[i])
+			reg_write(c, gpr_ids[i], r->gpr[i]);
+	if (r->rflags != l->rflags)
+		reg_write(c, UC_X86_REG_RFLAGS, r->rflags);
+	if (r->cr2 != l->cr2)
+		reg_write(c, UC_X86_REG_CR2, r->cr2);
+	if (r->cr3 != l->cr3)
+		reg_write(c, UC_X86_REG_CR3, r->cr3);
+	if (r->efer != l->efer)
+		efer_write(c, r->efer);
+	if (r->cr4 != l->cr4)
+		reg_write(c, UC_X86_REG_CR4, r->cr4);
+	if (r->cr0 != l->cr0)
+		reg_write(c, UC_X86_REG_CR0, r->cr0);
+	if (r->cs != l->cs)
+		reg_write(c, UC_X86_REG_CS, r->cs);
+	if (r->rip != l->rip)
+		reg_write(c, UC_X86_REG_RIP, r->rip);
+	c->loaded = *r;
+}
+
+void cpu_core_get_regs(struct cpu_core *c, struct cpu_regs *regs)
+{
+	*regs = c->regs;
+}
+
+void cpu_core_set_regs(struct cpu_core *c, const struct cpu_regs *regs)
+{
+	c->regs = *regs;
+}
+
+void cpu_core_set_protected_mode(struct cpu_core *c, u64 efer)
+{
+	c->want_protected_mode = true;
+	c->protected_efer = efer;
+}
+
+void cpu_core_flush_tlb(struct cpu_core *c)
+{
+	if (pthread_equal(pthread_self(), c->thread))
+		uc_ctl_flush_tlb(c->uc);
+	else
+		c->want_tlb_flush = true;
+}
+
+void cpu_core_inject(struct cpu_core *c, u8 vector, bool has_error, u32 error)
+{
+	c->event = (struct pending_event){ true, vector, has_error, error };
+}
+
+/* UC_MODE_64 starts in long mode; paging on then off leaves it (update_cr0). */
+static void enter_protected_mode(struct cpu_core *c)
+{
+	reg_write(c, UC_X86_REG_CR4, CR4_PAE);
+	reg_write(c, UC_X86_REG_CR0, CR0_PG | CR0_PE | 0x10);
+	reg_write(c, UC_X86_REG_CR0, c->regs.cr0 & ~CR0_PG);
+	reg_write(c, UC_X86_REG_CR4, c->regs.cr4);
+	efer_write(c, c->protected_efer);
+	reg_write(c, UC_X86_REG_RIP, c->regs.rip);
+	uc_ctl_flush_tlb(c->uc);
+	c->want_protected_mode = false;
+}
+
+/* ---- the guest page walk ------------------------------------------------------ */
+
+static u8 *ram_at(struct cpu_core *c, u64 hpa)
+{
+	if (hpa < PLATFORM_MEM_BASE || hpa - PLATFORM_MEM_BASE >= c->ram_size)
+		return NULL;
+	return c->ram + (hpa - PLATFORM_MEM_BASE);
+}
+
+struct walk {
+	u64 gpa;		/* of the 4 KiB page */
+	u64 hpa;
+	bool writable;		/* guest PTEs and second stage both allow stores */
+	bool user, nx;
+	enum cpu_xlate xlate;	/* != OK: the second stage stopped the walk */
+	u32 pf_error;		/* != 0 or pf: a guest #PF */
+	bool pf;
+};
+
+static bool second_stage(struct cpu_core *c, u64 gpa, u64 gla, unsigned int access,
+			 struct walk *w)
+{
+	u64 hpa = 0;
+	bool writable = false;
+
+	w->xlate = c->ops->translate(c->owner, c, gpa & ~0xFFFULL, gla, access, &hpa, &writable);
+	if (w->xlate != CPU_XLATE_OK)
+		return false;
+	if (!ram_at(c, hpa)) {
+		snprintf(c->error, sizeof(c->error),
+			 "GPA 0x%llx resolved to 0x%llx, which is not memory",
+			 (unsigned long long)gpa, (unsigned long long)hpa);
+		w->xlate = CPU_XLATE_EXIT;
+		return false;
+	}
+	w->hpa = hpa;
+	w->writable = writable;
+	return true;
+}
+
+static bool is_user(struct cpu_core *c)
+{
+	return (reg_read(c, UC_X86_REG_CS) & 3) == 3;
+}
+
+static void set_pf(struct walk *w, u32 error)
+{
+	w->pf = true;
+	w->pf_error = error;
+}
+
+/*
+ * IA-32e paging (4 or 5 levels) through the second stage; a table entry
+ * gets its accessed bit, the leaf its dirty bit on a write.
+ */
+static bool walk_long(struct cpu_core *c, u64 va, unsigned int access, bool user, struct walk *w)
+{
+	int levels = (c->regs.cr4 & CR4_LA57) ? 5 : 4, level;
+	u64 table = c->regs.cr3 & PTE_ADDR, e = 0;
+	bool rw = true, us = true, nx = false;
+	u32 err = (access & CPU_ACCESS_WRITE ? PF_W : 0) | (user ? PF_U : 0) |
+		  (access & CPU_ACCESS_FETCH && c->regs.efer & EFER_NXE ? PF_I : 0);
+	struct walk tw;
+	_Atomic u64 *slot;
+
+	for (level = levels; level >= 1; level--) {
+		u64 gpa = table + 8 * ((va >> (12 + 9 * (level - 1))) & 511);
+
+		if (!second_stage(c, gpa, va, CPU_ACCESS_READ | CPU_ACCESS_WRITE, &tw)) {
+			w->xlate = tw.xlate;
+			return false;
+		}
+		slot = (_Atomic u64 *)(void *)ram_at(c, tw.hpa + (gpa & 0xFFF));
+		e = atomic_load(slot);
+		if (!(e & PTE_P)) {
+			set_pf(w, err);
+			return false;
+		}
+		if ((e & PTE_NX) && !(c->regs.efer & EFER_NXE)) {
+			set_pf(w, err | PF_P | PF_RSVD);
+			return false;
+		}
+		rw &= !!(e & PTE_RW);
+		us &= !!(e & PTE_US);
+		nx |= !!(e & PTE_NX);
+		if (!(e & PTE_A))
+			atomic_fetch_or(slot, PTE_A);
+		if (level == 1 || ((e & PTE_PS) && level <= 3))
+			break;
+		table = e & PTE_ADDR;
+	}
+	if ((user && !us) || (access & CPU_ACCESS_WRITE && !rw && (user || c->regs.cr0 & CR0_WP)) ||
+	    (access & CPU_ACCESS_FETCH && nx && c->regs.efer & EFER_NXE)) {
+		set_pf(w, err | PF_P);
+		return false;
+	}
+	if (access & CPU_ACCESS_WRITE && !(e & PTE_D))
+		atomic_fetch_or(slot, PTE_D);
+	if (level == 1)
+		w->gpa = e & PTE_ADDR;
+	else
+		w->gpa = (e & PTE_ADDR & ~((1ULL << (12 + 9 * (level - 1))) - 1)) |
+			 (va & ((1ULL << (12 + 9 * (level - 1))) - 1) & ~0xFFFULL);
+	w->user = us;
+	w->nx = nx;
+	/* A page first read stays unwritable until a write walk sets D. */
+	w->writable = rw && (access & CPU_ACCESS_WRITE || e & PTE_D);
+	return true;
+}
+
+/* VA -> host page for @access, as the CPU would do it. */
+static bool translate_va(struct cpu_core *c, u64 va, unsigned int access, struct walk *w)
+{
+	bool user = is_user(c);
+	bool guest_rw;
+
+	memset(w, 0, sizeof(*w));
+	if (!(c->regs.cr0 & CR0_PG)) {
+		w->gpa = va & 0xFFFFF000ULL;
+		guest_rw = true;
+	} else if (c->regs.efer & EFER_LMA) {
+		if (!walk_long(c, va, access, user, w))
+			return false;
+		guest_rw = w->writable;
+	} else {
+		snprintf(c->error, sizeof(c->error),
+			 "32-bit paging (CR0.PG without long mode) is not supported");
+		w->xlate = CPU_XLATE_EXIT;
+		return false;
+	}
+	if (!second_stage(c, w->gpa, va, access, w))
+		return false;
+	w->writable = w->writable && guest_rw;
+	return true;
+}
+
+int cpu_core_read_virt(struct cpu_core *c, u64 gva, void *dst, unsigned int len)
+{
+	u8 *out = dst;
+	struct walk w;
+
+	while (len) {
+		unsigned int n = 4096 - (gva & 0xFFF);
+
+		if (n > len)
+			n = len;
+		if (!translate_va(c, gva, CPU_ACCESS_READ, &w))
+			return -1;
+		memcpy(out, ram_at(c, w.hpa) + (gva & 0xFFF), n);
+		out += n;
+		gva += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int write_virt(struct cpu_core *c, u64 gva, const void *src, unsigned int len)
+{
+	const u8 *in = src;
+	struct walk w;
+
+	while (len) {
+		unsigned int n = 4096 - (gva & 0xFFF);
+
+		if (n > len)
+			n = len;
+		if (!translate_va(c, gva, CPU_ACCESS_WRITE, &w) || !w.writable)
+			return -1;
+		memcpy(ram_at(c, w.hpa) + (gva & 0xFFF), in, n);
+		in += n;
+		gva += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static bool on_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e, void *data)
+{
+	struct cpu_core *c = data;
+	unsigned int access = type == UC_MEM_WRITE ? CPU_ACCESS_WRITE :
+			      type == UC_MEM_FETCH ? CPU_ACCESS_FETCH : CPU_ACCESS_READ;
+	struct walk w;
+
+	(void)uc;
+	pull_regs(c);
+	if (!translate_va(c, va, access, &w)) {
+		if (w.pf) {
+			c->regs.cr2 = va;
+			cpu_core_inject(c, VEC_PF, true, w.pf_error);
+		} else if (w.xlate == CPU_XLATE_EXIT) {
+			c->exit_pending = true;
+		}
+		push_regs(c);
+		return false;
+	}
+	push_regs(c);
+	e->paddr = w.hpa;
+	e->perms = UC_PROT_READ | (w.writable ? UC_PROT_WRITE : 0) |
+		   (w.nx && c->regs.efer & EFER_NXE ? 0 : UC_PROT_EXEC);
+	return true;
+}
+
+/* ---- event delivery through the IDT ------------------------------------------------ */
+
+static bool vector_has_error(u8 vector)
+{
+	return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21;
+}
+
+/* Long-mode delivery to CPL 0 on the current or the IST stack. */
+static bool deliver(struct cpu_core *c, const struct pending_event *ev)
+{
+	struct cpu_regs *r = &c->regs;
+	u8 gate[16];
+	u64 frame[6], handler, rsp;
+	unsigned int n = 0, ist;
+	u16 sel;
+
+	if (!(r->efer & EFER_LMA) || 16u * ev->vector + 15 > r->idt_limit)
+		return false;
+	if (cpu_core_read_virt(c, r->idt_base + 16u * ev->vector, gate, sizeof(gate)))
+		return false;
+	if (!(gate[5] & 0x80) || ((gate[5] & 0xF) != 0xE && (gate[5] & 0xF) != 0xF))
+		return false;
+	handler = (u64)gate[0] | (u64)gate[1] << 8 | (u64)gate[6] << 16 | (u64)gate[7] << 24 |
+		  (u64)gate[8] << 32 | (u64)gate[9] << 40 | (u64)gate[10] << 48 |
+		  (u64)gate[11] << 56;
+	sel = (u16)(gate[2] | gate[3] << 8);
+	ist = gate[4] & 7;
+	if (ist) {
+		snprintf(c->error, sizeof(c->error), "IST stacks are not supported (vector %u)",
+			 ev->vector);
+		return false;
+	}
+	if (ev->has_error)
+		frame[n++] = ev->error;
+	frame[n++] = r->rip;
+	frame[n++] = r->cs;
+	frame[n++] = r->rflags;
+	frame[n++] = r->gpr[CPU_RSP];
+	frame[n++] = r->ss;
+	/* 64-bit delivery aligns the stack; frame[] is already in memory order. */
+	rsp = (r->gpr[CPU_RSP] & ~0xFULL) - 8ULL * n;
+	if (write_virt(c, rsp, frame, 8 * n))
+		return false;
+	r->gpr[CPU_RSP] = rsp;
+	r->rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM |
+		       ((gate[5] & 0xF) == 0xE ? RFLAGS_IF : 0));
+	r->cs = sel;
+	r->rip = handler;
+	return true;
+}
+
+/* Delivers the pending event; a failure escalates to #DF, then shutdown. */
+static bool deliver_pending(struct cpu_core *c)
+{
+	struct pending_event ev = c->event;
+
+	c->event.valid = false;
+	if (!ev.valid)
+		return true;
+	ev.has_error = vector_has_error(ev.vector);
+	if (deliver(c, &ev))
+		return true;
+	if (ev.vector != VEC_DF) {
+		ev = (struct pending_event){ true, VEC_DF, true, 0 };
+		if (deliver(c, &ev))
+			return true;
+	}
+	return false;
+}
+
+/* ---- hooks ---------------------------------------------------------------------- */
+
+static void clear_exception_in_flight(struct cpu_core *c)
+{
+	int none = -1;
+
+	uc_context_save(c->uc, c->ctx);
+	memcpy((u8 *)c->ctx + c->off_old_exception, &none, sizeof(none));
+	uc_context_restore(c->uc, c->ctx);
+}
+
+static u32 exception_error_code(struct cpu_core *c)
+{
+	int v;
+
+	uc_context_save(c->uc, c->ctx);
+	memcpy(&v, (u8 *)c->ctx + c->off_error_code, sizeof(v));
+	return (u32)v;
+}
+
+static bool on_invalid(uc_engine *uc, void *data)
+{
+	struct cpu_core *c = data;
+	u8 insn[4];
+
+	(void)uc;
+	pull_regs(c);
+	if (cpu_core_read_virt(c, c->regs.rip, insn, sizeof(insn)) ||
+	    memcmp(insn, TDCALL_BYTES, sizeof(insn)) || !c->ops->tdcall)
+		return false;
+	c->ops->tdcall(c->owner, c, &c->regs);
+	c->tdcall_done = true;
+	if (c->event.valid) {
+		deliver_pending(c);
+	}
+	push_regs(c);
+	return true;
+}
+
+static void on_interrupt(uc_engine *uc, uint32_t intno, void *data)
+{
+	struct cpu_core *c = data;
+
+	if (intno == 6 && c->tdcall_done) {
+		c->tdcall_done = false;
+		return;
+	}
+	c->tdcall_done = false;
+	if (intno > 31) {
+		/* INT n from the guest: not an exception; deliver it like one. */
+		pull_regs(c);
+		cpu_core_inject(c, (u8)intno, false, 0);
+	} else {
+		u32 err = exception_error_code(c);
+
+		pull_regs(c);
+		cpu_core_inject(c, (u8)intno, vector_has_error((u8)intno), err);
+	}
+	clear_exception_in_flight(c);
+	uc_emu_stop(uc);
+}
+
+static int on_cpuid(uc_engine *uc, void *data)
+{
+	struct cpu_core *c = data;
+
+	(void)uc;
+	if (!c->ops->cpuid)
+		return 0;
+	pull_regs(c);
+	c->ops->cpuid(c->owner, c, &c->regs);
+	push_regs(c);
+	return 1;
+}
+
+static u32 on_in(uc_engine *uc, uint32_t port, int size, void *data)
+{
+	struct cpu_core *c = data;
+
+	(void)uc;
+	return c->ops->io(c->owner, c, (u16)port, (unsigned int)size, true, 0);
+}
+
+static void on_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *data)
+{
+	struct cpu_core *c = data;
+
+	(void)uc;
+	c->ops->io(c->owner, c, (u16)port, (unsigned int)size, false, value);
+}
+
+static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
+{
+	struct cpu_core *c = data;
+
+	(void)addr;
+	(void)size;
+	if (atomic_load_explicit(&c->kick, memory_order_relaxed) ||
+	    (++c->blocks % QUANTUM_BLOCKS == 0 && atomic_load(&c->g->waiters))) {
+		c->quantum_over = true;
+		uc_emu_stop(uc);
+	}
+}
+
+/* ---- engine setup ------------------------------------------------------------------- */
+
+/* Where QEMU keeps dr[0] in the context blob; the rest is relative to it. */
+static bool find_context_offsets(struct cpu_core *c)
+{
+	size_t size = uc_context_size(c->uc), i;
+	u64 magic = DR0_MAGIC, v;
+
+	reg_write(c, UC_X86_REG_DR0, magic);
+	uc_context_save(c->uc, c->ctx);
+	for (i = 16; i + 8 <= size; i += 4) {
+		memcpy(&v, (u8 *)c->ctx + i, 8);
+		if (v == magic)
+			break;
+	}
+	reg_write(c, UC_X86_REG_DR0, 0);
+	if (i + 8 > size || i + 100 > size)
+		return false;
+	/* env: int error_code, exception_is_int; u64 next_eip; dr[8]; 4 ptrs; old_exception */
+	c->off_error_code = i - 16;
+	c->off_old_exception = i + 8 * 8 + 4 * sizeof(void *);
+	return true;
+}
+
+static bool engine_setup(struct cpu_core *c)
+{
+	uc_hook h;
+	uc_err e;
+
+	e = uc_open(UC_ARCH_X86, UC_MODE_64, &c->uc);
+	if (e) {
+		snprintf(c->error, sizeof(c->error), "uc_open: %s", uc_strerror(e));
+		return false;
+	}
+	if ((e = uc_ctl_set_cpu_model(c->uc, UC_CPU_X86_ICELAKE_SERVER)) ||
+	    (e = uc_mem_map_ptr(c->uc, PLATFORM_MEM_BASE, c->ram_size, UC_PROT_ALL, c->ram)) ||
+	    (e = uc_ctl_tlb_mode(c->uc, UC_TLB_VIRTUAL)) ||
+	    (e = uc_ctl_exits_enable(c->uc)) ||
+	    (e = uc_context_alloc(c->uc, &c->ctx)) ||
+	    (e = uc_hook_add(c->uc, &h, UC_HOOK_TLB_FILL, on_tlb_fill, c, 1, 0)) ||
+	    (e = uc_hook_add(c->uc, &h, UC_HOOK_INSN_INVALID, on_invalid, c, 1, 0)) ||
+	    (e = uc_hook_add(c->uc, &h, UC_HOOK_INTR, on_interrupt, c, 1, 0)) ||
+	    (e = uc_hook_add(c->uc, &h, UC_HOOK_BLOCK, on_block, c, 1, 0)) ||
+	    (e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, on_cpuid, c, 1, 0, UC_X86_INS_CPUID))) {
+		snprintf(c->error, sizeof(c->error), "Unicorn setup: %s", uc_strerror(e));
+		return false;
+	}
+	if (c->ops->io &&
+	    ((e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, on_in, c, 1, 0, UC_X86_INS_IN)) ||
+	     (e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, on_out, c, 1, 0, UC_X86_INS_OUT)))) {
+		snprintf(c->error, sizeof(c->error), "Unicorn I/O hooks: %s", uc_strerror(e));
+		return false;
+	}
+	if (!find_context_offsets(c)) {
+		snprintf(c->error, sizeof(c->error),
+			 "this Unicorn's context layout is not the one softtdx knows");
+		return false;
+	}
+	pull_regs(c);
+	return true;
+}
+
+/* ---- running ------------------------------------------------------------------------ */
+
+/* On the core thread: hand the result to cpu_core_run(), wait for the next entry. */
+static void park(struct cpu_core *c, enum cpu_run_result result)
+{
+	group_leave(c->g);
+	pthread_mutex_lock(&c->lock);
+	c->result = result;
+	c->state = CORE_PARKED;
+	pthread_cond_broadcast(&c->cond);
+	while (c->state == CORE_PARKED)
+		pthread_cond_wait(&c->cond, &c->lock);
+	pthread_mutex_unlock(&c->lock);
+	group_enter(c->g);
+}
+
+void cpu_core_exit(struct cpu_core *c)
+{
+	park(c, CPU_RUN_EXIT);
+	if (c->state == CORE_QUIT)
+		uc_emu_stop(c->uc);
+}
+
+static bool halted_at(struct cpu_core *c)
+{
+	u8 b;
+
+	return c->regs.rip && !cpu_core_read_virt(c, c->regs.rip - 1, &b, 1) && b == 0xF4;
+}
+
+/* One uc_emu_start and what it ended with; false when the core must stop. */
+static bool run_slice(struct cpu_core *c)
+{
+	uc_err e;
+
+	if (c->want_protected_mode)
+		enter_protected_mode(c);
+	push_regs(c);
+	if (c->event.valid && !deliver_pending(c)) {
+		c->in_shutdown = true;
+		return false;
+	}
+	push_regs(c);
+	if (c->want_tlb_flush) {
+		uc_ctl_flush_tlb(c->uc);
+		c->want_tlb_flush = false;
+	}
+	c->quantum_over = false;
+	c->exit_pending = false;
+	e = uc_emu_start(c->uc, c->regs.rip, 0, 0, 0);
+	pull_regs(c);
+	if (c->exit_pending)
+		return true;	/* the owner parked us in translate(); just retry */
+	if (e == UC_ERR_EXCEPTION && c->event.valid)
+		return true;	/* a guest #PF from the walk */
+	if (e != UC_ERR_OK && e != UC_ERR_EXCEPTION) {
+		snprintf(c->error, sizeof(c->error), "engine stopped at RIP 0x%llx: %s",
+			 (unsigned long long)c->regs.rip, uc_strerror(e));
+		return false;
+	}
+	if (e == UC_ERR_EXCEPTION && !c->event.valid) {
+		if (!c->error[0])
+			snprintf(c->error, sizeof(c->error), "unhandled fault at RIP 0x%llx",
+				 (unsigned long long)c->regs.rip);
+		return false;
+	}
+	if (!c->quantum_over && !c->event.valid && halted_at(c)) {
+		c->regs.rip--;
+		if (c->ops->hlt)
+			c->ops->hlt(c->owner, c, &c->regs);
+		else
+			c->regs.rip++;
+	}
+	return true;
+}
+
+static void *core_thread(void *arg)
+{
+	struct cpu_core *c = arg;
+	bool ok = engine_setup(c);
+
+	pthread_mutex_lock(&c->lock);
+	c->ready = true;
+	c->result = ok ? CPU_RUN_EXIT : CPU_RUN_FAILED;
+	pthread_cond_broadcast(&c->cond);
+	while (c->state == CORE_PARKED)
+		pthread_cond_wait(&c->cond, &c->lock);
+	pthread_mutex_unlock(&c->lock);
+	group_enter(c->g);
+	while (c->state != CORE_QUIT) {
+		if (!ok) {
+			park(c, CPU_RUN_FAILED);
+			continue;
+		}
+		if (atomic_exchange(&c->kick, false)) {
+			park(c, CPU_RUN_KICKED);
+			continue;
+		}
+		if (c->quantum_over && atomic_load(&c->g->waiters)) {
+			group_leave(c->g);
+			group_enter(c->g);
+		}
+		if (!run_slice(c)) {
+			if (c->in_shutdown) {
+				if (c->ops->shutdown)
+					c->ops->shutdown(c->owner, c);
+				park(c, CPU_RUN_SHUTDOWN);
+			} else {
+				ok = false;
+				park(c, CPU_RUN_FAILED);
+			}
+		}
+	}
+	group_leave(c->g);
+	if (c->ctx)
+		uc_context_free(c->ctx);
+	if (c->uc)
+		uc_close(c->uc);
+	return NULL;
+}
+
+struct cpu_core *cpu_core_create(struct platform *p, struct cpu_group *g,
+				 const struct cpu_ops *ops, void *owner)
+{
+	struct cpu_core *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->p = p;
+	c->g = g;
+	c->ops = ops;
+	c->owner = owner;
+	c->ram = platform_ram(p);
+	c->ram_size = platform_get_config(p)->mem_size;
+	c->state = CORE_PARKED;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->cond, NULL);
+	if (pthread_create(&c->thread, NULL, core_thread, c)) {
+		free(c);
+		return NULL;
+	}
+	pthread_mutex_lock(&c->lock);
+	while (!c->ready)
+		pthread_cond_wait(&c->cond, &c->lock);
+	pthread_mutex_unlock(&c->lock);
+	if (c->result == CPU_RUN_FAILED) {
+		fprintf(stderr, "softtdx: CPU engine: %s\n", c->error);
+		cpu_core_destroy(c);
+		return NULL;
+	}
+	return c;
+}
+
+enum cpu_run_result cpu_core_run(struct cpu_core *c)
+{
+	pthread_mutex_lock(&c->lock);
+	c->state = CORE_RUNNING;
+	pthread_cond_broadcast(&c->cond);
+	while (c->state == CORE_RUNNING)
+		pthread_cond_wait(&c->cond, &c->lock);
+	pthread_mutex_unlock(&c->lock);
+	return c->result;
+}
+
+void cpu_core_kick(struct cpu_core *c)
+{
+	atomic_store(&c->kick, true);
+}
+
+const char *cpu_core_error(const struct cpu_core *c)
+{
+	return c->error[0] ? c->error : "no error";
+}
+
+void cpu_core_destroy(struct cpu_core *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->state = CORE_QUIT;
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	pthread_join(c->thread, NULL);
+	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->cond);
+	free(c);
+}
