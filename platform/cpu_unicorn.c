@@ -215,9 +215,10 @@ static void push_regs(struct cpu_core *c)
 			reg_write(c, gpr_ids[i], r->gpr[i]);
 	if (r->rflags != l->rflags)
 		reg_write(c, UC_X86_REG_RFLAGS, r->rflags);
+	/* 2.1.1 writes CR2 through cpu_x86_update_cr3(): put CR3 back after it. */
 	if (r->cr2 != l->cr2)
 		reg_write(c, UC_X86_REG_CR2, r->cr2);
-	if (r->cr3 != l->cr3)
+	if (r->cr3 != l->cr3 || r->cr2 != l->cr2)
 		reg_write(c, UC_X86_REG_CR3, r->cr3);
 	if (r->efer != l->efer)
 		efer_write(c, r->efer);
@@ -573,9 +574,10 @@ static bool on_invalid(uc_engine *uc, void *data)
 
 	(void)uc;
 	pull_regs(c);
+	/* Not a TDCALL: the #UD report that follows (on_interrupt) delivers it. */
 	if (cpu_core_read_virt(c, c->regs.rip, insn, sizeof(insn)) ||
 	    memcmp(insn, TDCALL_BYTES, sizeof(insn)) || !c->ops->tdcall)
-		return false;
+		return true;
 	c->ops->tdcall(c->owner, c, &c->regs);
 	c->tdcall_done = true;
 	if (c->event.valid) {

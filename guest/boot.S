@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Start-up of a softtdx test guest: from the TDX initial vCPU state (32-bit
+ * protected mode, paging off, EFER.LME set, EBX = GPAW, ESI = vCPU index,
+ * ECX = the INIT_VCPU value) to 64-bit C with identity-mapped low 4 GiB.
+ * Two more aliases of that 4 GiB carry a shared bit in their PTEs: VA
+ * 512 GiB (GPA bit 47, GPAW 48) and VA 1 TiB (GPA bit 51, GPAW 52).
+ */
+#define CR0_PG		0x80000000
+#define CR4_PAE		0x20
+#define SEL_CODE64	0x08
+#define SEL_DATA	0x10
+
+	.section .text.entry32, "ax"
+	.code32
+entry32:
+	mov	%ecx, %edi
+	lgdt	gdt_desc
+	mov	%cr4, %eax
+	or	$CR4_PAE, %eax
+	mov	%eax, %cr4
+	mov	$pml4, %eax
+	mov	%eax, %cr3
+	mov	%cr0, %eax
+	or	$CR0_PG, %eax
+	mov	%eax, %cr0
+	ljmp	$SEL_CODE64, $entry64
+
+	.code64
+entry64:
+	mov	$SEL_DATA, %ax
+	mov	%ax, %ds
+	mov	%ax, %es
+	mov	%ax, %ss
+	lea	stack_top(%rip), %rsp
+	mov	%edi, %edi		/* initial RCX (low half) */
+	mov	%esi, %esi		/* vCPU index */
+	mov	%ebx, %edx		/* GPAW */
+	call	guest_start
+1:	hlt
+	jmp	1b
+
+/* One stub per exception vector: the same frame for all, then C. */
+.macro stub vec, has_error
+	.balign 16
+	.globl	guest_vector_\vec
+guest_vector_\vec:
+	.if !\has_error
+	push	$0
+	.endif
+	push	$\vec
+	jmp	exception_common
+.endm
+
+	stub 0,0; stub 1,0; stub 2,0; stub 3,0; stub 4,0; stub 5,0; stub 6,0; stub 7,0
+	stub 8,1; stub 9,0; stub 10,1; stub 11,1; stub 12,1; stub 13,1; stub 14,1; stub 15,0
+	stub 16,0; stub 17,1; stub 18,0; stub 19,0; stub 20,0; stub 21,1
+
+exception_common:
+	push	%rax
+	push	%rcx
+	push	%rdx
+	push	%rbx
+	push	%rbp
+	push	%rsi
+	push	%rdi
+	push	%r8
+	push	%r9
+	push	%r10
+	push	%r11
+	push	%r12
+	push	%r13
+	push	%r14
+	push	%r15
+	mov	%rsp, %rdi
+	call	guest_exception
+	pop	%r15
+	pop	%r14
+	pop	%r13
+	pop	%r12
+	pop	%r11
+	pop	%r10
+	pop	%r9
+	pop	%r8
+	pop	%rdi
+	pop	%rsi
+	pop	%rbp
+	pop	%rbx
+	pop	%rdx
+	pop	%rcx
+	pop	%rax
+	add	$16, %rsp
+	iretq
+
+/* u64 tdcall(struct tdcall_regs *r): every register in and out. */
+	.globl	tdcall
+tdcall:
+	push	%rbx
+	push	%rbp
+	push	%r12
+	push	%r13
+	push	%r14
+	push	%r15
+	push	%rdi
+	mov	0(%rdi), %rax
+	mov	8(%rdi), %rcx
+	mov	16(%rdi), %rdx
+	mov	24(%rdi), %rbx
+	mov	32(%rdi), %rsi
+	mov	48(%rdi), %r8
+	mov	56(%rdi), %r9
+	mov	64(%rdi), %r10
+	mov	72(%rdi), %r11
+	mov	80(%rdi), %r12
+	mov	88(%rdi), %r13
+	mov	96(%rdi), %r14
+	mov	104(%rdi), %r15
+	mov	40(%rdi), %rdi
+	.byte	0x66, 0x0f, 0x01, 0xcc
+	xchg	%rdi, (%rsp)
+	mov	%rax, 0(%rdi)
+	mov	%rcx, 8(%rdi)
+	mov	%rdx, 16(%rdi)
+	mov	%rbx, 24(%rdi)
+	mov	%rsi, 32(%rdi)
+	mov	%r8, 48(%rdi)
+	mov	%r9, 56(%rdi)
+	mov	%r10, 64(%rdi)
+	mov	%r11, 72(%rdi)
+	mov	%r12, 80(%rdi)
+	mov	%r13, 88(%rdi)
+	mov	%r14, 96(%rdi)
+	mov	%r15, 104(%rdi)
+	pop	%rcx
+	mov	%rcx, 40(%rdi)
+	pop	%r15
+	pop	%r14
+	pop	%r13
+	pop	%r12
+	pop	%rbp
+	pop	%rbx
+	ret
+
+	.section .data
+	.balign 8
+gdt:
+	.quad	0
+	.quad	0x00AF9A000000FFFF	/* 64-bit code */
+	.quad	0x00CF92000000FFFF	/* data */
+gdt_end:
+gdt_desc:
+	.word	gdt_end - gdt - 1
+	.long	gdt
+
+	.section .bss
+	.balign 16
+	.skip	8192
+stack_top:
+
+	.section .pagetables, "aw"
+	.balign 4096
+pml4:
+	.quad	pdpt_private + 3
+	.quad	pdpt_shared47 + 3
+	.quad	pdpt_shared51 + 3
+	.fill	509, 8, 0
+.macro gib_pages bit
+	.quad	\bit | 0x00000083, \bit | 0x40000083, \bit | 0x80000083, \bit | 0xC0000083
+	.fill	508, 8, 0
+.endm
+pdpt_private:
+	gib_pages 0
+pdpt_shared47:
+	gib_pages (1 << 47)
+pdpt_shared51:
+	gib_pages (1 << 51)
+
+	.section .resetvector, "ax"
+	.code32
+	.globl	reset_vector
+reset_vector:
+	jmp	entry32
+
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: MIT
+/* The smallest TD guest: a line on COM1, then isa-debug-exit with 0x21. */
+#include "guest.h"
+
+void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
+{
+	(void)initial_rcx;
+	(void)vcpu_index;
+	(void)gpaw;
+	guest_puts("hello from a TD\n");
+	guest_exit(0x21);
+}

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The CPU core on its own, with this test as the root-mode owner: a flat
+ * second stage (GPA modulo memory size, shared bit ignored), TDCALL leaf 0
+ * as a port-I/O service, CPUID answered from here.  Runs guests/probe.c
+ * from the TDX reset state: 32-bit entry, long mode, #PF and INT3 through
+ * the guest IDT, HLT, and a kick from another thread.
+ */
+#include "tdtest.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+extern const u8 guest_probe[], guest_hello[];
+extern const u64 guest_probe_size, guest_hello_size;
+
+#define IMAGE_GPA	0xFFFF0000ULL
+#define TDX_EFER	0x901ULL
+
+struct owner {
+	struct platform *p;
+	u64 mem_size;
+	char console[256];
+	unsigned int console_len;
+	u64 reports[32];
+	unsigned int nr_reports;
+	int exit_code;		/* isa-debug-exit value, -1 until then */
+	unsigned int hlts, translations, exits;
+	u64 exit_once_gpa;	/* a second-stage exit the first time this page is used */
+};
+
+static enum cpu_xlate flat_translate(void *data, struct cpu_core *c, u64 gpa, u64 gla,
+				     unsigned int access, u64 *hpa, bool *writable)
+{
+	struct owner *o = data;
+
+	(void)c;
+	(void)gla;
+	(void)access;
+	o->translations++;
+	gpa &= ~(1ULL << 47);
+	if (o->exit_once_gpa && gpa == o->exit_once_gpa) {
+		o->exit_once_gpa = 0;
+		cpu_core_exit(c);
+		return CPU_XLATE_EXIT;
+	}
+	*hpa = PLATFORM_MEM_BASE + (gpa & (o->mem_size - 1));
+	*writable = true;
+	return CPU_XLATE_OK;
+}
+
+/* TDG.VP.VMCALL<Instruction.IO> only: enough for the guest kit's output. */
+static void io_tdcall(void *data, struct cpu_core *c, struct cpu_regs *r)
+{
+	struct owner *o = data;
+	u64 port = r->gpr[CPU_R14], val = r->gpr[CPU_R15];
+
+	assert_int_equal(r->gpr[CPU_RAX], 0);
+	assert_int_equal(r->gpr[CPU_R11], 30);
+	if (port == 0x3F8 && o->console_len < sizeof(o->console) - 1)
+		o->console[o->console_len++] = (char)val;
+	else if (port == 0x80 && o->nr_reports < 32)
+		o->reports[o->nr_reports++] = val;
+	r->gpr[CPU_RAX] = 0;
+	r->gpr[CPU_R10] = 0;
+	r->rip += 4;
+	if (port == 0xF4) {
+		o->exit_code = (int)val;
+		o->exits++;
+		cpu_core_exit(c);
+	}
+}
+
+static void fixed_cpuid(void *data, struct cpu_core *c, struct cpu_regs *r)
+{
+	(void)data;
+	(void)c;
+	r->gpr[CPU_RAX] = 0xA000 + (r->gpr[CPU_RAX] & 0xFF);
+	r->gpr[CPU_RBX] = 0xB000 + (r->gpr[CPU_RCX] & 0xFF);
+	r->gpr[CPU_RCX] = 0;
+	r->gpr[CPU_RDX] = 0;
+}
+
+static void count_hlt(void *data, struct cpu_core *c, struct cpu_regs *r)
+{
+	struct owner *o = data;
+
+	(void)c;
+	o->hlts++;
+	r->rip++;
+}
+
+static const struct cpu_ops test_ops = {
+	.translate = flat_translate,
+	.tdcall = io_tdcall,
+	.cpuid = fixed_cpuid,
+	.hlt = count_hlt,
+};
+
+struct fixture {
+	struct owner o;
+	struct cpu_group *g;
+	struct cpu_core *c;
+};
+
+/* A core at the TDX reset state with @image loaded below 4 GiB. */
+static void setup(struct fixture *f, const u8 *image, u64 size)
+{
+	struct platform_config cfg;
+	struct cpu_regs r;
+
+	memset(f, 0, sizeof(*f));
+	platform_default_config(&cfg);
+	f->o.p = platform_create(&cfg);
+	assert_non_null(f->o.p);
+	f->o.mem_size = cfg.mem_size;
+	f->o.exit_code = -1;
+	assert_int_equal(platform_host_write(f->o.p, PLATFORM_MEM_BASE +
+					     (IMAGE_GPA & (cfg.mem_size - 1)), image, size), 0);
+	f->g = cpu_group_create();
+	f->c = cpu_core_create(f->o.p, f->g, &test_ops, &f->o);
+	assert_non_null(f->c);
+	cpu_core_get_regs(f->c, &r);
+	memset(r.gpr, 0, sizeof(r.gpr));
+	r.gpr[CPU_RCX] = 0x1234000;
+	r.gpr[CPU_RBX] = 48;
+	r.gpr[CPU_RSI] = 3;
+	r.rip = 0xFFFFFFF0;
+	r.rflags = 2;
+	r.cr0 = 0x21;
+	r.cr4 = 0x40;
+	cpu_core_set_regs(f->c, &r);
+	cpu_core_set_protected_mode(f->c, TDX_EFER);
+}
+
+static void teardown(struct fixture *f)
+{
+	cpu_core_destroy(f->c);
+	cpu_group_destroy(f->g);
+	platform_destroy(f->o.p);
+}
+
+static void test_hello(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	setup(&f, guest_hello, guest_hello_size);
+	assert_int_equal(cpu_core_run(f.c), CPU_RUN_EXIT);
+	assert_string_equal(f.o.console, "hello from a TD\n");
+	assert_int_equal(f.o.exit_code, 0x21);
+	teardown(&f);
+}
+
+static void test_probe(void **state)
+{
+	struct fixture f;
+	struct cpu_regs r;
+
+	(void)state;
+	setup(&f, guest_probe, guest_probe_size);
+	assert_int_equal(cpu_core_run(f.c), CPU_RUN_EXIT);
+	assert_string_equal(f.o.console, "probe: hello\n");
+	assert_int_equal(f.o.nr_reports, 11);
+	assert_int_equal(f.o.reports[0], 0x1234000);	/* initial RCX */
+	assert_int_equal(f.o.reports[1], 3);		/* vCPU index from ESI */
+	assert_int_equal(f.o.reports[2], 48);		/* GPAW from EBX */
+	assert_int_equal(f.o.reports[3], 0xA021);	/* CPUID from the owner */
+	assert_int_equal(f.o.reports[4], 0xB000);
+	assert_int_equal(f.o.reports[5], 1);		/* one fault ... */
+	assert_int_equal(f.o.reports[6], 14);		/* ... a #PF ... */
+	assert_int_equal(f.o.reports[7], 0);		/* ... read, not present, CPL 0 */
+	assert_int_equal(f.o.reports[8], 0x18000000000ULL);
+	assert_int_equal(f.o.reports[9], 3);		/* INT3 */
+	assert_int_equal(f.o.reports[10], 0xD0E);
+	assert_int_equal(f.o.hlts, 1);
+	assert_int_equal(f.o.exit_code, 0);
+	cpu_core_get_regs(f.c, &r);
+	assert_true(r.efer & (1ULL << 10));		/* long mode active */
+	teardown(&f);
+}
+
+/* A second-stage exit in the middle of an instruction, then a retry. */
+static void test_translate_exit_retries(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	setup(&f, guest_hello, guest_hello_size);
+	f.o.exit_once_gpa = 0xFFFFF000;		/* the reset vector's page */
+	assert_int_equal(cpu_core_run(f.c), CPU_RUN_EXIT);
+	assert_int_equal(f.o.translations, 1);
+	assert_int_equal(f.o.exit_code, -1);
+	assert_int_equal(cpu_core_run(f.c), CPU_RUN_EXIT);
+	assert_string_equal(f.o.console, "hello from a TD\n");
+	assert_int_equal(f.o.exit_code, 0x21);
+	teardown(&f);
+}
+
+static void *kicker(void *arg)
+{
+	usleep(20000);
+	cpu_core_kick(arg);
+	return NULL;
+}
+
+/* A guest spinning forever leaves on a kick, and resumes where it was. */
+static void test_kick(void **state)
+{
+	static const u8 spin[] = { 0xEB, 0xFE };	/* jmp . */
+	struct fixture f;
+	struct cpu_regs r;
+	pthread_t t;
+
+	(void)state;
+	setup(&f, spin, sizeof(spin));
+	cpu_core_get_regs(f.c, &r);
+	r.rip = IMAGE_GPA;
+	cpu_core_set_regs(f.c, &r);
+	assert_int_equal(pthread_create(&t, NULL, kicker, f.c), 0);
+	assert_int_equal(cpu_core_run(f.c), CPU_RUN_KICKED);
+	pthread_join(t, NULL);
+	cpu_core_get_regs(f.c, &r);
+	assert_int_equal(r.rip, IMAGE_GPA);
+	teardown(&f);
+}
+
+/* An exception with no usable IDT is a triple fault: the core shuts down. */
+static void test_triple_fault(void **state)
+{
+	static const u8 ud2[] = { 0x0F, 0x0B };
+	struct fixture f;
+	struct cpu_regs r;
+
+	(void)state;
+	setup(&f, ud2, sizeof(ud2));
+	cpu_core_get_regs(f.c, &r);
+	r.rip = IMAGE_GPA;
+	cpu_core_set_regs(f.c, &r);
+	assert_int_equal(cpu_core_run(f.c), CPU_RUN_SHUTDOWN);
+	teardown(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hello),
+		cmocka_unit_test(test_probe),
+		cmocka_unit_test(test_translate_exit_retries),
+		cmocka_unit_test(test_kick),
+		cmocka_unit_test(test_triple_fault),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
