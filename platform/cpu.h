@@ -55,17 +55,37 @@ enum cpu_xlate {
 	CPU_XLATE_EVENT,	/* the owner injected an event with cpu_core_inject() */
 };
 
+/* Instructions a core never executes itself: it stops precisely before them. */
+enum cpu_intercept {
+	CPU_INTERCEPT_CPUID,
+	CPU_INTERCEPT_HLT,
+	CPU_INTERCEPT_RDMSR,
+	CPU_INTERCEPT_WRMSR,
+	CPU_INTERCEPT_INVD,
+	CPU_INTERCEPT_WBINVD,
+	CPU_INTERCEPT_MONITOR,
+	CPU_INTERCEPT_MWAIT,
+};
+
 struct cpu_ops {
 	/* Second stage: the host page behind guest-physical @gpa, 4 KiB aligned. */
 	enum cpu_xlate (*translate)(void *owner, struct cpu_core *c, u64 gpa, u64 gla,
 				    unsigned int access, u64 *hpa, bool *writable);
-	/* TDCALL (66 0F 01 CC) at regs.rip; the callback moves rip on. */
+	/* TDCALL (66 0F 01 CC) at regs->rip; the callback moves rip on. */
 	void (*tdcall)(void *owner, struct cpu_core *c, struct cpu_regs *regs);
-	/* CPUID with regs.rax/rcx in, results in regs; rip already past it. */
-	void (*cpuid)(void *owner, struct cpu_core *c, struct cpu_regs *regs);
-	/* HLT at regs.rip (not yet executed). */
-	void (*hlt)(void *owner, struct cpu_core *c, struct cpu_regs *regs);
-	/* IN/OUT of @size bytes; returns what IN reads. */
+	/*
+	 * An intercepted instruction at regs->rip, not yet executed: the
+	 * callback emulates it (moving rip on) or injects an event.
+	 */
+	void (*intercept)(void *owner, struct cpu_core *c, struct cpu_regs *regs,
+			  enum cpu_intercept what);
+	/* MSRs the guest reads and writes without an intercept (EFER always). */
+	bool (*msr_passthrough)(u32 msr);
+	/*
+	 * IN/OUT of @size bytes; returns what IN reads.  The engine reports
+	 * port I/O only after the instruction began, so regs->rip is not
+	 * precise here; NULL makes port I/O a CPU_RUN_FAILED error.
+	 */
 	u32 (*io)(void *owner, struct cpu_core *c, u16 port, unsigned int size, bool in, u32 val);
 	/* A triple fault: the core is in shutdown and will not run again. */
 	void (*shutdown)(void *owner, struct cpu_core *c);

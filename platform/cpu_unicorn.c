@@ -14,6 +14,11 @@
  *   Because Unicorn never clears QEMU's "exception in flight", the next
  *   exception would become a #DF: its offset in the context blob is found
  *   at run time and reset after every exception.
+ * - Unicorn has no hooks that stop before CPUID, HLT, RDMSR or WRMSR.
+ *   QEMU's SVM intercept checks do, and Unicorn kept them: the engine runs
+ *   as an SVM guest (HF_GUEST_MASK and the intercept vector set in the
+ *   context blob, a VMCB and MSR permission map mapped outside RAM), and
+ *   the "VM exit" arrives in the interrupt hook at the instruction.
  * - Each core runs on its own thread, so a callback can block in the middle
  *   of an instruction while the host answers (cpu_core_exit()).
  */
@@ -29,6 +34,25 @@
 
 #define QUANTUM_BLOCKS		4096
 #define DR0_MAGIC		0x5AFE7D0C0FFEE123ULL
+#define RAX_MAGIC		0x7D0C0FFEE1235AFEULL
+
+/* QEMU's SVM model: exit codes, the intercept bit of each, the VMCB. */
+#define EXCP_VMEXIT		0x100
+#define SVM_EXIT_INTR		0x060
+#define SVM_EXIT_CPUID		0x072
+#define SVM_EXIT_INVD		0x076
+#define SVM_EXIT_HLT		0x078
+#define SVM_EXIT_MSR		0x07c
+#define SVM_EXIT_WBINVD		0x089
+#define SVM_EXIT_MONITOR	0x08a
+#define SVM_EXIT_MWAIT		0x08b
+#define SVM_BIT(exit)		(1ULL << ((exit) - SVM_EXIT_INTR))
+#define HF_GUEST_MASK		(1u << 21)
+#define HF_LMA_CS64_MASK	(3u << 14)
+#define VMCB_MSRPM_BASE		72	/* offsetof(struct vmcb, control.msrpm_base_pa) */
+/* Outside any RAM: the VMCB page, then the 8 KiB MSR permission map. */
+#define SVM_AREA_PA		0xF00000000000ULL
+#define SVM_AREA_SIZE		(3 * 4096)
 #define TDCALL_BYTES		"\x66\x0f\x01\xcc"
 
 #define CR0_PE			(1ULL << 0)
@@ -95,7 +119,9 @@ struct cpu_core {
 	/* Below: touched by the core thread, or by others while parked. */
 	uc_engine *uc;
 	uc_context *ctx;
-	size_t off_old_exception, off_error_code;
+	size_t off_hflags, off_error_code, off_is_int, off_old_exception, off_vmcb, off_intercept;
+	u8 *svm_area;
+	bool failed;			/* c->error says why */
 	struct cpu_regs regs;		/* the guest's view */
 	struct cpu_regs loaded;		/* what the engine holds */
 	bool want_protected_mode;
@@ -549,22 +575,73 @@ static bool deliver_pending(struct cpu_core *c)
 
 /* ---- hooks ---------------------------------------------------------------------- */
 
-static void clear_exception_in_flight(struct cpu_core *c)
+static void blob_write32(struct cpu_core *c, size_t off, u32 v)
 {
-	int none = -1;
-
-	uc_context_save(c->uc, c->ctx);
-	memcpy((u8 *)c->ctx + c->off_old_exception, &none, sizeof(none));
-	uc_context_restore(c->uc, c->ctx);
+	memcpy((u8 *)c->ctx + off, &v, sizeof(v));
 }
 
-static u32 exception_error_code(struct cpu_core *c)
+static u32 blob_read32(struct cpu_core *c, size_t off)
 {
-	int v;
+	u32 v;
+
+	memcpy(&v, (u8 *)c->ctx + off, sizeof(v));
+	return v;
+}
+
+/*
+ * The error code of the exception being reported; QEMU's "exception in
+ * flight" and "software interrupt" flags are cleared, as delivery would.
+ */
+static u32 take_exception(struct cpu_core *c)
+{
+	u32 err;
 
 	uc_context_save(c->uc, c->ctx);
-	memcpy(&v, (u8 *)c->ctx + c->off_error_code, sizeof(v));
-	return (u32)v;
+	err = blob_read32(c, c->off_error_code);
+	blob_write32(c, c->off_old_exception, ~0u);
+	blob_write32(c, c->off_is_int, 0);
+	uc_context_restore(c->uc, c->ctx);
+	return err;
+}
+
+static bool intercept_of(uint32_t svm_exit, const u8 *insn, enum cpu_intercept *what)
+{
+	switch (svm_exit) {
+	case SVM_EXIT_CPUID:	*what = CPU_INTERCEPT_CPUID; return true;
+	case SVM_EXIT_HLT:	*what = CPU_INTERCEPT_HLT; return true;
+	case SVM_EXIT_INVD:	*what = CPU_INTERCEPT_INVD; return true;
+	case SVM_EXIT_WBINVD:	*what = CPU_INTERCEPT_WBINVD; return true;
+	case SVM_EXIT_MONITOR:	*what = CPU_INTERCEPT_MONITOR; return true;
+	case SVM_EXIT_MWAIT:	*what = CPU_INTERCEPT_MWAIT; return true;
+	case SVM_EXIT_MSR:
+		*what = insn[1] == 0x30 ? CPU_INTERCEPT_WRMSR : CPU_INTERCEPT_RDMSR;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* An SVM "VM exit" at the instruction: the owner emulates it in place. */
+static void on_intercept(struct cpu_core *c, uint32_t svm_exit)
+{
+	enum cpu_intercept what;
+	u8 insn[2] = { 0, 0 };
+
+	pull_regs(c);
+	cpu_core_read_virt(c, c->regs.rip, insn, sizeof(insn));
+	if (!intercept_of(svm_exit, insn, &what)) {
+		snprintf(c->error, sizeof(c->error), "unexpected intercept 0x%x at RIP 0x%llx",
+			 svm_exit, (unsigned long long)c->regs.rip);
+		c->failed = true;
+		uc_emu_stop(c->uc);
+		return;
+	}
+	c->ops->intercept(c->owner, c, &c->regs, what);
+	if (c->event.valid && !deliver_pending(c)) {
+		c->in_shutdown = true;
+		uc_emu_stop(c->uc);
+	}
+	push_regs(c);
 }
 
 static bool on_invalid(uc_engine *uc, void *data)
@@ -590,37 +667,32 @@ static bool on_invalid(uc_engine *uc, void *data)
 static void on_interrupt(uc_engine *uc, uint32_t intno, void *data)
 {
 	struct cpu_core *c = data;
+	u32 err;
 
 	if (intno == 6 && c->tdcall_done) {
 		c->tdcall_done = false;
 		return;
 	}
 	c->tdcall_done = false;
-	if (intno > 31) {
-		/* INT n from the guest: not an exception; deliver it like one. */
-		pull_regs(c);
-		cpu_core_inject(c, (u8)intno, false, 0);
-	} else {
-		u32 err = exception_error_code(c);
-
-		pull_regs(c);
-		cpu_core_inject(c, (u8)intno, vector_has_error((u8)intno), err);
+	if (intno >= EXCP_VMEXIT) {
+		on_intercept(c, intno - EXCP_VMEXIT);
+		return;
 	}
-	clear_exception_in_flight(c);
+	/* An exception, or INT n (RIP already past it): deliver it next. */
+	err = take_exception(c);
+	pull_regs(c);
+	cpu_core_inject(c, (u8)intno, intno < 32 && vector_has_error((u8)intno), err);
 	uc_emu_stop(uc);
 }
 
-static int on_cpuid(uc_engine *uc, void *data)
+static void refuse_io(struct cpu_core *c)
 {
-	struct cpu_core *c = data;
-
-	(void)uc;
-	if (!c->ops->cpuid)
-		return 0;
-	pull_regs(c);
-	c->ops->cpuid(c->owner, c, &c->regs);
-	push_regs(c);
-	return 1;
+	snprintf(c->error, sizeof(c->error),
+		 "port I/O near RIP 0x%llx: this guest's owner takes no port I/O, and "
+		 "Unicorn 2.1 cannot stop precisely at IN/OUT",
+		 (unsigned long long)reg_read(c, UC_X86_REG_RIP));
+	c->failed = true;
+	uc_emu_stop(c->uc);
 }
 
 static u32 on_in(uc_engine *uc, uint32_t port, int size, void *data)
@@ -628,6 +700,10 @@ static u32 on_in(uc_engine *uc, uint32_t port, int size, void *data)
 	struct cpu_core *c = data;
 
 	(void)uc;
+	if (!c->ops->io) {
+		refuse_io(c);
+		return ~0u;
+	}
 	return c->ops->io(c->owner, c, (u16)port, (unsigned int)size, true, 0);
 }
 
@@ -636,6 +712,10 @@ static void on_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void 
 	struct cpu_core *c = data;
 
 	(void)uc;
+	if (!c->ops->io) {
+		refuse_io(c);
+		return;
+	}
 	c->ops->io(c->owner, c, (u16)port, (unsigned int)size, false, value);
 }
 
@@ -654,26 +734,87 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 
 /* ---- engine setup ------------------------------------------------------------------- */
 
-/* Where QEMU keeps dr[0] in the context blob; the rest is relative to it. */
-static bool find_context_offsets(struct cpu_core *c)
+/* Offset of the u64 register @id in the context blob, found by a magic value. */
+static size_t blob_offset_of(struct cpu_core *c, int id, u64 magic)
 {
 	size_t size = uc_context_size(c->uc), i;
-	u64 magic = DR0_MAGIC, v;
+	u64 old = reg_read(c, id), v;
 
-	reg_write(c, UC_X86_REG_DR0, magic);
+	reg_write(c, id, magic);
 	uc_context_save(c->uc, c->ctx);
-	for (i = 16; i + 8 <= size; i += 4) {
+	reg_write(c, id, old);
+	for (i = 0; i + 8 <= size; i += 4) {
 		memcpy(&v, (u8 *)c->ctx + i, 8);
 		if (v == magic)
-			break;
+			return i;
 	}
-	reg_write(c, UC_X86_REG_DR0, 0);
-	if (i + 8 > size || i + 100 > size)
+	return 0;
+}
+
+/*
+ * QEMU's CPUX86State in the blob: regs[16] first, then eip, eflags, three
+ * cc words, cc_op, df, hflags; and "int error_code, exception_is_int;
+ * u64 next_eip; dr[8]; 4 pointers; int old_exception; u64 vm_vmcb,
+ * tsc_offset, intercept" around dr[0].
+ */
+static bool find_context_offsets(struct cpu_core *c)
+{
+	size_t env = blob_offset_of(c, UC_X86_REG_RAX, RAX_MAGIC);
+	size_t d0 = blob_offset_of(c, UC_X86_REG_DR0, DR0_MAGIC);
+	size_t size = uc_context_size(c->uc);
+
+	if (!env || !d0 || d0 + 128 > size)
 		return false;
-	/* env: int error_code, exception_is_int; u64 next_eip; dr[8]; 4 ptrs; old_exception */
-	c->off_error_code = i - 16;
-	c->off_old_exception = i + 8 * 8 + 4 * sizeof(void *);
-	return true;
+	c->off_hflags = env + 16 * 8 + 5 * 8 + 8;
+	c->off_error_code = d0 - 16;
+	c->off_is_int = d0 - 12;
+	c->off_old_exception = d0 + 8 * 8 + 4 * sizeof(void *);
+	c->off_vmcb = d0 + 104;
+	c->off_intercept = d0 + 120;
+	uc_context_save(c->uc, c->ctx);
+	/* A fresh UC_MODE_64 engine is in long mode with a 64-bit CS. */
+	return (blob_read32(c, c->off_hflags) & HF_LMA_CS64_MASK) == HF_LMA_CS64_MASK &&
+	       blob_read32(c, c->off_old_exception) == ~0u;
+}
+
+/* The MSR permission map: two bits (read, write) per MSR in three ranges. */
+static void build_msrpm(struct cpu_core *c, u8 *msrpm)
+{
+	static const u32 base[3] = { 0, 0xC0000000, 0xC0010000 };
+	u32 r, i;
+
+	memset(msrpm, 0xFF, 8192);
+	for (r = 0; r < 3; r++) {
+		for (i = 0; i < 0x2000; i++) {
+			u32 msr = base[r] + i, bit = (r * 0x2000 + i) * 2;
+
+			if (msr == 0xC0000080 || (c->ops->msr_passthrough && c->ops->msr_passthrough(msr)))
+				msrpm[bit / 8] &= (u8)~(3u << (bit % 8));
+		}
+	}
+}
+
+/* Turns the engine into an SVM guest intercepting what struct cpu_ops lists. */
+static bool setup_intercepts(struct cpu_core *c)
+{
+	u64 msrpm_pa = SVM_AREA_PA + 4096, vmcb = SVM_AREA_PA;
+	u64 bits = SVM_BIT(SVM_EXIT_CPUID) | SVM_BIT(SVM_EXIT_HLT) | SVM_BIT(SVM_EXIT_MSR) |
+		   SVM_BIT(SVM_EXIT_INVD) | SVM_BIT(SVM_EXIT_WBINVD) |
+		   SVM_BIT(SVM_EXIT_MONITOR) | SVM_BIT(SVM_EXIT_MWAIT);
+
+	c->svm_area = aligned_alloc(4096, SVM_AREA_SIZE);
+	if (!c->svm_area)
+		return false;
+	memset(c->svm_area, 0, SVM_AREA_SIZE);
+	memcpy(c->svm_area + VMCB_MSRPM_BASE, &msrpm_pa, sizeof(msrpm_pa));
+	build_msrpm(c, c->svm_area + 4096);
+	if (uc_mem_map_ptr(c->uc, SVM_AREA_PA, SVM_AREA_SIZE, UC_PROT_READ, c->svm_area))
+		return false;
+	uc_context_save(c->uc, c->ctx);
+	blob_write32(c, c->off_hflags, blob_read32(c, c->off_hflags) | HF_GUEST_MASK);
+	memcpy((u8 *)c->ctx + c->off_vmcb, &vmcb, sizeof(vmcb));
+	memcpy((u8 *)c->ctx + c->off_intercept, &bits, sizeof(bits));
+	return uc_context_restore(c->uc, c->ctx) == UC_ERR_OK;
 }
 
 static bool engine_setup(struct cpu_core *c)
@@ -695,19 +836,18 @@ static bool engine_setup(struct cpu_core *c)
 	    (e = uc_hook_add(c->uc, &h, UC_HOOK_INSN_INVALID, on_invalid, c, 1, 0)) ||
 	    (e = uc_hook_add(c->uc, &h, UC_HOOK_INTR, on_interrupt, c, 1, 0)) ||
 	    (e = uc_hook_add(c->uc, &h, UC_HOOK_BLOCK, on_block, c, 1, 0)) ||
-	    (e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, on_cpuid, c, 1, 0, UC_X86_INS_CPUID))) {
+	    (e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, on_in, c, 1, 0, UC_X86_INS_IN)) ||
+	    (e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, on_out, c, 1, 0, UC_X86_INS_OUT))) {
 		snprintf(c->error, sizeof(c->error), "Unicorn setup: %s", uc_strerror(e));
-		return false;
-	}
-	if (c->ops->io &&
-	    ((e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, on_in, c, 1, 0, UC_X86_INS_IN)) ||
-	     (e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, on_out, c, 1, 0, UC_X86_INS_OUT)))) {
-		snprintf(c->error, sizeof(c->error), "Unicorn I/O hooks: %s", uc_strerror(e));
 		return false;
 	}
 	if (!find_context_offsets(c)) {
 		snprintf(c->error, sizeof(c->error),
 			 "this Unicorn's context layout is not the one softtdx knows");
+		return false;
+	}
+	if (!setup_intercepts(c)) {
+		snprintf(c->error, sizeof(c->error), "could not set up SVM intercepts");
 		return false;
 	}
 	pull_regs(c);
@@ -735,13 +875,6 @@ void cpu_core_exit(struct cpu_core *c)
 	park(c, CPU_RUN_EXIT);
 	if (c->state == CORE_QUIT)
 		uc_emu_stop(c->uc);
-}
-
-static bool halted_at(struct cpu_core *c)
-{
-	u8 b;
-
-	return c->regs.rip && !cpu_core_read_virt(c, c->regs.rip - 1, &b, 1) && b == 0xF4;
 }
 
 /* One uc_emu_start and what it ended with; false when the core must stop. */
@@ -780,14 +913,7 @@ static bool run_slice(struct cpu_core *c)
 				 (unsigned long long)c->regs.rip);
 		return false;
 	}
-	if (!c->quantum_over && !c->event.valid && halted_at(c)) {
-		c->regs.rip--;
-		if (c->ops->hlt)
-			c->ops->hlt(c->owner, c, &c->regs);
-		else
-			c->regs.rip++;
-	}
-	return true;
+	return !c->failed;
 }
 
 static void *core_thread(void *arg)
@@ -832,6 +958,7 @@ static void *core_thread(void *arg)
 		uc_context_free(c->ctx);
 	if (c->uc)
 		uc_close(c->uc);
+	free(c->svm_area);
 	return NULL;
 }
 

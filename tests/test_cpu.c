@@ -26,7 +26,8 @@ struct owner {
 	u64 reports[32];
 	unsigned int nr_reports;
 	int exit_code;		/* isa-debug-exit value, -1 until then */
-	unsigned int hlts, translations, exits;
+	unsigned int hlts, translations, exits, msr_exits;
+	u32 last_msr;
 	u64 exit_once_gpa;	/* a second-stage exit the first time this page is used */
 };
 
@@ -72,30 +73,46 @@ static void io_tdcall(void *data, struct cpu_core *c, struct cpu_regs *r)
 	}
 }
 
-static void fixed_cpuid(void *data, struct cpu_core *c, struct cpu_regs *r)
-{
-	(void)data;
-	(void)c;
-	r->gpr[CPU_RAX] = 0xA000 + (r->gpr[CPU_RAX] & 0xFF);
-	r->gpr[CPU_RBX] = 0xB000 + (r->gpr[CPU_RCX] & 0xFF);
-	r->gpr[CPU_RCX] = 0;
-	r->gpr[CPU_RDX] = 0;
-}
-
-static void count_hlt(void *data, struct cpu_core *c, struct cpu_regs *r)
+/* CPUID answered from here, HLT counted, MSRs refused with #GP(0). */
+static void intercept(void *data, struct cpu_core *c, struct cpu_regs *r,
+		      enum cpu_intercept what)
 {
 	struct owner *o = data;
 
-	(void)c;
-	o->hlts++;
-	r->rip++;
+	switch (what) {
+	case CPU_INTERCEPT_CPUID:
+		r->gpr[CPU_RAX] = 0xA000 + (r->gpr[CPU_RAX] & 0xFF);
+		r->gpr[CPU_RBX] = 0xB000 + (r->gpr[CPU_RCX] & 0xFF);
+		r->gpr[CPU_RCX] = 0;
+		r->gpr[CPU_RDX] = 0;
+		r->rip += 2;
+		break;
+	case CPU_INTERCEPT_HLT:
+		o->hlts++;
+		r->rip += 1;
+		break;
+	case CPU_INTERCEPT_RDMSR:
+	case CPU_INTERCEPT_WRMSR:
+		o->msr_exits++;
+		o->last_msr = (u32)r->gpr[CPU_RCX];
+		cpu_core_inject(c, 13, true, 0);
+		break;
+	default:
+		fail();
+	}
+}
+
+/* SYSENTER_CS runs natively; nothing else does (EFER always does). */
+static bool passthrough(u32 msr)
+{
+	return msr == 0x174;
 }
 
 static const struct cpu_ops test_ops = {
 	.translate = flat_translate,
 	.tdcall = io_tdcall,
-	.cpuid = fixed_cpuid,
-	.hlt = count_hlt,
+	.intercept = intercept,
+	.msr_passthrough = passthrough,
 };
 
 struct fixture {
@@ -162,7 +179,7 @@ static void test_probe(void **state)
 	setup(&f, guest_probe, guest_probe_size);
 	assert_int_equal(cpu_core_run(f.c), CPU_RUN_EXIT);
 	assert_string_equal(f.o.console, "probe: hello\n");
-	assert_int_equal(f.o.nr_reports, 11);
+	assert_int_equal(f.o.nr_reports, 14);
 	assert_int_equal(f.o.reports[0], 0x1234000);	/* initial RCX */
 	assert_int_equal(f.o.reports[1], 3);		/* vCPU index from ESI */
 	assert_int_equal(f.o.reports[2], 48);		/* GPAW from EBX */
@@ -173,7 +190,12 @@ static void test_probe(void **state)
 	assert_int_equal(f.o.reports[7], 0);		/* ... read, not present, CPL 0 */
 	assert_int_equal(f.o.reports[8], 0x18000000000ULL);
 	assert_int_equal(f.o.reports[9], 3);		/* INT3 */
-	assert_int_equal(f.o.reports[10], 0xD0E);
+	assert_int_equal(f.o.reports[10], 0x1234);	/* SYSENTER_CS, no intercept */
+	assert_int_equal(f.o.reports[11], 13);		/* RDMSR(TSC): #GP from the owner */
+	assert_int_equal(f.o.reports[12], 3);
+	assert_int_equal(f.o.reports[13], 0xD0E);
+	assert_int_equal(f.o.msr_exits, 1);
+	assert_int_equal(f.o.last_msr, 0x10);
 	assert_int_equal(f.o.hlts, 1);
 	assert_int_equal(f.o.exit_code, 0);
 	cpu_core_get_regs(f.c, &r);
@@ -242,6 +264,24 @@ static void test_triple_fault(void **state)
 	teardown(&f);
 }
 
+/* Port I/O without an io() callback is an error, never silently dropped. */
+static void test_port_io_refused(void **state)
+{
+	static const u8 out80[] = { 0xE6, 0x80, 0xEB, 0xFE };	/* out %al,$0x80; jmp . */
+	struct fixture f;
+	struct cpu_regs r;
+
+	(void)state;
+	setup(&f, out80, sizeof(out80));
+	cpu_core_get_regs(f.c, &r);
+	r.rip = IMAGE_GPA;
+	cpu_core_set_regs(f.c, &r);
+	assert_int_equal(cpu_core_run(f.c), CPU_RUN_FAILED);
+	assert_non_null(strstr(cpu_core_error(f.c), "port I/O"));
+	assert_int_equal(cpu_core_run(f.c), CPU_RUN_FAILED);
+	teardown(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_translate_exit_retries),
 		cmocka_unit_test(test_kick),
 		cmocka_unit_test(test_triple_fault),
+		cmocka_unit_test(test_port_io_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Exercises the CPU core itself (tests/test_cpu.c): console output through
- * TDVMCALL, CPUID, a #PF and an INT3 delivered through the IDT, HLT.
+ * TDVMCALL, CPUID, a #PF and an INT3 delivered through the IDT, a
+ * pass-through MSR, an intercepted one the owner answers with #GP, HLT.
  * Each step reports through TDVMCALL<Instruction.IO> to port 0x80.
  */
 #include "guest.h"
@@ -17,7 +18,7 @@ static void on_exception(struct guest_frame *f)
 	last_vector = f->vector;
 	last_error = f->error;
 	last_cr2 = cr2;
-	if (f->vector == 14)
+	if (f->vector == 13 || f->vector == 14)
 		f->rip = f->rbx;	/* the recovery address the test put in RBX */
 }
 
@@ -28,7 +29,7 @@ static void report(u64 v)
 
 void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 {
-	u32 a, b, c, d;
+	u32 a, b, c, d, lo, hi;
 
 	guest_puts("probe: hello\n");
 	report(initial_rcx);
@@ -50,6 +51,14 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 
 	__asm__ volatile("int3");
 	report(last_vector);
+
+	/* SYSENTER_CS is the owner's pass-through MSR; TSC (0x10) is not. */
+	__asm__ volatile("wrmsr" : : "c"(0x174), "a"(0x1234), "d"(0));
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0x174));
+	report(lo);
+	__asm__ volatile("lea 1f(%%rip), %%rbx\n\trdmsr\n1:" : : "c"(0x10) : "rax", "rdx", "rbx");
+	report(last_vector);
+	report(faults);
 
 	__asm__ volatile("hlt");
 	report(0xD0E);
