@@ -29,3 +29,133 @@ const struct cpuid_config cpuid_configs[TDX_MAX_NUM_CPUID_CONFIG] = {
 	{ 0x7, 2, V(0, 0, 0, 0x0000003f), V(0, 0, 0, 0x0000003f) },
 	{ 0x23, 0, V(0, 0, 0, 0), V(0, 0, 0, 0) },
 };
+
+/* ---- the TD's virtual CPUID (td_cpuid.c and cpuid_configurations.c) ---------- */
+
+#define MAX_BASIC_LEAF	0x23
+#define MAX_EXT_LEAF	0x80000008u
+#define CR4_OSXSAVE	(1ULL << 18)
+#define CR4_PKE		(1ULL << 22)
+#define XSAVE_LEGACY	576	/* legacy area + XSAVE header */
+
+/* XSAVE state components: size and standard-format offset (0: supervisor). */
+static const struct { u32 size, offset; } xsave_component[19] = {
+	[2] = { 256, 576 }, [5] = { 64, 1088 }, [6] = { 512, 1152 }, [7] = { 1024, 1664 },
+	[8] = { 128, 0 }, [9] = { 8, 2688 }, [11] = { 16, 0 }, [12] = { 24, 0 },
+	[14] = { 16, 0 }, [15] = { 808, 0 }, [17] = { 64, 2752 }, [18] = { 8192, 2816 },
+};
+#define XFAM_SUPERVISOR	((1ULL << 8) | (3ULL << 11) | (3ULL << 14))
+
+static u32 xsave_size(u64 components)
+{
+	u32 end = XSAVE_LEGACY;
+
+	for (int i = 2; i < 19; i++)
+		if ((components >> i & 1) && xsave_component[i].offset &&
+		    xsave_component[i].offset + xsave_component[i].size > end)
+			end = xsave_component[i].offset + xsave_component[i].size;
+	return end;
+}
+
+/* Leaf 0xD: what the TD's XFAM allows. */
+static bool xsave_leaf(u64 xfam, u32 subleaf, u32 out[4])
+{
+	u64 user = xfam & ~XFAM_SUPERVISOR, sup = xfam & XFAM_SUPERVISOR;
+
+	if (subleaf == 0) {
+		out[0] = (u32)user;
+		out[1] = out[2] = xsave_size(user);
+		out[3] = (u32)(user >> 32);
+	} else if (subleaf == 1) {
+		out[0] = 0xF;	/* XSAVEOPT, XSAVEC, XGETBV with ECX = 1, XSAVES */
+		out[1] = xsave_size(user);
+		out[2] = (u32)sup;
+		out[3] = (u32)(sup >> 32);
+	} else if (subleaf < 19 && (xfam >> subleaf & 1)) {
+		out[0] = xsave_component[subleaf].size;
+		out[1] = xsave_component[subleaf].offset;
+		out[2] = xsave_component[subleaf].offset ? 0 : 1;
+	} else if (subleaf > 0x12) {
+		return false;
+	}
+	return true;
+}
+
+static void set4(u32 out[4], u32 a, u32 b, u32 c, u32 d)
+{
+	out[0] = a;
+	out[1] = b;
+	out[2] = c;
+	out[3] = d;
+}
+
+/* A configurable leaf: the TD's INIT_VM values with the per-vCPU fixups. */
+static bool configured_leaf(const struct tdcs *tdcs, const struct tdvps *v,
+			    const struct cpu_regs *regs, u32 leaf, u32 subleaf, u32 out[4])
+{
+	for (int i = 0; i < TDX_MAX_NUM_CPUID_CONFIG; i++) {
+		const struct cpuid_config *cc = &cpuid_configs[i];
+		const struct tdx_cpuid_value *val = &tdcs->cpuid_values[i];
+
+		if (cc->leaf != leaf || (cc->subleaf != NO_SUB && cc->subleaf != subleaf))
+			continue;
+		set4(out, val->eax, val->ebx, val->ecx, val->edx);
+		if (leaf == 1) {
+			out[1] = (out[1] & 0x00FFFFFF) | v->vcpu_index << 24;
+			out[2] = (out[2] & ~(1u << 27)) | (regs->cr4 & CR4_OSXSAVE ? 1u << 27 : 0);
+		} else if (leaf == 7 && subleaf == 0) {
+			out[2] = (out[2] & ~(1u << 4)) | (regs->cr4 & CR4_PKE ? 1u << 4 : 0);
+		}
+		return true;
+	}
+	return false;
+}
+
+bool td_cpuid(const struct tdcs *tdcs, const struct tdvps *v, const struct cpu_regs *regs,
+	      u32 leaf, u32 subleaf, u32 out[4])
+{
+	if (leaf >= 0x40000000 && leaf <= 0x4FFFFFFF)
+		return false;	/* the hypervisor range is the VMM's, through #VE */
+	if ((leaf > MAX_BASIC_LEAF && leaf < 0x80000000) || leaf > MAX_EXT_LEAF)
+		leaf = MAX_BASIC_LEAF;
+	set4(out, 0, 0, 0, 0);
+	if (configured_leaf(tdcs, v, regs, leaf, subleaf, out))
+		return true;
+	switch (leaf) {
+	case 0x0:
+		set4(out, MAX_BASIC_LEAF, 0x756e6547, 0x6c65746e, 0x49656e69);	/* GenuineIntel */
+		return true;
+	case 0xD:
+		return xsave_leaf(tdcs->xfam, subleaf, out);
+	case 0x15:	/* TSC = 25 MHz crystal x TSC_FREQUENCY */
+		set4(out, 1, tdcs->tsc_frequency, 25000000, 0);
+		return true;
+	case 0x21:
+		if (subleaf)
+			return false;
+		set4(out, 0, 0x65746e49, 0x20202020, 0x5844546c);	/* "IntelTDX    " */
+		return true;
+	case 0x80000000:
+		set4(out, MAX_EXT_LEAF, 0, 0, 0);
+		return true;
+	case 0x80000001:	/* LAHF, LZCNT, PREFETCHW; SYSCALL, NX, 1G pages, RDTSCP, LM */
+		set4(out, 0, 0, 0x121, 0x2C100800);
+		return true;
+	case 0x80000007:
+		set4(out, 0, 0, 0, 1u << 8);	/* invariant TSC */
+		return true;
+	/* Leaves the module knows and reports as "nothing here". */
+	case 0x3: case 0x5: case 0x8: case 0xE: case 0x11: case 0x12: case 0x13:
+	case 0x19: case 0x1E: case 0x20: case 0x22:
+		return true;
+	case 0x4:
+		return subleaf == 4;
+	case 0x14: case 0x1D:
+		return subleaf <= 1;
+	case 0x23:
+		return subleaf <= 3;
+	/* 0x6, 0x1F and 0x80000006 fault; the rest are unknown: #VE either way. */
+	default:
+		return false;
+	}
+}

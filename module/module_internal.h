@@ -12,6 +12,7 @@
 
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -168,14 +169,22 @@ struct tdvps {
 	u64 tdvpx_pa[MAX_TDVPS_PAGES];
 	u64 vcpu_epoch;
 	u64 x2apic_id;
-	/* Guest state set by TDH.VP.INIT; TDH.VP.ENTER resumes from it. */
+	/* Guest state set by TDH.VP.INIT; the first TDH.VP.ENTER loads it. */
 	u64 gpr[16];
 	u64 rip, rflags, cr0, cr3, cr4, xcr0, dr6, ia32_fmask;
 	u64 cs_limit, cs_ar;
+	u8 cpuid_ve;			/* TDG.VP.CPUIDVE.SET: bit 0 CPL 0, bit 1 CPL > 0 */
 };
 static_assert(sizeof(struct tdvps) <= TDX_PAGE_SIZE, "TDVPS page 0 fits a page");
 
 #define NO_LP		0xFFFFFFFFu
+
+/* TDVPS.LAST_TD_EXIT: what the next TDH.VP.ENTER completes. */
+enum last_td_exit {
+	LAST_EXIT_ASYNC_FAULT = 0,
+	LAST_EXIT_ASYNC_TRAP = 1,
+	LAST_EXIT_TDVMCALL = 2,
+};
 
 /* ---- global module state ---------------------------------------------------- */
 
@@ -213,6 +222,10 @@ struct tdx_module {
 	bool check_invariants;
 	u32 nr_frozen;
 	struct frozen_mrtd frozen[MAX_CHECKED_TDS];
+	/* The CPU cores behind TD vCPUs (td_vcpu.c). */
+	pthread_mutex_t vcpus_lock;
+	struct td_vcpu *vcpus;
+	struct td_cores *td_cores;
 };
 
 /* ---- the context a leaf runs in ---------------------------------------- */
@@ -245,6 +258,7 @@ u64 tdh_mng_wr(struct seam_ctx *c);
 u64 tdh_mng_vpflushdone(struct seam_ctx *c);
 u64 tdh_mng_key_freeid(struct seam_ctx *c);
 u64 tdh_mng_key_reclaimid(struct seam_ctx *c);
+u64 tdh_vp_enter(struct seam_ctx *c);
 u64 tdh_vp_create(struct seam_ctx *c);
 u64 tdh_vp_addcx(struct seam_ctx *c);
 u64 tdh_vp_init(struct seam_ctx *c);
@@ -495,6 +509,53 @@ struct cpuid_config {
 	struct tdx_cpuid_value native;
 };
 extern const struct cpuid_config cpuid_configs[TDX_MAX_NUM_CPUID_CONFIG];
+
+/*
+ * The TD's virtual CPUID for (@leaf, @subleaf) as a vCPU sees it; false
+ * when the module has no value and the guest gets a #VE.
+ */
+bool td_cpuid(const struct tdcs *tdcs, const struct tdvps *v, const struct cpu_regs *regs,
+	      u32 leaf, u32 subleaf, u32 out[4]);
+
+/* ---- running vCPUs (td_vcpu.c, tdh_vp_enter.c, tdcall.c) ---------------------- */
+
+/*
+ * A vCPU's CPU core and what TDH.VP.ENTER hands to it: the callbacks run on
+ * the core's thread while the entering SEAMCALL waits, so everything they
+ * need is here.
+ */
+struct td_vcpu {
+	struct td_vcpu *next;
+	struct tdx_module *m;
+	u64 tdvpr_pa, tdr_pa;
+	struct cpu_core *core;
+	bool started;			/* TDH.VP.INIT's state is loaded */
+	/* Valid during an entry. */
+	u32 lp;
+	struct td_ref td;		/* tdr and tdcs mapped */
+	struct tdvps *tdvps;
+	struct seamcall_regs exit;	/* the TD exit, as VP.ENTER returns it */
+};
+
+/* The vCPU of @tdvpr_pa, with its core created on first use; NULL if none can be. */
+struct td_vcpu *td_vcpu_get(struct tdx_module *m, u64 tdr_pa, u64 tdvpr_pa);
+/* Page reclaim: a TDVPR's core, then a TDR's core group, go away. */
+void td_vcpu_reclaim(struct tdx_module *m, u64 hpa, u8 page_type);
+void td_vcpus_destroy(struct tdx_module *m);
+
+/* A SEAM context for module code running on @v's core thread. */
+void td_vcpu_ctx(struct td_vcpu *v, struct seam_ctx *c, struct seamcall_regs *scratch);
+/* Ends the current instruction with a TD exit; returns at the next entry. */
+void td_exit(struct td_vcpu *v);
+/* Delivers #VE (or #DF when one is pending) with VE_INFO filled. */
+void td_inject_ve(struct td_vcpu *v, u32 reason, u64 qual, u64 gla, u64 gpa, u32 insn_len);
+/* TD exit for an EPT violation on @gpa with @ext extended qualification. */
+void td_exit_ept_violation(struct td_vcpu *v, u64 gpa, u64 qual, u64 ext);
+/* The TD is dead (poisoned memory, a broken S-EPT): exit with @status. */
+void td_exit_fatal(struct td_vcpu *v, u64 status);
+
+/* TDCALL from the guest (tdcall.c). */
+void td_tdcall(void *owner, struct cpu_core *core, struct cpu_regs *regs);
 
 /* ---- measurement (measure.c) ------------------------------------------------- */
 

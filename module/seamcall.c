@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 static const seamcall_handler leaf_handlers[] = {
-	/* [TDH_VP_ENTER]: arrives with the CPU engine; leaf 0 is unknown until then. */
+	[TDH_VP_ENTER]		= tdh_vp_enter,
 	[TDH_MNG_ADDCX]		= tdh_mng_addcx,
 	[TDH_MEM_PAGE_ADD]	= tdh_mem_page_add,
 	[TDH_MEM_SEPT_ADD]	= tdh_mem_sept_add,
@@ -126,6 +126,7 @@ struct tdx_module *tdx_module_load(struct platform *p)
 	if (!m)
 		return NULL;
 	m->plat = p;
+	pthread_mutex_init(&m->vcpus_lock, NULL);
 	m->sys_state = TDX_SYSINIT_PENDING;
 	m->hkid_min = platform_private_keyid_min(p);
 	m->hkid_max = platform_max_keyid(p);
@@ -134,6 +135,10 @@ struct tdx_module *tdx_module_load(struct platform *p)
 
 void tdx_module_unload(struct tdx_module *m)
 {
+	if (!m)
+		return;
+	td_vcpus_destroy(m);
+	pthread_mutex_destroy(&m->vcpus_lock);
 	free(m);
 }
 

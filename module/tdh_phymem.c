@@ -78,8 +78,10 @@ u64 tdh_phymem_page_reclaim(struct seam_ctx *c)
 		else if (atomic_load(&tdr->chldcnt))
 			err = TDX_TD_ASSOCIATED_PAGES_EXIST;
 	}
-	if (!err)
+	if (!err) {
+		td_vcpu_reclaim(c->m, hpa, e->pt);
 		e->pt = PT_NDA;
+	}
 out:
 	pamt_unlock_page(&pl);
 	return err;

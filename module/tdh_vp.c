@@ -2,9 +2,7 @@
 /*
  * TDH.VP.*: vCPU creation (CREATE, ADDCX, INIT) and TDH.VP.FLUSH.  A vCPU's
  * state lives in its TDVPS pages: TDVPR first, then TDCX pages.
- *
- * TDH.VP.ENTER belongs here too; it arrives with the CPU engine, and until
- * then the dispatcher rejects leaf 0 as an unknown leaf.
+ * TDH.VP.ENTER, which runs it, is in tdh_vp_enter.c.
  */
 #include "module_internal.h"
 

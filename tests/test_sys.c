@@ -175,8 +175,10 @@ static void test_rax_reserved_and_version(void **state)
 	assert_status(seamcall(f->m, 0, &r), TDX_OPERAND_INVALID | TDX_OPERAND_ID_RAX);
 	r.rax = 99;
 	assert_status(seamcall(f->m, 0, &r), TDX_OPERAND_INVALID | TDX_OPERAND_ID_RAX);
-	/* TDH.VP.ENTER is not available until the CPU engine exists. */
+	/* A known leaf before SYS_READY; a version it does not have. */
 	r.rax = TDH_VP_ENTER;
+	assert_status(seamcall(f->m, 0, &r), TDX_SYS_NOT_READY);
+	r.rax = TDH_VP_ENTER | (1ULL << TDX_VERSION_SHIFT);
 	assert_status(seamcall(f->m, 0, &r), TDX_OPERAND_INVALID | TDX_OPERAND_ID_RAX);
 }
 

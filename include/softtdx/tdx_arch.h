@@ -79,6 +79,75 @@ enum tdh_leaf {
 	TDH_SYS_UPDATE		= 53,
 };
 
+/* TDCALL leaves (guest RAX bits 15:0). */
+enum tdg_leaf {
+	TDG_VP_VMCALL		= 0,
+	TDG_VP_INFO		= 1,
+	TDG_MR_RTMR_EXTEND	= 2,
+	TDG_VP_VEINFO_GET	= 3,
+	TDG_MR_REPORT		= 4,
+	TDG_VP_CPUIDVE_SET	= 5,
+	TDG_MEM_PAGE_ACCEPT	= 6,
+	TDG_VM_RD		= 7,
+	TDG_VM_WR		= 8,
+};
+
+/* TDH.VP.ENTER RCX: the TDVPR and two flags; bits 11:0 and 63:54 reserved. */
+#define TDX_VP_ENTER_TDVPR_MASK		0x000FFFFFFFFFF000ULL
+#define TDX_VP_ENTER_RECOVERABILITY	(1ULL << 52)
+#define TDX_VP_ENTER_RESUME_L1		(1ULL << 53)
+
+/* VMX basic exit reasons: TD exits (RAX 31:0) and #VE EXIT_REASON. */
+enum vmx_exit_reason {
+	VMX_EXIT_EXCEPTION_NMI		= 0,
+	VMX_EXIT_EXTERNAL_INTERRUPT	= 1,
+	VMX_EXIT_TRIPLE_FAULT		= 2,
+	VMX_EXIT_CPUID			= 10,
+	VMX_EXIT_HLT			= 12,
+	VMX_EXIT_INVD			= 13,
+	VMX_EXIT_VMCALL			= 18,
+	VMX_EXIT_IO_INSTRUCTION		= 30,
+	VMX_EXIT_MSR_READ		= 31,
+	VMX_EXIT_MSR_WRITE		= 32,
+	VMX_EXIT_MWAIT			= 36,
+	VMX_EXIT_MONITOR		= 39,
+	VMX_EXIT_EPT_VIOLATION		= 48,
+	VMX_EXIT_EPT_MISCONFIG		= 49,
+	VMX_EXIT_WBINVD			= 54,
+	VMX_EXIT_TDCALL			= 77,
+};
+
+/* EPT-violation exit qualification bits. */
+#define EPT_QUAL_READ		(1ULL << 0)
+#define EPT_QUAL_WRITE		(1ULL << 1)
+#define EPT_QUAL_FETCH		(1ULL << 2)
+#define EPT_QUAL_GLA_VALID	(1ULL << 7)
+#define EPT_QUAL_GLA_FINAL	(1ULL << 8)
+
+/* TD-exit RDX: extended exit qualification type (bits 3:0). */
+enum tdx_ext_exit_qual {
+	TDX_EXT_EXIT_QUAL_NONE			= 0,
+	TDX_EXT_EXIT_QUAL_ACCEPT		= 1,
+	TDX_EXT_EXIT_QUAL_PENDING_EPT_VIOLATION	= 6,
+};
+
+/* VE_INFO, offset 0 of TDVPS page 0 (what TDG.VP.VEINFO.GET reads). */
+struct tdx_ve_info {
+	u32 exit_reason;
+	u32 valid;		/* 0xFFFFFFFF when a #VE is pending */
+	u64 exit_qualification;
+	u64 gla;
+	u64 gpa;
+	u16 eptp_index;
+	u16 reserved0;
+	u32 instruction_length;
+	u32 instruction_info;
+	u8 reserved1[84];
+} __attribute__((packed));
+static_assert(sizeof(struct tdx_ve_info) == 128, "VE_INFO is 128 bytes");
+#define TDX_VE_INFO_VALID	0xFFFFFFFFu
+#define X86_VECTOR_VE		20
+
 /* ---- Completion status (RAX out) ---------------------------------------- */
 
 #define TDX_STATUS_MASK		0xFFFFFFFF00000000ULL
@@ -121,6 +190,7 @@ enum tdh_leaf {
 #define TDX_VCPU_STATE_INCORRECT		0xC000070000000000ULL
 #define TDX_VCPU_ASSOCIATED			0x8000070100000000ULL
 #define TDX_VCPU_NOT_ASSOCIATED			0x8000070200000000ULL
+#define TDX_NO_VALID_VE_INFO			0xC000070400000000ULL
 #define TDX_MAX_VCPUS_EXCEEDED			0xC000070500000000ULL
 #define TDX_KEY_GENERATION_FAILED		0x8000080000000000ULL
 #define TDX_TD_KEYS_NOT_CONFIGURED		0x8000081000000000ULL

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TDCALL: the guest side of the module (tdx_td_dispatcher.c and
+ * vm_exits/tdg_*.c in intel/tdx-module).  Runs on the vCPU's core thread
+ * with the guest's registers; the status goes to guest RAX and RIP moves
+ * past the TDCALL unless the leaf ends in a TD exit that retries it.
+ */
+#include "module_internal.h"
+
+#define TDVMCALL_MASK_INVALID	((1ULL << CPU_RAX) | (1ULL << CPU_RCX) | (1ULL << CPU_RSP))
+#define TDCALL_LEN		4
+#define EFER_LMA		(1ULL << 10)
+#define RTMR_ALIGN		64
+
+/* ---- TDG.VP.VMCALL -------------------------------------------------------------- */
+
+/*
+ * A trap-like TD exit with the GPRs the guest's RCX mask selects; false
+ * (and no exit) for a mask that selects RAX, RCX or RSP or sets bits 63:32.
+ */
+static bool tdg_vp_vmcall(struct td_vcpu *v, struct cpu_regs *r)
+{
+	u64 mask = r->gpr[CPU_RCX];
+	u64 *out[CPU_NR_GPRS] = {
+		[CPU_RDX] = &v->exit.rdx, [CPU_RBX] = &v->exit.rbx, [CPU_RSI] = &v->exit.rsi,
+		[CPU_RDI] = &v->exit.rdi, [CPU_R8] = &v->exit.r8, [CPU_R9] = &v->exit.r9,
+		[CPU_R10] = &v->exit.r10, [CPU_R11] = &v->exit.r11, [CPU_R12] = &v->exit.r12,
+		[CPU_R13] = &v->exit.r13, [CPU_R14] = &v->exit.r14, [CPU_R15] = &v->exit.r15,
+	};
+
+	if ((mask & TDVMCALL_MASK_INVALID) || (mask >> 32))
+		return false;
+	v->exit = (struct seamcall_regs){ .rax = VMX_EXIT_TDCALL, .rcx = mask };
+	for (int i = CPU_RDX; i < CPU_NR_GPRS; i++)
+		if ((mask >> i & 1) && out[i])
+			*out[i] = r->gpr[i];
+	v->tdvps->last_td_exit = LAST_EXIT_TDVMCALL;
+	r->rip += TDCALL_LEN;
+	/* TDH.VP.ENTER puts the host's answer (and RAX = 0) into r. */
+	td_exit(v);
+	return true;
+}
+
+/* ---- TDG.VP.INFO, VEINFO.GET, CPUIDVE.SET ----------------------------------- */
+
+static u64 tdg_vp_info(struct td_vcpu *v, struct cpu_regs *r)
+{
+	const struct tdcs *tdcs = v->td.tdcs;
+
+	r->gpr[CPU_RCX] = tdcs->gpaw ? 52 : 48;
+	r->gpr[CPU_RDX] = tdcs->attributes;
+	r->gpr[CPU_R8] = (u64)atomic_load(&((struct tdcs *)tdcs)->num_vcpus) |
+			 (u64)tdcs->max_vcpus << 32;
+	r->gpr[CPU_R9] = v->tdvps->vcpu_index;
+	r->gpr[CPU_R10] = 0;	/* no TDG.SYS.RD */
+	r->gpr[CPU_R11] = 0;
+	return TDX_SUCCESS;
+}
+
+static u64 tdg_vp_veinfo_get(struct td_vcpu *v, struct cpu_regs *r)
+{
+	struct tdx_ve_info ve;
+
+	memcpy(&ve, v->tdvps->ve_info, sizeof(ve));
+	if (ve.valid != TDX_VE_INFO_VALID)
+		return TDX_NO_VALID_VE_INFO;
+	r->gpr[CPU_RCX] = ve.exit_reason;
+	r->gpr[CPU_RDX] = ve.exit_qualification;
+	r->gpr[CPU_R8] = ve.gla;
+	r->gpr[CPU_R9] = ve.gpa;
+	r->gpr[CPU_R10] = ve.instruction_length | (u64)ve.instruction_info << 32;
+	ve.valid = 0;
+	memcpy(v->tdvps->ve_info, &ve, sizeof(ve));
+	return TDX_SUCCESS;
+}
+
+static u64 tdg_vp_cpuidve_set(struct td_vcpu *v, struct cpu_regs *r)
+{
+	if (r->gpr[CPU_RCX] & ~3ULL)
+		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RCX);
+	v->tdvps->cpuid_ve = (u8)r->gpr[CPU_RCX];
+	return TDX_SUCCESS;
+}
+
+/* ---- TDG.MEM.PAGE.ACCEPT --------------------------------------------------------- */
+
+static bool guest_accessible(enum sept_istate s)
+{
+	return s == SEPTI_MAPPED;
+}
+
+/* The checks of tdg_mem_page_accept.c; the entry is locked on success. */
+static u64 accept_entry(struct td_vcpu *v, struct seam_ctx *c, u64 gpa, int level,
+			u64 **entry, bool *exit)
+{
+	int reached;
+	u64 val;
+
+	*entry = sept_walk(c, &v->td, gpa, level, &reached);
+	if (!*entry)
+		return TDX_TD_FATAL;
+	val = sept_entry_read(*entry);
+	if (reached != level) {
+		if (guest_accessible(sept_state(val)))
+			return api_error(TDX_PAGE_ALREADY_ACCEPTED, (u64)reached);
+		*exit = true;
+		return TDX_SUCCESS;
+	}
+	if (!sept_entry_trylock(*entry))
+		return api_error(TDX_OPERAND_BUSY, TDX_OPERAND_ID_RCX);
+	val = sept_entry_read(*entry);
+	if (sept_state(val) != SEPTI_FREE && !sept_is_leaf_state(sept_state(val))) {
+		sept_entry_unlock(*entry);
+		return api_error(TDX_PAGE_SIZE_MISMATCH, (u64)level);
+	}
+	if (guest_accessible(sept_state(val))) {
+		sept_entry_unlock(*entry);
+		return api_error(TDX_PAGE_ALREADY_ACCEPTED, (u64)level);
+	}
+	if (sept_state(val) != SEPTI_PENDING) {
+		sept_entry_unlock(*entry);
+		*exit = true;
+	}
+	return TDX_SUCCESS;
+}
+
+static u64 tdg_mem_page_accept(struct td_vcpu *v, struct cpu_regs *r, bool *retry)
+{
+	struct seamcall_regs scratch;
+	struct page_info pi;
+	struct seam_ctx c;
+	bool exit = false;
+	u64 *entry, val, hpa, err;
+
+	td_vcpu_ctx(v, &c, &scratch);
+	err = decode_page_info(&c, &v->td, r->gpr[CPU_RCX], 0, 1, &pi);
+	if (err || !gpa_is_private(v->td.tdcs, pi.gpa))
+		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RCX);
+	err = sept_lock(&v->td, LOCK_SHARED);
+	if (err)
+		return err;
+	err = accept_entry(v, &c, pi.gpa, pi.level, &entry, &exit);
+	if (err || exit) {
+		sept_unlock(&v->td, LOCK_SHARED);
+		if (exit) {
+			/* Nothing to accept there yet: the host must PAGE.AUG first. */
+			*retry = true;
+			td_exit_ept_violation(v, pi.gpa, EPT_QUAL_READ | EPT_QUAL_WRITE,
+					      TDX_EXT_EXIT_QUAL_ACCEPT);
+		}
+		return err;
+	}
+	val = sept_entry_read(entry);
+	hpa = sept_hpa(val);
+	for (u64 i = 0; i < (pi.level ? 512 : 1); i++)
+		seam_init_page(&c, hpa + i * TDX_PAGE_SIZE, v->td.tdr->hkid, 0);
+	sept_entry_set_unlock(v->td.tdcs, entry, sept_make(SEPTI_MAPPED, hpa, pi.level));
+	sept_unlock(&v->td, LOCK_SHARED);
+	return TDX_SUCCESS;
+}
+
+/* ---- TDG.MR.RTMR.EXTEND -------------------------------------------------------- */
+
+/* 48 bytes of private, accepted TD memory at @gpa (within one page). */
+static u64 read_private(struct td_vcpu *v, u64 gpa, void *dst, size_t len)
+{
+	struct seamcall_regs scratch;
+	struct seam_ctx c;
+	u64 *entry, val, hpa;
+	int level;
+
+	td_vcpu_ctx(v, &c, &scratch);
+	entry = sept_walk(&c, &v->td, gpa, 0, &level);
+	if (!entry)
+		return TDX_TD_FATAL;
+	val = sept_entry_read(entry);
+	if (sept_state(val) != SEPTI_MAPPED)
+		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RCX);
+	hpa = sept_leaf_hpa(val, level, gpa);
+	if (!seam_intact(c.p, hpa & ~(TDX_PAGE_SIZE - 1), v->td.tdr->hkid))
+		return TDX_TD_FATAL;
+	memcpy(dst, (u8 *)seam_page(c.p, hpa & ~(TDX_PAGE_SIZE - 1)) + (hpa & (TDX_PAGE_SIZE - 1)),
+	       len);
+	return TDX_SUCCESS;
+}
+
+static u64 tdg_mr_rtmr_extend(struct td_vcpu *v, struct cpu_regs *r)
+{
+	u64 gpa = r->gpr[CPU_RCX], index = r->gpr[CPU_RDX], err;
+	struct tdcs *tdcs = v->td.tdcs;
+	u8 buf[96];
+
+	if ((gpa & (RTMR_ALIGN - 1)) || !gpa_is_private(tdcs, gpa))
+		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RCX);
+	if (index >= 4)
+		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RDX);
+	err = read_private(v, gpa, buf + 48, 48);
+	if (err)
+		return err;
+	if (!sharex_trylock(&tdcs->rtmr_lock, LOCK_EXCLUSIVE))
+		return api_error(TDX_OPERAND_BUSY, TDX_OPERAND_ID_RTMR);
+	memcpy(buf, tdcs->rtmr[index], 48);
+	SHA384(buf, sizeof(buf), tdcs->rtmr[index]);
+	sharex_unlock(&tdcs->rtmr_lock, LOCK_EXCLUSIVE);
+	return TDX_SUCCESS;
+}
+
+/* ---- dispatch ------------------------------------------------------------------ */
+
+void td_tdcall(void *owner, struct cpu_core *core, struct cpu_regs *r)
+{
+	struct td_vcpu *v = owner;
+	u64 rax = r->gpr[CPU_RAX], status;
+	bool retry = false;
+
+	(void)core;
+	/* TDCALL needs 64-bit mode at CPL 0, else #GP(0) and nothing happens. */
+	if (!(r->efer & EFER_LMA) || (r->cs & 3)) {
+		cpu_core_inject(v->core, 13, true, 0);
+		return;
+	}
+	if (rax >> 16) {
+		status = api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RAX);
+	} else {
+		switch (rax) {
+		case TDG_VP_VMCALL:
+			if (tdg_vp_vmcall(v, r))
+				return;
+			status = api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RCX);
+			break;
+		case TDG_VP_INFO:
+			status = tdg_vp_info(v, r);
+			break;
+		case TDG_MR_RTMR_EXTEND:
+			status = tdg_mr_rtmr_extend(v, r);
+			break;
+		case TDG_VP_VEINFO_GET:
+			status = tdg_vp_veinfo_get(v, r);
+			break;
+		case TDG_VP_CPUIDVE_SET:
+			status = tdg_vp_cpuidve_set(v, r);
+			break;
+		case TDG_MEM_PAGE_ACCEPT:
+			status = tdg_mem_page_accept(v, r, &retry);
+			break;
+		default:
+			status = api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RAX);
+			break;
+		}
+	}
+	if (retry)
+		return;		/* the TD exit re-executes the TDCALL */
+	r->gpr[CPU_RAX] = status;
+	r->rip += TDCALL_LEN;
+}

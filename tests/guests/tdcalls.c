@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The TDCALL guest interface and #VE, seen from inside a TD
+ * (tests/test_vp_enter.c runs it): every result goes to port 0x80 through
+ * TDVMCALL<Instruction.IO>, and the #VE handler does what Linux's does:
+ * TDG.VP.VEINFO.GET, then the instruction through a TDVMCALL.
+ */
+#include "guest.h"
+
+#define PAGE_AUG	0x10000000ULL	/* the test AUGs it when asked */
+#define PAGE_PENDING	0x10001000ULL	/* AUGed before entry, never accepted here */
+
+static volatile u64 ve_count, ve_reason, ve_qual, ve_gpa, ve_len, df_count;
+
+static void report(u64 v)
+{
+	tdvmcall(TDVMCALL_IO, 4, 1, 0x80, v, 0);
+}
+
+static u64 call(u64 leaf, u64 rcx, u64 rdx, struct tdcall_regs *out)
+{
+	struct tdcall_regs r = { .rax = leaf, .rcx = rcx, .rdx = rdx };
+
+	tdcall(&r);
+	if (out)
+		*out = r;
+	return r.rax;
+}
+
+static void on_exception(struct guest_frame *f)
+{
+	struct tdcall_regs r;
+	u64 v;
+
+	if (f->vector == 8) {
+		df_count++;
+		guest_exit(0x3D);
+	}
+	if (f->vector != 20)
+		guest_exit(0x40 + (u8)f->vector);
+	if (call(TDG_VP_VEINFO_GET, 0, 0, &r))
+		guest_exit(0x3E);
+	ve_count++;
+	ve_reason = r.rcx;
+	ve_qual = r.rdx;
+	ve_gpa = r.r9;
+	ve_len = (u32)r.r10;
+	switch (ve_reason) {
+	case 10:	/* CPUID: ask the VMM */
+		{
+			struct tdcall_regs c = {
+				.rax = TDG_VP_VMCALL, .rcx = TDVMCALL_EXPOSE,
+				.r11 = TDVMCALL_CPUID, .r12 = f->rax, .r13 = f->rcx,
+			};
+			tdcall(&c);
+			f->rax = c.r12;
+			f->rbx = c.r13;
+			f->rcx = c.r14;
+			f->rdx = c.r15;
+		}
+		break;
+	case 12:	/* HLT */
+		tdvmcall(TDVMCALL_HLT, 0, 0, 0, 0, 0);
+		break;
+	case 31:	/* RDMSR */
+		tdvmcall(TDVMCALL_RDMSR, f->rcx, 0, 0, 0, &v);
+		f->rax = (u32)v;
+		f->rdx = v >> 32;
+		break;
+	case 48:	/* a pending page: accept it and retry */
+		if (call(TDG_MEM_PAGE_ACCEPT, ve_gpa & ~0xFFFULL, 0, 0))
+			guest_exit(0x3F);
+		return;
+	default:
+		guest_exit(0x3C);
+	}
+	f->rip += ve_len;
+}
+
+void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
+{
+	struct tdcall_regs r;
+	u32 a, b, c, d;
+	u64 lo, hi;
+
+	(void)initial_rcx;
+	(void)vcpu_index;
+	(void)gpaw;
+	guest_set_exception_handler(on_exception);
+
+	/* 1: TDG.VP.INFO */
+	report(call(TDG_VP_INFO, 0, 0, &r));
+	report(r.rcx);
+	report(r.rdx);
+	report(r.r8);
+	report(r.r9);
+
+	/* 2: no #VE yet */
+	report(call(TDG_VP_VEINFO_GET, 0, 0, 0));
+
+	/* 3: CPUID the module answers, then one it leaves to the VMM (#VE) */
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x21), "c"(0));
+	report(b);
+	report(d);
+	report(c);
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x40000000), "c"(0));
+	report(ve_count);
+	report(ve_reason);
+	report(ve_len);
+	report(a);
+
+	/* 4: HLT and RDMSR through #VE */
+	__asm__ volatile("hlt");
+	report(ve_reason);
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0x1b));
+	report(ve_reason);
+	report(lo | hi << 32);
+
+	/* 5: ACCEPT of a GPA with nothing behind it: the VMM AUGs, then it works */
+	report(call(TDG_MEM_PAGE_ACCEPT, PAGE_AUG, 0, 0));
+	*(volatile u64 *)PAGE_AUG = 0x1122334455667788ULL;
+	report(*(volatile u64 *)PAGE_AUG);
+	report(call(TDG_MEM_PAGE_ACCEPT, PAGE_AUG, 0, 0));
+	report(call(TDG_MEM_PAGE_ACCEPT, PAGE_AUG | 1, 0, 0));	/* 2M: a 4K table is there */
+	report(call(TDG_MEM_PAGE_ACCEPT, (PAGE_AUG + 0x1000) | 1, 0, 0));	/* not 2M aligned */
+	report(call(TDG_MEM_PAGE_ACCEPT, PAGE_AUG | (1ULL << 47), 0, 0));
+
+	/* 6: touching a PENDING page: #VE(EPT violation), the handler accepts */
+	report(*(volatile u64 *)PAGE_PENDING);
+	report(ve_reason);
+	report(ve_gpa);
+
+	/* 7: bad leaves and operands */
+	report(call(99, 0, 0, 0));
+	report(call(TDG_VP_INFO | (1ULL << 16), 0, 0, 0));
+	{
+		struct tdcall_regs v = { .rax = TDG_VP_VMCALL, .rcx = 1 };
+
+		report(tdcall(&v));
+	}
+	report(call(TDG_VP_CPUIDVE_SET, 4, 0, 0));
+	report(call(TDG_MR_RTMR_EXTEND, 0xFFFF0008ULL, 0, 0));	/* not 64-byte aligned */
+	report(call(TDG_MR_RTMR_EXTEND, 0xFFFF0000ULL, 4, 0));	/* no RTMR 4 */
+	report(call(TDG_MR_RTMR_EXTEND, 0xFFFF0000ULL, 2, 0));
+
+	/* 8: CPUIDVE.SET makes every CPUID a #VE */
+	report(call(TDG_VP_CPUIDVE_SET, 1, 0, 0));
+	ve_reason = 0;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+	report(ve_reason);
+	report(df_count);
+}

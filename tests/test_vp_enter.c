@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TDH.VP.ENTER and the TDCALL interface, with this test as the host VMM:
+ * guest images from tests/guests/ are added with PAGE.ADD below 4 GiB, the
+ * TD is finalized, and TD exits are handled here as KVM would (TDVMCALL
+ * port I/O, CPUID, HLT and RDMSR; EPT violations by PAGE.AUG).
+ */
+#include "tdtest.h"
+
+#include <string.h>
+
+extern const u8 guest_hello[], guest_tdcalls[];
+extern const u64 guest_hello_size, guest_tdcalls_size;
+
+#define IMAGE_GPA	0xFFFF0000ULL
+#define INITIAL_RCX	0xABC000ULL
+#define PAGE_AUG	0x10000000ULL
+#define PAGE_PENDING	0x10001000ULL
+#define TDVMCALL_MASK	0xFFCCULL
+
+struct vmm {
+	struct tdtest *t;
+	u64 reports[64];
+	unsigned int nr_reports;
+	char console[128];
+	unsigned int console_len;
+	int exit_code;
+	unsigned int augs, hlts, cpuids, rdmsrs;
+};
+
+/* Builds a finalized TD with one vCPU running @image at the top of 4 GiB. */
+static int setup_image(void **state, const u8 *image, u64 size, const struct td_params *tp)
+{
+	struct tdtest *t;
+
+	tdtest_setup_host(state);
+	t = *state;
+	assert_status(tdlib_create(t->h, &t->td, tp), TDX_SUCCESS);
+	t->has_td = true;
+	assert_status(tdlib_add_vcpu(&t->td, 0, INITIAL_RCX), TDX_SUCCESS);
+	for (u64 off = 0; off < size; off += TDX_PAGE_SIZE)
+		assert_status(tdlib_add_page(&t->td, IMAGE_GPA + off, image + off, true),
+			      TDX_SUCCESS);
+	return 0;
+}
+
+static int setup_hello(void **state)
+{
+	struct td_params tp;
+
+	tdlib_default_params(&tp);
+	setup_image(state, guest_hello, guest_hello_size, &tp);
+	assert_status(tdlib_finalize(&((struct tdtest *)*state)->td), TDX_SUCCESS);
+	return 0;
+}
+
+static int setup_tdcalls(void **state)
+{
+	struct td_params tp;
+	struct tdtest *t;
+
+	tdlib_default_params(&tp);
+	tp.attributes &= ~TDX_ATTR_SEPT_VE_DISABLE;	/* PENDING pages give #VE */
+	setup_image(state, guest_tdcalls, guest_tdcalls_size, &tp);
+	t = *state;
+	assert_status(tdlib_aug(&t->td, PAGE_PENDING, 0), TDX_SUCCESS);
+	assert_status(tdlib_finalize(&t->td), TDX_SUCCESS);
+	return 0;
+}
+
+static u64 vp_enter(struct tdtest *t, struct seamcall_regs *r)
+{
+	r->rcx = t->td.vcpu[0].tdvpr;
+	return tdtest_call(t, TDH_VP_ENTER, r);
+}
+
+/* One TDVMCALL, answered in @r (R10 status, R11 and R12.. outputs). */
+static void tdvmcall(struct vmm *v, struct seamcall_regs *r)
+{
+	assert_int_equal(r->rcx, TDVMCALL_MASK);
+	assert_int_equal(r->r10, 0);
+	r->r10 = 0;
+	switch (r->r11) {
+	case 30:	/* Instruction.IO */
+		assert_int_equal(r->r13, 1);
+		if (r->r14 == 0x80 && v->nr_reports < 64)
+			v->reports[v->nr_reports++] = r->r15;
+		else if (r->r14 == 0x3F8 && v->console_len < sizeof(v->console) - 1)
+			v->console[v->console_len++] = (char)r->r15;
+		else if (r->r14 == 0xF4)
+			v->exit_code = (int)r->r15;
+		break;
+	case 10:	/* Instruction.CPUID */
+		v->cpuids++;
+		r->r12 = 0x4000CAFE;
+		r->r13 = r->r14 = r->r15 = 0;
+		break;
+	case 12:	/* Instruction.HLT */
+		v->hlts++;
+		break;
+	case 31:	/* Instruction.RDMSR */
+		v->rdmsrs++;
+		assert_int_equal(r->r12, 0x1b);
+		r->r11 = 0xFEE00900;
+		break;
+	default:
+		fail_msg("unexpected TDVMCALL %#llx", (unsigned long long)r->r11);
+	}
+}
+
+/* Runs the vCPU until the guest writes isa-debug-exit. */
+static void run_guest(struct vmm *v)
+{
+	struct seamcall_regs r = { 0 };
+	u64 st;
+
+	v->exit_code = -1;
+	while (v->exit_code < 0) {
+		st = vp_enter(v->t, &r);
+		if (st == VMX_EXIT_TDCALL) {
+			tdvmcall(v, &r);
+		} else if (st == VMX_EXIT_EPT_VIOLATION) {
+			/* The guest's ACCEPT found nothing: AUG the page and re-enter. */
+			assert_int_equal(r.rdx & 0xF, TDX_EXT_EXIT_QUAL_ACCEPT);
+			assert_int_equal(r.r8, PAGE_AUG);
+			assert_status(tdlib_aug(&v->t->td, r.r8, 0), TDX_SUCCESS);
+			v->augs++;
+			memset(&r, 0, sizeof(r));
+		} else {
+			fail_msg("unexpected TD exit %#llx", (unsigned long long)st);
+		}
+	}
+}
+
+static void test_hello(void **state)
+{
+	struct vmm v = { .t = *state };
+
+	run_guest(&v);
+	assert_string_equal(v.console, "hello from a TD\n");
+	assert_int_equal(v.exit_code, 0x21);
+}
+
+static void test_tdcalls(void **state)
+{
+	struct tdtest *t = *state;
+	struct vmm v = { .t = t };
+	const u64 *rep = v.reports;
+
+	run_guest(&v);
+	assert_int_equal(v.exit_code, 0);
+	assert_int_equal(v.nr_reports, 35);
+	/* TDG.VP.INFO */
+	assert_int_equal(rep[0], TDX_SUCCESS);
+	assert_int_equal(rep[1], 48);
+	assert_int_equal(rep[2], 0);				/* ATTRIBUTES */
+	assert_int_equal(rep[3], 1 | (u64)TDLIB_MAX_VCPUS << 32);
+	assert_int_equal(rep[4], 0);				/* vCPU index */
+	assert_int_equal(rep[5], TDX_NO_VALID_VE_INFO);
+	/* CPUID 0x21 "IntelTDX    " from the module; 0x40000000 by #VE */
+	assert_int_equal(rep[6], 0x65746e49);
+	assert_int_equal(rep[7], 0x5844546c);
+	assert_int_equal(rep[8], 0x20202020);
+	assert_int_equal(rep[9], 1);
+	assert_int_equal(rep[10], VMX_EXIT_CPUID);
+	assert_int_equal(rep[11], 2);
+	assert_int_equal(rep[12], 0x4000CAFE);
+	/* HLT, RDMSR by #VE and TDVMCALL */
+	assert_int_equal(rep[13], VMX_EXIT_HLT);
+	assert_int_equal(rep[14], VMX_EXIT_MSR_READ);
+	assert_int_equal(rep[15], 0xFEE00900);
+	/* ACCEPT after the VMM's AUG; then already accepted; bad operands */
+	assert_int_equal(rep[16], TDX_SUCCESS);
+	assert_int_equal(rep[17], 0x1122334455667788ULL);
+	assert_int_equal(rep[18], TDX_PAGE_ALREADY_ACCEPTED);
+	assert_int_equal(rep[19], TDX_PAGE_SIZE_MISMATCH | 1);
+	assert_int_equal(rep[20], TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
+	assert_int_equal(rep[21], TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
+	assert_int_equal(v.augs, 1);
+	/* A PENDING page touched: #VE(EPT violation), accepted by the handler */
+	assert_int_equal(rep[22], 0);
+	assert_int_equal(rep[23], VMX_EXIT_EPT_VIOLATION);
+	assert_int_equal(rep[24], PAGE_PENDING);
+	/* Unknown leaf, version, VMCALL mask, CPUIDVE flags, RTMR operands */
+	assert_int_equal(rep[25], TDX_OPERAND_INVALID | TDX_OPERAND_ID_RAX);
+	assert_int_equal(rep[26], TDX_OPERAND_INVALID | TDX_OPERAND_ID_RAX);
+	assert_int_equal(rep[27], TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
+	assert_int_equal(rep[28], TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
+	assert_int_equal(rep[29], TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
+	assert_int_equal(rep[30], TDX_OPERAND_INVALID | TDX_OPERAND_ID_RDX);
+	assert_int_equal(rep[31], TDX_SUCCESS);
+	/* CPUIDVE.SET(CPL 0): even leaf 0 is a #VE now */
+	assert_int_equal(rep[32], TDX_SUCCESS);
+	assert_int_equal(rep[33], VMX_EXIT_CPUID);
+	assert_int_equal(rep[34], 0);			/* never a #DF */
+	assert_int_equal(v.cpuids, 2);
+	assert_int_equal(v.hlts, 1);
+	assert_int_equal(v.rdmsrs, 1);
+}
+
+/* The entry checks, in the module's order. */
+static void test_enter_checks(void **state)
+{
+	struct tdtest *t = *state;
+	u64 tdvpr = t->td.vcpu[0].tdvpr;
+	struct seamcall_regs r;
+
+	r = (struct seamcall_regs){ .rcx = tdvpr | 1 };
+	assert_status(tdtest_call(t, TDH_VP_ENTER, &r), TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
+	r = (struct seamcall_regs){ .rcx = tdvpr | (1ULL << 54) };
+	assert_status(tdtest_call(t, TDH_VP_ENTER, &r), TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
+	r = (struct seamcall_regs){ .rcx = t->td.tdr };
+	assert_status(tdtest_call(t, TDH_VP_ENTER, &r),
+		      TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_RCX);
+	/* No trap-like exit yet, and no L2 VM to resume. */
+	r = (struct seamcall_regs){ .rcx = tdvpr | TDX_VP_ENTER_RECOVERABILITY };
+	assert_status(tdtest_call(t, TDH_VP_ENTER, &r), TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
+	r = (struct seamcall_regs){ .rcx = tdvpr | TDX_VP_ENTER_RESUME_L1 };
+	assert_status(tdtest_call(t, TDH_VP_ENTER, &r), TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
+	/* TDH.VP.INIT associated it with LP 0: LP 1 may not enter it. */
+	r = (struct seamcall_regs){ .rcx = tdvpr };
+	assert_status(tdtest_call_lp(t, 1, TDH_VP_ENTER, &r), TDX_VCPU_ASSOCIATED);
+}
+
+/* Before TDH.MR.FINALIZE no vCPU may run. */
+static void test_enter_before_finalize(void **state)
+{
+	struct tdtest *t = *state;
+	struct seamcall_regs r = { .rcx = t->td.vcpu[0].tdvpr };
+
+	assert_status(tdtest_call(t, TDH_VP_ENTER, &r), TDX_OP_STATE_INCORRECT);
+}
+
+/* With SEPT_VE_DISABLE, touching a PENDING page is an exit, not a #VE. */
+static int setup_sept_ve_disable(void **state)
+{
+	struct td_params tp;
+	struct tdtest *t;
+
+	tdlib_default_params(&tp);	/* with SEPT_VE_DISABLE, as KVM sets it */
+	setup_image(state, guest_tdcalls, guest_tdcalls_size, &tp);
+	t = *state;
+	assert_status(tdlib_aug(&t->td, PAGE_PENDING, 0), TDX_SUCCESS);
+	assert_status(tdlib_finalize(&t->td), TDX_SUCCESS);
+	return 0;
+}
+
+static void test_pending_exit_with_sept_ve_disable(void **state)
+{
+	struct vmm v = { .t = *state };
+	struct seamcall_regs r = { 0 };
+	u64 st;
+
+	for (;;) {
+		st = vp_enter(v.t, &r);
+		if (st == VMX_EXIT_TDCALL) {
+			tdvmcall(&v, &r);
+			continue;
+		}
+		assert_int_equal(st, VMX_EXIT_EPT_VIOLATION);
+		if ((r.rdx & 0xF) == TDX_EXT_EXIT_QUAL_ACCEPT) {
+			assert_status(tdlib_aug(&v.t->td, r.r8, 0), TDX_SUCCESS);
+			memset(&r, 0, sizeof(r));
+			continue;
+		}
+		break;
+	}
+	assert_int_equal(r.rdx & 0xF, TDX_EXT_EXIT_QUAL_PENDING_EPT_VIOLATION);
+	assert_int_equal(r.r8, PAGE_PENDING);
+	assert_int_equal(r.rcx & EPT_QUAL_READ, EPT_QUAL_READ);
+	assert_int_equal(v.nr_reports, 22);	/* everything before step 6 */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_hello, setup_hello, tdtest_teardown),
+		cmocka_unit_test_setup_teardown(test_tdcalls, setup_tdcalls, tdtest_teardown),
+		cmocka_unit_test_setup_teardown(test_enter_checks, setup_hello, tdtest_teardown),
+		cmocka_unit_test_setup_teardown(test_enter_before_finalize, tdtest_setup_built,
+						tdtest_teardown),
+		cmocka_unit_test_setup_teardown(test_pending_exit_with_sept_ve_disable,
+						setup_sept_ve_disable, tdtest_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
