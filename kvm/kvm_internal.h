@@ -21,6 +21,7 @@
 
 #define KVM_MAX_VCPUS_SUPPORTED	256
 #define KVM_VCPU_MMAP_PAGES	3	/* kvm_run, PIO data, coalesced MMIO */
+#define KVM_PIO_PAGE_OFFSET	1
 #define KVM_MAX_CPUID_ENTRIES	256
 #define KVM_MAX_IRQ_ROUTES	4096
 #define APIC_BUS_CYCLE_NS_DEFAULT 1
@@ -136,6 +137,8 @@ struct kvm_vcpu_ops {
 	long (*mem_enc_op)(struct kvm_vcpu *vcpu, unsigned long arg);
 	/* Before entering the guest: > 0 to go on, else the KVM_RUN result. */
 	int (*pre_run)(struct kvm_vcpu *vcpu);
+	/* Runs the guest until an exit for userspace: 0, or -errno. */
+	int (*run)(struct kvm_vcpu *vcpu);
 	/* Host-initiated MSR access: 0, or 1 when the MSR refuses it. */
 	int (*get_msr)(struct kvm_vcpu *vcpu, u32 index, u64 *data);
 	int (*set_msr)(struct kvm_vcpu *vcpu, u32 index, u64 data);
@@ -207,6 +210,9 @@ struct kvm_vcpu_arch {
 	u64 mcg_cap, mcg_status, mcg_ctl, mcg_ext_ctl;
 	u64 mce_banks[4 * KVM_MAX_MCE_BANKS], mci_ctl2[KVM_MAX_MCE_BANKS];
 	u32 tsc_khz;
+	/* What the next KVM_RUN finishes first (an exit userspace completed). */
+	int (*complete_userspace_io)(struct kvm_vcpu *vcpu);
+	u64 irq_exits, io_exits, halt_exits;
 };
 
 struct kvm_vcpu {

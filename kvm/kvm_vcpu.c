@@ -226,6 +226,13 @@ static int vmx_vcpu_pre_run(struct kvm_vcpu *vcpu)
 	return 1;
 }
 
+/* Normal VMs do not execute yet: a clear error, never a silent success. */
+static int vmx_vcpu_run(struct kvm_vcpu *vcpu)
+{
+	(void)vcpu;
+	return -EOPNOTSUPP;
+}
+
 static long vmx_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int request, unsigned long arg)
 {
 	(void)vcpu;
@@ -239,6 +246,7 @@ const struct kvm_vcpu_ops vmx_vcpu_ops = {
 	.free = vmx_vcpu_free,
 	.mem_enc_op = vmx_vcpu_mem_enc_op,
 	.pre_run = vmx_vcpu_pre_run,
+	.run = vmx_vcpu_run,
 	.get_msr = kvm_get_msr_common,
 	.set_msr = kvm_set_msr_common,
 	.vendor_ioctl = vmx_vcpu_ioctl,

@@ -638,6 +638,7 @@ static long td_vcpu_init(struct kvm_vcpu *vcpu, u64 initial_rcx)
 	struct seamcall_regs r;
 
 	v->lp = kvm_current_lp();
+	atomic_fetch_or(&vcpu->vm->tdx->vcpu_lps, 1ULL << v->lp);
 	v->tdvpr = tdx_alloc_td_page();
 	if (v->tdvpr == PLATFORM_NO_HPA) {
 		v->tdvpr = 0;
@@ -797,6 +798,15 @@ static long tdx_vcpu_mem_enc_op(struct kvm_vcpu *vcpu, unsigned long arg)
 	}
 }
 
+void tdx_kick_vcpus(struct kvm_tdx *td)
+{
+	u64 lps = atomic_load(&td->vcpu_lps);
+
+	for (u32 lp = 0; lps; lp++, lps >>= 1)
+		if (lps & 1)
+			platform_lp_kick(tdx_plat(), lp);
+}
+
 /* ---- KVM_PRE_FAULT_MEMORY ----------------------------------------------------------------- */
 
 static long tdx_pre_fault_memory(struct kvm_vcpu *vcpu, unsigned long arg)
@@ -818,7 +828,7 @@ static long tdx_pre_fault_memory(struct kvm_vcpu *vcpu, unsigned long arg)
 	while (range.size && !ret) {
 		/* Shared GPAs have no EPT to fill until vCPUs run (issue #4). */
 		ret = kvm_gfn_is_private(vm, range.gpa / TDX_PAGE_SIZE) ?
-		      tdx_fault_private(vm, range.gpa) : -EOPNOTSUPP;
+		      tdx_fault_private(vm, range.gpa, 1) : -EOPNOTSUPP;
 		if (!ret) {
 			range.gpa += TDX_PAGE_SIZE;
 			range.size -= TDX_PAGE_SIZE;
@@ -932,6 +942,7 @@ const struct kvm_vcpu_ops tdx_vcpu_ops = {
 	.free = tdx_vcpu_free,
 	.mem_enc_op = tdx_vcpu_mem_enc_op,
 	.pre_run = tdx_vcpu_pre_run,
+	.run = tdx_vcpu_run,
 	.get_msr = tdx_get_msr,
 	.set_msr = tdx_set_msr,
 	.vendor_ioctl = tdx_vcpu_ioctl,

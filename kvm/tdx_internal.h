@@ -29,6 +29,13 @@ struct kvm_vcpu_tdx {
 	u64 tdcx[TDVPS_PAGES_MAX];
 	u32 nr_tdcx;
 	u32 lp;				/* where VP.INIT associated it */
+	/* TDH.VP.ENTER's registers: the exit in, the TDVMCALL answers out. */
+	struct seamcall_regs vp_enter_args;
+	u64 vp_enter_ret;
+	u32 exit_reason;		/* VMX basic exit reason, or ~0 for a failed entry */
+	u64 map_gpa_next, map_gpa_end;	/* TDVMCALL<MapGPA> in progress */
+	u64 mmio_gpa;
+	u32 mmio_len, pio_size;
 };
 
 struct kvm_tdx {
@@ -41,6 +48,7 @@ struct kvm_tdx {
 	u64 attributes, xfam;
 	int gpaw;			/* 48 or 52 */
 	struct mirror_table *mirror_root;
+	_Atomic u64 vcpu_lps;		/* LPs its vCPUs are associated with */
 };
 
 /* S-EPT levels: 4 for GPAW 48, 5 for GPAW 52. */
@@ -66,10 +74,17 @@ void tdx_reclaim_pages(u64 pa, u64 nr, u32 keyid);
 long tdx_mirror_page_add(struct kvm_tdx *td, u64 gpa, u64 hpa, u64 source);
 /*
  * The private fault path: the guest_memfd page(s) behind @gpa mapped with
- * TDH.MEM.PAGE.AUG, 2M when it can.  -ENOENT: no memslot; -EFAULT: the
- * slot has no guest_memfd.
+ * TDH.MEM.PAGE.AUG, 2M when it can and @max_level allows.  -ENOENT: no
+ * memslot; -EFAULT: the slot has no guest_memfd.
  */
-long tdx_fault_private(struct kvm_vm *vm, u64 gpa);
+long tdx_fault_private(struct kvm_vm *vm, u64 gpa, int max_level);
+/* A 2M private mapping around @gpa becomes 512 small ones (a 4K ACCEPT). */
+long tdx_split_private(struct kvm_vm *vm, u64 gpa);
+/* An IPI to every LP this TD's vCPUs run on: they leave the guest. */
+void tdx_kick_vcpus(struct kvm_tdx *td);
+/* KVM_RUN of a TD vCPU after pre_run (tdx_run.c): 0 to userspace, or -errno. */
+int tdx_vcpu_run(struct kvm_vcpu *vcpu);
+
 /* Unmaps every private page of [start, end) (vm ops zap_private). */
 void tdx_zap_private(struct kvm_vm *vm, u64 start_gfn, u64 end_gfn);
 u64 tdx_mirror_bytes(void);

@@ -14,6 +14,7 @@
  */
 #include "tdx_internal.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #define MIRROR_ENTRIES	512
 #define ENTRY_LEAF	1ULL	/* HPA | ENTRY_LEAF: a mapped page; else a child table */
 #define PAGES_2M	512
+#define SEAMCALL_RETRIES	100000	/* kicked vCPUs leave within a block */
 
 struct mirror_table {
 	u64 sept_pa;		/* the S-EPT page behind this table (0: the root) */
@@ -211,20 +213,37 @@ long tdx_mirror_page_add(struct kvm_tdx *td, u64 gpa, u64 hpa, u64 source)
 /* ---- BLOCK -> TRACK -> ... --------------------------------------------------------------- */
 
 /*
- * Blocks (@gpa, @level) and starts a new TLB epoch.  Every other SEAMCALL
- * that could hold this TD's locks runs under slots_lock too, so only a
- * vCPU inside TDH.VP.ENTER (issue #4) could make these OPERAND_BUSY; that
- * is when vCPUs get kicked and the call retried, as upstream does.
+ * A SEAMCALL that running vCPUs can hold up: OPERAND_BUSY from a guest's
+ * TDCALL holding an S-EPT lock, or TLB tracking not done because a vCPU
+ * still runs in the old epoch.  The vCPUs are kicked out (they re-enter
+ * in the new epoch) and the call retried, as upstream does.
  */
+static u64 seamcall_kick_retry(struct kvm_tdx *td, u64 leaf, const struct seamcall_regs *in,
+			       struct seamcall_regs *out)
+{
+	for (unsigned int tries = 0;; tries++) {
+		u64 st;
+
+		*out = *in;
+		st = kvm_seamcall(leaf, out);
+		if ((TDX_STATUS(st) != TDX_OPERAND_BUSY &&
+		     TDX_STATUS(st) != TDX_TLB_TRACKING_NOT_DONE) || tries >= SEAMCALL_RETRIES)
+			return st;
+		tdx_kick_vcpus(td);
+		sched_yield();
+	}
+}
+
+/* Blocks (@gpa, @level) and starts a new TLB epoch. */
 static bool block_and_track(struct kvm_tdx *td, u64 gpa, int level)
 {
-	struct seamcall_regs r = { .rcx = gpa | (u64)level, .rdx = td->tdr };
-	u64 st = kvm_seamcall(TDH_MEM_RANGE_BLOCK, &r);
+	struct seamcall_regs in = { .rcx = gpa | (u64)level, .rdx = td->tdr }, r;
+	u64 st = seamcall_kick_retry(td, TDH_MEM_RANGE_BLOCK, &in, &r);
 
 	if (st != TDX_SUCCESS && TDX_STATUS(st) != TDX_GPA_RANGE_ALREADY_BLOCKED)
 		return false;
-	r = (struct seamcall_regs){ .rcx = td->tdr };
-	return kvm_seamcall(TDH_MEM_TRACK, &r) == TDX_SUCCESS;
+	in = (struct seamcall_regs){ .rcx = td->tdr };
+	return seamcall_kick_retry(td, TDH_MEM_TRACK, &in, &r) == TDX_SUCCESS;
 }
 
 /* The cache lines of a page the TD no longer has, then a clean page. */
@@ -244,9 +263,10 @@ static void scrub(struct kvm_tdx *td, u64 hpa, u64 nr)
 /* BLOCK, TRACK, REMOVE, WBINVD of the private page at (@gpa, @level). */
 static bool remove_private(struct kvm_tdx *td, u64 gpa, int level, u64 hpa)
 {
-	struct seamcall_regs r = { .rcx = gpa | (u64)level, .rdx = td->tdr };
+	struct seamcall_regs in = { .rcx = gpa | (u64)level, .rdx = td->tdr }, r;
 
-	if (!block_and_track(td, gpa, level) || kvm_seamcall(TDH_MEM_PAGE_REMOVE, &r))
+	if (!block_and_track(td, gpa, level) ||
+	    seamcall_kick_retry(td, TDH_MEM_PAGE_REMOVE, &in, &r))
 		return false;
 	scrub(td, hpa, pages_at(level));
 	return true;
@@ -256,13 +276,13 @@ static bool remove_private(struct kvm_tdx *td, u64 gpa, int level, u64 hpa)
 static long demote(struct kvm_tdx *td, u64 gpa, u64 *entry)
 {
 	u64 hpa = *entry & ~ENTRY_LEAF, page = tdx_alloc_td_page();
+	struct seamcall_regs in, r;
 	struct mirror_table *n;
-	struct seamcall_regs r;
 
 	if (page == PLATFORM_NO_HPA)
 		return -ENOMEM;
-	r = (struct seamcall_regs){ .rcx = gpa | 1, .rdx = td->tdr, .r8 = page };
-	if (!block_and_track(td, gpa, 1) || kvm_seamcall(TDH_MEM_PAGE_DEMOTE, &r)) {
+	in = (struct seamcall_regs){ .rcx = gpa | 1, .rdx = td->tdr, .r8 = page };
+	if (!block_and_track(td, gpa, 1) || seamcall_kick_retry(td, TDH_MEM_PAGE_DEMOTE, &in, &r)) {
 		tdx_free_host_page(page);
 		return -EIO;
 	}
@@ -283,7 +303,7 @@ static long demote(struct kvm_tdx *td, u64 gpa, u64 *entry)
 static void try_promote(struct kvm_tdx *td, u64 gpa, u64 *entry)
 {
 	struct mirror_table *t = child_of(*entry);
-	struct seamcall_regs r;
+	struct seamcall_regs in, r;
 	u64 first;
 
 	if (!t || !(t->e[0] & ENTRY_LEAF))
@@ -296,8 +316,8 @@ static void try_promote(struct kvm_tdx *td, u64 gpa, u64 *entry)
 			return;
 	if (!block_and_track(td, gpa, 1))
 		return;
-	r = (struct seamcall_regs){ .rcx = gpa | 1, .rdx = td->tdr };
-	if (kvm_seamcall(TDH_MEM_PAGE_PROMOTE, &r)) {
+	in = (struct seamcall_regs){ .rcx = gpa | 1, .rdx = td->tdr };
+	if (seamcall_kick_retry(td, TDH_MEM_PAGE_PROMOTE, &in, &r)) {
 		/* E.g. some pages accepted and some not: stay small. */
 		r = (struct seamcall_regs){ .rcx = gpa | 1, .rdx = td->tdr };
 		kvm_seamcall(TDH_MEM_RANGE_UNBLOCK, &r);
@@ -357,7 +377,7 @@ static long fault_4k(struct kvm_vm *vm, struct kvm_memslot *slot, u64 gfn)
 	return 0;
 }
 
-long tdx_fault_private(struct kvm_vm *vm, u64 gpa)
+long tdx_fault_private(struct kvm_vm *vm, u64 gpa, int max_level)
 {
 	struct kvm_memslot *slot = kvm_gfn_to_memslot(vm, gpa / TDX_PAGE_SIZE);
 	u64 gfn = gpa / TDX_PAGE_SIZE;
@@ -368,9 +388,18 @@ long tdx_fault_private(struct kvm_vm *vm, u64 gpa)
 		return -EFAULT;	/* a private access to a slot without guest_memfd */
 	if (mirror_maps(vm->tdx, gpa))
 		return 0;
-	if (can_map_2m(vm, slot, gfn) && !fault_2m(vm, slot, gfn))
+	if (max_level >= 1 && can_map_2m(vm, slot, gfn) && !fault_2m(vm, slot, gfn))
 		return 0;
 	return fault_4k(vm, slot, gfn);
+}
+
+long tdx_split_private(struct kvm_vm *vm, u64 gpa)
+{
+	u64 *entry;
+
+	if (mirror_entry(vm->tdx, gpa, 1, &entry) || !(*entry & ENTRY_LEAF))
+		return 0;
+	return demote(vm->tdx, gpa & ~(TDX_PAGE_SIZE_2M - 1), entry);
 }
 
 /* ---- zapping ------------------------------------------------------------------------------ */

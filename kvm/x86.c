@@ -966,9 +966,8 @@ static void post_run_save(struct kvm_vcpu *vcpu)
  * x86's kvm_arch_vcpu_ioctl_run, in its order.  A vCPU still UNINITIALIZED
  * would block until INIT/SIPI; no other vCPU can send one yet, so it
  * returns -EAGAIN as after a wakeup.  Sync regs are not offered
- * (KVM_CAP_SYNC_REGS is 0).  Guest execution itself is the CPU engine's,
- * which comes with issue #4: until then KVM_RUN ends in -EOPNOTSUPP,
- * unless a pending triple fault shuts the vCPU down first.
+ * (KVM_CAP_SYNC_REGS is 0).  What userspace completed (port I/O, MMIO,
+ * hypercalls) is finished before the vendor runs the guest.
  */
 static long vcpu_ioctl_run(struct kvm_vcpu *vcpu, unsigned long arg)
 {
@@ -993,7 +992,13 @@ static long vcpu_ioctl_run(struct kvm_vcpu *vcpu, unsigned long arg)
 			run->exit_reason = KVM_EXIT_SHUTDOWN;
 			ret = 0;
 		} else if (ret > 0) {
-			ret = -EOPNOTSUPP;
+			int (*cui)(struct kvm_vcpu *) = vcpu->arch.complete_userspace_io;
+
+			vcpu->arch.complete_userspace_io = NULL;
+			if (cui)
+				ret = cui(vcpu);
+			if (ret > 0)
+				ret = vcpu->vm->vcpu_ops->run(vcpu);
 		}
 	}
 	post_run_save(vcpu);

@@ -89,9 +89,16 @@ static bool guest_accessible(enum sept_istate s)
 	return s == SEPTI_MAPPED;
 }
 
+/* Where an ACCEPT found no PENDING page: the entry, for the host's exit. */
+struct accept_miss {
+	bool miss;
+	u64 entry;
+	int level;
+};
+
 /* The checks of tdg_mem_page_accept.c; the entry is locked on success. */
 static u64 accept_entry(struct td_vcpu *v, struct seam_ctx *c, u64 gpa, int level,
-			u64 **entry, bool *exit)
+			u64 **entry, struct accept_miss *miss)
 {
 	int reached;
 	u64 val;
@@ -100,15 +107,18 @@ static u64 accept_entry(struct td_vcpu *v, struct seam_ctx *c, u64 gpa, int leve
 	if (!*entry)
 		return TDX_TD_FATAL;
 	val = sept_entry_read(*entry);
+	*miss = (struct accept_miss){ true, val, reached };
 	if (reached != level) {
 		if (guest_accessible(sept_state(val)))
 			return api_error(TDX_PAGE_ALREADY_ACCEPTED, (u64)reached);
-		*exit = true;
 		return TDX_SUCCESS;
 	}
-	if (!sept_entry_trylock(*entry))
+	if (!sept_entry_trylock(*entry)) {
+		miss->miss = false;
 		return api_error(TDX_OPERAND_BUSY, TDX_OPERAND_ID_RCX);
+	}
 	val = sept_entry_read(*entry);
+	miss->entry = val;
 	if (sept_state(val) != SEPTI_FREE && !sept_is_leaf_state(sept_state(val))) {
 		sept_entry_unlock(*entry);
 		return api_error(TDX_PAGE_SIZE_MISMATCH, (u64)level);
@@ -119,17 +129,34 @@ static u64 accept_entry(struct td_vcpu *v, struct seam_ctx *c, u64 gpa, int leve
 	}
 	if (sept_state(val) != SEPTI_PENDING) {
 		sept_entry_unlock(*entry);
-		*exit = true;
+		return TDX_SUCCESS;
 	}
+	miss->miss = false;
 	return TDX_SUCCESS;
+}
+
+/*
+ * The EPT violation an ACCEPT ends in (async_tdexit_ept_violation): a write,
+ * and in RDX bits 63:32 the requested level and the level, state and
+ * leafness of the entry where the walk stopped, so the host can AUG or split.
+ */
+static void accept_exit(struct td_vcpu *v, u64 gpa, int req_level, const struct accept_miss *m)
+{
+	u64 arch = sept_arch_entry(m->entry, m->level);
+	u64 info = (u64)req_level | (u64)m->level << 3 |
+		   (u64)sept_public_state(sept_state(m->entry)) << 6 |
+		   (u64)sept_is_leaf_state(sept_state(m->entry)) << 14;
+
+	td_exit_ept_violation(v, gpa, EPT_QUAL_WRITE | (arch & SEPT_RWX) << 3,
+			      TDX_EXT_EXIT_QUAL_ACCEPT | info << 32);
 }
 
 static u64 tdg_mem_page_accept(struct td_vcpu *v, struct cpu_regs *r, bool *retry)
 {
 	struct seamcall_regs scratch;
+	struct accept_miss miss;
 	struct page_info pi;
 	struct seam_ctx c;
-	bool exit = false;
 	u64 *entry, val, hpa, err;
 
 	td_vcpu_ctx(v, &c, &scratch);
@@ -139,14 +166,13 @@ static u64 tdg_mem_page_accept(struct td_vcpu *v, struct cpu_regs *r, bool *retr
 	err = sept_lock(&v->td, LOCK_SHARED);
 	if (err)
 		return err;
-	err = accept_entry(v, &c, pi.gpa, pi.level, &entry, &exit);
-	if (err || exit) {
+	err = accept_entry(v, &c, pi.gpa, pi.level, &entry, &miss);
+	if (err || miss.miss) {
 		sept_unlock(&v->td, LOCK_SHARED);
-		if (exit) {
-			/* Nothing to accept there yet: the host must PAGE.AUG first. */
+		if (!err) {
+			/* Nothing to accept there yet: the host must AUG (or split) first. */
 			*retry = true;
-			td_exit_ept_violation(v, pi.gpa, EPT_QUAL_READ | EPT_QUAL_WRITE,
-					      TDX_EXT_EXIT_QUAL_ACCEPT);
+			accept_exit(v, pi.gpa, pi.level, &miss);
 		}
 		return err;
 	}

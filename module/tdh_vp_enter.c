@@ -149,7 +149,9 @@ static u64 run(struct seam_ctx *c, struct vp_ref *vp, struct td_vcpu *v)
 	else if (vp->tdvps->last_td_exit == LAST_EXIT_TDVMCALL)
 		complete_tdvmcall(v, &host);
 	vp->tdvps->state = VCPU_ACTIVE;
+	seam_lp_running(c->p, c->lp, v->core, true);
 	res = cpu_core_run(v->core);
+	seam_lp_running(c->p, c->lp, v->core, false);
 	if (vp->tdvps->state == VCPU_ACTIVE)
 		vp->tdvps->state = VCPU_READY;
 	report_exit(c, v, res);

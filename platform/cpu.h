@@ -94,7 +94,7 @@ struct cpu_ops {
 /* Why cpu_core_run() returned. */
 enum cpu_run_result {
 	CPU_RUN_EXIT,		/* a callback called cpu_core_exit() */
-	CPU_RUN_KICKED,		/* cpu_core_kick(): an external event for the host */
+	CPU_RUN_KICKED,		/* cpu_core_kick() or the host's timer tick */
 	CPU_RUN_SHUTDOWN,	/* triple fault */
 	CPU_RUN_FAILED,		/* the engine could not go on (see cpu_core_error()) */
 };
@@ -111,7 +111,10 @@ void cpu_core_destroy(struct cpu_core *c);
 enum cpu_run_result cpu_core_run(struct cpu_core *c);
 /* From a callback: leaves cpu_core_run(); returns on the next entry. */
 void cpu_core_exit(struct cpu_core *c);
-/* Makes a running core leave with CPU_RUN_KICKED at its next block. */
+/*
+ * Makes a running core leave with CPU_RUN_KICKED at its next block; the
+ * host timer does the same every 10 ms of guest execution.
+ */
 void cpu_core_kick(struct cpu_core *c);
 /* After CPU_RUN_FAILED: what went wrong. */
 const char *cpu_core_error(const struct cpu_core *c);

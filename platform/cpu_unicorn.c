@@ -30,9 +30,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unicorn/unicorn.h>
 
 #define QUANTUM_BLOCKS		4096
+#define TICK_CHECK_BLOCKS	1024
+#define TICK_NS			10000000ULL	/* the host's timer tick: 10 ms */
 #define DR0_MAGIC		0x5AFE7D0C0FFEE123ULL
 #define RAX_MAGIC		0x7D0C0FFEE1235AFEULL
 
@@ -115,6 +118,7 @@ struct cpu_core {
 	enum cpu_run_result result;
 	bool ready;			/* the engine is set up (or failed) */
 	_Atomic bool kick;
+	_Atomic u64 tick_deadline;	/* the host timer interrupts the guest then */
 
 	/* Below: touched by the core thread, or by others while parked. */
 	uc_engine *uc;
@@ -719,14 +723,26 @@ static void on_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void 
 	c->ops->io(c->owner, c, (u16)port, (unsigned int)size, false, value);
 }
 
+static u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
+}
+
+/* Between blocks: kicks, the host's timer tick, and the group's fairness. */
 static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
 	struct cpu_core *c = data;
 
 	(void)addr;
 	(void)size;
+	++c->blocks;
+	if (c->blocks % TICK_CHECK_BLOCKS == 0 && now_ns() >= atomic_load(&c->tick_deadline))
+		atomic_store(&c->kick, true);
 	if (atomic_load_explicit(&c->kick, memory_order_relaxed) ||
-	    (++c->blocks % QUANTUM_BLOCKS == 0 && atomic_load(&c->g->waiters))) {
+	    (c->blocks % QUANTUM_BLOCKS == 0 && atomic_load(&c->g->waiters))) {
 		c->quantum_over = true;
 		uc_emu_stop(uc);
 	}
@@ -996,6 +1012,7 @@ struct cpu_core *cpu_core_create(struct platform *p, struct cpu_group *g,
 
 enum cpu_run_result cpu_core_run(struct cpu_core *c)
 {
+	atomic_store(&c->tick_deadline, now_ns() + TICK_NS);
 	pthread_mutex_lock(&c->lock);
 	c->state = CORE_RUNNING;
 	pthread_cond_broadcast(&c->cond);

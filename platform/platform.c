@@ -39,6 +39,11 @@ struct platform {
 	u64 nr_free;
 
 	_Atomic u32 rng_failures;	/* PCONFIG/RNG failures still to inject */
+
+	/* Cores in non-root mode, per LP, for IPIs. */
+	pthread_mutex_t running_lock;
+	struct cpu_core **running[PLATFORM_MAX_LPS];
+	u32 nr_running[PLATFORM_MAX_LPS], cap_running[PLATFORM_MAX_LPS];
 };
 
 void platform_default_config(struct platform_config *cfg)
@@ -91,6 +96,7 @@ struct platform *platform_create(const struct platform_config *cfg)
 		return NULL;
 	}
 	pthread_mutex_init(&p->alloc_lock, NULL);
+	pthread_mutex_init(&p->running_lock, NULL);
 	p->nr_free = p->nr_pages;
 	return p;
 }
@@ -104,6 +110,8 @@ void platform_destroy(struct platform *p)
 	if (p->integrity)
 		munmap(p->integrity, p->nr_pages * sizeof(*p->integrity));
 	free(p->alloc_bitmap);
+	for (u32 lp = 0; lp < PLATFORM_MAX_LPS; lp++)
+		free(p->running[lp]);
 	free(p);
 }
 
@@ -465,4 +473,43 @@ bool seam_rng(struct platform *p, void *dst, size_t len)
 	if (!entropy_available(p))
 		return false;
 	return getrandom(dst, len, 0) == (ssize_t)len;
+}
+
+/* ---- IPIs ------------------------------------------------------------------------ */
+
+void seam_lp_running(struct platform *p, u32 lp, struct cpu_core *core, bool running)
+{
+	u32 i;
+
+	pthread_mutex_lock(&p->running_lock);
+	if (running) {
+		if (p->nr_running[lp] == p->cap_running[lp]) {
+			u32 cap = p->cap_running[lp] ? 2 * p->cap_running[lp] : 4;
+			struct cpu_core **n = realloc(p->running[lp], cap * sizeof(*n));
+
+			if (!n)
+				abort();	/* a few pointers: out of memory is fatal */
+			p->running[lp] = n;
+			p->cap_running[lp] = cap;
+		}
+		p->running[lp][p->nr_running[lp]++] = core;
+	} else {
+		for (i = 0; i < p->nr_running[lp]; i++) {
+			if (p->running[lp][i] == core) {
+				p->running[lp][i] = p->running[lp][--p->nr_running[lp]];
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&p->running_lock);
+}
+
+void platform_lp_kick(struct platform *p, u32 lp)
+{
+	if (lp >= platform_nr_lps(p))
+		return;
+	pthread_mutex_lock(&p->running_lock);
+	for (u32 i = 0; i < p->nr_running[lp]; i++)
+		cpu_core_kick(p->running[lp][i]);
+	pthread_mutex_unlock(&p->running_lock);
 }

@@ -70,6 +70,10 @@ int platform_host_fill(struct platform *p, u64 pa, int byte, size_t len);
 /* Makes the next @count RDSEED/PCONFIG key or random requests fail. */
 void platform_inject_rng_failures(struct platform *p, u32 count);
 
+struct cpu_core;
+/* An IPI to @lp: whatever guest runs there exits with an external interrupt. */
+void platform_lp_kick(struct platform *p, u32 lp);
+
 #ifdef SOFTTDX_SEAM
 /*
  * SEAM-mode access for the TDX module.  seam_page() gives the storage of a
@@ -91,6 +95,8 @@ void seam_write_shared(struct platform *p, u64 hpa, const void *src, size_t len)
 bool seam_pconfig(struct platform *p, u32 package, u32 keyid);
 /* RDRAND/RDSEED; false when no entropy is available. */
 bool seam_rng(struct platform *p, void *dst, size_t len);
+/* @core runs guest code on @lp from now on (@running) or no longer. */
+void seam_lp_running(struct platform *p, u32 lp, struct cpu_core *core, bool running);
 #endif
 
 #include "cpu.h"

@@ -509,9 +509,17 @@ static void test_td_kvm_run_needs_finalize(void **state)
 	unsigned long long hw_error = 0;
 
 	(void)state;
+	struct kvm_run *run = map_run(v1);
+
 	TEST_ASSERT_ERRNO(kvm_ioctl(v1, KVM_RUN, 0), EINVAL);
 	assert_int_equal(__tdx_vm_ioctl(td, KVM_TDX_FINALIZE_VM, 0, NULL, &hw_error), 0);
-	TEST_ASSERT_ERRNO(kvm_ioctl(v1, KVM_RUN, 0), EOPNOTSUPP);
+	/* It runs: the reset vector's page has no memslot, so userspace hears of it. */
+	TEST_ASSERT_ERRNO(kvm_ioctl(v1, KVM_RUN, 0), EFAULT);
+	assert_int_equal(run->exit_reason, KVM_EXIT_MEMORY_FAULT);
+	assert_int_equal(kvm_run_memory_fault(run)->gpa, 0xFFFFF000);
+	assert_int_equal(kvm_run_memory_fault(run)->flags, KVM_MEMORY_EXIT_FLAG_PRIVATE);
+	assert_int_equal(kvm_run_memory_fault(run)->size, 4096);
+	munmap(run, 3 * 4096);
 	/* vCPU 0 never went through KVM_TDX_INIT_VCPU. */
 	TEST_ASSERT_ERRNO(kvm_ioctl(v0, KVM_RUN, 0), EINVAL);
 	kvm_close(v0);

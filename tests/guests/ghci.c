@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The GHCI TDVMCALLs a TD guest makes, each answered by KVM or by the VMM
+ * behind KVM_RUN (tests/uapi/test_td_run.c).  Each 64-bit result goes out
+ * as two 32-bit writes, to ports 0x80 (low) and 0x84 (high); the guest
+ * ends with TDVMCALL<ReportFatalError>.
+ */
+#include "guest.h"
+
+#define SHARED47	(1ULL << 47)
+#define MSR_APIC_BASE	0x1b
+
+static u64 regs_r11;
+
+static void report(u64 v)
+{
+	tdvmcall(TDVMCALL_IO, 4, 1, 0x80, (u32)v, 0);
+	tdvmcall(TDVMCALL_IO, 4, 1, 0x84, v >> 32, 0);
+}
+
+/* A TDVMCALL with R10 = @type; the status, R11 in regs_r11. */
+static u64 vmcall(u64 type, u64 fn, u64 r12, u64 r13, u64 r14, u64 r15)
+{
+	struct tdcall_regs r = {
+		.rax = TDG_VP_VMCALL, .rcx = TDVMCALL_EXPOSE, .r10 = type, .r11 = fn,
+		.r12 = r12, .r13 = r13, .r14 = r14, .r15 = r15,
+	};
+
+	tdcall(&r);
+	regs_r11 = r.r11;
+	return r.r10;
+}
+
+static u64 accept(u64 gpa, int level)
+{
+	struct tdcall_regs r = { .rax = TDG_MEM_PAGE_ACCEPT, .rcx = gpa | (u64)level };
+
+	return tdcall(&r);
+}
+
+void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
+{
+	struct tdcall_regs r;
+	u64 v;
+
+	(void)vcpu_index;
+	(void)gpaw;
+	report(initial_rcx);
+
+	/* Port I/O in; a bad size */
+	report(tdvmcall_in(0x71, 1));
+	report(vmcall(0, TDVMCALL_IO, 3, 0, 0x71, 0));
+
+	/* CPUID from KVM's table; MSRs KVM emulates for a TD, and ones it does not */
+	r = (struct tdcall_regs){ .rax = TDG_VP_VMCALL, .rcx = TDVMCALL_EXPOSE,
+				  .r11 = TDVMCALL_CPUID, .r12 = 0x40000000 };
+	tdcall(&r);
+	report(r.r10);
+	report(r.r13);
+	report(vmcall(0, TDVMCALL_RDMSR, MSR_APIC_BASE, 0, 0, 0));
+	report(regs_r11);
+	report(vmcall(0, TDVMCALL_RDMSR, 0x1d9, 0, 0, 0));
+	report(vmcall(0, TDVMCALL_WRMSR, 0x6e0, 1234, 0, 0));
+	report(vmcall(0, TDVMCALL_WRMSR, MSR_APIC_BASE, 0, 0, 0));
+
+	/* MMIO through #VE.RequestMMIO: shared GPAs only */
+	report(vmcall(0, TDVMCALL_MMIO, 4, 0, SHARED47 | 0xFED00000, 0));
+	report(regs_r11);
+	report(vmcall(0, TDVMCALL_MMIO, 8, 1, SHARED47 | 0xFED00008, 0x1122334455667788ULL));
+	report(vmcall(0, TDVMCALL_MMIO, 4, 0, 0xFED00000, 0));
+	report(vmcall(0, TDVMCALL_MMIO, 3, 0, SHARED47 | 0xFED00000, 0));
+
+	/* GetTdVmCallInfo */
+	report(vmcall(0, 0x10000, 0, 0, 0, 0));
+	report(vmcall(0, 0x10000, 1, 0, 0, 0));
+	report(regs_r11);
+	report(vmcall(0, 0x10000, 2, 0, 0, 0));
+
+	/* Private memory: 4K, a 4K piece of a pre-faulted 2M page, a whole 2M page */
+	report(accept(0x100000, 0));
+	*(volatile u64 *)0x100000 = 0xA5A5;
+	report(*(volatile u64 *)0x100000);
+	report(accept(0x401000, 0));
+	report(accept(0x400000, 0));
+	report(accept(0x600000, 1));
+	report(*(volatile u64 *)0x7FF000);
+
+	/* MapGPA: two 2M chunks to shared; misaligned; across the shared bit; refused */
+	report(vmcall(0, TDVMCALL_MAP_GPA, SHARED47 | 0x800000, 0x400000, 0, 0));
+	report(vmcall(0, TDVMCALL_MAP_GPA, SHARED47 | 0x800800, 0x1000, 0, 0));
+	report(regs_r11);
+	report(vmcall(0, TDVMCALL_MAP_GPA, SHARED47 - 0x1000, 0x2000, 0, 0));
+	report(vmcall(0, TDVMCALL_MAP_GPA, SHARED47 | 0xC00000, 0x200000, 0, 0));
+	report(regs_r11);
+
+	/* A private access to a GFN that is shared now: the VMM converts it back */
+	report(accept(0x900000, 0));
+
+	/* GetQuote and SetupEventNotifyInterrupt go to the VMM */
+	report(vmcall(0, 0x10002, SHARED47 | 0x3000000, 0x1000, 0, 0));
+	report(vmcall(0, 0x10002, 0x3000000, 0x1000, 0, 0));
+	report(vmcall(0, 0x10004, 0x30, 0, 0, 0));
+	report(vmcall(0, 0x10004, 5, 0, 0, 0));
+
+	/* Unknown sub-function; a KVM hypercall (R10 != 0) KVM does not have */
+	report(vmcall(0, 0x10099, 0, 0, 0, 0));
+	v = vmcall(5, 0, 0, 0, 0, 0);
+	report(v);
+
+	tdvmcall(TDVMCALL_REPORT_FATAL, 0x1234, 0, 0, 0, 0);
+	guest_exit(0x7E);
+}

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: MIT
+/*
+ * KVM_RUN on TD vCPUs, through ioctls only, as a VMM drives it: the guest
+ * images from tests/guests/ are loaded with KVM_TDX_INIT_MEM_REGION below
+ * 4 GiB, the TD is finalized, and every exit the GHCI calls produce is
+ * answered here (KVM_EXIT_IO, _MMIO, _HYPERCALL for MapGPA, _TDX,
+ * _MEMORY_FAULT, _SYSTEM_EVENT, _SHUTDOWN), with KVM's own answers
+ * (CPUID, MSRs, private faults) checked from inside the guest.
+ */
+#include "kvm_util.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+extern const unsigned char guest_hello[], guest_ghci[], guest_triple[], guest_halt[];
+extern const unsigned long long guest_hello_size, guest_ghci_size, guest_triple_size,
+	guest_halt_size;
+
+#define IMAGE_GPA	0xFFFF0000ULL
+#define IMAGE_SIZE	0x10000ULL
+#define RAM_SIZE	(16ULL << 20)
+#define INITIAL_RCX	0x7E57000ULL
+#define SHARED_BIT	(1ULL << 47)
+
+#define TDVMCALL_SUCCESS		0ULL
+#define TDVMCALL_INVALID_OPERAND	0x8000000000000000ULL
+#define TDVMCALL_ALIGN_ERROR		0x8000000000000002ULL
+#define TDVMCALL_SUBFUNC_UNSUPPORTED	0x8000000000000003ULL
+
+struct td_run {
+	int td, vcpu, gmem;
+	struct kvm_run *run;
+	void *ram, *image;
+	/* What the VMM saw */
+	unsigned long long reports[64];	/* ports 0x80 (low half) and 0x84 (high) */
+	unsigned int nr_reports, report_low;
+	char console[128];
+	unsigned int console_len;
+	int exit_code;
+	unsigned int map_gpa_exits, memory_faults, mmio_exits;
+	unsigned long long quote_gpa, notify_vector;
+};
+
+static void set_attrs(int vm, unsigned long long gpa, unsigned long long size, bool private)
+{
+	struct kvm_memory_attributes a = {
+		gpa, size, private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0, 0,
+	};
+
+	assert_int_equal(kvm_ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &a), 0);
+}
+
+static void set_region(int vm, unsigned int slot, unsigned long long gpa,
+		       unsigned long long size, void *uaddr, int gmem, unsigned long long off)
+{
+	struct kvm_userspace_memory_region2 r = {
+		.slot = slot, .flags = KVM_MEM_GUEST_MEMFD, .guest_phys_addr = gpa,
+		.memory_size = size, .userspace_addr = (__u64)(uintptr_t)uaddr,
+		.guest_memfd = (__u32)gmem, .guest_memfd_offset = off,
+	};
+
+	assert_int_equal(kvm_ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &r), 0);
+}
+
+/* CPUID for the vCPU: x2APIC (INIT_VCPU needs it) and a hypervisor leaf. */
+static void set_cpuid(int vcpu)
+{
+	struct {
+		struct kvm_cpuid2 hdr;
+		struct kvm_cpuid_entry2 e[2];
+	} c = {
+		.hdr.nent = 2,
+		.e = {
+			{ .function = 1, .ecx = 1u << 21 },
+			{ .function = 0x40000000, .eax = 0x40000001, .ebx = 0x4b4d564b },
+		},
+	};
+
+	assert_int_equal(kvm_ioctl(vcpu, KVM_SET_CPUID2, &c), 0);
+}
+
+/* A finalized TD: 16 MiB of RAM at 0 and @image at the top of 4 GiB, all private. */
+static void td_run_create(struct td_run *t, const unsigned char *image, unsigned long long size)
+{
+	struct kvm_enable_cap hc = { .cap = KVM_CAP_EXIT_HYPERCALL, .args = { 1ULL << 12 } };
+	struct kvm_create_guest_memfd g = { .size = RAM_SIZE + IMAGE_SIZE };
+	struct kvm_tdx_init_mem_region m = { .gpa = IMAGE_GPA, .nr_pages = IMAGE_SIZE / 4096 };
+	struct kvm_tdx_cmd init = { .id = KVM_TDX_INIT_VCPU, .data = INITIAL_RCX };
+	struct kvm_tdx_cmd region = { .id = KVM_TDX_INIT_MEM_REGION,
+				      .flags = KVM_TDX_MEASURE_MEMORY_REGION,
+				      .data = (__u64)(uintptr_t)&m };
+
+	memset(t, 0, sizeof(*t));
+	t->exit_code = -1;
+	t->td = td_create(kvm);
+	vm_enable_split_irqchip(t->td);
+	assert_int_equal(kvm_ioctl(t->td, KVM_ENABLE_CAP, &hc), 0);
+	t->vcpu = kvm_ioctl(t->td, KVM_CREATE_VCPU, 0);
+	assert_true(t->vcpu >= 0);
+	set_cpuid(t->vcpu);
+	assert_int_equal(kvm_ioctl(t->vcpu, KVM_MEMORY_ENCRYPT_OP, &init), 0);
+	t->gmem = kvm_ioctl(t->td, KVM_CREATE_GUEST_MEMFD, &g);
+	assert_true(t->gmem >= 0);
+	t->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	t->image = mmap(NULL, IMAGE_SIZE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(t->ram != MAP_FAILED && t->image != MAP_FAILED);
+	memcpy(t->image, image, size);
+	set_region(t->td, 0, 0, RAM_SIZE, t->ram, t->gmem, 0);
+	set_region(t->td, 1, IMAGE_GPA, IMAGE_SIZE, t->image, t->gmem, RAM_SIZE);
+	set_attrs(t->td, 0, RAM_SIZE, true);
+	set_attrs(t->td, IMAGE_GPA, IMAGE_SIZE, true);
+	m.source_addr = (__u64)(uintptr_t)t->image;
+	assert_int_equal(kvm_ioctl(t->vcpu, KVM_MEMORY_ENCRYPT_OP, &region), 0);
+	tdx_vm_ioctl(t->td, KVM_TDX_FINALIZE_VM, 0, NULL);
+	t->run = kvm_mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, t->vcpu, 0);
+	assert_true(t->run != MAP_FAILED);
+}
+
+static void td_run_destroy(struct td_run *t)
+{
+	munmap(t->run, 3 * 4096);
+	kvm_close(t->gmem);
+	kvm_close(t->vcpu);
+	kvm_close(t->td);
+	munmap(t->ram, RAM_SIZE);
+	munmap(t->image, IMAGE_SIZE);
+}
+
+static void handle_io(struct td_run *t)
+{
+	struct kvm_run *run = t->run;
+	unsigned char *data = (unsigned char *)run + run->io.data_offset;
+	unsigned int v = 0;
+
+	assert_int_equal(run->io.count, 1);
+	assert_int_equal(run->io.data_offset, 4096);
+	if (run->io.direction == KVM_EXIT_IO_IN) {
+		assert_int_equal(run->io.port, 0x71);
+		data[0] = 0x5A;
+		return;
+	}
+	memcpy(&v, data, run->io.size);
+	if (run->io.port == 0x80)
+		t->report_low = v;
+	else if (run->io.port == 0x84 && t->nr_reports < 64)
+		t->reports[t->nr_reports++] = (unsigned long long)v << 32 | t->report_low;
+	else if (run->io.port == 0x3F8 && t->console_len < sizeof(t->console) - 1)
+		t->console[t->console_len++] = (char)v;
+	else if (run->io.port == 0xF4)
+		t->exit_code = (int)v;
+}
+
+static void handle_mmio(struct td_run *t)
+{
+	struct kvm_run *run = t->run;
+	unsigned long long v = 0;
+
+	t->mmio_exits++;
+	if (run->mmio.is_write) {
+		memcpy(&v, run->mmio.data, run->mmio.len);
+		assert_int_equal(run->mmio.phys_addr, 0xFED00008);
+		assert_int_equal(run->mmio.len, 8);
+		assert_int_equal(v, 0x1122334455667788ULL);
+	} else {
+		assert_int_equal(run->mmio.phys_addr, 0xFED00000);
+		assert_int_equal(run->mmio.len, 4);
+		v = 0xCAFEF00D;
+		memcpy(run->mmio.data, &v, 4);
+	}
+}
+
+/* MapGPA in 2 MiB chunks: the attributes follow; [0xC00000, ..) is refused. */
+static void handle_map_gpa(struct td_run *t)
+{
+	struct kvm_run *run = t->run;
+	unsigned long long gpa = run->hypercall.args[0], pages = run->hypercall.args[1];
+
+	assert_int_equal(run->hypercall.nr, KVM_HC_MAP_GPA_RANGE);
+	assert_int_equal(run->hypercall.args[2], KVM_MAP_GPA_RANGE_DECRYPTED);
+	assert_int_equal(pages, 512);
+	t->map_gpa_exits++;
+	if (gpa == 0xC00000) {
+		run->hypercall.ret = 1;
+		return;
+	}
+	set_attrs(t->td, gpa, pages * 4096, false);
+	run->hypercall.ret = 0;
+}
+
+static void handle_tdx(struct td_run *t)
+{
+	struct kvm_tdx_exit *x = kvm_run_tdx(t->run);
+
+	switch (x->nr) {
+	case 0x10000:	/* GetTdVmCallInfo leaf 1 */
+		assert_int_equal(x->get_tdvmcall_info.leaf, 1);
+		x->get_tdvmcall_info.r11 = 3;
+		x->get_tdvmcall_info.ret = TDVMCALL_SUCCESS;
+		break;
+	case 0x10002:	/* GetQuote */
+		assert_int_equal(x->get_quote.ret, TDVMCALL_SUBFUNC_UNSUPPORTED);
+		t->quote_gpa = x->get_quote.gpa;
+		assert_int_equal(x->get_quote.size, 0x1000);
+		x->get_quote.ret = TDVMCALL_SUCCESS;
+		break;
+	case 0x10004:	/* SetupEventNotifyInterrupt */
+		t->notify_vector = x->setup_event_notify.vector;
+		x->setup_event_notify.ret = TDVMCALL_SUCCESS;
+		break;
+	default:
+		fail_msg("KVM_EXIT_TDX %llu", (unsigned long long)x->nr);
+	}
+}
+
+/* Runs until an exit this VMM does not answer; returns KVM_RUN's result. */
+static int run_until_stop(struct td_run *t)
+{
+	for (;;) {
+		int r = kvm_ioctl(t->vcpu, KVM_RUN, 0);
+
+		if (r && t->run->exit_reason == KVM_EXIT_MEMORY_FAULT && errno == EFAULT) {
+			struct kvm_memory_fault_exit *mf = kvm_run_memory_fault(t->run);
+
+			assert_int_equal(mf->flags, KVM_MEMORY_EXIT_FLAG_PRIVATE);
+			t->memory_faults++;
+			set_attrs(t->td, mf->gpa, mf->size, true);
+			continue;
+		}
+		if (r)
+			return r;
+		switch (t->run->exit_reason) {
+		case KVM_EXIT_IO:
+			handle_io(t);
+			if (t->exit_code >= 0)
+				return 0;
+			break;
+		case KVM_EXIT_MMIO:
+			handle_mmio(t);
+			break;
+		case KVM_EXIT_HYPERCALL:
+			handle_map_gpa(t);
+			break;
+		case KVM_EXIT_TDX:
+			handle_tdx(t);
+			break;
+		default:
+			return 0;
+		}
+	}
+}
+
+static void test_hello(void **state)
+{
+	struct td_run t;
+
+	(void)state;
+	td_run_create(&t, guest_hello, guest_hello_size);
+	assert_int_equal(run_until_stop(&t), 0);
+	assert_string_equal(t.console, "hello from a TD\n");
+	assert_int_equal(t.exit_code, 0x21);
+	td_run_destroy(&t);
+}
+
+static void test_ghci(void **state)
+{
+	const unsigned long long *rep;
+	unsigned long long apic_base;
+	struct td_run t;
+	__u64 *data;
+
+	(void)state;
+	td_run_create(&t, guest_ghci, guest_ghci_size);
+	{
+		/* 2M of PENDING memory before the guest asks: it accepts 4K of it. */
+		struct kvm_pre_fault_memory pf = { .gpa = 0x400000, .size = 2ULL << 20 };
+
+		assert_int_equal(kvm_ioctl(t.vcpu, KVM_PRE_FAULT_MEMORY, &pf), 0);
+	}
+	apic_base = vcpu_get_msr(t.vcpu, 0x1b);
+	assert_int_equal(run_until_stop(&t), 0);
+	assert_int_equal(t.run->exit_reason, KVM_EXIT_SYSTEM_EVENT);
+	assert_int_equal(t.run->system_event.type, KVM_SYSTEM_EVENT_TDX_FATAL);
+	assert_int_equal(t.run->system_event.ndata, 16);
+	data = t.run->system_event.data;
+	assert_int_equal(data[0], 77);		/* TDH.VP.ENTER's TDCALL exit */
+	assert_int_equal(data[11], 0x10003);	/* R11: ReportFatalError */
+	assert_int_equal(data[12], 0x1234);	/* R12: the error code */
+
+	rep = t.reports;
+	assert_int_equal(t.nr_reports, 38);
+	assert_int_equal(rep[0], INITIAL_RCX);
+	assert_int_equal(rep[1], 0x5A);				/* IN from the VMM */
+	assert_int_equal(rep[2], TDVMCALL_INVALID_OPERAND);	/* size 3 */
+	assert_int_equal(rep[3], TDVMCALL_SUCCESS);		/* CPUID ... */
+	assert_int_equal(rep[4], 0x4b4d564b);			/* ... from KVM_SET_CPUID2 */
+	assert_int_equal(rep[5], TDVMCALL_SUCCESS);
+	assert_int_equal(rep[6], apic_base);			/* RDMSR APIC base */
+	assert_int_equal(rep[7], TDVMCALL_INVALID_OPERAND);	/* DEBUGCTL: the module's */
+	assert_int_equal(rep[8], TDVMCALL_SUCCESS);		/* TSC_DEADLINE */
+	assert_int_equal(rep[9], TDVMCALL_INVALID_OPERAND);	/* APIC base is fixed */
+	assert_int_equal(rep[10], TDVMCALL_SUCCESS);		/* MMIO read */
+	assert_int_equal(rep[11], 0xCAFEF00D);
+	assert_int_equal(rep[12], TDVMCALL_SUCCESS);		/* MMIO write */
+	assert_int_equal(rep[13], TDVMCALL_INVALID_OPERAND);	/* private GPA */
+	assert_int_equal(rep[14], TDVMCALL_INVALID_OPERAND);	/* size 3 */
+	assert_int_equal(t.mmio_exits, 2);
+	assert_int_equal(rep[15], TDVMCALL_SUCCESS);		/* GetTdVmCallInfo(0) */
+	assert_int_equal(rep[16], TDVMCALL_SUCCESS);		/* (1) from the VMM */
+	assert_int_equal(rep[17], 3);
+	assert_int_equal(rep[18], TDVMCALL_INVALID_OPERAND);	/* (2) */
+	assert_int_equal(rep[19], 0);				/* ACCEPT 4K */
+	assert_int_equal(rep[20], 0xA5A5);
+	assert_int_equal(rep[21], 0);				/* 4K of a split 2M */
+	assert_int_equal(rep[22], 0);
+	assert_int_equal(rep[23], 0);				/* ACCEPT 2M */
+	assert_int_equal(rep[24], 0);
+	assert_int_equal(rep[25], TDVMCALL_SUCCESS);		/* MapGPA, 2 chunks */
+	assert_int_equal(rep[26], TDVMCALL_ALIGN_ERROR);
+	assert_int_equal(rep[27], SHARED_BIT | 0x800800);
+	assert_int_equal(rep[28], TDVMCALL_INVALID_OPERAND);	/* across the shared bit */
+	assert_int_equal(rep[29], TDVMCALL_INVALID_OPERAND);	/* the VMM said no */
+	assert_int_equal(rep[30], SHARED_BIT | 0xC00000);
+	assert_int_equal(t.map_gpa_exits, 3);
+	assert_int_equal(rep[31], 0);				/* ACCEPT after MEMORY_FAULT */
+	assert_int_equal(t.memory_faults, 1);
+	assert_int_equal(rep[32], TDVMCALL_SUCCESS);		/* GetQuote */
+	assert_int_equal(t.quote_gpa, 0x3000000);
+	assert_int_equal(rep[33], TDVMCALL_INVALID_OPERAND);	/* private buffer */
+	assert_int_equal(rep[34], TDVMCALL_SUCCESS);		/* SetupEventNotify */
+	assert_int_equal(t.notify_vector, 0x30);
+	assert_int_equal(rep[35], TDVMCALL_INVALID_OPERAND);	/* vector 5 */
+	assert_int_equal(rep[36], TDVMCALL_SUBFUNC_UNSUPPORTED);
+	assert_int_equal(rep[37], (unsigned long long)-1000);	/* -KVM_ENOSYS */
+	td_run_destroy(&t);
+}
+
+/* A triple fault shuts the vCPU down; it never enters again. */
+static void test_triple_fault(void **state)
+{
+	struct td_run t;
+
+	(void)state;
+	td_run_create(&t, guest_triple, guest_triple_size);
+	assert_int_equal(run_until_stop(&t), 0);
+	assert_string_equal(t.console, "about to triple-fault\n");
+	assert_int_equal(t.run->exit_reason, KVM_EXIT_SHUTDOWN);
+	assert_int_equal(kvm_ioctl(t.vcpu, KVM_RUN, 0), 0);
+	assert_int_equal(t.run->exit_reason, KVM_EXIT_FAIL_ENTRY);
+	td_run_destroy(&t);
+}
+
+static void *set_immediate_exit(void *arg)
+{
+	struct kvm_run *run = arg;
+
+	usleep(30000);
+	__atomic_store_n(&run->immediate_exit, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* A halted TD vCPU sleeps in KVM_RUN until immediate_exit; it stays halted. */
+static void test_halt_and_immediate_exit(void **state)
+{
+	struct kvm_mp_state mp;
+	struct td_run t;
+	pthread_t thr;
+
+	(void)state;
+	td_run_create(&t, guest_halt, guest_halt_size);
+	assert_int_equal(pthread_create(&thr, NULL, set_immediate_exit, t.run), 0);
+	TEST_ASSERT_ERRNO(run_until_stop(&t), EINTR);
+	pthread_join(thr, NULL);
+	assert_string_equal(t.console, "halting\n");
+	assert_int_equal(t.run->exit_reason, KVM_EXIT_INTR);
+	assert_int_equal(kvm_ioctl(t.vcpu, KVM_GET_MP_STATE, &mp), 0);
+	assert_int_equal(mp.mp_state, KVM_MP_STATE_HALTED);
+	TEST_ASSERT_ERRNO(kvm_ioctl(t.vcpu, KVM_RUN, 0), EINTR);
+	assert_int_equal(t.exit_code, -1);
+	td_run_destroy(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		KVM_TEST(test_hello),
+		KVM_TEST(test_ghci),
+		KVM_TEST(test_triple_fault),
+		KVM_TEST(test_halt_and_immediate_exit),
+	};
+
+	return kvm_run_tests(tests);
+}
