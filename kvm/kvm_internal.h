@@ -102,6 +102,8 @@ struct kvm_vm_ops {
 	 * shared, memslot deletion, or guest_memfd release.  slots_lock held.
 	 */
 	void (*zap_private)(struct kvm_vm *vm, u64 start_gfn, u64 end_gfn);
+	/* The same for shared mappings: conversion to private, memslot deletion. */
+	void (*zap_shared)(struct kvm_vm *vm, u64 start_gfn, u64 end_gfn);
 };
 
 struct kvm_tdx;
@@ -119,6 +121,7 @@ struct kvm_memslot {
 	/* Per 2M (index 0) and 1G (1) page the slot touches: LPAGE_MIXED. */
 	u8 *lpage[2];
 	u64 *dirty_bitmap;		/* KVM_MEM_LOG_DIRTY_PAGES: one bit per page */
+	u64 user_hpa;			/* host physical address of userspace_addr, or 0 */
 };
 
 #define LPAGE_MIXED	1	/* private and shared GFNs inside one huge page */
@@ -275,6 +278,12 @@ static inline u16 kvm_nr_memslot_as_ids(const struct kvm_vm *vm)
 	return vm->has_private_mem ? 1 : KVM_MAX_NR_ADDRESS_SPACES;
 }
 void kvm_memslots_free(struct kvm_vm *vm);
+/*
+ * The host physical address of @gfn's page in @slot's userspace memory
+ * (get_user_pages: the slot's memory becomes a platform window on first
+ * use); PLATFORM_NO_HPA if it cannot.
+ */
+u64 kvm_memslot_hpa(struct kvm_memslot *slot, u64 gfn);
 /* The memslot (address space 0) holding @gfn; slots_lock held. */
 struct kvm_memslot *kvm_gfn_to_memslot(struct kvm_vm *vm, u64 gfn);
 bool kvm_gfn_is_private(struct kvm_vm *vm, u64 gfn);

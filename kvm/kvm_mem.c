@@ -197,6 +197,8 @@ long kvm_vm_set_memory_attributes(struct kvm_vm *vm, unsigned long arg)
 	pthread_mutex_lock(&vm->slots_lock);
 	if (!private)
 		zap_private_parts(vm, start, end);
+	else
+		vm->ops->zap_shared(vm, start, end);
 	ret = ranges_set(&vm->private_gfns, start, end, private);
 	for (size_t i = 0; !ret && i < vm->nr_slots; i++)
 		lpage_update(vm, &vm->slots[i], start, end);
@@ -205,6 +207,20 @@ long kvm_vm_set_memory_attributes(struct kvm_vm *vm, unsigned long arg)
 }
 
 /* ---- memslots --------------------------------------------------------------------------- */
+
+u64 kvm_memslot_hpa(struct kvm_memslot *slot, u64 gfn)
+{
+	struct kvm_dev *d = kvm_dev();
+
+	if (!slot->user_hpa && d->tdx) {
+		u64 hpa = platform_map_user(d->tdx->plat, (void *)(uintptr_t)slot->userspace_addr,
+					    slot->npages * TDX_PAGE_SIZE);
+
+		slot->user_hpa = hpa == PLATFORM_NO_HPA ? 0 : hpa;
+	}
+	return slot->user_hpa ? slot->user_hpa + (gfn - slot->base_gfn) * TDX_PAGE_SIZE :
+				PLATFORM_NO_HPA;
+}
 
 struct kvm_memslot *kvm_gfn_to_memslot(struct kvm_vm *vm, u64 gfn)
 {
@@ -319,8 +335,12 @@ static int update_dirty_bitmap(struct kvm_memslot *slot)
 static void delete_slot(struct kvm_vm *vm, struct kvm_memslot *slot)
 {
 	/* "For TDX guest, deleting/moving memory region loses guest memory contents." */
-	if (!slot->as_id)
+	if (!slot->as_id) {
 		vm->ops->zap_private(vm, slot->base_gfn, slot->base_gfn + slot->npages);
+		vm->ops->zap_shared(vm, slot->base_gfn, slot->base_gfn + slot->npages);
+	}
+	if (slot->user_hpa)
+		platform_unmap_user(kvm_dev()->tdx->plat, slot->user_hpa);
 	kvm_gmem_unbind(slot);
 	free_lpage_info(slot);
 	free(slot->dirty_bitmap);

@@ -260,6 +260,14 @@ static long vmx_mem_enc_op(struct kvm_vm *vm, unsigned long arg)
 	return -ENOTTY;	/* no confidential-computing backend on a normal VM */
 }
 
+/* Normal VMs map no guest memory yet (their EPT comes with VMX execution). */
+static void vmx_zap_shared(struct kvm_vm *vm, u64 start_gfn, u64 end_gfn)
+{
+	(void)vm;
+	(void)start_gfn;
+	(void)end_gfn;
+}
+
 const struct kvm_vm_ops vmx_vm_ops = {
 	.init = vmx_vm_init,
 	.pre_destroy = vmx_vm_nothing,
@@ -267,4 +275,5 @@ const struct kvm_vm_ops vmx_vm_ops = {
 	.check_extension = vmx_check_extension,
 	.mem_enc_op = vmx_mem_enc_op,
 	.zap_private = vmx_zap_private,
+	.zap_shared = vmx_zap_shared,
 };

@@ -566,6 +566,7 @@ static void tdx_vm_pre_destroy(struct kvm_vm *vm)
 
 static void tdx_vm_destroy(struct kvm_vm *vm)
 {
+	tdx_shared_ept_free(vm->tdx);
 	reclaim_control_pages(vm->tdx);
 	free(vm->tdx);
 }
@@ -589,6 +590,7 @@ const struct kvm_vm_ops tdx_vm_ops = {
 	.check_extension = tdx_check_extension,
 	.mem_enc_op = tdx_vm_mem_enc_op,
 	.zap_private = tdx_zap_private,
+	.zap_shared = tdx_shared_zap,
 };
 
 /* ---- TD vCPUs ------------------------------------------------------------------------------ */
@@ -664,6 +666,13 @@ static long td_vcpu_init(struct kvm_vcpu *vcpu, u64 initial_rcx)
 	}
 	r = (struct seamcall_regs){ .rcx = v->tdvpr, .rdx = initial_rcx, .r8 = vcpu->id };
 	if (kvm_seamcall_on(v->lp, TDH_VP_INIT | 1ULL << TDX_VERSION_SHIFT, &r))
+		return -EIO;
+	/* tdx_load_mmu_pgd(): the shared EPT root into the TD VMCS. */
+	r = (struct seamcall_regs){ .rcx = v->tdvpr, .rdx = MD_VP_SHARED_EPTP,
+				    .r8 = tdx_shared_eptp(vcpu->vm->tdx), .r9 = ~0ULL };
+	if (!r.r8)
+		return -ENOMEM;
+	if (kvm_seamcall_on(v->lp, TDH_VP_WR, &r))
 		return -EIO;
 	v->initialized = true;
 	return 0;

@@ -49,6 +49,7 @@ struct kvm_tdx {
 	int gpaw;			/* 48 or 52 */
 	struct mirror_table *mirror_root;
 	_Atomic u64 vcpu_lps;		/* LPs its vCPUs are associated with */
+	u64 shared_root;		/* the shared EPT's root page, or 0 */
 };
 
 /* S-EPT levels: 4 for GPAW 48, 5 for GPAW 52. */
@@ -82,6 +83,15 @@ long tdx_fault_private(struct kvm_vm *vm, u64 gpa, int max_level);
 long tdx_split_private(struct kvm_vm *vm, u64 gpa);
 /* An IPI to every LP this TD's vCPUs run on: they leave the guest. */
 void tdx_kick_vcpus(struct kvm_tdx *td);
+/* The shared EPT (tdx_shared_ept.c): its EPTP (0 when out of memory)... */
+u64 tdx_shared_eptp(struct kvm_tdx *td);
+/* ...the page at shared @gpa, or an MMIO entry that gives the guest #VE... */
+long tdx_shared_map(struct kvm_tdx *td, u64 gpa, u64 hpa);
+long tdx_shared_map_mmio(struct kvm_tdx *td, u64 gpa);
+/* ...unmapping [start, end) (vm ops zap_shared), and its pages freed. */
+void tdx_shared_zap(struct kvm_vm *vm, u64 start_gfn, u64 end_gfn);
+void tdx_shared_ept_free(struct kvm_tdx *td);
+
 /* KVM_RUN of a TD vCPU after pre_run (tdx_run.c): 0 to userspace, or -errno. */
 int tdx_vcpu_run(struct kvm_vcpu *vcpu);
 

@@ -469,6 +469,37 @@ static int memory_fault_exit(struct kvm_vcpu *vcpu, u64 gpa, bool private)
 }
 
 /*
+ * A shared GPA: the memslot's host page into the shared EPT, or, with no
+ * memslot, an MMIO entry so that the guest's retry is a #VE.  A shared
+ * access to a private GFN is KVM_EXIT_MEMORY_FAULT for userspace.
+ */
+static int handle_shared_fault(struct kvm_vcpu *vcpu, u64 gpa)
+{
+	struct kvm_vm *vm = vcpu->vm;
+	u64 gfn = gpa_strip_shared(vcpu, gpa) / TDX_PAGE_SIZE, hpa;
+	struct kvm_memslot *slot;
+	long ret;
+
+	if (tdx_of(vcpu)->vp_enter_args.rcx & EPT_QUAL_FETCH)
+		return -EIO;	/* Linux: a fetch from shared memory is broken hardware */
+	pthread_mutex_lock(&vm->slots_lock);
+	slot = kvm_gfn_to_memslot(vm, gfn);
+	if (kvm_gfn_is_private(vm, gfn)) {
+		ret = -ENOENT;
+	} else if (!slot) {
+		ret = tdx_shared_map_mmio(vm->tdx, gpa & ~(TDX_PAGE_SIZE - 1));
+	} else {
+		hpa = kvm_memslot_hpa(slot, gfn);
+		ret = hpa == PLATFORM_NO_HPA ? -ENOMEM :
+		      tdx_shared_map(vm->tdx, gpa & ~(TDX_PAGE_SIZE - 1), hpa);
+	}
+	pthread_mutex_unlock(&vm->slots_lock);
+	if (ret == -ENOENT)
+		return memory_fault_exit(vcpu, gpa_strip_shared(vcpu, gpa), false);
+	return ret ? (int)ret : 1;
+}
+
+/*
  * A private GPA faults in through the mirror MMU (PAGE.AUG; the guest then
  * accepts).  Private access to a GFN that is shared, has no memslot or no
  * guest_memfd is KVM_EXIT_MEMORY_FAULT for userspace to convert or fix.
@@ -481,14 +512,8 @@ static int handle_ept_violation(struct kvm_vcpu *vcpu)
 	u32 eeq_info = (u32)(t->vp_enter_args.rdx >> 32);
 	long ret;
 
-	if (!gpa_is_private(vcpu, gpa)) {
-		/* No shared EPT exists yet, so a shared access cannot be served. */
-		vcpu->run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-		vcpu->run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
-		vcpu->run->internal.ndata = 1;
-		vcpu->run->internal.data[0] = gpa;
-		return 0;
-	}
+	if (!gpa_is_private(vcpu, gpa))
+		return handle_shared_fault(vcpu, gpa);
 	if (eeq_type == TDX_EXT_EXIT_QUAL_PENDING_EPT_VIOLATION) {
 		/* The guest touched memory it never accepted (SEPT_VE_DISABLE): the VM is dead. */
 		return -EIO;

@@ -250,9 +250,13 @@ static u64 v_page_pa(struct md_ctx *x, u32 i)
 static u64 v_pend_nmi(struct md_ctx *x, u32 i) { (void)i; return x->tdvps->pend_nmi; }
 static void v_set_pend_nmi(struct md_ctx *x, u32 i, u64 v) { (void)i; x->tdvps->pend_nmi = (u8)v; }
 static u64 v_gpr(struct md_ctx *x, u32 i) { return x->tdvps->gpr[i]; }
+static u64 v_shared_eptp(struct md_ctx *x, u32 i) { (void)i; return x->tdvps->shared_eptp; }
+static void v_set_shared_eptp(struct md_ctx *x, u32 i, u64 v) { (void)i; x->tdvps->shared_eptp = v; }
 static void v_set_gpr(struct md_ctx *x, u32 i, u64 v) { x->tdvps->gpr[i] = v; }
 
 static const struct md_field vp_fields[] = {
+	/* TD VMCS (class 0): the shared EPT the host builds, written by KVM. */
+	{ MD_VP_SHARED_EPTP, 1, 1, ALL, ALL, ALL, ALL, v_shared_eptp, v_set_shared_eptp },
 	RO(MD_VP_VCPU_STATE_DETAILS, 1, 1, v_state_details),
 	RO(MD_VP_VCPU_INDEX, 1, 1, v_index),
 	RO(0xA020000000000003ULL, 1, 1, v_num_pages),

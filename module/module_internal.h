@@ -174,6 +174,7 @@ struct tdvps {
 	u64 rip, rflags, cr0, cr3, cr4, xcr0, dr6, ia32_fmask;
 	u64 cs_limit, cs_ar;
 	u8 cpuid_ve;			/* TDG.VP.CPUIDVE.SET: bit 0 CPL 0, bit 1 CPL > 0 */
+	u64 shared_eptp;		/* TD VMCS SHARED_EPT_POINTER, from the host */
 };
 static_assert(sizeof(struct tdvps) <= TDX_PAGE_SIZE, "TDVPS page 0 fits a page");
 

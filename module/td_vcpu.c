@@ -89,10 +89,32 @@ static u64 access_qual(unsigned int access)
 }
 
 /*
+ * Shared GPAs go through the host's shared EPT, walked by the CPU: a
+ * missing entry is the host's EPT violation, or the guest's #VE where the
+ * host cleared suppress-#VE (its MMIO ranges).
+ */
+static enum cpu_xlate shared_translate(struct td_vcpu *v, u64 gpa, u64 gla, unsigned int access,
+				       u64 *hpa, bool *writable)
+{
+	u64 eptp = v->tdvps->shared_eptp;
+
+	switch (eptp ? cpu_ept_translate(v->m->plat, eptp, gpa, access, hpa, writable) :
+		       CPU_EPT_VIOLATION) {
+	case CPU_EPT_OK:
+		return CPU_XLATE_OK;
+	case CPU_EPT_VE:
+		td_inject_ve(v, VMX_EXIT_EPT_VIOLATION, access_qual(access), gla, gpa, 0);
+		return CPU_XLATE_EVENT;
+	default:
+		td_exit_ept_violation(v, gpa, access_qual(access), TDX_EXT_EXIT_QUAL_NONE);
+		return CPU_XLATE_EXIT;
+	}
+}
+
+/*
  * Private GPAs resolve through the Secure-EPT: MAPPED pages run, PENDING
  * ones give the guest a #VE (or the host an exit with SEPT_VE_DISABLE), any
- * other state is an EPT violation for the host to fix.  Shared GPAs have no
- * shared EPT yet: every access is an EPT violation the host sees.
+ * other state is an EPT violation for the host to fix.
  */
 static enum cpu_xlate td_translate(void *owner, struct cpu_core *core, u64 gpa, u64 gla,
 				   unsigned int access, u64 *hpa, bool *writable)
@@ -105,10 +127,8 @@ static enum cpu_xlate td_translate(void *owner, struct cpu_core *core, u64 gpa, 
 	int level;
 
 	(void)core;
-	if (!gpa_is_private(tdcs, gpa)) {
-		td_exit_ept_violation(v, gpa, access_qual(access), TDX_EXT_EXIT_QUAL_NONE);
-		return CPU_XLATE_EXIT;
-	}
+	if (!gpa_is_private(tdcs, gpa))
+		return shared_translate(v, gpa, gla, access, hpa, writable);
 	td_vcpu_ctx(v, &c, &scratch);
 	entry = sept_walk(&c, &v->td, gpa, 0, &level);
 	if (!entry) {

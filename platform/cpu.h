@@ -131,4 +131,14 @@ void cpu_core_flush_tlb(struct cpu_core *c);
 /* Guest-virtual copy through the core's page walk; -1 if it would fault. */
 int cpu_core_read_virt(struct cpu_core *c, u64 gva, void *dst, unsigned int len);
 
+/* The CPU's walk of a host-built EPT (a TD's shared EPT). */
+enum cpu_ept_result {
+	CPU_EPT_OK,		/* *hpa is the 4 KiB page */
+	CPU_EPT_VIOLATION,	/* not present with suppress-#VE, or no permission */
+	CPU_EPT_VE,		/* not present, suppress-#VE clear: the guest's #VE */
+	CPU_EPT_MISCONFIG,	/* a bad EPTP or a table outside memory */
+};
+enum cpu_ept_result cpu_ept_translate(struct platform *p, u64 eptp, u64 gpa,
+				      unsigned int access, u64 *hpa, bool *writable);
+
 #endif /* SOFTTDX_PLATFORM_CPU_H */

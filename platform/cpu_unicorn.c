@@ -126,6 +126,10 @@ struct cpu_core {
 	size_t off_hflags, off_error_code, off_is_int, off_old_exception, off_vmcb, off_intercept;
 	u8 *svm_area;
 	bool failed;			/* c->error says why */
+	/* Host memory windows on the engine's bus, and the EPT generation seen. */
+	struct platform_window windows[PLATFORM_MAX_WINDOWS];
+	size_t nr_windows;
+	u64 windows_gen, ept_gen;
 	struct cpu_regs regs;		/* the guest's view */
 	struct cpu_regs loaded;		/* what the engine holds */
 	bool want_protected_mode;
@@ -307,11 +311,15 @@ static void enter_protected_mode(struct cpu_core *c)
 
 /* ---- the guest page walk ------------------------------------------------------ */
 
+/* The storage of a physical page: RAM, or a window of host memory. */
 static u8 *ram_at(struct cpu_core *c, u64 hpa)
 {
-	if (hpa < PLATFORM_MEM_BASE || hpa - PLATFORM_MEM_BASE >= c->ram_size)
-		return NULL;
-	return c->ram + (hpa - PLATFORM_MEM_BASE);
+	u8 *page;
+
+	if (hpa >= PLATFORM_MEM_BASE && hpa - PLATFORM_MEM_BASE < c->ram_size)
+		return c->ram + (hpa - PLATFORM_MEM_BASE);
+	page = platform_phys_ptr(c->p, hpa & ~(TDX_PAGE_SIZE - 1), TDX_PAGE_SIZE);
+	return page ? page + (hpa & (TDX_PAGE_SIZE - 1)) : NULL;
 }
 
 struct walk {
@@ -893,11 +901,58 @@ void cpu_core_exit(struct cpu_core *c)
 		uc_emu_stop(c->uc);
 }
 
+static bool window_in(const struct platform_window *w, const struct platform_window *set,
+		      size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i].hpa == w->hpa && set[i].len == w->len && set[i].hva == w->hva)
+			return true;
+	return false;
+}
+
+/* The bus follows the platform's windows; INVEPT empties the TLB. */
+static bool sync_physical_space(struct cpu_core *c)
+{
+	static __thread struct platform_window now[PLATFORM_MAX_WINDOWS];
+	u64 gen = platform_windows_gen(c->p), ept = platform_ept_gen(c->p);
+	size_t n, i, kept = 0;
+
+	if (ept != c->ept_gen) {
+		c->ept_gen = ept;
+		uc_ctl_flush_tlb(c->uc);
+	}
+	if (gen == c->windows_gen)
+		return true;
+	n = platform_windows(c->p, now, PLATFORM_MAX_WINDOWS);
+	for (i = 0; i < c->nr_windows; i++) {
+		if (window_in(&c->windows[i], now, n))
+			c->windows[kept++] = c->windows[i];
+		else
+			uc_mem_unmap(c->uc, c->windows[i].hpa, c->windows[i].len);
+	}
+	c->nr_windows = kept;
+	for (i = 0; i < n; i++) {
+		if (window_in(&now[i], c->windows, c->nr_windows))
+			continue;
+		if (uc_mem_map_ptr(c->uc, now[i].hpa, now[i].len, UC_PROT_ALL, now[i].hva)) {
+			snprintf(c->error, sizeof(c->error), "cannot map host memory at 0x%llx",
+				 (unsigned long long)now[i].hpa);
+			return false;
+		}
+		c->windows[c->nr_windows++] = now[i];
+	}
+	c->windows_gen = gen;
+	uc_ctl_flush_tlb(c->uc);
+	return true;
+}
+
 /* One uc_emu_start and what it ended with; false when the core must stop. */
 static bool run_slice(struct cpu_core *c)
 {
 	uc_err e;
 
+	if (!sync_physical_space(c))
+		return false;
 	if (c->want_protected_mode)
 		enter_protected_mode(c);
 	push_regs(c);

@@ -40,6 +40,12 @@ struct platform {
 
 	_Atomic u32 rng_failures;	/* PCONFIG/RNG failures still to inject */
 
+	/* Host memory windows (platform_map_user), by HPA; gaps are len 0. */
+	pthread_mutex_t windows_lock;
+	struct platform_window windows[PLATFORM_MAX_WINDOWS];
+	u32 nr_windows;
+	_Atomic u64 windows_gen, ept_gen;
+
 	/* Cores in non-root mode, per LP, for IPIs. */
 	pthread_mutex_t running_lock;
 	struct cpu_core **running[PLATFORM_MAX_LPS];
@@ -97,6 +103,7 @@ struct platform *platform_create(const struct platform_config *cfg)
 	}
 	pthread_mutex_init(&p->alloc_lock, NULL);
 	pthread_mutex_init(&p->running_lock, NULL);
+	pthread_mutex_init(&p->windows_lock, NULL);
 	p->nr_free = p->nr_pages;
 	return p;
 }
@@ -512,4 +519,105 @@ void platform_lp_kick(struct platform *p, u32 lp)
 	for (u32 i = 0; i < p->nr_running[lp]; i++)
 		cpu_core_kick(p->running[lp][i]);
 	pthread_mutex_unlock(&p->running_lock);
+}
+
+/* ---- host memory windows and INVEPT ---------------------------------------------- */
+
+/* Windows are placed one after the other; a 1 GiB gap keeps them apart. */
+static u64 next_window_hpa(const struct platform *p)
+{
+	u64 end = PLATFORM_WINDOW_BASE;
+
+	for (u32 i = 0; i < p->nr_windows; i++)
+		if (p->windows[i].hpa + p->windows[i].len > end)
+			end = p->windows[i].hpa + p->windows[i].len;
+	return (end + TDX_PAGE_SIZE_1G - 1) & ~(TDX_PAGE_SIZE_1G - 1);
+}
+
+u64 platform_map_user(struct platform *p, void *hva, u64 len)
+{
+	u64 hpa = PLATFORM_NO_HPA;
+	u32 i;
+
+	if (!len || (len | (uintptr_t)hva) & (TDX_PAGE_SIZE - 1))
+		return PLATFORM_NO_HPA;
+	pthread_mutex_lock(&p->windows_lock);
+	for (i = 0; i < p->nr_windows && p->windows[i].len; i++)
+		;
+	if (i < PLATFORM_MAX_WINDOWS) {
+		hpa = next_window_hpa(p);
+		if (hpa + len > 1ULL << platform_keyid_shift(p)) {
+			hpa = PLATFORM_NO_HPA;
+		} else {
+			p->windows[i] = (struct platform_window){ hpa, len, hva };
+			if (i == p->nr_windows)
+				p->nr_windows++;
+			atomic_fetch_add(&p->windows_gen, 1);
+		}
+	}
+	pthread_mutex_unlock(&p->windows_lock);
+	return hpa;
+}
+
+void platform_unmap_user(struct platform *p, u64 hpa)
+{
+	pthread_mutex_lock(&p->windows_lock);
+	for (u32 i = 0; i < p->nr_windows; i++) {
+		if (p->windows[i].len && p->windows[i].hpa == hpa) {
+			p->windows[i].len = 0;
+			atomic_fetch_add(&p->windows_gen, 1);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&p->windows_lock);
+}
+
+u64 platform_windows_gen(struct platform *p)
+{
+	return atomic_load(&p->windows_gen);
+}
+
+size_t platform_windows(struct platform *p, struct platform_window *out, size_t max)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&p->windows_lock);
+	for (u32 i = 0; i < p->nr_windows; i++) {
+		if (!p->windows[i].len)
+			continue;
+		if (n < max)
+			out[n] = p->windows[i];
+		n++;
+	}
+	pthread_mutex_unlock(&p->windows_lock);
+	return n;
+}
+
+u8 *platform_phys_ptr(struct platform *p, u64 hpa, u64 len)
+{
+	u8 *ptr = NULL;
+
+	if (platform_hpa_in_memory(p, hpa, len))
+		return p->mem + (hpa - PLATFORM_MEM_BASE);
+	pthread_mutex_lock(&p->windows_lock);
+	for (u32 i = 0; i < p->nr_windows; i++) {
+		const struct platform_window *w = &p->windows[i];
+
+		if (w->len && hpa >= w->hpa && hpa - w->hpa + len <= w->len) {
+			ptr = w->hva + (hpa - w->hpa);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&p->windows_lock);
+	return ptr;
+}
+
+void platform_invept(struct platform *p)
+{
+	atomic_fetch_add(&p->ept_gen, 1);
+}
+
+u64 platform_ept_gen(struct platform *p)
+{
+	return atomic_load(&p->ept_gen);
 }

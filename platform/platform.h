@@ -74,6 +74,19 @@ struct cpu_core;
 /* An IPI to @lp: whatever guest runs there exits with an external interrupt. */
 void platform_lp_kick(struct platform *p, u32 lp);
 
+/*
+ * The host's own memory as physical memory, as get_user_pages and
+ * page_to_phys give a host kernel: @len bytes at @hva (page-aligned) get
+ * host physical addresses from PLATFORM_WINDOW_BASE up, with KeyID 0, for
+ * EPT entries.  PLATFORM_NO_HPA when no window is left.
+ */
+#define PLATFORM_WINDOW_BASE	(1ULL << 44)
+#define PLATFORM_MAX_WINDOWS	1024
+u64 platform_map_user(struct platform *p, void *hva, u64 len);
+void platform_unmap_user(struct platform *p, u64 hpa);
+/* INVEPT, all contexts: every core drops its cached EPT translations. */
+void platform_invept(struct platform *p);
+
 #ifdef SOFTTDX_SEAM
 /*
  * SEAM-mode access for the TDX module.  seam_page() gives the storage of a

@@ -10,7 +10,10 @@
 #define SHARED47	(1ULL << 47)
 #define MSR_APIC_BASE	0x1b
 
+#define SHARED_ALIAS	0x8000000000ULL	/* VA 512 GiB: GPA | bit 47 (boot.S) */
+
 static u64 regs_r11;
+static volatile u64 ve_reason, ve_gpa;
 
 static void report(u64 v)
 {
@@ -36,6 +39,20 @@ static u64 accept(u64 gpa, int level)
 	struct tdcall_regs r = { .rax = TDG_MEM_PAGE_ACCEPT, .rcx = gpa | (u64)level };
 
 	return tdcall(&r);
+}
+
+/* #VE for MMIO: the one instruction below, mov (%rbx),%ecx (2 bytes). */
+static void on_ve(struct guest_frame *f)
+{
+	struct tdcall_regs r = { .rax = TDG_VP_VEINFO_GET };
+
+	if (f->vector != 20 || tdcall(&r))
+		guest_exit(0x40 + (u8)f->vector);
+	ve_reason = r.rcx;
+	ve_gpa = r.r9;
+	vmcall(0, TDVMCALL_MMIO, 4, 0, ve_gpa, 0);
+	f->rcx = (u32)regs_r11;
+	f->rip += 2;
 }
 
 void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
@@ -101,6 +118,22 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 	report(vmcall(0, 0x10002, 0x3000000, 0x1000, 0, 0));
 	report(vmcall(0, 0x10004, 0x30, 0, 0, 0));
 	report(vmcall(0, 0x10004, 5, 0, 0, 0));
+
+	/* Shared memory, converted by MapGPA above: the VMM's own pages */
+	*(volatile u32 *)(SHARED_ALIAS + 0x800000) = 0xFEEDBEEF;
+	report(*(volatile u32 *)(SHARED_ALIAS + 0x800004));
+
+	/* A shared GPA with no memslot: KVM makes it MMIO, the access is a #VE */
+	guest_set_exception_handler(on_ve);
+	{
+		u32 val;
+
+		__asm__ volatile("mov (%%rbx), %%ecx" : "=c"(val) : "b"(SHARED_ALIAS + 0xFEC00000ULL)
+				 : "memory");
+		report(val);
+	}
+	report(ve_reason);
+	report(ve_gpa);
 
 	/* Unknown sub-function; a KVM hypercall (R10 != 0) KVM does not have */
 	report(vmcall(0, 0x10099, 0, 0, 0, 0));

@@ -166,9 +166,10 @@ static void handle_mmio(struct td_run *t)
 		assert_int_equal(run->mmio.len, 8);
 		assert_int_equal(v, 0x1122334455667788ULL);
 	} else {
-		assert_int_equal(run->mmio.phys_addr, 0xFED00000);
 		assert_int_equal(run->mmio.len, 4);
-		v = 0xCAFEF00D;
+		v = run->mmio.phys_addr == 0xFEC00000 ? 0x12345678 : 0xCAFEF00D;
+		if (v == 0xCAFEF00D)
+			assert_int_equal(run->mmio.phys_addr, 0xFED00000);
 		memcpy(run->mmio.data, &v, 4);
 	}
 }
@@ -281,6 +282,7 @@ static void test_ghci(void **state)
 		assert_int_equal(kvm_ioctl(t.vcpu, KVM_PRE_FAULT_MEMORY, &pf), 0);
 	}
 	apic_base = vcpu_get_msr(t.vcpu, 0x1b);
+	((volatile unsigned int *)t.ram)[0x800004 / 4] = 0x600DF00D;
 	assert_int_equal(run_until_stop(&t), 0);
 	assert_int_equal(t.run->exit_reason, KVM_EXIT_SYSTEM_EVENT);
 	assert_int_equal(t.run->system_event.type, KVM_SYSTEM_EVENT_TDX_FATAL);
@@ -291,7 +293,7 @@ static void test_ghci(void **state)
 	assert_int_equal(data[12], 0x1234);	/* R12: the error code */
 
 	rep = t.reports;
-	assert_int_equal(t.nr_reports, 38);
+	assert_int_equal(t.nr_reports, 42);
 	assert_int_equal(rep[0], INITIAL_RCX);
 	assert_int_equal(rep[1], 0x5A);				/* IN from the VMM */
 	assert_int_equal(rep[2], TDVMCALL_INVALID_OPERAND);	/* size 3 */
@@ -307,7 +309,6 @@ static void test_ghci(void **state)
 	assert_int_equal(rep[12], TDVMCALL_SUCCESS);		/* MMIO write */
 	assert_int_equal(rep[13], TDVMCALL_INVALID_OPERAND);	/* private GPA */
 	assert_int_equal(rep[14], TDVMCALL_INVALID_OPERAND);	/* size 3 */
-	assert_int_equal(t.mmio_exits, 2);
 	assert_int_equal(rep[15], TDVMCALL_SUCCESS);		/* GetTdVmCallInfo(0) */
 	assert_int_equal(rep[16], TDVMCALL_SUCCESS);		/* (1) from the VMM */
 	assert_int_equal(rep[17], 3);
@@ -333,8 +334,14 @@ static void test_ghci(void **state)
 	assert_int_equal(rep[34], TDVMCALL_SUCCESS);		/* SetupEventNotify */
 	assert_int_equal(t.notify_vector, 0x30);
 	assert_int_equal(rep[35], TDVMCALL_INVALID_OPERAND);	/* vector 5 */
-	assert_int_equal(rep[36], TDVMCALL_SUBFUNC_UNSUPPORTED);
-	assert_int_equal(rep[37], (unsigned long long)-1000);	/* -KVM_ENOSYS */
+	assert_int_equal(rep[36], 0x600DF00D);			/* shared memory */
+	assert_int_equal(((volatile unsigned int *)t.ram)[0x800000 / 4], 0xFEEDBEEF);
+	assert_int_equal(rep[37], 0x12345678);			/* MMIO by #VE */
+	assert_int_equal(rep[38], 48);
+	assert_int_equal(rep[39], SHARED_BIT | 0xFEC00000);
+	assert_int_equal(t.mmio_exits, 3);
+	assert_int_equal(rep[40], TDVMCALL_SUBFUNC_UNSUPPORTED);
+	assert_int_equal(rep[41], (unsigned long long)-1000);	/* -KVM_ENOSYS */
 	td_run_destroy(&t);
 }
 
