@@ -187,27 +187,46 @@ static u64 tdg_mem_page_accept(struct td_vcpu *v, struct cpu_regs *r, bool *retr
 
 /* ---- TDG.MR.RTMR.EXTEND -------------------------------------------------------- */
 
-/* 48 bytes of private, accepted TD memory at @gpa (within one page). */
-static u64 read_private(struct td_vcpu *v, u64 gpa, void *dst, size_t len)
+/*
+ * The module's own view of private TD memory at @gpa (within one page):
+ * the accepted page's storage, or NULL with the status in *err (@opnd names
+ * the operand that gave the GPA).
+ */
+static u8 *private_at(struct td_vcpu *v, u64 gpa, u64 opnd, u64 *err)
 {
 	struct seamcall_regs scratch;
 	struct seam_ctx c;
-	u64 *entry, val, hpa;
+	u64 *entry, val, hpa, page;
 	int level;
 
 	td_vcpu_ctx(v, &c, &scratch);
 	entry = sept_walk(&c, &v->td, gpa, 0, &level);
-	if (!entry)
-		return TDX_TD_FATAL;
+	if (!entry) {
+		*err = TDX_TD_FATAL;
+		return NULL;
+	}
 	val = sept_entry_read(entry);
-	if (sept_state(val) != SEPTI_MAPPED)
-		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RCX);
+	if (sept_state(val) != SEPTI_MAPPED) {
+		*err = api_error(TDX_OPERAND_INVALID, opnd);
+		return NULL;
+	}
 	hpa = sept_leaf_hpa(val, level, gpa);
-	if (!seam_intact(c.p, hpa & ~(TDX_PAGE_SIZE - 1), v->td.tdr->hkid))
-		return TDX_TD_FATAL;
-	memcpy(dst, (u8 *)seam_page(c.p, hpa & ~(TDX_PAGE_SIZE - 1)) + (hpa & (TDX_PAGE_SIZE - 1)),
-	       len);
-	return TDX_SUCCESS;
+	page = hpa & ~(TDX_PAGE_SIZE - 1);
+	if (!seam_intact(c.p, page, v->td.tdr->hkid)) {
+		*err = TDX_TD_FATAL;
+		return NULL;
+	}
+	return (u8 *)seam_page(c.p, page) + (hpa & (TDX_PAGE_SIZE - 1));
+}
+
+static u64 read_private(struct td_vcpu *v, u64 gpa, void *dst, size_t len)
+{
+	u64 err = TDX_SUCCESS;
+	u8 *src = private_at(v, gpa, TDX_OPERAND_ID_RCX, &err);
+
+	if (src)
+		memcpy(dst, src, len);
+	return err;
 }
 
 static u64 tdg_mr_rtmr_extend(struct td_vcpu *v, struct cpu_regs *r)
@@ -228,6 +247,87 @@ static u64 tdg_mr_rtmr_extend(struct td_vcpu *v, struct cpu_regs *r)
 	memcpy(buf, tdcs->rtmr[index], 48);
 	SHA384(buf, sizeof(buf), tdcs->rtmr[index]);
 	sharex_unlock(&tdcs->rtmr_lock, LOCK_EXCLUSIVE);
+	return TDX_SUCCESS;
+}
+
+/* ---- TDG.MR.REPORT ---------------------------------------------------------------- */
+
+/* What the module reports about itself: TEE_TCB_INFO and the CPU's SVN. */
+static void tee_tcb_info(struct tdx_tee_tcb_info *t)
+{
+	static const char identity[] = "softtdx TDX module 1.5.1";
+
+	memset(t, 0, sizeof(*t));
+	/* Bit i: a field starts at offset 8 * i (SVN, MRSEAM, MRSIGNERSEAM, ATTRIBUTES). */
+	t->valid = (1ULL << 1) | (1ULL << 3) | (1ULL << 9) | (1ULL << 15);
+	t->tee_tcb_svn[0] = MODULE_MINOR_VERSION;
+	t->tee_tcb_svn[1] = MODULE_MAJOR_VERSION;
+	SHA384((const u8 *)identity, sizeof(identity) - 1, t->mrseam);
+	/* MRSIGNERSEAM stays zero: the module is Intel's (here, softtdx's own). */
+}
+
+static void tdinfo(const struct tdcs *tdcs, struct tdx_tdinfo *i)
+{
+	memset(i, 0, sizeof(*i));
+	i->attributes = tdcs->attributes;
+	i->xfam = tdcs->xfam;
+	memcpy(i->mrtd, tdcs->mrtd, 48);
+	memcpy(i->mrconfigid, tdcs->mrconfigid, 48);
+	memcpy(i->mrowner, tdcs->mrowner, 48);
+	memcpy(i->mrownerconfig, tdcs->mrownerconfig, 48);
+	memcpy(i->rtmr, tdcs->rtmr, sizeof(i->rtmr));
+	memcpy(i->servtd_hash, tdcs->servtd_hash, 48);
+}
+
+/* 64 bytes of REPORTDATA: private memory, or shared memory through the shared EPT. */
+static u64 read_report_data(struct td_vcpu *v, u64 gpa, u8 out[64])
+{
+	u64 hpa, err = TDX_SUCCESS;
+	bool writable;
+	u8 *src;
+
+	if (gpa_is_private(v->td.tdcs, gpa)) {
+		src = private_at(v, gpa, TDX_OPERAND_ID_RDX, &err);
+		if (src)
+			memcpy(out, src, 64);
+		return err;
+	}
+	if (!v->tdvps->shared_eptp ||
+	    cpu_ept_translate(v->m->plat, v->tdvps->shared_eptp, gpa, CPU_ACCESS_READ, &hpa,
+			      &writable) != CPU_EPT_OK ||
+	    !seam_read_host(v->m->plat, hpa | (gpa & (TDX_PAGE_SIZE - 1)), out, 64))
+		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RDX);
+	return TDX_SUCCESS;
+}
+
+static u64 tdg_mr_report(struct td_vcpu *v, struct cpu_regs *r)
+{
+	u64 out_gpa = r->gpr[CPU_RCX], data_gpa = r->gpr[CPU_RDX], err = TDX_SUCCESS;
+	struct tdcs *tdcs = v->td.tdcs;
+	struct tdx_report rep;
+	u8 *out;
+
+	if ((out_gpa & 1023) || !gpa_is_private(tdcs, out_gpa))
+		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RCX);
+	if (data_gpa & 63)
+		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RDX);
+	if (r->gpr[CPU_R8])
+		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_R8);
+	out = private_at(v, out_gpa, TDX_OPERAND_ID_RCX, &err);
+	if (!out)
+		return err;
+	memset(&rep, 0, sizeof(rep));
+	err = read_report_data(v, data_gpa, rep.mac.report_data);
+	if (err)
+		return err;
+	tee_tcb_info(&rep.tee_tcb_info);
+	tdinfo(tdcs, &rep.tdinfo);
+	rep.mac.report_type[0] = TDX_REPORT_TYPE_TDX;
+	memset(rep.mac.cpusvn, 0x05, sizeof(rep.mac.cpusvn));
+	SHA384((const u8 *)&rep.tee_tcb_info, sizeof(rep.tee_tcb_info), rep.mac.tee_tcb_info_hash);
+	SHA384((const u8 *)&rep.tdinfo, sizeof(rep.tdinfo), rep.mac.tee_info_hash);
+	seam_report_mac(v->m->plat, &rep.mac);
+	memcpy(out, &rep, sizeof(rep));
 	return TDX_SUCCESS;
 }
 
@@ -262,6 +362,9 @@ void td_tdcall(void *owner, struct cpu_core *core, struct cpu_regs *r)
 			break;
 		case TDG_VP_VEINFO_GET:
 			status = tdg_vp_veinfo_get(v, r);
+			break;
+		case TDG_MR_REPORT:
+			status = tdg_mr_report(v, r);
 			break;
 		case TDG_VP_CPUIDVE_SET:
 			status = tdg_vp_cpuidve_set(v, r);

@@ -11,6 +11,10 @@
 #include "platform_internal.h"
 
 #include <emmintrin.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -39,6 +43,9 @@ struct platform {
 	u64 nr_free;
 
 	_Atomic u32 rng_failures;	/* PCONFIG/RNG failures still to inject */
+
+	/* The CPU's report MAC key (SEAMREPORT / EVERIFYREPORT2). */
+	u8 report_key[48];
 
 	/* Host memory windows (platform_map_user), by HPA; gaps are len 0. */
 	pthread_mutex_t windows_lock;
@@ -104,6 +111,10 @@ struct platform *platform_create(const struct platform_config *cfg)
 	pthread_mutex_init(&p->alloc_lock, NULL);
 	pthread_mutex_init(&p->running_lock, NULL);
 	pthread_mutex_init(&p->windows_lock, NULL);
+	if (getrandom(p->report_key, sizeof(p->report_key), 0) != sizeof(p->report_key)) {
+		platform_destroy(p);
+		return NULL;
+	}
 	p->nr_free = p->nr_pages;
 	return p;
 }
@@ -620,4 +631,46 @@ void platform_invept(struct platform *p)
 u64 platform_ept_gen(struct platform *p)
 {
 	return atomic_load(&p->ept_gen);
+}
+
+/* ---- report MACs ------------------------------------------------------------------ */
+
+/* HMAC-SHA-384 under the CPU's key, truncated to the 32-byte MAC field. */
+static void report_mac(struct platform *p, const struct tdx_reportmac *rm, u8 mac[32])
+{
+	u8 full[SHA384_DIGEST_LENGTH];
+	unsigned int len = sizeof(full);
+
+	HMAC(EVP_sha384(), p->report_key, sizeof(p->report_key), (const u8 *)rm,
+	     TDX_REPORTMAC_MACED_BYTES, full, &len);
+	memcpy(mac, full, 32);
+}
+
+void seam_report_mac(struct platform *p, struct tdx_reportmac *reportmac)
+{
+	report_mac(p, reportmac, reportmac->mac);
+}
+
+bool platform_verify_report_mac(struct platform *p, const struct tdx_reportmac *reportmac)
+{
+	u8 mac[32];
+
+	report_mac(p, reportmac, mac);
+	return CRYPTO_memcmp(mac, reportmac->mac, sizeof(mac)) == 0;
+}
+
+bool seam_read_host(struct platform *p, u64 hpa, void *dst, size_t len)
+{
+	u64 pa = platform_hpa_strip_keyid(p, hpa);
+	u8 *src;
+
+	if (platform_hpa_in_memory(p, pa, len)) {
+		seam_read_shared(p, pa, dst, len);
+		return true;
+	}
+	src = platform_phys_ptr(p, pa, len);
+	if (!src)
+		return false;
+	memcpy(dst, src, len);
+	return true;
 }

@@ -87,6 +87,12 @@ void platform_unmap_user(struct platform *p, u64 hpa);
 /* INVEPT, all contexts: every core drops its cached EPT translations. */
 void platform_invept(struct platform *p);
 
+/*
+ * EVERIFYREPORT2: did this platform's CPU make the MAC of @reportmac (a
+ * REPORTMACSTRUCT)?  What a quoting enclave asks before it signs.
+ */
+bool platform_verify_report_mac(struct platform *p, const struct tdx_reportmac *reportmac);
+
 #ifdef SOFTTDX_SEAM
 /*
  * SEAM-mode access for the TDX module.  seam_page() gives the storage of a
@@ -108,6 +114,10 @@ void seam_write_shared(struct platform *p, u64 hpa, const void *src, size_t len)
 bool seam_pconfig(struct platform *p, u32 package, u32 keyid);
 /* RDRAND/RDSEED; false when no entropy is available. */
 bool seam_rng(struct platform *p, void *dst, size_t len);
+/* SEAMREPORT: the CPU's MAC over the first 224 bytes, into ->mac. */
+void seam_report_mac(struct platform *p, struct tdx_reportmac *reportmac);
+/* Host memory (shared KeyID) at @hpa, in RAM or a window; false if none is there. */
+bool seam_read_host(struct platform *p, u64 hpa, void *dst, size_t len);
 /* @core runs guest code on @lp from now on (@running) or no longer. */
 void seam_lp_running(struct platform *p, u32 lp, struct cpu_core *core, bool running);
 #endif

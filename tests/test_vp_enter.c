@@ -7,6 +7,7 @@
  */
 #include "tdtest.h"
 
+#include <openssl/sha.h>
 #include <string.h>
 
 extern const u8 guest_hello[], guest_tdcalls[];
@@ -26,6 +27,8 @@ struct vmm {
 	unsigned int console_len;
 	int exit_code;
 	unsigned int augs, hlts, cpuids, rdmsrs;
+	u8 tdreport[1024];		/* port 0x88, 8 bytes at a time */
+	unsigned int tdreport_len;
 };
 
 /* Builds a finalized TD with one vCPU running @image at the top of 4 GiB. */
@@ -85,6 +88,10 @@ static void tdvmcall(struct vmm *v, struct seamcall_regs *r)
 		assert_int_equal(r->r13, 1);
 		if (r->r14 == 0x80 && v->nr_reports < 64)
 			v->reports[v->nr_reports++] = r->r15;
+		else if (r->r14 == 0x88 && v->tdreport_len < sizeof(v->tdreport)) {
+			memcpy(v->tdreport + v->tdreport_len, &r->r15, 8);
+			v->tdreport_len += 8;
+		}
 		else if (r->r14 == 0x3F8 && v->console_len < sizeof(v->console) - 1)
 			v->console[v->console_len++] = (char)r->r15;
 		else if (r->r14 == 0xF4)
@@ -132,6 +139,30 @@ static void run_guest(struct vmm *v)
 	}
 }
 
+/* A TDREPORT the guest got: its MAC verifies, its hashes bind, MRTD and RTMR[2] are right. */
+static void check_tdreport(struct tdtest *t, const struct tdx_report *rep)
+{
+	struct tdx_report bad = *rep;
+	u8 mrtd[48], hash[48], rtmr_in[96] = { 0 }, rtmr2[48];
+
+	assert_int_equal(rep->mac.report_type[0], TDX_REPORT_TYPE_TDX);
+	assert_string_equal((const char *)rep->mac.report_data, "report data from inside the TD");
+	assert_true(platform_verify_report_mac(t->h->plat, &rep->mac));
+	bad.mac.report_data[0] ^= 1;
+	assert_false(platform_verify_report_mac(t->h->plat, &bad.mac));
+	SHA384((const u8 *)&rep->tdinfo, sizeof(rep->tdinfo), hash);
+	assert_memory_equal(hash, rep->mac.tee_info_hash, 48);
+	SHA384((const u8 *)&rep->tee_tcb_info, sizeof(rep->tee_tcb_info), hash);
+	assert_memory_equal(hash, rep->mac.tee_tcb_info_hash, 48);
+	assert_status(tdlib_read_mrtd(&t->td, mrtd), TDX_SUCCESS);
+	assert_memory_equal(rep->tdinfo.mrtd, mrtd, 48);
+	/* RTMR[2] = SHA-384(0^48 || the 48 bytes at the image's first GPA) */
+	memcpy(rtmr_in + 48, guest_tdcalls, 48);
+	SHA384(rtmr_in, sizeof(rtmr_in), rtmr2);
+	assert_memory_equal(rep->tdinfo.rtmr[2], rtmr2, 48);
+	assert_int_equal(rep->tdinfo.attributes, 0);
+}
+
 static void test_hello(void **state)
 {
 	struct vmm v = { .t = *state };
@@ -149,7 +180,7 @@ static void test_tdcalls(void **state)
 
 	run_guest(&v);
 	assert_int_equal(v.exit_code, 0);
-	assert_int_equal(v.nr_reports, 35);
+	assert_int_equal(v.nr_reports, 39);
 	/* TDG.VP.INFO */
 	assert_int_equal(rep[0], TDX_SUCCESS);
 	assert_int_equal(rep[1], 48);
@@ -196,6 +227,13 @@ static void test_tdcalls(void **state)
 	assert_int_equal(v.cpuids, 2);
 	assert_int_equal(v.hlts, 1);
 	assert_int_equal(v.rdmsrs, 1);
+	/* TDG.MR.REPORT operands, then the report itself */
+	assert_int_equal(rep[35], TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
+	assert_int_equal(rep[36], TDX_OPERAND_INVALID | TDX_OPERAND_ID_RDX);
+	assert_int_equal(rep[37], TDX_OPERAND_INVALID | TDX_OPERAND_ID_R8);
+	assert_int_equal(rep[38], TDX_SUCCESS);
+	assert_int_equal(v.tdreport_len, 1024);
+	check_tdreport(t, (const struct tdx_report *)v.tdreport);
 }
 
 /* The entry checks, in the module's order. */

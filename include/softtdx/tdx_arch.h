@@ -146,6 +146,52 @@ struct tdx_ve_info {
 } __attribute__((packed));
 static_assert(sizeof(struct tdx_ve_info) == 128, "VE_INFO is 128 bytes");
 #define TDX_VE_INFO_VALID	0xFFFFFFFFu
+
+/* ---- TDREPORT_STRUCT (TDG.MR.REPORT) -------------------------------------- */
+
+struct tdx_reportmac {
+	u8 report_type[4];	/* type 0x81 (TDX), subtype, version, reserved */
+	u8 reserved0[12];
+	u8 cpusvn[16];
+	u8 tee_tcb_info_hash[48];
+	u8 tee_info_hash[48];
+	u8 report_data[64];
+	u8 reserved1[32];
+	u8 mac[32];
+} __attribute__((packed));
+static_assert(sizeof(struct tdx_reportmac) == 256, "REPORTMACSTRUCT is 256 bytes");
+#define TDX_REPORTMAC_MACED_BYTES	224	/* the MAC covers everything before it */
+
+struct tdx_tee_tcb_info {
+	u64 valid;
+	u8 tee_tcb_svn[16];
+	u8 mrseam[48];
+	u8 mrsignerseam[48];
+	u64 attributes;
+	u8 reserved[128];
+} __attribute__((packed));
+static_assert(sizeof(struct tdx_tee_tcb_info) == 256, "TEE_TCB_INFO is 256 bytes");
+
+struct tdx_tdinfo {
+	u64 attributes;
+	u64 xfam;
+	u8 mrtd[48];
+	u8 mrconfigid[48];
+	u8 mrowner[48];
+	u8 mrownerconfig[48];
+	u8 rtmr[4][48];
+	u8 servtd_hash[48];
+	u8 reserved[64];
+} __attribute__((packed));
+static_assert(sizeof(struct tdx_tdinfo) == 512, "TDINFO_STRUCT is 512 bytes");
+
+struct tdx_report {
+	struct tdx_reportmac mac;
+	struct tdx_tee_tcb_info tee_tcb_info;
+	struct tdx_tdinfo tdinfo;
+} __attribute__((packed));
+static_assert(sizeof(struct tdx_report) == 1024, "TDREPORT_STRUCT is 1024 bytes");
+#define TDX_REPORT_TYPE_TDX	0x81
 #define X86_VECTOR_VE		20
 
 /* ---- Completion status (RAX out) ---------------------------------------- */

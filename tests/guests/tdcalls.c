@@ -11,6 +11,8 @@
 #define PAGE_PENDING	0x10001000ULL	/* AUGed before entry, never accepted here */
 
 static volatile u64 ve_count, ve_reason, ve_qual, ve_gpa, ve_len, df_count;
+static u8 report_buf[1024] __attribute__((aligned(1024)));
+static u8 report_data[64] __attribute__((aligned(64))) = "report data from inside the TD";
 
 static void report(u64 v)
 {
@@ -142,6 +144,7 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 	report(call(TDG_MR_RTMR_EXTEND, 0xFFFF0008ULL, 0, 0));	/* not 64-byte aligned */
 	report(call(TDG_MR_RTMR_EXTEND, 0xFFFF0000ULL, 4, 0));	/* no RTMR 4 */
 	report(call(TDG_MR_RTMR_EXTEND, 0xFFFF0000ULL, 2, 0));
+	/* The RTMR extend above went in before the report below. */
 
 	/* 8: CPUIDVE.SET makes every CPUID a #VE */
 	report(call(TDG_VP_CPUIDVE_SET, 1, 0, 0));
@@ -149,4 +152,23 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
 	report(ve_reason);
 	report(df_count);
+
+	/* 9: TDG.MR.REPORT, bad operands first; the report goes out on port 0x88 */
+	{
+		struct tdcall_regs r9 = { .rax = TDG_MR_REPORT, .rcx = (u64)report_buf + 512,
+					  .rdx = (u64)report_data };
+
+		report(tdcall(&r9));
+		r9 = (struct tdcall_regs){ .rax = TDG_MR_REPORT, .rcx = (u64)report_buf,
+					   .rdx = (u64)report_data + 8 };
+		report(tdcall(&r9));
+		r9 = (struct tdcall_regs){ .rax = TDG_MR_REPORT, .rcx = (u64)report_buf,
+					   .rdx = (u64)report_data, .r8 = 1 };
+		report(tdcall(&r9));
+		r9 = (struct tdcall_regs){ .rax = TDG_MR_REPORT, .rcx = (u64)report_buf,
+					   .rdx = (u64)report_data };
+		report(tdcall(&r9));
+		for (int i = 0; i < 1024; i += 8)
+			tdvmcall(TDVMCALL_IO, 4, 1, 0x88, *(u64 *)(report_buf + i), 0);
+	}
 }
