@@ -25,6 +25,7 @@ check: all
 bench: all
 	$(BUILD)/bench/measure
 	$(BUILD)/bench/kvm
+	$(BUILD)/bench/td
 
 $(ASAN_BUILD)/build.ninja: | deps
 	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined \

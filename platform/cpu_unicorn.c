@@ -36,6 +36,7 @@
 #define QUANTUM_BLOCKS		4096
 #define TICK_CHECK_BLOCKS	1024
 #define TICK_NS			10000000ULL	/* the host's timer tick: 10 ms */
+#define HANDOVER_SPINS		4000		/* about 100 us of PAUSE */
 #define DR0_MAGIC		0x5AFE7D0C0FFEE123ULL
 #define RAX_MAGIC		0x7D0C0FFEE1235AFEULL
 
@@ -114,7 +115,7 @@ struct cpu_core {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	enum core_state state;
+	_Atomic int state;		/* enum core_state */
 	enum cpu_run_result result;
 	bool ready;			/* the engine is set up (or failed) */
 	_Atomic bool kick;
@@ -880,17 +881,39 @@ static bool engine_setup(struct cpu_core *c)
 
 /* ---- running ------------------------------------------------------------------------ */
 
+static void set_state(struct cpu_core *c, enum core_state s)
+{
+	pthread_mutex_lock(&c->lock);
+	atomic_store(&c->state, s);
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/*
+ * Waits while the state is @s.  A hand-over between the entering thread and
+ * the core thread is usually quick, and a sleeping thread takes tens of
+ * microseconds to wake on a virtual machine, so spin a little first.
+ */
+static void wait_while(struct cpu_core *c, enum core_state s)
+{
+	for (unsigned int i = 0; i < HANDOVER_SPINS; i++) {
+		if (atomic_load_explicit(&c->state, memory_order_acquire) != (int)s)
+			return;
+		__builtin_ia32_pause();
+	}
+	pthread_mutex_lock(&c->lock);
+	while (atomic_load(&c->state) == (int)s)
+		pthread_cond_wait(&c->cond, &c->lock);
+	pthread_mutex_unlock(&c->lock);
+}
+
 /* On the core thread: hand the result to cpu_core_run(), wait for the next entry. */
 static void park(struct cpu_core *c, enum cpu_run_result result)
 {
 	group_leave(c->g);
-	pthread_mutex_lock(&c->lock);
 	c->result = result;
-	c->state = CORE_PARKED;
-	pthread_cond_broadcast(&c->cond);
-	while (c->state == CORE_PARKED)
-		pthread_cond_wait(&c->cond, &c->lock);
-	pthread_mutex_unlock(&c->lock);
+	set_state(c, CORE_PARKED);
+	wait_while(c, CORE_PARKED);
 	group_enter(c->g);
 }
 
@@ -1068,12 +1091,8 @@ struct cpu_core *cpu_core_create(struct platform *p, struct cpu_group *g,
 enum cpu_run_result cpu_core_run(struct cpu_core *c)
 {
 	atomic_store(&c->tick_deadline, now_ns() + TICK_NS);
-	pthread_mutex_lock(&c->lock);
-	c->state = CORE_RUNNING;
-	pthread_cond_broadcast(&c->cond);
-	while (c->state == CORE_RUNNING)
-		pthread_cond_wait(&c->cond, &c->lock);
-	pthread_mutex_unlock(&c->lock);
+	set_state(c, CORE_RUNNING);
+	wait_while(c, CORE_RUNNING);
 	return c->result;
 }
 
