@@ -151,6 +151,17 @@ static void setup(struct fixture *f, const u8 *image, u64 size)
 	cpu_core_set_protected_mode(f->c, TDX_EFER);
 }
 
+/* The same with @code at the image's first byte and RIP there (32-bit mode). */
+static void setup_code(struct fixture *f, const u8 *code, u64 size)
+{
+	struct cpu_regs r;
+
+	setup(f, code, size);
+	cpu_core_get_regs(f->c, &r);
+	r.rip = IMAGE_GPA;
+	cpu_core_set_regs(f->c, &r);
+}
+
 static void teardown(struct fixture *f)
 {
 	cpu_core_destroy(f->c);
@@ -236,10 +247,7 @@ static void test_kick(void **state)
 	pthread_t t;
 
 	(void)state;
-	setup(&f, spin, sizeof(spin));
-	cpu_core_get_regs(f.c, &r);
-	r.rip = IMAGE_GPA;
-	cpu_core_set_regs(f.c, &r);
+	setup_code(&f, spin, sizeof(spin));
 	assert_int_equal(pthread_create(&t, NULL, kicker, f.c), 0);
 	assert_int_equal(cpu_core_run(f.c), CPU_RUN_KICKED);
 	pthread_join(t, NULL);
@@ -253,13 +261,9 @@ static void test_triple_fault(void **state)
 {
 	static const u8 ud2[] = { 0x0F, 0x0B };
 	struct fixture f;
-	struct cpu_regs r;
 
 	(void)state;
-	setup(&f, ud2, sizeof(ud2));
-	cpu_core_get_regs(f.c, &r);
-	r.rip = IMAGE_GPA;
-	cpu_core_set_regs(f.c, &r);
+	setup_code(&f, ud2, sizeof(ud2));
 	assert_int_equal(cpu_core_run(f.c), CPU_RUN_SHUTDOWN);
 	teardown(&f);
 }
@@ -269,13 +273,9 @@ static void test_port_io_refused(void **state)
 {
 	static const u8 out80[] = { 0xE6, 0x80, 0xEB, 0xFE };	/* out %al,$0x80; jmp . */
 	struct fixture f;
-	struct cpu_regs r;
 
 	(void)state;
-	setup(&f, out80, sizeof(out80));
-	cpu_core_get_regs(f.c, &r);
-	r.rip = IMAGE_GPA;
-	cpu_core_set_regs(f.c, &r);
+	setup_code(&f, out80, sizeof(out80));
 	assert_int_equal(cpu_core_run(f.c), CPU_RUN_FAILED);
 	assert_non_null(strstr(cpu_core_error(f.c), "port I/O"));
 	assert_int_equal(cpu_core_run(f.c), CPU_RUN_FAILED);
