@@ -25,6 +25,8 @@ static bool td_msr_passthrough(u32 msr)
 {
 	switch (msr) {
 	case 0x10:			/* IA32_TSC */
+	case 0x48: case 0x49:		/* SPEC_CTRL, PRED_CMD */
+	case 0x10a: case 0x10b:		/* ARCH_CAPABILITIES, FLUSH_CMD */
 	case 0x174: case 0x175: case 0x176:	/* SYSENTER_CS/ESP/EIP */
 	case 0x277:			/* PAT */
 	case 0xC0000081: case 0xC0000082: case 0xC0000083: case 0xC0000084:

@@ -734,8 +734,8 @@ static void test_init_cpuid_config(void **state)
 	expect_cpuid_error(t, &tp, 0x4 | 2ULL << 32);
 	/* Bits inside the mask are accepted. */
 	tdlib_default_params(&tp);
-	tp.cpuid_values[0].ecx = 0x76fa3203;
-	tp.cpuid_values[5].ebx = 0xf1bf07ab;
+	tp.cpuid_values[0].ecx = 0x47f82203;
+	tp.cpuid_values[5].ebx = 0x01980389;
 	tp.cpuid_values[9].eax = 0x00ff0000;
 	tp.cpuid_values[10].edx = 0x3f;
 	expect_init(t, &tp, TDX_SUCCESS);
