@@ -783,6 +783,99 @@ static long tdx_init_mem_region(struct kvm_vcpu *vcpu, struct kvm_tdx_cmd *cmd)
 	return ret;
 }
 
+/* ---- KVM_TDX_GET_CPUID ----------------------------------------------------------------- */
+
+static u64 cpuid_values(struct kvm_tdx *td, u64 field, u64 *value)
+{
+	struct seamcall_regs r = { .rcx = td->tdr, .rdx = field };
+	u64 st = kvm_seamcall(TDH_MNG_RD, &r);
+
+	*value = r.r8;
+	return st;
+}
+
+/*
+ * tdx_read_cpuid(): one entry of the module's table through TDH.MNG.RD
+ * CPUID_VALUES.  -EIO when the module has no such leaf/subleaf.
+ */
+static int read_cpuid(struct kvm_vcpu *vcpu, u32 leaf, u32 sub, bool sub_set,
+		      struct kvm_cpuid_entry2 *out)
+{
+	struct kvm_tdx *td = vcpu->vm->tdx;
+	u64 field = MD_TD_CPUID_VALUES | (u64)(leaf >> 31) << 16 | (u64)(leaf & 0x7F) << 9 |
+		    (sub_set ? (u64)(sub & 0x7F) << 1 : 0x1FE);
+	u64 ebx_eax, edx_ecx;
+
+	if (sub > 0x7F || (leaf & 0x7FFFFF80))
+		return -EINVAL;
+	if (cpuid_values(td, field, &ebx_eax) || cpuid_values(td, field + 1, &edx_ecx))
+		return -EIO;
+	*out = (struct kvm_cpuid_entry2){
+		.function = leaf, .index = sub,
+		.flags = sub_set ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0,
+		.eax = (u32)ebx_eax, .ebx = (u32)(ebx_eax >> 32),
+		.ecx = (u32)edx_ecx, .edx = (u32)(edx_ecx >> 32),
+	};
+	/* The guest's MAXPA (0x80000008 EAX 23:16) comes from the shared bit. */
+	if (leaf == 0x80000008)
+		out->eax = (out->eax & ~0xFF0000u) | (u32)td->gpaw << 16;
+	return 0;
+}
+
+/* A leaf without subleaves, else its subleaves 0.. until the module has no more. */
+static void get_cpuid_leaf(struct kvm_vcpu *vcpu, u32 leaf, u32 *n,
+			   struct kvm_cpuid_entry2 *entries)
+{
+	if (*n < KVM_MAX_CPUID_ENTRIES && !read_cpuid(vcpu, leaf, 0, false, &entries[*n])) {
+		(*n)++;
+		return;
+	}
+	for (u32 sub = 0; *n < KVM_MAX_CPUID_ENTRIES && sub <= 0x7F; sub++) {
+		if (read_cpuid(vcpu, leaf, sub, true, &entries[*n]))
+			return;
+		(*n)++;
+	}
+}
+
+static long tdx_vcpu_get_cpuid(struct kvm_vcpu *vcpu, struct kvm_tdx_cmd *cmd)
+{
+	struct kvm_cpuid_entry2 *e = calloc(KVM_MAX_CPUID_ENTRIES, sizeof(*e));
+	struct kvm_cpuid2 hdr;
+	u32 n = 0, level;
+	long ret = 0;
+
+	if (!e)
+		return -ENOMEM;
+	if (kvm_copy_from_user(&hdr, cmd->data, sizeof(hdr))) {
+		ret = -EFAULT;
+		goto out;
+	}
+	static const u32 ranges[] = { 0, 0x80000000u };
+
+	for (unsigned int r = 0; r < 2 && !ret; r++) {
+		u32 base = ranges[r], first = n;
+
+		get_cpuid_leaf(vcpu, base, &n, e);
+		if (n == first) {
+			ret = -EIO;
+			break;
+		}
+		level = e[first].eax;
+		for (u32 leaf = base + 1; leaf <= level && leaf > base; leaf++)
+			get_cpuid_leaf(vcpu, leaf, &n, e);
+	}
+	if (ret)
+		goto out;
+	ret = hdr.nent < n ? -E2BIG : 0;
+	hdr.nent = n;
+	if (kvm_copy_to_user(cmd->data, &hdr, sizeof(hdr)) ||
+	    (!ret && kvm_copy_to_user(cmd->data + sizeof(hdr), e, n * sizeof(*e))))
+		ret = -EFAULT;
+out:
+	free(e);
+	return ret;
+}
+
 static long tdx_vcpu_mem_enc_op(struct kvm_vcpu *vcpu, unsigned long arg)
 {
 	struct kvm_tdx *td = vcpu->vm->tdx;
@@ -800,8 +893,7 @@ static long tdx_vcpu_mem_enc_op(struct kvm_vcpu *vcpu, unsigned long arg)
 	case KVM_TDX_INIT_MEM_REGION:
 		return tdx_init_mem_region(vcpu, &cmd);
 	case KVM_TDX_GET_CPUID:
-		/* Not in softtdx yet: the TD's CPUID table comes with issue #4. */
-		return -EOPNOTSUPP;
+		return tdx_vcpu_get_cpuid(vcpu, &cmd);
 	default:
 		return -EINVAL;
 	}

@@ -61,7 +61,7 @@ static u32 xsave_size(u64 components)
 }
 
 /* Leaf 0xD: what the TD's XFAM allows. */
-static bool xsave_leaf(u64 xfam, u32 subleaf, u32 out[4])
+static void xsave_leaf(u64 xfam, u32 subleaf, u32 out[4])
 {
 	u64 user = xfam & ~XFAM_SUPERVISOR, sup = xfam & XFAM_SUPERVISOR;
 
@@ -70,7 +70,7 @@ static bool xsave_leaf(u64 xfam, u32 subleaf, u32 out[4])
 		out[1] = out[2] = xsave_size(user);
 		out[3] = (u32)(user >> 32);
 	} else if (subleaf == 1) {
-		out[0] = 0xF;	/* XSAVEOPT, XSAVEC, XGETBV with ECX = 1, XSAVES */
+		out[0] = 0x5;	/* XSAVEOPT, XGETBV with ECX = 1 (the cores lack XSAVEC/XSAVES) */
 		out[1] = xsave_size(user);
 		out[2] = (u32)sup;
 		out[3] = (u32)(sup >> 32);
@@ -78,10 +78,7 @@ static bool xsave_leaf(u64 xfam, u32 subleaf, u32 out[4])
 		out[0] = xsave_component[subleaf].size;
 		out[1] = xsave_component[subleaf].offset;
 		out[2] = xsave_component[subleaf].offset ? 0 : 1;
-	} else if (subleaf > 0x12) {
-		return false;
 	}
-	return true;
 }
 
 static void set4(u32 out[4], u32 a, u32 b, u32 c, u32 d)
@@ -92,9 +89,44 @@ static void set4(u32 out[4], u32 a, u32 b, u32 c, u32 d)
 	out[3] = d;
 }
 
-/* A configurable leaf: the TD's INIT_VM values with the per-vCPU fixups. */
-static bool configured_leaf(const struct tdcs *tdcs, const struct tdvps *v,
-			    const struct cpu_regs *regs, u32 leaf, u32 subleaf, u32 out[4])
+/* The leaves of the module's CPUID lookup table (cpuid_configurations.c, 1.5). */
+static const struct cpuid_leaf {
+	u32 leaf;
+	u32 first_sub, last_sub;	/* NO_SUB for a leaf without subleaves */
+	bool faulting;			/* in the table, but CPUID gives #VE */
+} cpuid_table[] = {
+	{ 0x0, NO_SUB, NO_SUB, false }, { 0x1, NO_SUB, NO_SUB, false },
+	{ 0x3, NO_SUB, NO_SUB, false }, { 0x4, 0, 4, false }, { 0x5, NO_SUB, NO_SUB, false },
+	{ 0x6, NO_SUB, NO_SUB, true }, { 0x7, 0, 2, false }, { 0x8, NO_SUB, NO_SUB, false },
+	{ 0xa, NO_SUB, NO_SUB, false }, { 0xd, 0, 0x12, false }, { 0xe, NO_SUB, NO_SUB, false },
+	{ 0x11, NO_SUB, NO_SUB, false }, { 0x12, NO_SUB, NO_SUB, false },
+	{ 0x13, NO_SUB, NO_SUB, false }, { 0x14, 0, 1, false }, { 0x15, NO_SUB, NO_SUB, false },
+	{ 0x19, NO_SUB, NO_SUB, false }, { 0x1c, NO_SUB, NO_SUB, false }, { 0x1d, 0, 1, false },
+	{ 0x1e, NO_SUB, NO_SUB, false }, { 0x1f, 0, 5, true }, { 0x20, NO_SUB, NO_SUB, false },
+	{ 0x21, 0, 0, false }, { 0x22, NO_SUB, NO_SUB, false }, { 0x23, 0, 3, false },
+	{ 0x80000000, NO_SUB, NO_SUB, false }, { 0x80000001, NO_SUB, NO_SUB, false },
+	{ 0x80000006, NO_SUB, NO_SUB, true }, { 0x80000007, NO_SUB, NO_SUB, false },
+	{ 0x80000008, NO_SUB, NO_SUB, false },
+};
+
+/* The table entry for (@leaf, @subleaf); NO_SUB asks for a leaf without subleaves. */
+static const struct cpuid_leaf *table_entry(u32 leaf, u32 subleaf)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cpuid_table); i++) {
+		const struct cpuid_leaf *e = &cpuid_table[i];
+
+		if (e->leaf != leaf)
+			continue;
+		if (e->first_sub == NO_SUB)
+			return subleaf == NO_SUB ? e : NULL;
+		return subleaf != NO_SUB && subleaf >= e->first_sub && subleaf <= e->last_sub ?
+		       e : NULL;
+	}
+	return NULL;
+}
+
+/* A configurable leaf: the TD's INIT_VM values. */
+static bool configured_leaf(const struct tdcs *tdcs, u32 leaf, u32 subleaf, u32 out[4])
 {
 	for (int i = 0; i < TDX_MAX_NUM_CPUID_CONFIG; i++) {
 		const struct cpuid_config *cc = &cpuid_configs[i];
@@ -103,62 +135,72 @@ static bool configured_leaf(const struct tdcs *tdcs, const struct tdvps *v,
 		if (cc->leaf != leaf || (cc->subleaf != NO_SUB && cc->subleaf != subleaf))
 			continue;
 		set4(out, val->eax, val->ebx, val->ecx, val->edx);
-		if (leaf == 1) {
-			out[1] = (out[1] & 0x00FFFFFF) | v->vcpu_index << 24;
-			out[2] = (out[2] & ~(1u << 27)) | (regs->cr4 & CR4_OSXSAVE ? 1u << 27 : 0);
-		} else if (leaf == 7 && subleaf == 0) {
-			out[2] = (out[2] & ~(1u << 4)) | (regs->cr4 & CR4_PKE ? 1u << 4 : 0);
-		}
 		return true;
 	}
 	return false;
 }
 
+/* The TD-wide value of a leaf in the table (what TDH.MNG.RD CPUID_VALUES reads). */
+static void td_leaf_value(const struct tdcs *tdcs, u32 leaf, u32 subleaf, u32 out[4])
+{
+	set4(out, 0, 0, 0, 0);
+	if (configured_leaf(tdcs, leaf, subleaf, out))
+		return;
+	switch (leaf) {
+	case 0x0:
+		set4(out, MAX_BASIC_LEAF, 0x756e6547, 0x6c65746e, 0x49656e69);	/* GenuineIntel */
+		break;
+	case 0xD:
+		xsave_leaf(tdcs->xfam, subleaf, out);
+		break;
+	case 0x15:	/* TSC = 25 MHz crystal x TSC_FREQUENCY */
+		set4(out, 1, tdcs->tsc_frequency, 25000000, 0);
+		break;
+	case 0x21:
+		set4(out, 0, 0x65746e49, 0x20202020, 0x5844546c);	/* "IntelTDX    " */
+		break;
+	case 0x80000000:
+		set4(out, MAX_EXT_LEAF, 0, 0, 0);
+		break;
+	case 0x80000001:	/* LAHF, LZCNT, PREFETCHW; SYSCALL, NX, 1G pages, RDTSCP, LM */
+		set4(out, 0, 0, 0x121, 0x2C100800);
+		break;
+	case 0x80000007:
+		set4(out, 0, 0, 0, 1u << 8);	/* invariant TSC */
+		break;
+	default:
+		break;	/* the other leaves of the table report nothing */
+	}
+}
+
+bool td_cpuid_value(const struct tdcs *tdcs, u32 leaf, u32 subleaf, u32 out[4])
+{
+	if (!table_entry(leaf, subleaf))
+		return false;
+	td_leaf_value(tdcs, leaf, subleaf, out);
+	return true;
+}
+
 bool td_cpuid(const struct tdcs *tdcs, const struct tdvps *v, const struct cpu_regs *regs,
 	      u32 leaf, u32 subleaf, u32 out[4])
 {
+	const struct cpuid_leaf *e;
+
 	if (leaf >= 0x40000000 && leaf <= 0x4FFFFFFF)
 		return false;	/* the hypervisor range is the VMM's, through #VE */
 	if ((leaf > MAX_BASIC_LEAF && leaf < 0x80000000) || leaf > MAX_EXT_LEAF)
 		leaf = MAX_BASIC_LEAF;
-	set4(out, 0, 0, 0, 0);
-	if (configured_leaf(tdcs, v, regs, leaf, subleaf, out))
-		return true;
-	switch (leaf) {
-	case 0x0:
-		set4(out, MAX_BASIC_LEAF, 0x756e6547, 0x6c65746e, 0x49656e69);	/* GenuineIntel */
-		return true;
-	case 0xD:
-		return xsave_leaf(tdcs->xfam, subleaf, out);
-	case 0x15:	/* TSC = 25 MHz crystal x TSC_FREQUENCY */
-		set4(out, 1, tdcs->tsc_frequency, 25000000, 0);
-		return true;
-	case 0x21:
-		if (subleaf)
-			return false;
-		set4(out, 0, 0x65746e49, 0x20202020, 0x5844546c);	/* "IntelTDX    " */
-		return true;
-	case 0x80000000:
-		set4(out, MAX_EXT_LEAF, 0, 0, 0);
-		return true;
-	case 0x80000001:	/* LAHF, LZCNT, PREFETCHW; SYSCALL, NX, 1G pages, RDTSCP, LM */
-		set4(out, 0, 0, 0x121, 0x2C100800);
-		return true;
-	case 0x80000007:
-		set4(out, 0, 0, 0, 1u << 8);	/* invariant TSC */
-		return true;
-	/* Leaves the module knows and reports as "nothing here". */
-	case 0x3: case 0x5: case 0x8: case 0xE: case 0x11: case 0x12: case 0x13:
-	case 0x19: case 0x1E: case 0x20: case 0x22:
-		return true;
-	case 0x4:
-		return subleaf == 4;
-	case 0x14: case 0x1D:
-		return subleaf <= 1;
-	case 0x23:
-		return subleaf <= 3;
-	/* 0x6, 0x1F and 0x80000006 fault; the rest are unknown: #VE either way. */
-	default:
+	e = table_entry(leaf, NO_SUB);
+	if (!e)
+		e = table_entry(leaf, subleaf);
+	if (!e || e->faulting)
 		return false;
+	td_leaf_value(tdcs, leaf, e->first_sub == NO_SUB ? NO_SUB : subleaf, out);
+	if (leaf == 1) {
+		out[1] = (out[1] & 0x00FFFFFF) | v->vcpu_index << 24;
+		out[2] = (out[2] & ~(1u << 27)) | (regs->cr4 & CR4_OSXSAVE ? 1u << 27 : 0);
+	} else if (leaf == 7 && subleaf == 0) {
+		out[2] = (out[2] & ~(1u << 4)) | (regs->cr4 & CR4_PKE ? 1u << 4 : 0);
 	}
+	return true;
 }

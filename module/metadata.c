@@ -474,6 +474,33 @@ static u64 md_prologue(struct seam_ctx *c, bool write)
 	return c->version > 1 ? api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RAX) : TDX_SUCCESS;
 }
 
+/*
+ * TDCS CPUID_VALUES (class 0x14): the field code names a leaf of the
+ * module's table (bit 16 leaf bit 31, bits 15:9 leaf 6:0, bit 8 "no
+ * subleaf", bits 7:1 subleaf 6:0) and bit 0 the element: EBX:EAX or
+ * EDX:ECX.  Readable by the host for every TD, never writable.
+ */
+static bool cpuid_values_field(u64 id)
+{
+	return MD_FIELD_CLASS(id) == MD_FIELD_CLASS(MD_TD_CPUID_VALUES);
+}
+
+static u64 cpuid_values_read(struct seam_ctx *c, const struct tdcs *tdcs, u64 id)
+{
+	u32 code = MD_FIELD_CODE(id), leaf, subleaf, v[4];
+
+	if ((id & MD_RSVD_BITS) || (code >> 17))
+		return TDX_METADATA_FIELD_ID_INCORRECT;
+	leaf = (code >> 16 & 1) << 31 | (code >> 9 & 0x7F);
+	subleaf = code >> 8 & 1 ? TDX_CPUID_NO_SUBLEAF : code >> 1 & 0x7F;
+	if ((code >> 8 & 1) && (code >> 1 & 0x7F) != 0x7F)
+		return TDX_METADATA_FIELD_ID_INCORRECT;
+	if (!td_cpuid_value(tdcs, leaf, subleaf, v))
+		return TDX_METADATA_FIELD_ID_INCORRECT;
+	c->regs->r8 = code & 1 ? (u64)v[3] << 32 | v[2] : (u64)v[1] << 32 | v[0];
+	return TDX_SUCCESS;
+}
+
 static u64 mng_access(struct seam_ctx *c, u32 leaf)
 {
 	struct seamcall_regs *r = c->regs;
@@ -489,7 +516,12 @@ static u64 mng_access(struct seam_ctx *c, u32 leaf)
 	if (err)
 		return err;
 	md_ctx_td(&x, c, &td);
-	err = md_access(c, &td_table, &x, leaf == TDH_MNG_WR, id, value, mask);
+	if (cpuid_values_field(id) && leaf == TDH_MNG_RD)
+		err = cpuid_values_read(c, td.tdcs, id);
+	else if (cpuid_values_field(id))
+		err = TDX_METADATA_FIELD_NOT_WRITABLE;
+	else
+		err = md_access(c, &td_table, &x, leaf == TDH_MNG_WR, id, value, mask);
 	td_release(&td);
 	return err;
 }

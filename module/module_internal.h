@@ -517,6 +517,12 @@ extern const struct cpuid_config cpuid_configs[TDX_MAX_NUM_CPUID_CONFIG];
  */
 bool td_cpuid(const struct tdcs *tdcs, const struct tdvps *v, const struct cpu_regs *regs,
 	      u32 leaf, u32 subleaf, u32 out[4]);
+/*
+ * The TD-wide value of (@leaf, @subleaf) in the module's CPUID table
+ * (TDX_CPUID_NO_SUBLEAF for a leaf without subleaves); false if the table
+ * has no such entry.
+ */
+bool td_cpuid_value(const struct tdcs *tdcs, u32 leaf, u32 subleaf, u32 out[4]);
 
 /* ---- running vCPUs (td_vcpu.c, tdh_vp_enter.c, tdcall.c) ---------------------- */
 

@@ -332,6 +332,29 @@ static void test_rd_version2(void **state)
 		      TDX_OPERAND_INVALID | TDX_OPERAND_ID_RAX);
 }
 
+/* CPUID_VALUES: leaf/subleaf in the field code, two elements per entry. */
+static void test_cpuid_values(void **state)
+{
+	struct tdtest *t = *state;
+	struct seamcall_regs r;
+	const u64 leaf0 = MD_TD_CPUID_VALUES | 0x1FE, leaf21 = MD_TD_CPUID_VALUES | 0x21 << 9;
+
+	assert_int_equal(td_field(t, leaf0), 0x756e654700000023ULL);	/* "Genu", max 0x23 */
+	assert_int_equal(td_field(t, leaf0 + 1), 0x49656e696c65746eULL);	/* EDX:ECX */
+	assert_int_equal(td_field(t, leaf21), 0x65746e4900000000ULL);	/* subleaf 0 */
+	assert_int_equal(td_field(t, leaf21 + 1), 0x5844546c20202020ULL);
+	assert_int_equal(td_field(t, MD_TD_CPUID_VALUES | 1 << 16 | 0x1FE),
+			 0x80000008);					/* 0x80000000 */
+	/* Not in the table: leaf 2, leaf 0x21 "without subleaf", subleaf 1. */
+	expect_td_fail(t, MD_TD_CPUID_VALUES | 2 << 9 | 0x1FE, TDX_METADATA_FIELD_ID_INCORRECT);
+	expect_td_fail(t, MD_TD_CPUID_VALUES | 0x21 << 9 | 0x1FE, TDX_METADATA_FIELD_ID_INCORRECT);
+	expect_td_fail(t, leaf21 | 1 << 1, TDX_METADATA_FIELD_ID_INCORRECT);
+	/* "No subleaf" needs the subleaf bits all ones; bits 23:17 are reserved. */
+	expect_td_fail(t, MD_TD_CPUID_VALUES | 0x100, TDX_METADATA_FIELD_ID_INCORRECT);
+	expect_td_fail(t, leaf0 | 1 << 17, TDX_METADATA_FIELD_ID_INCORRECT);
+	assert_status(mng_wr(t, leaf0, 0, ~0ULL, &r), TDX_METADATA_FIELD_NOT_WRITABLE);
+}
+
 /* ---- TDH.MNG.WR ------------------------------------------------------------------ */
 
 static void test_wr_not_writable(void **state)
@@ -554,6 +577,7 @@ int main(void)
 		MD_TEST(test_rd_v1_walk, setup_prod),
 		MD_TEST(test_rd_v1_walk_debug, setup_debug),
 		MD_TEST(test_rd_version2, setup_prod),
+		MD_TEST(test_cpuid_values, setup_prod),
 		MD_TEST(test_wr_not_writable, setup_prod),
 		MD_TEST(test_wr_notify_enables, setup_debug),
 		MD_TEST(test_wr_notify_enables_mask, setup_debug),
