@@ -117,12 +117,12 @@ static void zap_table(u64 table, int level, u64 base, u64 start, u64 end)
 void tdx_shared_zap(struct kvm_vm *vm, u64 start_gfn, u64 end_gfn)
 {
 	struct kvm_tdx *td = vm->tdx;
-	u64 bit = td_shared_bit(td);
 
 	if (!td->shared_root)
-		return;
-	zap_table(td->shared_root, td_levels(td) - 1, 0, bit | start_gfn * TDX_PAGE_SIZE,
-		  bit | end_gfn * TDX_PAGE_SIZE);
+		return;	/* nothing mapped yet (and before INIT_VM there is no GPAW) */
+	zap_table(td->shared_root, td_levels(td) - 1, 0,
+		  td_shared_bit(td) | start_gfn * TDX_PAGE_SIZE,
+		  td_shared_bit(td) | end_gfn * TDX_PAGE_SIZE);
 	/* kvm_flush_remote_tlbs(): INVEPT, and running vCPUs leave the guest. */
 	platform_invept(tdx_plat());
 	tdx_kick_vcpus(td);
