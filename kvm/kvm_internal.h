@@ -263,8 +263,9 @@ int kvm_set_msr_common(struct kvm_vcpu *vcpu, u32 index, u64 data);
  * 1 for reserved bits or an invalid mode.
  */
 int kvm_apic_set_base(struct kvm_vcpu *vcpu, u64 value);
-/* KVM_GET_MSR_INDEX_LIST and KVM_X86_GET_MCE_CAP_SUPPORTED (system scope). */
+/* KVM_GET_MSR_INDEX_LIST, KVM_GET_SUPPORTED_CPUID, KVM_X86_GET_MCE_CAP_SUPPORTED. */
 long kvm_get_msr_index_list(unsigned long arg);
+long kvm_get_supported_cpuid(unsigned long arg);
 long kvm_get_mce_cap_supported(unsigned long arg);
 
 /* ---- memory: memslots, attributes, guest_memfd (kvm_mem.c, guest_memfd.c) ---- */

@@ -297,6 +297,8 @@ long kvm_dev_ioctl(struct kvm_obj *obj, unsigned int request, unsigned long arg)
 		return arg ? -EINVAL : KVM_VCPU_MMAP_PAGES * 4096;
 	case KVM_GET_MSR_INDEX_LIST:
 		return kvm_get_msr_index_list(arg);
+	case KVM_GET_SUPPORTED_CPUID:
+		return kvm_get_supported_cpuid(arg);
 	case KVM_X86_GET_MCE_CAP_SUPPORTED:
 		return kvm_get_mce_cap_supported(arg);
 	default:

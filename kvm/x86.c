@@ -505,6 +505,89 @@ long kvm_get_msr_index_list(unsigned long arg)
 	return 0;
 }
 
+/* ---- KVM_GET_SUPPORTED_CPUID ------------------------------------------------------ */
+
+#define CPUID_1_ECX_HYPERVISOR		(1u << 31)
+#define CPUID_1_ECX_TSC_DEADLINE	(1u << 24)
+#define KVM_CPUID_SIGNATURE		0x40000000
+#define KVM_CPUID_FEATURES		0x40000001
+
+/* The leaves KVM reports; those with subleaves carry SIGNIFCANT_INDEX. */
+static const struct {
+	u32 function, index;
+	bool indexed;
+} supported_leaves[] = {
+	{ 0x0, 0, false }, { 0x1, 0, false }, { 0x4, 0, true }, { 0x4, 1, true },
+	{ 0x4, 2, true }, { 0x4, 3, true }, { 0x6, 0, false }, { 0x7, 0, true },
+	{ 0x7, 1, true }, { 0x7, 2, true }, { 0xd, 0, true }, { 0xd, 1, true },
+	{ KVM_CPUID_SIGNATURE, 0, false }, { KVM_CPUID_FEATURES, 0, false },
+	{ 0x80000000, 0, false }, { 0x80000001, 0, false }, { 0x80000007, 0, false },
+	{ 0x80000008, 0, false },
+};
+
+/*
+ * One entry: the platform CPU's value with what KVM adds (x2APIC and the
+ * TSC-deadline timer it emulates, the hypervisor bit, its own leaves) and
+ * what it hides (the host's KeyID bits from MAXPHYADDR).
+ */
+static struct kvm_cpuid_entry2 supported_entry(u32 function, u32 index, bool indexed)
+{
+	struct tdx_host *h = kvm_dev()->tdx;
+	struct kvm_cpuid_entry2 e = {
+		.function = function, .index = index,
+		.flags = indexed ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0,
+	};
+	u32 v[4];
+
+	platform_cpuid(h ? h->plat : NULL, function, index, v);
+	e.eax = v[0];
+	e.ebx = v[1];
+	e.ecx = v[2];
+	e.edx = v[3];
+	switch (function) {
+	case 0x0:
+		e.eax = 0xd;	/* the highest basic leaf reported here */
+		break;
+	case 0x1:
+		e.ebx &= 0x0000FFFF;	/* no APIC ID or logical-CPU count */
+		e.ecx |= CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE | CPUID_1_ECX_HYPERVISOR;
+		break;
+	case KVM_CPUID_SIGNATURE:
+		e.eax = KVM_CPUID_FEATURES;
+		e.ebx = 0x4b4d564b;	/* "KVMKVMKVM\0\0\0" */
+		e.ecx = 0x564b4d56;
+		e.edx = 0x4d;
+		break;
+	case 0x80000008:
+		if (h)
+			e.eax = (e.eax & ~0xFFu) | platform_keyid_shift(h->plat);
+		break;
+	default:
+		break;
+	}
+	return e;
+}
+
+/* kvm_dev_ioctl_get_cpuid(): nent < 1 or too small → E2BIG, the header unchanged. */
+long kvm_get_supported_cpuid(unsigned long arg)
+{
+	struct kvm_cpuid_entry2 e[ARRAY_SIZE(supported_leaves)];
+	struct kvm_cpuid2 hdr;
+
+	if (kvm_copy_from_user(&hdr, arg, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.nent < ARRAY_SIZE(supported_leaves))
+		return -E2BIG;
+	for (size_t i = 0; i < ARRAY_SIZE(supported_leaves); i++)
+		e[i] = supported_entry(supported_leaves[i].function, supported_leaves[i].index,
+				       supported_leaves[i].indexed);
+	hdr.nent = ARRAY_SIZE(supported_leaves);
+	if (kvm_copy_to_user(arg + sizeof(hdr), e, sizeof(e)) ||
+	    kvm_copy_to_user(arg, &hdr, sizeof(hdr)))
+		return -EFAULT;
+	return 0;
+}
+
 /* KVM_GET_MSRS/KVM_SET_MSRS: the count done; the first refusal stops. */
 static long msr_io(struct kvm_vcpu *vcpu, unsigned long arg, bool set)
 {

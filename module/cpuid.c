@@ -1,15 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The CPUID leaves a host may configure in TD_PARAMS, in TD_PARAMS order
- * (the TDX 1.5 list), with the platform CPU's native values.
- *
- * The native values describe softtdx's platform CPU: a Sapphire Rapids
- * family/model with the instruction set the CPU cores (QEMU 5.0's TCG inside
- * Unicorn 2.1) really execute: SSE up to 4.2, AES, PCLMULQDQ, MOVBE,
- * RDRAND, XSAVE, BMI1/2, ADX, FSGSBASE, SMEP/SMAP, PKU, LA57; no AVX of any
- * kind, no PMU.  MSR-controlled speculation features stay.  A leaf's
- * configurable mask is the set of feature bits the platform has: a TD may
- * keep or drop a native feature, never add one.
+ * (the TDX 1.5 list).  A leaf's configurable mask is the set of feature bits
+ * the platform CPU has (platform_cpuid()): a TD may keep or drop a native
+ * feature, never add one.
  */
 #include "module_internal.h"
 
@@ -17,20 +11,18 @@
 #define V(a, b, c, d) { a, b, c, d }
 
 const struct cpuid_config cpuid_configs[TDX_MAX_NUM_CPUID_CONFIG] = {
-	{ 0x1, NO_SUB, V(0, 0, 0x47f82203, 0x0f8bfbfd),
-	  V(0x000806f8, 0x00000800, 0x47f82203, 0x0f8bfbfd) },
-	{ 0x4, 0, V(0, 0, 0, 0), V(0x1c004121, 0x02c0003f, 0x0000003f, 0) },
-	{ 0x4, 1, V(0, 0, 0, 0), V(0x1c004122, 0x01c0003f, 0x0000003f, 0) },
-	{ 0x4, 2, V(0, 0, 0, 0), V(0x1c004143, 0x03c0003f, 0x000007ff, 0) },
-	{ 0x4, 3, V(0, 0, 0, 0), V(0x1c03c163, 0x0380003f, 0x0001ffff, 0x4) },
-	{ 0x7, 0, V(0, 0x01980389, 0x00010008, 0xbc000410),
-	  V(0x00000002, 0x01980389, 0x00010008, 0xbc000410) },
-	{ 0x7, 1, V(0x00001c00, 0, 0, 0), V(0x00001c00, 0, 0, 0) },
-	{ 0xa, NO_SUB, V(0, 0, 0, 0), V(0, 0, 0, 0) },
-	{ 0x1c, NO_SUB, V(0, 0, 0, 0), V(0, 0, 0, 0) },
-	{ 0x80000008, NO_SUB, V(0x00ff0000, 0, 0, 0), V(0x00003934, 0, 0, 0) },
-	{ 0x7, 2, V(0, 0, 0, 0x0000003f), V(0, 0, 0, 0x0000003f) },
-	{ 0x23, 0, V(0, 0, 0, 0), V(0, 0, 0, 0) },
+	{ 0x1, NO_SUB, V(0, 0, 0x47f82203, 0x0f8bfbfd) },
+	{ 0x4, 0, V(0, 0, 0, 0) },
+	{ 0x4, 1, V(0, 0, 0, 0) },
+	{ 0x4, 2, V(0, 0, 0, 0) },
+	{ 0x4, 3, V(0, 0, 0, 0) },
+	{ 0x7, 0, V(0, 0x01980389, 0x00010008, 0xbc000410) },
+	{ 0x7, 1, V(0x00001c00, 0, 0, 0) },
+	{ 0xa, NO_SUB, V(0, 0, 0, 0) },
+	{ 0x1c, NO_SUB, V(0, 0, 0, 0) },
+	{ 0x80000008, NO_SUB, V(0x00ff0000, 0, 0, 0) },
+	{ 0x7, 2, V(0, 0, 0, 0x0000003f) },
+	{ 0x23, 0, V(0, 0, 0, 0) },
 };
 
 /* ---- the TD's virtual CPUID (td_cpuid.c and cpuid_configurations.c) ---------- */
@@ -141,7 +133,8 @@ static bool configured_leaf(const struct tdcs *tdcs, u32 leaf, u32 subleaf, u32 
 }
 
 /* The TD-wide value of a leaf in the table (what TDH.MNG.RD CPUID_VALUES reads). */
-static void td_leaf_value(const struct tdcs *tdcs, u32 leaf, u32 subleaf, u32 out[4])
+static void td_leaf_value(struct platform *plat, const struct tdcs *tdcs, u32 leaf, u32 subleaf,
+			  u32 out[4])
 {
 	set4(out, 0, 0, 0, 0);
 	if (configured_leaf(tdcs, leaf, subleaf, out))
@@ -162,27 +155,26 @@ static void td_leaf_value(const struct tdcs *tdcs, u32 leaf, u32 subleaf, u32 ou
 	case 0x80000000:
 		set4(out, MAX_EXT_LEAF, 0, 0, 0);
 		break;
-	case 0x80000001:	/* LAHF, LZCNT, PREFETCHW; SYSCALL, NX, 1G pages, RDTSCP, LM */
-		set4(out, 0, 0, 0x121, 0x2C100800);
-		break;
+	case 0x80000001:
 	case 0x80000007:
-		set4(out, 0, 0, 0, 1u << 8);	/* invariant TSC */
+		platform_cpuid(plat, leaf, subleaf, out);
 		break;
 	default:
 		break;	/* the other leaves of the table report nothing */
 	}
 }
 
-bool td_cpuid_value(const struct tdcs *tdcs, u32 leaf, u32 subleaf, u32 out[4])
+bool td_cpuid_value(struct platform *plat, const struct tdcs *tdcs, u32 leaf, u32 subleaf,
+		    u32 out[4])
 {
 	if (!table_entry(leaf, subleaf))
 		return false;
-	td_leaf_value(tdcs, leaf, subleaf, out);
+	td_leaf_value(plat, tdcs, leaf, subleaf, out);
 	return true;
 }
 
-bool td_cpuid(const struct tdcs *tdcs, const struct tdvps *v, const struct cpu_regs *regs,
-	      u32 leaf, u32 subleaf, u32 out[4])
+bool td_cpuid(struct platform *plat, const struct tdcs *tdcs, const struct tdvps *v,
+	      const struct cpu_regs *regs, u32 leaf, u32 subleaf, u32 out[4])
 {
 	const struct cpuid_leaf *e;
 
@@ -195,7 +187,7 @@ bool td_cpuid(const struct tdcs *tdcs, const struct tdvps *v, const struct cpu_r
 		e = table_entry(leaf, subleaf);
 	if (!e || e->faulting)
 		return false;
-	td_leaf_value(tdcs, leaf, e->first_sub == NO_SUB ? NO_SUB : subleaf, out);
+	td_leaf_value(plat, tdcs, leaf, e->first_sub == NO_SUB ? NO_SUB : subleaf, out);
 	if (leaf == 1) {
 		out[1] = (out[1] & 0x00FFFFFF) | v->vcpu_index << 24;
 		out[2] = (out[2] & ~(1u << 27)) | (regs->cr4 & CR4_OSXSAVE ? 1u << 27 : 0);

@@ -495,7 +495,7 @@ static u64 cpuid_values_read(struct seam_ctx *c, const struct tdcs *tdcs, u64 id
 	subleaf = code >> 8 & 1 ? TDX_CPUID_NO_SUBLEAF : code >> 1 & 0x7F;
 	if ((code >> 8 & 1) && (code >> 1 & 0x7F) != 0x7F)
 		return TDX_METADATA_FIELD_ID_INCORRECT;
-	if (!td_cpuid_value(tdcs, leaf, subleaf, v))
+	if (!td_cpuid_value(c->p, tdcs, leaf, subleaf, v))
 		return TDX_METADATA_FIELD_ID_INCORRECT;
 	c->regs->r8 = code & 1 ? (u64)v[3] << 32 | v[2] : (u64)v[1] << 32 | v[0];
 	return TDX_SUCCESS;

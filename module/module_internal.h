@@ -500,14 +500,10 @@ bool bepoch_is_tracked(const struct tdcs *tdcs, u64 bepoch);
 
 /* ---- CPUID configuration (cpuid.c) ---------------------------------------- */
 
-/*
- * A configurable CPUID leaf: the bits TD_PARAMS may set (mask) and the
- * value the (virtual) platform CPU has natively.
- */
+/* A configurable CPUID leaf: the bits TD_PARAMS may set. */
 struct cpuid_config {
 	u32 leaf, subleaf;
 	struct tdx_cpuid_value mask;
-	struct tdx_cpuid_value native;
 };
 extern const struct cpuid_config cpuid_configs[TDX_MAX_NUM_CPUID_CONFIG];
 
@@ -515,14 +511,15 @@ extern const struct cpuid_config cpuid_configs[TDX_MAX_NUM_CPUID_CONFIG];
  * The TD's virtual CPUID for (@leaf, @subleaf) as a vCPU sees it; false
  * when the module has no value and the guest gets a #VE.
  */
-bool td_cpuid(const struct tdcs *tdcs, const struct tdvps *v, const struct cpu_regs *regs,
-	      u32 leaf, u32 subleaf, u32 out[4]);
+bool td_cpuid(struct platform *plat, const struct tdcs *tdcs, const struct tdvps *v,
+	      const struct cpu_regs *regs, u32 leaf, u32 subleaf, u32 out[4]);
 /*
  * The TD-wide value of (@leaf, @subleaf) in the module's CPUID table
  * (TDX_CPUID_NO_SUBLEAF for a leaf without subleaves); false if the table
  * has no such entry.
  */
-bool td_cpuid_value(const struct tdcs *tdcs, u32 leaf, u32 subleaf, u32 out[4]);
+bool td_cpuid_value(struct platform *plat, const struct tdcs *tdcs, u32 leaf, u32 subleaf,
+		    u32 out[4]);
 
 /* ---- running vCPUs (td_vcpu.c, tdh_vp_enter.c, tdcall.c) ---------------------- */
 

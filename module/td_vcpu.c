@@ -169,7 +169,7 @@ static void td_cpuid_exit(struct td_vcpu *v, struct cpu_regs *r)
 	bool user = (r->cs & 3) != 0;
 
 	if (!(v->tdvps->cpuid_ve & (user ? 2 : 1)) &&
-	    td_cpuid(v->td.tdcs, v->tdvps, r, leaf, subleaf, out)) {
+	    td_cpuid(v->m->plat, v->td.tdcs, v->tdvps, r, leaf, subleaf, out)) {
 		r->gpr[CPU_RAX] = out[0];
 		r->gpr[CPU_RBX] = out[1];
 		r->gpr[CPU_RCX] = out[2];

@@ -248,7 +248,8 @@ static u64 check_td_params(struct seam_ctx *c, const struct td_params *tp, u32 n
 	return TDX_SUCCESS;
 }
 
-static void apply_td_params(struct td_ref *td, const struct td_params *tp, struct mr_log *log)
+static void apply_td_params(struct seam_ctx *c, struct td_ref *td, const struct td_params *tp,
+			    struct mr_log *log)
 {
 	struct tdcs *t = td->tdcs;
 
@@ -269,11 +270,14 @@ static void apply_td_params(struct td_ref *td, const struct td_params *tp, struc
 		const struct cpuid_config *cc = &cpuid_configs[i];
 		const struct tdx_cpuid_value *in = &tp->cpuid_values[i];
 
+		u32 nat[4];
+
+		platform_cpuid(c->p, cc->leaf, cc->subleaf, nat);
 		t->cpuid_values[i] = (struct tdx_cpuid_value){
-			(cc->native.eax & ~cc->mask.eax) | in->eax,
-			(cc->native.ebx & ~cc->mask.ebx) | in->ebx,
-			(cc->native.ecx & ~cc->mask.ecx) | in->ecx,
-			(cc->native.edx & ~cc->mask.edx) | in->edx,
+			(nat[0] & ~cc->mask.eax) | in->eax,
+			(nat[1] & ~cc->mask.ebx) | in->ebx,
+			(nat[2] & ~cc->mask.ecx) | in->ecx,
+			(nat[3] & ~cc->mask.edx) | in->edx,
 		};
 	}
 	t->td_epoch = 1;
@@ -306,7 +310,7 @@ u64 tdh_mng_init(struct seam_ctx *c)
 	if (!err && !(log = td_mr_log(c, &td)))
 		err = TDX_TD_FATAL;
 	if (!err)
-		apply_td_params(&td, &tp, log);
+		apply_td_params(c, &td, &tp, log);
 	td_release(&td);
 	return err;
 }

@@ -84,6 +84,12 @@ void platform_lp_kick(struct platform *p, u32 lp);
 #define PLATFORM_MAX_WINDOWS	1024
 u64 platform_map_user(struct platform *p, void *hva, u64 len);
 void platform_unmap_user(struct platform *p, u64 hpa);
+/*
+ * CPUID as the platform's CPUs report it natively (platform/cpu_model.c):
+ * the instruction set the cores execute.  Unknown leaves read as zeros.
+ */
+void platform_cpuid(const struct platform *p, u32 leaf, u32 subleaf, u32 out[4]);
+
 /* INVEPT, all contexts: every core drops its cached EPT translations. */
 void platform_invept(struct platform *p);
 
