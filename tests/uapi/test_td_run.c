@@ -15,9 +15,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-extern const unsigned char guest_hello[], guest_ghci[], guest_triple[], guest_halt[];
+extern const unsigned char guest_hello[], guest_ghci[], guest_triple[], guest_halt[],
+	guest_spin[];
 extern const unsigned long long guest_hello_size, guest_ghci_size, guest_triple_size,
-	guest_halt_size;
+	guest_halt_size, guest_spin_size;
 
 #define IMAGE_GPA	0xFFFF0000ULL
 #define IMAGE_SIZE	0x10000ULL
@@ -390,6 +391,44 @@ static void test_halt_and_immediate_exit(void **state)
 	td_run_destroy(&t);
 }
 
+static void *run_vcpu(void *arg)
+{
+	struct td_run *t = arg;
+	long r = kvm_ioctl(t->vcpu, KVM_RUN, 0);
+
+	return (void *)(r ? (long)errno : 0L);
+}
+
+/*
+ * A conversion under a running vCPU: the private page goes (BLOCK, TRACK,
+ * the vCPU kicked out of its epoch, REMOVE), and the guest's next touch of
+ * it is a memory-fault exit, since the GFN is shared now.
+ */
+static void test_convert_under_running_vcpu(void **state)
+{
+	unsigned long long before;
+	struct td_run t;
+	pthread_t thr;
+	void *ret;
+
+	(void)state;
+	td_run_create(&t, guest_spin, guest_spin_size);
+	assert_int_equal(kvm_ioctl(t.vcpu, KVM_RUN, 0), 0);	/* the report: accepted */
+	assert_int_equal(t.run->exit_reason, KVM_EXIT_IO);
+	assert_int_equal(((unsigned char *)t.run)[t.run->io.data_offset], 0);
+	before = kvm_stats().private_pages;
+	assert_int_equal(pthread_create(&thr, NULL, run_vcpu, &t), 0);
+	usleep(20000);					/* the guest spins on the page */
+	set_attrs(t.td, 0x100000, 4096, false);
+	assert_int_equal(kvm_stats().private_pages, before - 1);
+	pthread_join(thr, &ret);
+	assert_int_equal((long)ret, EFAULT);
+	assert_int_equal(t.run->exit_reason, KVM_EXIT_MEMORY_FAULT);
+	assert_int_equal(kvm_run_memory_fault(t.run)->gpa, 0x100000);
+	assert_int_equal(kvm_run_memory_fault(t.run)->flags, KVM_MEMORY_EXIT_FLAG_PRIVATE);
+	td_run_destroy(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +436,7 @@ int main(void)
 		KVM_TEST(test_ghci),
 		KVM_TEST(test_triple_fault),
 		KVM_TEST(test_halt_and_immediate_exit),
+		KVM_TEST(test_convert_under_running_vcpu),
 	};
 
 	return kvm_run_tests(tests);
