@@ -32,7 +32,10 @@ entry64:
 	mov	%ax, %ds
 	mov	%ax, %es
 	mov	%ax, %ss
-	lea	stack_top(%rip), %rsp
+	lea	stack_top(%rip), %rsp	/* 4 KiB per vCPU, up to four */
+	mov	%esi, %eax
+	shl	$12, %rax
+	sub	%rax, %rsp
 	mov	%edi, %edi		/* initial RCX (low half) */
 	mov	%esi, %esi		/* vCPU index */
 	mov	%ebx, %edx		/* GPAW */
@@ -154,7 +157,7 @@ gdt_desc:
 
 	.section .bss
 	.balign 16
-	.skip	8192
+	.skip	16384
 stack_top:
 
 	.section .pagetables, "aw"

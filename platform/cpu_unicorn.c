@@ -92,8 +92,11 @@
 
 enum core_state { CORE_PARKED, CORE_RUNNING, CORE_QUIT };
 
+/* A ticket lock: the core holding the current ticket executes; FIFO, so fair. */
 struct cpu_group {
-	pthread_mutex_t run_lock;	/* held by the core that executes */
+	pthread_mutex_t lock;
+	pthread_cond_t turn;
+	u64 next_ticket, now_serving;
 	_Atomic int waiters;
 };
 
@@ -151,8 +154,10 @@ struct cpu_group *cpu_group_create(void)
 {
 	struct cpu_group *g = calloc(1, sizeof(*g));
 
-	if (g)
-		pthread_mutex_init(&g->run_lock, NULL);
+	if (g) {
+		pthread_mutex_init(&g->lock, NULL);
+		pthread_cond_init(&g->turn, NULL);
+	}
 	return g;
 }
 
@@ -160,20 +165,30 @@ void cpu_group_destroy(struct cpu_group *g)
 {
 	if (!g)
 		return;
-	pthread_mutex_destroy(&g->run_lock);
+	pthread_mutex_destroy(&g->lock);
+	pthread_cond_destroy(&g->turn);
 	free(g);
 }
 
 static void group_enter(struct cpu_group *g)
 {
+	u64 ticket;
+
 	atomic_fetch_add(&g->waiters, 1);
-	pthread_mutex_lock(&g->run_lock);
+	pthread_mutex_lock(&g->lock);
+	ticket = g->next_ticket++;
+	while (g->now_serving != ticket)
+		pthread_cond_wait(&g->turn, &g->lock);
+	pthread_mutex_unlock(&g->lock);
 	atomic_fetch_sub(&g->waiters, 1);
 }
 
 static void group_leave(struct cpu_group *g)
 {
-	pthread_mutex_unlock(&g->run_lock);
+	pthread_mutex_lock(&g->lock);
+	g->now_serving++;
+	pthread_cond_broadcast(&g->turn);
+	pthread_mutex_unlock(&g->lock);
 }
 
 /* ---- registers ----------------------------------------------------------------- */

@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 extern const unsigned char guest_hello[], guest_ghci[], guest_triple[], guest_halt[],
-	guest_spin[];
+	guest_spin[], guest_smp[];
 extern const unsigned long long guest_hello_size, guest_ghci_size, guest_triple_size,
-	guest_halt_size, guest_spin_size;
+	guest_halt_size, guest_spin_size, guest_smp_size;
 
 #define IMAGE_GPA	0xFFFF0000ULL
 #define IMAGE_SIZE	0x10000ULL
@@ -34,6 +34,8 @@ extern const unsigned long long guest_hello_size, guest_ghci_size, guest_triple_
 struct td_run {
 	int td, vcpu, gmem;
 	struct kvm_run *run;
+	int ap;				/* a second vCPU, or -1 */
+	struct kvm_run *ap_run;
 	void *ram, *image;
 	/* What the VMM saw */
 	unsigned long long reports[64];	/* ports 0x80 (low half) and 0x84 (high) */
@@ -83,8 +85,12 @@ static void set_cpuid(int vcpu)
 	assert_int_equal(kvm_ioctl(vcpu, KVM_SET_CPUID2, &c), 0);
 }
 
-/* A finalized TD: 16 MiB of RAM at 0 and @image at the top of 4 GiB, all private. */
-static void td_run_create(struct td_run *t, const unsigned char *image, unsigned long long size)
+/*
+ * A finalized TD: 16 MiB of RAM at 0 and @image at the top of 4 GiB, all
+ * private; a second vCPU too with @ap.
+ */
+static void td_run_create_smp(struct td_run *t, const unsigned char *image,
+			      unsigned long long size, bool ap)
 {
 	struct kvm_enable_cap hc = { .cap = KVM_CAP_EXIT_HYPERCALL, .args = { 1ULL << 12 } };
 	struct kvm_create_guest_memfd g = { .size = RAM_SIZE + IMAGE_SIZE };
@@ -103,6 +109,15 @@ static void td_run_create(struct td_run *t, const unsigned char *image, unsigned
 	assert_true(t->vcpu >= 0);
 	set_cpuid(t->vcpu);
 	assert_int_equal(kvm_ioctl(t->vcpu, KVM_MEMORY_ENCRYPT_OP, &init), 0);
+	t->ap = -1;
+	if (ap) {
+		t->ap = kvm_ioctl(t->td, KVM_CREATE_VCPU, 1);
+		assert_true(t->ap >= 0);
+		set_cpuid(t->ap);
+		assert_int_equal(kvm_ioctl(t->ap, KVM_MEMORY_ENCRYPT_OP, &init), 0);
+		t->ap_run = kvm_mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, t->ap, 0);
+		assert_true(t->ap_run != MAP_FAILED);
+	}
 	t->gmem = kvm_ioctl(t->td, KVM_CREATE_GUEST_MEMFD, &g);
 	assert_true(t->gmem >= 0);
 	t->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -121,8 +136,17 @@ static void td_run_create(struct td_run *t, const unsigned char *image, unsigned
 	assert_true(t->run != MAP_FAILED);
 }
 
+static void td_run_create(struct td_run *t, const unsigned char *image, unsigned long long size)
+{
+	td_run_create_smp(t, image, size, false);
+}
+
 static void td_run_destroy(struct td_run *t)
 {
+	if (t->ap >= 0) {
+		munmap(t->ap_run, 3 * 4096);
+		kvm_close(t->ap);
+	}
 	munmap(t->run, 3 * 4096);
 	kvm_close(t->gmem);
 	kvm_close(t->vcpu);
@@ -429,6 +453,40 @@ static void test_convert_under_running_vcpu(void **state)
 	td_run_destroy(&t);
 }
 
+static void *run_ap(void *arg)
+{
+	struct td_run *t = arg;
+
+	/* Its report on port 0x81, then TDVMCALL<HLT> until immediate_exit. */
+	if (kvm_ioctl(t->ap, KVM_RUN, 0) || t->ap_run->exit_reason != KVM_EXIT_IO ||
+	    t->ap_run->io.port != 0x81)
+		return (void *)1L;
+	return (void *)(long)(kvm_ioctl(t->ap, KVM_RUN, 0) == -1 && errno == EINTR ? 0 : 2);
+}
+
+/*
+ * Two vCPUs on two host threads add to one counter with LOCK INC: a TD's
+ * vCPUs never execute at the same time, so no increment is lost.
+ */
+static void test_two_vcpus_atomic(void **state)
+{
+	struct td_run t;
+	pthread_t thr;
+	void *ret;
+
+	(void)state;
+	td_run_create_smp(&t, guest_smp, guest_smp_size, true);
+	assert_int_equal(pthread_create(&thr, NULL, run_ap, &t), 0);
+	assert_int_equal(run_until_stop(&t), 0);
+	assert_int_equal(t.exit_code, 0);
+	assert_int_equal(t.nr_reports, 1);
+	assert_int_equal(t.reports[0], 2 * 200000);
+	__atomic_store_n(&t.ap_run->immediate_exit, 1, __ATOMIC_RELEASE);
+	pthread_join(thr, &ret);
+	assert_int_equal((long)ret, 0);
+	td_run_destroy(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -437,6 +495,7 @@ int main(void)
 		KVM_TEST(test_triple_fault),
 		KVM_TEST(test_halt_and_immediate_exit),
 		KVM_TEST(test_convert_under_running_vcpu),
+		KVM_TEST(test_two_vcpus_atomic),
 	};
 
 	return kvm_run_tests(tests);
