@@ -31,6 +31,7 @@ const struct cpuid_config cpuid_configs[TDX_MAX_NUM_CPUID_CONFIG] = {
 #define MAX_EXT_LEAF	0x80000008u
 #define CR4_OSXSAVE	(1ULL << 18)
 #define CR4_PKE		(1ULL << 22)
+#define CPUID_1_ECX_HYPERVISOR	(1u << 31)
 #define XSAVE_LEGACY	576	/* legacy area + XSAVE header */
 
 /* XSAVE state components: size and standard-format offset (0: supervisor). */
@@ -137,8 +138,11 @@ static void td_leaf_value(struct platform *plat, const struct tdcs *tdcs, u32 le
 			  u32 out[4])
 {
 	set4(out, 0, 0, 0, 0);
-	if (configured_leaf(tdcs, leaf, subleaf, out))
+	if (configured_leaf(tdcs, leaf, subleaf, out)) {
+		if (leaf == 1)
+			out[2] |= CPUID_1_ECX_HYPERVISOR;	/* fixed to 1 in every TD */
 		return;
+	}
 	switch (leaf) {
 	case 0x0:
 		set4(out, MAX_BASIC_LEAF, 0x756e6547, 0x6c65746e, 0x49656e69);	/* GenuineIntel */

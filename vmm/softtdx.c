@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * softtdx: the command line.  `softtdx measure -bios FILE` computes the
- * MRTD a TD booted from a TDVF image will have, with no TD created.
+ * MRTD a TD booted from a TDVF image will have, with no TD created;
+ * `softtdx run` builds and runs a TD (run.c).
  */
 #include "tdvf.h"
+#include "vmm.h"
 
 #include <ctype.h>
 #include <getopt.h>
@@ -17,7 +19,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: softtdx measure -bios FILE [-m SIZE] [--two-pass] [--json]\n"
+		"usage: softtdx run ... (softtdx run --help)\n"
+		"       softtdx measure -bios FILE [-m SIZE] [--two-pass] [--json]\n"
 		"  Computes the MRTD of a TD booted from the TDVF image FILE.\n"
 		"  -m SIZE     guest RAM (QEMU syntax: 2G, 512M; plain numbers are MiB):\n"
 		"              also print the TD's memory map and its TD HOB\n"
@@ -26,8 +29,7 @@ static void usage(FILE *f)
 		"  --json      one JSON object instead of text\n");
 }
 
-/* The whole file, or NULL with a message. */
-static uint8_t *read_image(const char *path, size_t *len)
+uint8_t *vmm_read_file(const char *path, size_t max, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	uint8_t *buf = NULL;
@@ -39,7 +41,7 @@ static uint8_t *read_image(const char *path, size_t *len)
 	}
 	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
 		fprintf(stderr, "softtdx: cannot read %s: %m\n", path);
-	} else if (size == 0 || (unsigned long)size > MAX_IMAGE_SIZE) {
+	} else if (size == 0 || (unsigned long)size > max) {
 		fprintf(stderr, "softtdx: %s: %ld bytes is not a firmware image size\n", path, size);
 	} else if (!(buf = malloc((size_t)size))) {
 		fprintf(stderr, "softtdx: out of memory for %s\n", path);
@@ -60,10 +62,10 @@ static const char *section_type_name(uint32_t type)
 	return type < 4 ? names[type] : "?";
 }
 
-static void print_hex(const uint8_t *b, size_t n)
+void vmm_print_hex(FILE *f, const uint8_t *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		printf("%02x", b[i]);
+		fprintf(f, "%02x", b[i]);
 }
 
 static void print_text(const struct tdvf_meta *m, const uint8_t mrtd[48])
@@ -79,7 +81,7 @@ static void print_text(const struct tdvf_meta *m, const uint8_t mrtd[48])
 		       s->attributes & TDVF_ATTR_PAGE_AUG ? "PAGE.AUG" : "");
 	}
 	printf("MRTD: ");
-	print_hex(mrtd, 48);
+	vmm_print_hex(stdout, mrtd, 48);
 	printf("\n");
 }
 
@@ -87,7 +89,7 @@ static void print_text(const struct tdvf_meta *m, const uint8_t mrtd[48])
 static void print_json(const struct tdvf_meta *m, const uint8_t mrtd[48], bool two_pass)
 {
 	printf("\"mrtd\": \"");
-	print_hex(mrtd, 48);
+	vmm_print_hex(stdout, mrtd, 48);
 	printf("\", \"order\": \"%s\", \"sections\": [", two_pass ? "two-pass" : "per-page");
 	for (uint32_t i = 0; i < m->nr_sections; i++) {
 		const struct tdvf_section *s = &m->sections[i];
@@ -101,7 +103,7 @@ static void print_json(const struct tdvf_meta *m, const uint8_t mrtd[48], bool t
 }
 
 /* QEMU's -m: a number with an optional K/M/G/T suffix, MiB without one. */
-static int parse_size(const char *s, uint64_t *bytes)
+int vmm_parse_size(const char *s, uint64_t *bytes)
 {
 	char *end;
 	unsigned long long n = strtoull(s, &end, 10);
@@ -166,7 +168,7 @@ static int print_memory(const struct tdvf_meta *meta, uint64_t ram, bool json)
 						       (json ? "false" : "unaccepted"));
 	printf(json ? "], \"td_hob\": {\"bytes\": %zu, \"sha384\": \"" :
 		      "TD HOB: %zu bytes, SHA-384 ", used);
-	print_hex(digest, 48);
+	vmm_print_hex(stdout, digest, 48);
 	printf(json ? "\"}, " : "\n");
 	return 0;
 }
@@ -194,7 +196,7 @@ static int cmd_measure(int argc, char **argv)
 		switch (c) {
 		case 'b': bios = optarg; break;
 		case 'm':
-			if (parse_size(optarg, &ram)) {
+			if (vmm_parse_size(optarg, &ram)) {
 				fprintf(stderr, "softtdx measure: bad memory size '%s'\n", optarg);
 				return 2;
 			}
@@ -210,7 +212,7 @@ static int cmd_measure(int argc, char **argv)
 								 "-bios FILE is required");
 		return 2;
 	}
-	image = read_image(bios, &len);
+	image = vmm_read_file(bios, MAX_IMAGE_SIZE, &len);
 	meta = malloc(sizeof(*meta));
 	if (!image || !meta)
 		goto out;
@@ -238,6 +240,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "measure"))
 		return cmd_measure(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
 		return 0;

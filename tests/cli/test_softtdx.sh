@@ -1,9 +1,11 @@
 #!/bin/sh
 # The softtdx command line: exact exit status and message of each error
-# path, and a successful measure of Debian's OVMF.fd when it is installed.
-#   test_softtdx.sh SOFTTDX_BINARY
+# path, a successful measure of Debian's OVMF.fd when it is installed, and a
+# TD run from a guest-kit image.
+#   test_softtdx.sh SOFTTDX_BINARY HELLO_IMAGE
 set -u
 softtdx=$1
+hello=$2
 ovmf=/usr/share/ovmf/OVMF.fd
 failed=0
 out=$(mktemp)
@@ -22,9 +24,9 @@ expect() {
 	fi
 }
 
-expect 2 "usage: softtdx measure"
+expect 2 "softtdx measure -bios FILE"
 expect 2 "unknown command 'frobnicate'" frobnicate
-expect 0 "usage: softtdx measure" --help
+expect 0 "softtdx measure -bios FILE" --help
 expect 2 "-bios FILE is required" measure
 expect 2 "unexpected argument" measure -bios "$ovmf" extra
 expect 2 "bad memory size '4Q'" measure -bios "$ovmf" -m 4Q
@@ -40,4 +42,25 @@ if [ -r "$ovmf" ]; then
 else
 	echo "$ovmf not installed: OVMF cases skipped"
 fi
+# softtdx run
+odd=$(mktemp)
+head -c 4097 /dev/zero >"$odd"
+expect 0 "usage: softtdx run" run --help
+expect 2 "give one of -bios FILE and --image FILE" run
+expect 2 "give one of -bios FILE and --image FILE" run -bios "$hello" --image "$hello"
+expect 2 "unexpected argument" run --image "$hello" extra
+expect 2 "bad memory size '4Q'" run --image "$hello" -m 4Q
+expect 2 "bad memory size '3M'" run --image "$hello" -m 3M
+expect 2 "-smp takes 1 to 4" run --image "$hello" -smp 9
+expect 2 "unsupported device 'e1000'" run --image "$hello" -device e1000
+expect 2 "unsupported -object 'tdx-guest,foo=1'" run --image "$hello" -object tdx-guest,foo=1
+expect 2 "bad -serial or -debugcon 'bogus'" run --image "$hello" -serial bogus
+expect 1 "cannot open /nonexistent" run --image /nonexistent
+expect 1 "is not a whole number of pages" run --image "$odd"
+expect 1 "no OVMF GUIDed table footer" run -bios "$softtdx"
+# isa-debug-exit: hello writes 0x21, so the status is (0x21 << 1) | 1
+expect 67 "hello from a TD" run --image "$hello" -device isa-debug-exit
+expect 67 "hello from a TD" run --image "$hello" -device isa-debug-exit,iobase=0xf4 -smp 2 \
+	-object tdx-guest,id=tdx0,sept-ve-disable=off
+rm -f "$odd"
 exit "$failed"
