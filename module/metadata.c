@@ -21,6 +21,7 @@ struct md_ctx {
 	struct tdcs *tdcs;
 	struct tdvps *tdvps;
 	bool debug;
+	bool guest;		/* TDG.VM.RD/WR: the guest's masks */
 };
 
 struct md_field {
@@ -31,6 +32,7 @@ struct md_field {
 	u64 dbg_rd, dbg_wr;	/* DEBUG TD masks */
 	u64 (*get)(struct md_ctx *x, u32 i);
 	void (*set)(struct md_ctx *x, u32 i, u64 v);
+	u64 guest_rd, guest_wr;	/* TDG.VM.RD/WR masks (the TD itself) */
 };
 
 static u32 md_count(const struct md_field *f)
@@ -47,12 +49,12 @@ static u64 elem_mask(u64 id)
 
 static u64 rd_mask(const struct md_field *f, const struct md_ctx *x)
 {
-	return (x->debug ? f->dbg_rd : f->rd) & elem_mask(f->id);
+	return (x->guest ? f->guest_rd : x->debug ? f->dbg_rd : f->rd) & elem_mask(f->id);
 }
 
 static u64 wr_mask(const struct md_field *f, const struct md_ctx *x)
 {
-	return (x->debug ? f->dbg_wr : f->wr) & elem_mask(f->id);
+	return (x->guest ? f->guest_wr : x->debug ? f->dbg_wr : f->wr) & elem_mask(f->id);
 }
 
 static u64 bytes_elem(const u8 *p, u32 i)
@@ -123,7 +125,7 @@ static u64 g_cpuid_value(struct md_ctx *x, u32 i)
 	return i % 2 ? m->ecx | (u64)m->edx << 32 : m->eax | (u64)m->ebx << 32;
 }
 
-#define RO(id_, nf, ne, get_) { id_, nf, ne, ALL, 0, ALL, 0, get_, NULL }
+#define RO(id_, nf, ne, get_) { id_, nf, ne, ALL, 0, ALL, 0, get_, NULL, 0, 0 }
 
 static const struct md_field sys_fields[] = {
 	RO(MD_SYS_NUM_PKGS, 1, 1, g_num_pkgs),
@@ -187,6 +189,7 @@ static u64 t_eptp(struct md_ctx *x, u32 i) { (void)i; return x->tdcs->eptp; }
 static u64 t_tsc_freq(struct md_ctx *x, u32 i) { (void)i; return x->tdcs->tsc_frequency; }
 static u64 t_notify(struct md_ctx *x, u32 i) { (void)i; return x->tdcs->notify_enables; }
 static void t_set_notify(struct md_ctx *x, u32 i, u64 v) { (void)i; x->tdcs->notify_enables = v; }
+static void t_set_td_ctls(struct md_ctx *x, u32 i, u64 v) { (void)i; x->tdcs->td_ctls = v; }
 static u64 t_config_flags(struct md_ctx *x, u32 i) { (void)i; return x->tdcs->config_flags; }
 static u64 t_td_ctls(struct md_ctx *x, u32 i) { (void)i; return x->tdcs->td_ctls; }
 static u64 t_epoch(struct md_ctx *x, u32 i) { (void)i; return x->tdcs->td_epoch; }
@@ -201,8 +204,11 @@ static u64 t_mrownerconfig(struct md_ctx *x, u32 i)
 static u64 t_rtmr(struct md_ctx *x, u32 i) { return bytes_elem(x->tdcs->rtmr[i / 6], i % 6); }
 
 /* Readable (and, with a setter, writable) only on a DEBUG TD. */
-#define DBG_RO(id_, nf, ne, get_) { id_, nf, ne, 0, 0, ALL, 0, get_, NULL }
-#define DBG_RW(id_, nf, ne, get_, set_) { id_, nf, ne, 0, 0, ALL, ALL, get_, set_ }
+#define DBG_RO(id_, nf, ne, get_) { id_, nf, ne, 0, 0, ALL, 0, get_, NULL, 0, 0 }
+/* Readable by the TD too (TDG.VM.RD), as the module's lookup table says. */
+#define RO_G(id_, nf, ne, get_) { id_, nf, ne, ALL, 0, ALL, 0, get_, NULL, ALL, 0 }
+#define DBG_RO_G(id_, nf, ne, get_) { id_, nf, ne, 0, 0, ALL, 0, get_, NULL, ALL, 0 }
+#define DBG_RW(id_, nf, ne, get_, set_) { id_, nf, ne, 0, 0, ALL, ALL, get_, set_, 0, 0 }
 
 static const struct md_field td_fields[] = {
 	RO(0x8010000000000001ULL, 1, 1, t_fatal),
@@ -210,30 +216,31 @@ static const struct md_field td_fields[] = {
 	RO(0x8010000300000004ULL, 1, 1, t_chldcnt),
 	RO(MD_TD_LIFECYCLE_STATE, 1, 1, t_lifecycle),
 	RO(0x8010000300000010ULL, MAX_NUM_TDCS_PAGES, 1, t_tdcx_pa),
-	RO(0x8010000300000020ULL, 1, 4, t_uuid),
+	RO_G(0x8010000300000020ULL, 1, 4, t_uuid),
 	RO(MD_TD_HKID, 1, 1, t_hkid),
 	RO(0x8110000300000002ULL, 1, 1, t_pkg_bitmap),
-	RO(MD_TD_NUM_VCPUS, 1, 1, t_num_vcpus),
+	RO_G(MD_TD_NUM_VCPUS, 1, 1, t_num_vcpus),
 	RO(0x9010000200000002ULL, 1, 1, t_num_assoc),
 	RO(MD_TD_OP_STATE, 1, 1, t_op_state),
-	RO(0x9010000100000005ULL, 1, 1, g_zero),
-	RO(MD_TD_ATTRIBUTES, 1, 1, t_attributes),
-	RO(MD_TD_XFAM, 1, 1, t_xfam),
-	RO(MD_TD_MAX_VCPUS, 1, 1, t_max_vcpus),
-	RO(MD_TD_GPAW, 1, 1, t_gpaw),
+	RO_G(0x9010000100000005ULL, 1, 1, g_zero),
+	RO_G(MD_TD_ATTRIBUTES, 1, 1, t_attributes),
+	RO_G(MD_TD_XFAM, 1, 1, t_xfam),
+	RO_G(MD_TD_MAX_VCPUS, 1, 1, t_max_vcpus),
+	RO_G(MD_TD_GPAW, 1, 1, t_gpaw),
 	RO(MD_TD_EPTP, 1, 1, t_eptp),
-	RO(MD_TD_TSC_FREQUENCY, 1, 1, t_tsc_freq),
+	RO_G(MD_TD_TSC_FREQUENCY, 1, 1, t_tsc_freq),
 	/* Only bit 0 (#VE on zero-step mitigation) can be written. */
-	{ MD_TD_NOTIFY_ENABLES, 1, 1, 0, 0, ALL, 1, t_notify, t_set_notify },
-	RO(MD_TD_CONFIG_FLAGS, 1, 1, t_config_flags),
-	DBG_RO(MD_TD_TD_CTLS, 1, 1, t_td_ctls),
+	{ MD_TD_NOTIFY_ENABLES, 1, 1, 0, 0, ALL, 1, t_notify, t_set_notify, 1, 1 },
+	RO_G(MD_TD_CONFIG_FLAGS, 1, 1, t_config_flags),
+	/* The TD may set PENDING_VE_DISABLE (bit 0) itself. */
+	{ MD_TD_TD_CTLS, 1, 1, 0, 0, ALL, 0, t_td_ctls, t_set_td_ctls, ALL, 1 },
 	RO(MD_TD_EPOCH, 1, 1, t_epoch),
 	RO(0x9210000100000001ULL, 2, 1, t_refcount),
-	RO(MD_TD_MRTD, 1, 6, t_mrtd),
-	RO(MD_TD_MRCONFIGID, 1, 6, t_mrconfigid),
-	RO(MD_TD_MROWNER, 1, 6, t_mrowner),
-	RO(MD_TD_MROWNERCONFIG, 1, 6, t_mrownerconfig),
-	DBG_RO(MD_TD_RTMR, 4, 6, t_rtmr),
+	RO_G(MD_TD_MRTD, 1, 6, t_mrtd),
+	RO_G(MD_TD_MRCONFIGID, 1, 6, t_mrconfigid),
+	RO_G(MD_TD_MROWNER, 1, 6, t_mrowner),
+	RO_G(MD_TD_MROWNERCONFIG, 1, 6, t_mrownerconfig),
+	DBG_RO_G(MD_TD_RTMR, 4, 6, t_rtmr),
 };
 
 /* ---- vCPU scope ------------------------------------------------------------------- */
@@ -256,13 +263,13 @@ static void v_set_gpr(struct md_ctx *x, u32 i, u64 v) { x->tdvps->gpr[i] = v; }
 
 static const struct md_field vp_fields[] = {
 	/* TD VMCS (class 0): the shared EPT the host builds, written by KVM. */
-	{ MD_VP_SHARED_EPTP, 1, 1, ALL, ALL, ALL, ALL, v_shared_eptp, v_set_shared_eptp },
+	{ MD_VP_SHARED_EPTP, 1, 1, ALL, ALL, ALL, ALL, v_shared_eptp, v_set_shared_eptp, 0, 0 },
 	RO(MD_VP_VCPU_STATE_DETAILS, 1, 1, v_state_details),
 	RO(MD_VP_VCPU_INDEX, 1, 1, v_index),
 	RO(0xA020000000000003ULL, 1, 1, v_num_pages),
 	RO(0xA020000200000004ULL, 1, 1, v_assoc),
 	RO(0xA020000300000006ULL, 1, 1, v_epoch),
-	{ 0x202000000000000BULL, 1, 1, ALL, ALL, ALL, ALL, v_pend_nmi, v_set_pend_nmi },
+	{ 0x202000000000000BULL, 1, 1, ALL, ALL, ALL, ALL, v_pend_nmi, v_set_pend_nmi, 0, 0 },
 	RO(0xA020000300000010ULL, MAX_TDVPS_PAGES, 1, v_page_pa),
 	DBG_RW(MD_VP_RAX, 16, 1, v_gpr, v_set_gpr),
 };
@@ -588,4 +595,21 @@ u64 tdh_vp_rd(struct seam_ctx *c)
 u64 tdh_vp_wr(struct seam_ctx *c)
 {
 	return vp_access(c, TDH_VP_WR);
+}
+
+/* ---- TDG.VM.RD / WR (the TD's own access) ---------------------------------------------- */
+
+u64 tdg_vm_access(struct seam_ctx *c, struct tdr *tdr, struct tdcs *tdcs, bool write)
+{
+	struct seamcall_regs *r = c->regs;
+	struct md_ctx x = { .c = c, .tdr = tdr, .tdcs = tdcs, .guest = true,
+			    .debug = !!(tdcs->attributes & TDX_ATTR_DEBUG) };
+	u64 id = r->rdx, value = r->r8, mask = r->r9;
+
+	if (r->rcx)
+		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RCX);	/* no L2 VMs */
+	r->r8 = 0;
+	if (!write && c->version)
+		r->rdx = MD_FIELD_ID_NONE;
+	return md_access(c, &td_table, &x, write, id, value, mask);
 }

@@ -558,6 +558,13 @@ void td_exit_ept_violation(struct td_vcpu *v, u64 gpa, u64 qual, u64 ext);
 /* The TD is dead (poisoned memory, a broken S-EPT): exit with @status. */
 void td_exit_fatal(struct td_vcpu *v, u64 status);
 
+/*
+ * TDG.VM.RD/WR on the TD's metadata with the guest's masks (metadata.c):
+ * RCX (VM index), RDX field ID, R8 value, R9 mask in c->regs; R8 and, for
+ * RD version 1, RDX out.
+ */
+u64 tdg_vm_access(struct seam_ctx *c, struct tdr *tdr, struct tdcs *tdcs, bool write);
+
 /* TDCALL from the guest (tdcall.c). */
 void td_tdcall(void *owner, struct cpu_core *core, struct cpu_regs *regs);
 

@@ -150,7 +150,8 @@ static enum cpu_xlate td_translate(void *owner, struct cpu_core *core, u64 gpa, 
 		*writable = true;
 		return CPU_XLATE_OK;
 	case SEPTI_PENDING:
-		if (!(tdcs->attributes & TDX_ATTR_SEPT_VE_DISABLE)) {
+		/* TD_CTLS.PENDING_VE_DISABLE: SEPT_VE_DISABLE at first, the TD may set it. */
+		if (!(tdcs->td_ctls & 1)) {
 			td_inject_ve(v, VMX_EXIT_EPT_VIOLATION, access_qual(access), gla, gpa, 0);
 			return CPU_XLATE_EVENT;
 		}

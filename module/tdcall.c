@@ -331,12 +331,32 @@ static u64 tdg_mr_report(struct td_vcpu *v, struct cpu_regs *r)
 	return TDX_SUCCESS;
 }
 
+/* ---- TDG.VM.RD / WR -------------------------------------------------------------------- */
+
+static u64 tdg_vm_rd_wr(struct td_vcpu *v, struct cpu_regs *r, u32 version, bool write)
+{
+	struct seamcall_regs regs;
+	struct seam_ctx c;
+	u64 err;
+
+	td_vcpu_ctx(v, &c, &regs);
+	c.version = version;
+	regs = (struct seamcall_regs){ .rcx = r->gpr[CPU_RCX], .rdx = r->gpr[CPU_RDX],
+				       .r8 = r->gpr[CPU_R8], .r9 = r->gpr[CPU_R9] };
+	err = tdg_vm_access(&c, v->td.tdr, v->td.tdcs, write);
+	r->gpr[CPU_R8] = regs.r8;
+	if (!write && version)
+		r->gpr[CPU_RDX] = regs.rdx;
+	return err;
+}
+
 /* ---- dispatch ------------------------------------------------------------------ */
 
 void td_tdcall(void *owner, struct cpu_core *core, struct cpu_regs *r)
 {
 	struct td_vcpu *v = owner;
 	u64 rax = r->gpr[CPU_RAX], status;
+	u32 leaf = (u32)(rax & 0xFFFF), version = (u32)(rax >> 16 & 0xFF);
 	bool retry = false;
 
 	(void)core;
@@ -345,10 +365,11 @@ void td_tdcall(void *owner, struct cpu_core *core, struct cpu_regs *r)
 		cpu_core_inject(v->core, 13, true, 0);
 		return;
 	}
-	if (rax >> 16) {
+	/* Only TDG.VM.RD has a version 1; bits 63:24 are reserved. */
+	if ((rax >> 24) || (version && !(leaf == TDG_VM_RD && version == 1))) {
 		status = api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RAX);
 	} else {
-		switch (rax) {
+		switch (leaf) {
 		case TDG_VP_VMCALL:
 			if (tdg_vp_vmcall(v, r))
 				return;
@@ -371,6 +392,10 @@ void td_tdcall(void *owner, struct cpu_core *core, struct cpu_regs *r)
 			break;
 		case TDG_MEM_PAGE_ACCEPT:
 			status = tdg_mem_page_accept(v, r, &retry);
+			break;
+		case TDG_VM_RD:
+		case TDG_VM_WR:
+			status = tdg_vm_rd_wr(v, r, version, leaf == TDG_VM_WR);
 			break;
 		default:
 			status = api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RAX);

@@ -151,6 +151,17 @@ static void setup(struct fixture *f, const u8 *image, u64 size)
 	cpu_core_set_protected_mode(f->c, TDX_EFER);
 }
 
+/* The hello guest, as vCPU 0 (the others halt). */
+static void setup_hello(struct fixture *f)
+{
+	struct cpu_regs r;
+
+	setup(f, guest_hello, guest_hello_size);
+	cpu_core_get_regs(f->c, &r);
+	r.gpr[CPU_RSI] = 0;
+	cpu_core_set_regs(f->c, &r);
+}
+
 /* The same with @code at the image's first byte and RIP there (32-bit mode). */
 static void setup_code(struct fixture *f, const u8 *code, u64 size)
 {
@@ -174,7 +185,7 @@ static void test_hello(void **state)
 	struct fixture f;
 
 	(void)state;
-	setup(&f, guest_hello, guest_hello_size);
+	setup_hello(&f);
 	assert_int_equal(cpu_core_run(f.c), CPU_RUN_EXIT);
 	assert_string_equal(f.o.console, "hello from a TD\n");
 	assert_int_equal(f.o.exit_code, 0x21);
@@ -220,7 +231,7 @@ static void test_translate_exit_retries(void **state)
 	struct fixture f;
 
 	(void)state;
-	setup(&f, guest_hello, guest_hello_size);
+	setup_hello(&f);
 	f.o.exit_once_gpa = 0xFFFFF000;		/* the reset vector's page */
 	assert_int_equal(cpu_core_run(f.c), CPU_RUN_EXIT);
 	assert_int_equal(f.o.translations, 1);

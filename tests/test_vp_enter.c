@@ -180,7 +180,7 @@ static void test_tdcalls(void **state)
 
 	run_guest(&v);
 	assert_int_equal(v.exit_code, 0);
-	assert_int_equal(v.nr_reports, 39);
+	assert_int_equal(v.nr_reports, 49);
 	/* TDG.VP.INFO */
 	assert_int_equal(rep[0], TDX_SUCCESS);
 	assert_int_equal(rep[1], 48);
@@ -234,6 +234,17 @@ static void test_tdcalls(void **state)
 	assert_int_equal(rep[38], TDX_SUCCESS);
 	assert_int_equal(v.tdreport_len, 1024);
 	check_tdreport(t, (const struct tdx_report *)v.tdreport);
+	/* TDG.VM.RD/WR: readable fields, version 1's next ID, the masks, operands */
+	assert_int_equal(rep[39], TDX_SUCCESS);
+	assert_int_equal(rep[40], 0);				/* ATTRIBUTES */
+	assert_int_equal(rep[41], TDX_SUCCESS);
+	assert_int_equal(rep[42], 0x1110000300000001ULL);	/* XFAM comes next */
+	assert_int_equal(rep[43], TDX_METADATA_FIELD_NOT_READABLE);
+	assert_int_equal(rep[44], TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
+	assert_int_equal(rep[45], TDX_SUCCESS);
+	assert_int_equal(rep[46], TDX_METADATA_FIELD_NOT_WRITABLE);
+	assert_int_equal(rep[47], TDX_OPERAND_INVALID | TDX_OPERAND_ID_RAX);
+	assert_int_equal(rep[48], TDX_OPERAND_INVALID | TDX_OPERAND_ID_RAX);
 }
 
 /* The entry checks, in the module's order. */

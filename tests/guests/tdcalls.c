@@ -171,4 +171,29 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 		for (int i = 0; i < 1024; i += 8)
 			tdvmcall(TDVMCALL_IO, 4, 1, 0x88, *(u64 *)(report_buf + i), 0);
 	}
+
+	/* 10: TDG.VM.RD/WR with the guest's masks */
+	{
+		struct tdcall_regs m = { .rax = TDG_VM_RD, .rdx = 0x1110000300000000ULL };
+
+		report(tdcall(&m));					/* ATTRIBUTES */
+		report(m.r8);
+		m = (struct tdcall_regs){ .rax = TDG_VM_RD | 1ULL << 16, .rdx = 0x1110000300000000ULL };
+		report(tdcall(&m));
+		report(m.rdx);						/* the next field */
+		m = (struct tdcall_regs){ .rax = TDG_VM_RD, .rdx = 0x1110000300000004ULL };
+		report(tdcall(&m));					/* EPTP: the host's */
+		m = (struct tdcall_regs){ .rax = TDG_VM_RD, .rcx = 1, .rdx = 0x1110000300000000ULL };
+		report(tdcall(&m));					/* no L2 VM 1 */
+		m = (struct tdcall_regs){ .rax = TDG_VM_WR, .rdx = 0x9110000300000010ULL,
+					  .r8 = 1, .r9 = 1 };
+		report(tdcall(&m));					/* NOTIFY_ENABLES */
+		m = (struct tdcall_regs){ .rax = TDG_VM_WR, .rdx = 0x9110000300000010ULL,
+					  .r8 = 2, .r9 = 2 };
+		report(tdcall(&m));
+		m = (struct tdcall_regs){ .rax = TDG_VM_RD | 2ULL << 16, .rdx = 0x1110000300000000ULL };
+		report(tdcall(&m));
+		m = (struct tdcall_regs){ .rax = TDG_VM_WR | 1ULL << 16, .rdx = 0x9110000300000010ULL };
+		report(tdcall(&m));
+	}
 }
