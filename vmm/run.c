@@ -17,12 +17,15 @@
 #include "tdvf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <softtdx/kvm.h>
 #include <softtdx/uapi/kvm_tdx.h>
@@ -34,6 +37,26 @@
 #define LOW_RAM_MAX	(2ULL << 30)	/* q35: RAM above 2 GiB moves to 4 GiB when >= 0xB0000000 */
 #define PAGE		4096ULL
 #define TD_ATTR_SEPT_VE_DISABLE	(1ULL << 28)	/* QEMU's sept-ve-disable=on, its default */
+
+/* Where the ioctls go: softtdx's KVM, or the kernel's /dev/kvm (--accel kvm). */
+struct accel {
+	const char *name;
+	int (*open)(void);
+	int (*ioctl)(int fd, unsigned long request, ...);
+	void *(*mmap)(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+	int (*close)(int fd);
+};
+
+static int kernel_kvm_open(void)
+{
+	return open("/dev/kvm", O_RDWR | O_CLOEXEC);
+}
+
+static const struct accel accels[] = {
+	{ "softtdx", softtdx_kvm_open, softtdx_ioctl, softtdx_mmap, softtdx_close },
+	{ "kvm", kernel_kvm_open, ioctl, mmap, close },
+};
+static const struct accel *acc = &accels[0];
 
 struct slot {
 	uint64_t gpa, size, gmem_offset;
@@ -59,6 +82,7 @@ struct options {
 	uint64_t ram;
 	unsigned int smp;
 	const char *serial, *debugcon;
+	const struct accel *accel;
 	int exit_port;
 	bool trace, sept_ve_disable;
 };
@@ -75,7 +99,7 @@ static int tdx_cmd(int fd, unsigned int id, unsigned int flags, uint64_t data)
 {
 	struct kvm_tdx_cmd cmd = { .id = id, .flags = flags, .data = data };
 
-	return softtdx_ioctl(fd, KVM_MEMORY_ENCRYPT_OP, &cmd);
+	return acc->ioctl(fd, KVM_MEMORY_ENCRYPT_OP, &cmd);
 }
 
 /* KVM_TDX_INIT_VM: every configurable CPUID leaf as KVM offers it, SEPT_VE_DISABLE on. */
@@ -130,9 +154,9 @@ static int add_slot(struct td *t, uint64_t gpa, uint64_t size)
 		.memory_size = size, .userspace_addr = (uint64_t)(uintptr_t)s->shared,
 		.guest_memfd = (uint32_t)t->gmem, .guest_memfd_offset = s->gmem_offset,
 	};
-	if (softtdx_ioctl(t->vm, KVM_SET_USER_MEMORY_REGION2, &r))
+	if (acc->ioctl(t->vm, KVM_SET_USER_MEMORY_REGION2, &r))
 		return fail("KVM_SET_USER_MEMORY_REGION2");
-	if (softtdx_ioctl(t->vm, KVM_SET_MEMORY_ATTRIBUTES, &a))
+	if (acc->ioctl(t->vm, KVM_SET_MEMORY_ATTRIBUTES, &a))
 		return fail("KVM_SET_MEMORY_ATTRIBUTES");
 	t->nr_slots++;
 	t->gmem_size += size;
@@ -147,7 +171,7 @@ static int add_memory(struct td *t, uint64_t ram, uint64_t fw_base)
 		.size = ram + (fw_base ? FOUR_GIB - fw_base : 0),
 	};
 
-	t->gmem = softtdx_ioctl(t->vm, KVM_CREATE_GUEST_MEMFD, &g);
+	t->gmem = acc->ioctl(t->vm, KVM_CREATE_GUEST_MEMFD, &g);
 	if (t->gmem < 0)
 		return fail("KVM_CREATE_GUEST_MEMFD");
 	if (add_slot(t, 0, low) || (ram > low && add_slot(t, FOUR_GIB, ram - low)))
@@ -162,9 +186,9 @@ static int enable_caps(struct td *t)
 	struct kvm_enable_cap hc = { .cap = KVM_CAP_EXIT_HYPERCALL,
 				     .args = { 1ULL << KVM_HC_MAP_GPA_RANGE } };
 
-	if (softtdx_ioctl(t->vm, KVM_ENABLE_CAP, &split))
+	if (acc->ioctl(t->vm, KVM_ENABLE_CAP, &split))
 		return fail("KVM_CAP_SPLIT_IRQCHIP");
-	if (softtdx_ioctl(t->vm, KVM_ENABLE_CAP, &hc))
+	if (acc->ioctl(t->vm, KVM_ENABLE_CAP, &hc))
 		return fail("KVM_CAP_EXIT_HYPERCALL");
 	return 0;
 }
@@ -172,25 +196,25 @@ static int enable_caps(struct td *t)
 static int add_vcpus(struct td *t, unsigned int n, uint64_t initial_rcx)
 {
 	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 64 * sizeof(struct kvm_cpuid_entry2));
-	int size = softtdx_ioctl(t->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	int size = acc->ioctl(t->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
 
 	if (!c)
 		return -1;
 	c->nent = 64;
-	if (softtdx_ioctl(t->kvm, KVM_GET_SUPPORTED_CPUID, c)) {
+	if (acc->ioctl(t->kvm, KVM_GET_SUPPORTED_CPUID, c)) {
 		free(c);
 		return fail("KVM_GET_SUPPORTED_CPUID");
 	}
 	for (t->nr_vcpus = 0; t->nr_vcpus < n; t->nr_vcpus++) {
-		int fd = softtdx_ioctl(t->vm, KVM_CREATE_VCPU, t->nr_vcpus);
+		int fd = acc->ioctl(t->vm, KVM_CREATE_VCPU, t->nr_vcpus);
 
-		if (fd < 0 || softtdx_ioctl(fd, KVM_SET_CPUID2, c) ||
+		if (fd < 0 || acc->ioctl(fd, KVM_SET_CPUID2, c) ||
 		    tdx_cmd(fd, KVM_TDX_INIT_VCPU, 0, initial_rcx)) {
 			free(c);
 			return fail("vCPU");
 		}
 		t->vcpu[t->nr_vcpus] = fd;
-		t->run[t->nr_vcpus] = softtdx_mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE,
+		t->run[t->nr_vcpus] = acc->mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE,
 						   MAP_SHARED, fd, 0);
 		if (t->run[t->nr_vcpus] == MAP_FAILED) {
 			free(c);
@@ -280,7 +304,7 @@ static int set_private(struct td *t, uint64_t gpa, uint64_t size, bool private)
 		gpa, size, private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0, 0,
 	};
 
-	return softtdx_ioctl(t->vm, KVM_SET_MEMORY_ATTRIBUTES, &a);
+	return acc->ioctl(t->vm, KVM_SET_MEMORY_ATTRIBUTES, &a);
 }
 
 static void handle_tdx_exit(struct kvm_run *run)
@@ -378,7 +402,7 @@ static void *vcpu_thread(void *p)
 {
 	struct vcpu_arg *a = p;
 
-	while (handle_exit(a->t, a->id, softtdx_ioctl(a->t->vcpu[a->id], KVM_RUN, 0)))
+	while (handle_exit(a->t, a->id, acc->ioctl(a->t->vcpu[a->id], KVM_RUN, 0)))
 		;
 	return NULL;
 }
@@ -404,15 +428,15 @@ static int run_vcpus(struct td *t)
 static void td_destroy(struct td *t)
 {
 	for (unsigned int i = 0; i < t->nr_vcpus; i++)
-		softtdx_close(t->vcpu[i]);
+		acc->close(t->vcpu[i]);
 	if (t->gmem >= 0)
-		softtdx_close(t->gmem);
+		acc->close(t->gmem);
 	if (t->vm >= 0)
-		softtdx_close(t->vm);
+		acc->close(t->vm);
 	for (unsigned int i = 0; i < t->nr_slots; i++)
 		munmap(t->slots[i].shared, t->slots[i].size);
 	if (t->kvm >= 0)
-		softtdx_close(t->kvm);
+		acc->close(t->kvm);
 }
 
 /* ---- the command ------------------------------------------------------------------------ */
@@ -424,10 +448,12 @@ static void usage(FILE *f)
 		"                   [-serial stdio|none|file:PATH] [-debugcon stdio|none|file:PATH]\n"
 		"                   [-device isa-debug-exit[,iobase=PORT]] [--trace]\n"
 		"                   [-object tdx-guest[,id=NAME][,sept-ve-disable=on|off]]\n"
+		"                   [--accel softtdx|kvm]\n"
 		"  -bios FILE    a TDVF firmware image (OVMF with TDX metadata)\n"
 		"  --image FILE  a flat image that ends at 4 GiB (softtdx's guest kit)\n"
 		"  -m SIZE       guest RAM (default 256M; QEMU syntax)\n"
 		"  -smp N        vCPUs, 1 to %d (default 1)\n"
+		"  --accel       softtdx (the default) or kvm: the kernel's /dev/kvm on a TDX host\n"
 		"  isa-debug-exit: a write of V ends softtdx with status (V << 1) | 1\n", MAX_VCPUS);
 }
 
@@ -490,14 +516,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "m", required_argument, NULL, 'm' }, { "smp", required_argument, NULL, 's' },
 		{ "serial", required_argument, NULL, 'S' }, { "debugcon", required_argument, NULL, 'd' },
 		{ "device", required_argument, NULL, 'D' }, { "trace", no_argument, NULL, 't' },
-		{ "object", required_argument, NULL, 'o' },
+		{ "object", required_argument, NULL, 'o' }, { "accel", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' }, { 0 },
 	};
 	char *end;
 	int c;
 
 	*o = (struct options){ .ram = 256ULL << 20, .smp = 1, .serial = "stdio",
-			       .exit_port = -1, .sept_ve_disable = true };
+			       .exit_port = -1, .sept_ve_disable = true, .accel = &accels[0] };
 	while ((c = getopt_long_only(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b': o->bios = optarg; break;
@@ -526,6 +552,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 			}
 			break;
 		case 't': o->trace = true; break;
+		case 'a':
+			o->accel = !strcmp(optarg, "kvm") ? &accels[1] :
+				   !strcmp(optarg, "softtdx") ? &accels[0] : NULL;
+			if (!o->accel) {
+				fprintf(stderr, "softtdx run: --accel takes softtdx or kvm\n");
+				return 2;
+			}
+			break;
 		case 'o':
 			if (parse_object(optarg, o)) {
 				fprintf(stderr, "softtdx run: unsupported -object '%s' (tdx-guest "
@@ -579,6 +613,13 @@ out:
 	return ret;
 }
 
+static bool has_tdx_vm_type(int kvm)
+{
+	int types = acc->ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
+
+	return types > 0 && (types & (1 << KVM_X86_TDX_VM));
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct td t = { .kvm = -1, .vm = -1, .gmem = -1, .status = -1 };
@@ -604,9 +645,18 @@ int cmd_run(int argc, char **argv)
 	image = vmm_read_file(o.bios ? o.bios : o.image, MAX_FIRMWARE, &len);
 	if (!image)
 		return 1;
-	t.kvm = softtdx_kvm_open();
-	t.vm = t.kvm < 0 ? -1 : softtdx_ioctl(t.kvm, KVM_CREATE_VM, KVM_X86_TDX_VM);
-	if (t.vm < 0) {
+	acc = o.accel;
+	t.kvm = acc->open();
+	if (t.kvm < 0) {
+		fprintf(stderr, "softtdx run: cannot open %s: %s\n",
+			acc == &accels[0] ? "softtdx's KVM" : "/dev/kvm", strerror(errno));
+		ret = 1;
+	} else if (!has_tdx_vm_type(t.kvm)) {
+		fprintf(stderr, "softtdx run: %s KVM offers no KVM_X86_TDX_VM (not a TDX host; "
+				"the default --accel softtdx runs TDs anywhere)\n",
+			acc == &accels[0] ? "softtdx's" : "the kernel's");
+		ret = 1;
+	} else if ((t.vm = acc->ioctl(t.kvm, KVM_CREATE_VM, KVM_X86_TDX_VM)) < 0) {
 		fail("KVM_CREATE_VM(KVM_X86_TDX_VM)");
 		ret = 1;
 	} else {

@@ -58,6 +58,13 @@ expect 2 "bad -serial or -debugcon 'bogus'" run --image "$hello" -serial bogus
 expect 1 "cannot open /nonexistent" run --image /nonexistent
 expect 1 "is not a whole number of pages" run --image "$odd"
 expect 1 "no OVMF GUIDed table footer" run -bios "$softtdx"
+expect 2 "--accel takes softtdx or kvm" run --image "$hello" --accel tcg
+# The kernel's KVM: this is no TDX host (or has no KVM at all).
+if [ -e /dev/kvm ]; then
+	expect 1 "the kernel's KVM offers no KVM_X86_TDX_VM" run --image "$hello" --accel kvm
+else
+	expect 1 "cannot open /dev/kvm" run --image "$hello" --accel kvm
+fi
 # isa-debug-exit: hello writes 0x21, so the status is (0x21 << 1) | 1
 expect 67 "hello from a TD" run --image "$hello" -device isa-debug-exit
 expect 67 "hello from a TD" run --image "$hello" -device isa-debug-exit,iobase=0xf4 -smp 2 \
