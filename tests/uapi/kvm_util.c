@@ -186,6 +186,15 @@ void vm_enable_split_irqchip(int vm)
 	assert_int_equal(kvm_ioctl(vm, KVM_ENABLE_CAP, &cap), 0);
 }
 
+const struct kvm_cpuid_entry2 *cpuid_find(const struct kvm_cpuid2 *c, unsigned int fn,
+					  unsigned int index)
+{
+	for (unsigned int i = 0; i < c->nent; i++)
+		if (c->entries[i].function == fn && c->entries[i].index == index)
+			return &c->entries[i];
+	return NULL;
+}
+
 void vcpu_set_cpuid_entry(int vcpu, const struct kvm_cpuid_entry2 *entry)
 {
 	struct {

@@ -66,6 +66,9 @@ int td_create(int kvm);
 
 /* KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP), as QEMU does for a TD. */
 void vm_enable_split_irqchip(int vm);
+/* The entry @fn/@index of a CPUID table KVM returned, or NULL. */
+const struct kvm_cpuid_entry2 *cpuid_find(const struct kvm_cpuid2 *c, unsigned int fn,
+					  unsigned int index);
 /* KVM_SET_CPUID2 with the one entry @entry. */
 void vcpu_set_cpuid_entry(int vcpu, const struct kvm_cpuid_entry2 *entry);
 /* KVM_SET_CPUID2 with one leaf: 1, x2APIC bit as asked. */

@@ -157,15 +157,6 @@ static void test_descriptors(void **state)
 	kvm_close(kvm);
 }
 
-static const struct kvm_cpuid_entry2 *entry(const struct kvm_cpuid2 *c, unsigned int fn,
-					    unsigned int index)
-{
-	for (unsigned int i = 0; i < c->nent; i++)
-		if (c->entries[i].function == fn && c->entries[i].index == index)
-			return &c->entries[i];
-	return NULL;
-}
-
 /* KVM_GET_SUPPORTED_CPUID: the platform CPU as KVM offers it to a guest. */
 static void test_supported_cpuid(void **state)
 {
@@ -182,17 +173,17 @@ static void test_supported_cpuid(void **state)
 	c.hdr.nent = 64;
 	assert_int_equal(kvm_ioctl(kvm, KVM_GET_SUPPORTED_CPUID, &c), 0);
 	assert_int_equal(c.hdr.nent, 18);
-	e = entry(&c.hdr, 0x40000000, 0);
+	e = cpuid_find(&c.hdr, 0x40000000, 0);
 	assert_non_null(e);
 	assert_memory_equal(&e->ebx, "KVMKVMKVM\0\0\0", 12);
-	e = entry(&c.hdr, 1, 0);
+	e = cpuid_find(&c.hdr, 1, 0);
 	assert_non_null(e);
 	assert_int_equal(e->ecx & (1u << 21 | 1u << 31), 1u << 21 | 1u << 31);	/* x2APIC, hypervisor */
 	assert_int_equal(e->ecx & (1u << 28), 0);				/* no AVX */
-	e = entry(&c.hdr, 7, 1);
+	e = cpuid_find(&c.hdr, 7, 1);
 	assert_non_null(e);
 	assert_int_equal(e->flags, KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
-	e = entry(&c.hdr, 0x80000008, 0);
+	e = cpuid_find(&c.hdr, 0x80000008, 0);
 	assert_non_null(e);
 	assert_true((e->eax & 0xFF) < 52);	/* 52 bits less the host's KeyID bits */
 	assert_int_equal((e->eax >> 8) & 0xFF, 57);	/* LA57 */

@@ -121,15 +121,6 @@ static void test_init_vcpu_and_finalize(void **state)
 }
 
 /* The vCPU descriptor keeps the TD alive after the VM descriptor closes. */
-static const struct kvm_cpuid_entry2 *find_entry(const struct kvm_cpuid2 *c, unsigned int fn,
-						 unsigned int index)
-{
-	for (unsigned int i = 0; i < c->nent; i++)
-		if (c->entries[i].function == fn && c->entries[i].index == index)
-			return &c->entries[i];
-	return NULL;
-}
-
 /* KVM_TDX_GET_CPUID: the module's virtual CPUID for this TD, read with TDH.MNG.RD. */
 static void test_get_cpuid(void **state)
 {
@@ -147,23 +138,23 @@ static void test_get_cpuid(void **state)
 	assert_true(n > 30);
 	assert_int_equal(kvm_ioctl(vcpu, KVM_MEMORY_ENCRYPT_OP, &cmd), 0);
 	assert_int_equal(c->nent, n);
-	e = find_entry(c, 0, 0);
+	e = cpuid_find(c, 0, 0);
 	assert_non_null(e);
 	assert_int_equal(e->eax, 0x23);
 	assert_int_equal(e->ebx, 0x756e6547);			/* "Genu" */
-	e = find_entry(c, 0x21, 0);
+	e = cpuid_find(c, 0x21, 0);
 	assert_non_null(e);
 	assert_int_equal(e->flags, KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
 	assert_int_equal(e->ebx, 0x65746e49);			/* "Inte" */
 	assert_int_equal(e->edx, 0x5844546c);			/* "lTDX" */
-	e = find_entry(c, 1, 0);
+	e = cpuid_find(c, 1, 0);
 	assert_non_null(e);
 	assert_int_equal(e->flags, 0);
 	assert_int_equal(e->ecx & (1u << 28), 0);		/* no AVX on these cores */
-	assert_non_null(find_entry(c, 0xd, 0x12));
-	assert_null(find_entry(c, 0xd, 0x13));
-	assert_null(find_entry(c, 2, 0));			/* not in the module's table */
-	e = find_entry(c, 0x80000008, 0);
+	assert_non_null(cpuid_find(c, 0xd, 0x12));
+	assert_null(cpuid_find(c, 0xd, 0x13));
+	assert_null(cpuid_find(c, 2, 0));			/* not in the module's table */
+	e = cpuid_find(c, 0x80000008, 0);
 	assert_non_null(e);
 	assert_int_equal((e->eax >> 16) & 0xFF, 48);		/* MAXPA from the shared bit */
 	cmd.data = 8;
