@@ -320,6 +320,23 @@ static void test_pending_exit_with_sept_ve_disable(void **state)
 	assert_int_equal(v.nr_reports, 22);	/* everything before step 6 */
 }
 
+/*
+ * The host writes one of the TD's pages behind its back (the line loses its
+ * TD bit): the vCPU's first use of the page is a machine check, the TD is
+ * dead, and every later entry fails.
+ */
+static void test_poisoned_page_kills_td(void **state)
+{
+	struct tdtest *t = *state;
+	struct seamcall_regs r = { 0 };
+	u64 hpa = tdtest_hpa_at(t, 0xFFFFF000ULL, 0), junk = 0xBAD;
+
+	assert_int_equal(platform_host_write(t->h->plat, hpa, &junk, sizeof(junk)), 0);
+	assert_status(vp_enter(t, &r), TDX_NON_RECOVERABLE_TD);
+	r = (struct seamcall_regs){ 0 };
+	assert_status(vp_enter(t, &r), TDX_TD_FATAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +347,8 @@ int main(void)
 						tdtest_teardown),
 		cmocka_unit_test_setup_teardown(test_pending_exit_with_sept_ve_disable,
 						setup_sept_ve_disable, tdtest_teardown),
+		cmocka_unit_test_setup_teardown(test_poisoned_page_kills_td, setup_hello,
+						tdtest_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
