@@ -84,7 +84,7 @@ struct options {
 	const char *serial, *debugcon;
 	const struct accel *accel;
 	int exit_port;
-	bool trace, sept_ve_disable;
+	bool trace, sept_ve_disable, quiet;
 };
 
 static int fail(const char *what)
@@ -163,20 +163,18 @@ static int add_slot(struct td *t, uint64_t gpa, uint64_t size)
 	return 0;
 }
 
-/* RAM as QEMU lays it out (below 2 GiB, the rest from 4 GiB), plus [fw_base, 4 GiB). */
+/* RAM as QEMU lays it out (below 2 GiB, the rest from 4 GiB), plus [fw_base, 4 GiB) if any. */
 static int add_memory(struct td *t, uint64_t ram, uint64_t fw_base)
 {
 	uint64_t low = ram >= 0xB0000000ULL ? LOW_RAM_MAX : ram;
-	struct kvm_create_guest_memfd g = {
-		.size = ram + (fw_base ? FOUR_GIB - fw_base : 0),
-	};
+	struct kvm_create_guest_memfd g = { .size = ram + (FOUR_GIB - fw_base) };
 
 	t->gmem = acc->ioctl(t->vm, KVM_CREATE_GUEST_MEMFD, &g);
 	if (t->gmem < 0)
 		return fail("KVM_CREATE_GUEST_MEMFD");
 	if (add_slot(t, 0, low) || (ram > low && add_slot(t, FOUR_GIB, ram - low)))
 		return -1;
-	return fw_base ? add_slot(t, fw_base, FOUR_GIB - fw_base) : 0;
+	return fw_base < FOUR_GIB ? add_slot(t, fw_base, FOUR_GIB - fw_base) : 0;
 }
 
 /* What QEMU enables for a TD: the split irqchip, MapGPA as KVM_EXIT_HYPERCALL. */
@@ -448,12 +446,13 @@ static void usage(FILE *f)
 		"                   [-serial stdio|none|file:PATH] [-debugcon stdio|none|file:PATH]\n"
 		"                   [-device isa-debug-exit[,iobase=PORT]] [--trace]\n"
 		"                   [-object tdx-guest[,id=NAME][,sept-ve-disable=on|off]]\n"
-		"                   [--accel softtdx|kvm]\n"
+		"                   [--accel softtdx|kvm] [--quiet]\n"
 		"  -bios FILE    a TDVF firmware image (OVMF with TDX metadata)\n"
 		"  --image FILE  a flat image that ends at 4 GiB (softtdx's guest kit)\n"
 		"  -m SIZE       guest RAM (default 256M; QEMU syntax)\n"
 		"  -smp N        vCPUs, 1 to %d (default 1)\n"
 		"  --accel       softtdx (the default) or kvm: the kernel's /dev/kvm on a TDX host\n"
+		"  --quiet       do not print the TD's MRTD before it runs\n"
 		"  isa-debug-exit: a write of V ends softtdx with status (V << 1) | 1\n", MAX_VCPUS);
 }
 
@@ -517,6 +516,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "serial", required_argument, NULL, 'S' }, { "debugcon", required_argument, NULL, 'd' },
 		{ "device", required_argument, NULL, 'D' }, { "trace", no_argument, NULL, 't' },
 		{ "object", required_argument, NULL, 'o' }, { "accel", required_argument, NULL, 'a' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' }, { 0 },
 	};
 	char *end;
@@ -552,6 +552,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			}
 			break;
 		case 't': o->trace = true; break;
+		case 'q': o->quiet = true; break;
 		case 'a':
 			o->accel = !strcmp(optarg, "kvm") ? &accels[1] :
 				   !strcmp(optarg, "softtdx") ? &accels[0] : NULL;
@@ -579,6 +580,28 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return -1;
 }
 
+/* A flat image as one measured section ending at 4 GiB. */
+static void image_meta(size_t len, struct tdvf_meta *meta)
+{
+	meta->nr_sections = 1;
+	meta->sections[0] = (struct tdvf_section){
+		.raw_size = (uint32_t)len, .address = FOUR_GIB - len, .size = len,
+		.type = TDVF_SECTION_BFV, .attributes = TDVF_ATTR_MR_EXTEND,
+	};
+}
+
+/* The MRTD the TD will report, computed offline as `softtdx measure` does. */
+static void print_mrtd(const uint8_t *image, const struct tdvf_meta *meta)
+{
+	uint8_t mrtd[48];
+
+	if (tdvf_mrtd(image, meta, TDVF_MEASURE_PER_PAGE, mrtd))
+		return;
+	fprintf(stderr, "softtdx run: MRTD ");
+	vmm_print_hex(stderr, mrtd, sizeof(mrtd));
+	fprintf(stderr, "\n");
+}
+
 /* Everything before the first KVM_RUN; the measurement is reported then. */
 static int build(struct td *t, const struct options *o, const uint8_t *image, size_t len)
 {
@@ -598,9 +621,12 @@ static int build(struct td *t, const struct options *o, const uint8_t *image, si
 		fprintf(stderr, "softtdx run: %s: %zu bytes is not a whole number of pages\n",
 			o->image, len);
 		goto out;
+	} else if ((meta = malloc(sizeof(*meta)))) {
+		image_meta(len, meta);
 	}
-	if (enable_caps(t) || init_vm(t) ||
-	    add_memory(t, o->ram, o->bios ? firmware_base(meta, o->ram) : FOUR_GIB - len))
+	if (!meta)
+		goto out;
+	if (enable_caps(t) || init_vm(t) || add_memory(t, o->ram, firmware_base(meta, o->ram)))
 		goto out;
 	if (add_vcpus(t, o->smp, 0))
 		goto out;
@@ -608,6 +634,8 @@ static int build(struct td *t, const struct options *o, const uint8_t *image, si
 			init_region(t, FOUR_GIB - len, len, image, len, true);
 	if (!ret && tdx_cmd(t->vm, KVM_TDX_FINALIZE_VM, 0, 0))
 		ret = fail("KVM_TDX_FINALIZE_VM");
+	if (!ret && !o->quiet)
+		print_mrtd(image, meta);
 out:
 	free(meta);
 	return ret;

@@ -2,10 +2,11 @@
 # The softtdx command line: exact exit status and message of each error
 # path, a successful measure of Debian's OVMF.fd when it is installed, and a
 # TD run from a guest-kit image.
-#   test_softtdx.sh SOFTTDX_BINARY HELLO_IMAGE
+#   test_softtdx.sh SOFTTDX_BINARY HELLO_IMAGE DEMO_IMAGE
 set -u
 softtdx=$1
 hello=$2
+demo=$3
 ovmf=/usr/share/ovmf/OVMF.fd
 failed=0
 out=$(mktemp)
@@ -70,4 +71,15 @@ expect 67 "hello from a TD" run --image "$hello" -device isa-debug-exit
 expect 67 "hello from a TD" run --image "$hello" -device isa-debug-exit,iobase=0xf4 -smp 2 \
 	-object tdx-guest,id=tdx0,sept-ve-disable=off
 rm -f "$odd"
+# The MRTD softtdx computes offline is the one the TD's own TDREPORT shows.
+"$softtdx" run --image "$demo" -device isa-debug-exit >"$out" 2>&1
+host=$(sed -n 's/^softtdx run: MRTD \([0-9a-f]*\)$/\1/p' "$out")
+guest=$(sed -n 's/^TDREPORT: MRTD *\([0-9a-f]*\)$/\1/p' "$out")
+if [ -z "$host" ] || [ "$host" != "$guest" ]; then
+	echo "FAIL: offline MRTD '$host' is not the TD's '$guest':" >&2
+	cat "$out" >&2
+	failed=1
+fi
+expect 1 "RTMR[2] extended" run --image "$demo" --quiet -device isa-debug-exit
+if grep -q "MRTD [0-9a-f]" "$out"; then echo "FAIL: --quiet printed the MRTD" >&2; failed=1; fi
 exit "$failed"
