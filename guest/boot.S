@@ -59,6 +59,16 @@ guest_vector_\vec:
 	stub 8,1; stub 9,0; stub 10,1; stub 11,1; stub 12,1; stub 13,1; stub 14,1; stub 15,0
 	stub 16,0; stub 17,1; stub 18,0; stub 19,0; stub 20,0; stub 21,1
 
+/* Vectors 22-255 (interrupts): the same frame with error 0; 16 bytes apart. */
+	.set	vec, 22
+	.rept	256 - 22
+	.balign 16
+	push	$0
+	push	$vec
+	jmp	exception_common
+	.set	vec, vec + 1
+	.endr
+
 exception_common:
 	push	%rax
 	push	%rcx

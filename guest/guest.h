@@ -58,7 +58,7 @@ struct guest_frame {
 	u64 rip, cs, rflags, rsp, ss;
 };
 typedef void (*guest_exception_fn)(struct guest_frame *f);
-/* Installs the IDT (vectors 0-21) and the C handler they call. */
+/* Installs the IDT (all 256 vectors) and the C handler they call. */
 void guest_set_exception_handler(guest_exception_fn fn);
 
 /* The test's entry point. */

@@ -61,7 +61,7 @@ struct idt_gate {
 	u32 offset_hi, reserved;
 } __attribute__((packed));
 
-#define NR_VECTORS	22
+#define NR_VECTORS	256
 extern const char guest_vector_0[], guest_vector_1[];
 
 static struct idt_gate idt[NR_VECTORS] __attribute__((aligned(16)));

@@ -104,6 +104,8 @@ struct kvm_vm_ops {
 	void (*zap_private)(struct kvm_vm *vm, u64 start_gfn, u64 end_gfn);
 	/* The same for shared mappings: conversion to private, memslot deletion. */
 	void (*zap_shared)(struct kvm_vm *vm, u64 start_gfn, u64 end_gfn);
+	/* A fixed interrupt for APIC ID @dest: vCPUs reached, or -errno. */
+	int (*deliver_interrupt)(struct kvm_vm *vm, u32 dest, u8 vector);
 };
 
 struct kvm_tdx;

@@ -39,6 +39,7 @@ long kvm_check_extension_generic(struct kvm_vm *vm, long cap)
 	case KVM_CAP_TSC_CONTROL:
 	case KVM_CAP_VM_TSC_CONTROL:
 	case KVM_CAP_USER_MEMORY2:
+	case KVM_CAP_SIGNAL_MSI:
 	case KVM_CAP_MEMORY_FAULT_INFO:
 	case KVM_CAP_MP_STATE:
 	case KVM_CAP_USER_NMI:
@@ -145,6 +146,30 @@ static long vm_set_tsc_khz(struct kvm_vm *vm, unsigned long khz)
 	return 0;
 }
 
+/*
+ * KVM_SIGNAL_MSI: an MSI for the in-kernel local APICs (the split irqchip
+ * has them).  Fixed delivery to one physical APIC ID is what softtdx
+ * delivers; other modes and broadcasts are refused.
+ */
+static long vm_signal_msi(struct kvm_vm *vm, unsigned long arg)
+{
+	struct kvm_msi msi;
+	u32 dest, mode;
+
+	if (kvm_copy_from_user(&msi, arg, sizeof(msi)))
+		return -EFAULT;
+	if (msi.flags & ~KVM_MSI_VALID_DEVID)
+		return -EINVAL;
+	if (!vm->split_irqchip)
+		return -EINVAL;
+	dest = (msi.address_lo >> 12 & 0xFF) | (msi.address_hi & ~0xFFu);
+	mode = msi.data >> 8 & 7;
+	if ((msi.address_lo & 0xFFF00000u) != 0xFEE00000u || mode || (msi.address_lo & 4) ||
+	    dest == 0xFF || (msi.data & 0xFF) < 16)
+		return -EINVAL;
+	return vm->ops->deliver_interrupt(vm, dest, (u8)msi.data);
+}
+
 static long vm_ioctl(struct kvm_obj *obj, unsigned int request, unsigned long arg)
 {
 	struct kvm_vm *vm = (struct kvm_vm *)obj;
@@ -172,6 +197,8 @@ static long vm_ioctl(struct kvm_obj *obj, unsigned int request, unsigned long ar
 		return kvm_create_guest_memfd(vm, arg);
 	case KVM_GET_DIRTY_LOG:
 		return kvm_vm_get_dirty_log(vm, arg);
+	case KVM_SIGNAL_MSI:
+		return vm_signal_msi(vm, arg);
 	default:
 		return -ENOTTY;	/* x86's kvm_arch_vm_ioctl */
 	}
@@ -250,7 +277,8 @@ static void vmx_zap_private(struct kvm_vm *vm, u64 start_gfn, u64 end_gfn)
 static long vmx_check_extension(struct kvm_vm *vm, long cap, long generic)
 {
 	(void)vm;
-	return cap == KVM_CAP_PRE_FAULT_MEMORY ? 0 : generic;
+	/* No interrupt delivery into normal VMs yet either. */
+	return cap == KVM_CAP_PRE_FAULT_MEMORY || cap == KVM_CAP_SIGNAL_MSI ? 0 : generic;
 }
 
 static long vmx_mem_enc_op(struct kvm_vm *vm, unsigned long arg)
@@ -268,6 +296,15 @@ static void vmx_zap_shared(struct kvm_vm *vm, u64 start_gfn, u64 end_gfn)
 	(void)end_gfn;
 }
 
+/* Normal VMs do not execute yet: nothing to deliver an interrupt to. */
+static int vmx_deliver_interrupt(struct kvm_vm *vm, u32 dest, u8 vector)
+{
+	(void)vm;
+	(void)dest;
+	(void)vector;
+	return -ENOSYS;
+}
+
 const struct kvm_vm_ops vmx_vm_ops = {
 	.init = vmx_vm_init,
 	.pre_destroy = vmx_vm_nothing,
@@ -276,4 +313,5 @@ const struct kvm_vm_ops vmx_vm_ops = {
 	.mem_enc_op = vmx_mem_enc_op,
 	.zap_private = vmx_zap_private,
 	.zap_shared = vmx_zap_shared,
+	.deliver_interrupt = vmx_deliver_interrupt,
 };

@@ -591,6 +591,7 @@ const struct kvm_vm_ops tdx_vm_ops = {
 	.mem_enc_op = tdx_vm_mem_enc_op,
 	.zap_private = tdx_zap_private,
 	.zap_shared = tdx_shared_zap,
+	.deliver_interrupt = tdx_deliver_interrupt,
 };
 
 /* ---- TD vCPUs ------------------------------------------------------------------------------ */
@@ -623,6 +624,9 @@ static void tdx_vcpu_free(struct kvm_vcpu *vcpu)
 
 	if (!v)
 		return;
+	if (v->pid_hpa)
+		platform_unmap_user(tdx_plat(), v->pid_hpa);
+	free((void *)v->pid);
 	/* Reclaimable only once the HKID is gone; otherwise they leak. */
 	if (v->tdvpr && td->hkid_released) {
 		for (u32 i = 0; i < v->nr_tdcx; i++)
@@ -672,6 +676,20 @@ static long td_vcpu_init(struct kvm_vcpu *vcpu, u64 initial_rcx)
 				    .r8 = tdx_shared_eptp(vcpu->vm->tdx), .r9 = ~0ULL };
 	if (!r.r8)
 		return -ENOMEM;
+	if (kvm_seamcall_on(v->lp, TDH_VP_WR, &r))
+		return -EIO;
+	/* The posted-interrupt descriptor, in KVM's memory, into the TD VMCS. */
+	v->pid = aligned_alloc(TDX_PAGE_SIZE, TDX_PAGE_SIZE);
+	if (!v->pid)
+		return -ENOMEM;
+	memset((void *)v->pid, 0, TDX_PAGE_SIZE);
+	v->pid_hpa = platform_map_user(tdx_plat(), (void *)v->pid, TDX_PAGE_SIZE);
+	if (v->pid_hpa == PLATFORM_NO_HPA) {
+		v->pid_hpa = 0;
+		return -ENOMEM;
+	}
+	r = (struct seamcall_regs){ .rcx = v->tdvpr, .rdx = MD_VP_POSTED_INTR_DESC,
+				    .r8 = v->pid_hpa, .r9 = ~0ULL };
 	if (kvm_seamcall_on(v->lp, TDH_VP_WR, &r))
 		return -EIO;
 	v->initialized = true;
@@ -897,6 +915,23 @@ static long tdx_vcpu_mem_enc_op(struct kvm_vcpu *vcpu, unsigned long arg)
 	default:
 		return -EINVAL;
 	}
+}
+
+int tdx_deliver_interrupt(struct kvm_vm *vm, u32 dest, u8 vector)
+{
+	for (u32 i = 0; i < vm->created_vcpus; i++) {
+		struct kvm_vcpu *vcpu = vm->vcpus[i];
+		struct kvm_vcpu_tdx *v = vcpu->tdx;
+
+		if (vcpu->id != dest || !v || !v->pid)
+			continue;
+		/* __vmx_deliver_posted_interrupt(): PIR bit, ON, then the notification IPI. */
+		atomic_fetch_or(&v->pid[vector / 64], 1ULL << (vector % 64));
+		atomic_fetch_or(&v->pid[4], 1);
+		platform_lp_kick(tdx_plat(), v->lp);
+		return 1;
+	}
+	return 0;
 }
 
 void tdx_kick_vcpus(struct kvm_tdx *td)

@@ -36,6 +36,9 @@ struct kvm_vcpu_tdx {
 	u64 map_gpa_next, map_gpa_end;	/* TDVMCALL<MapGPA> in progress */
 	u64 mmio_gpa;
 	u32 mmio_len, pio_size;
+	/* The posted-interrupt descriptor: PIR (256 bits), then ON in bit 0 of word 4. */
+	_Atomic u64 *pid;
+	u64 pid_hpa;
 };
 
 struct kvm_tdx {
@@ -91,6 +94,9 @@ long tdx_shared_map_mmio(struct kvm_tdx *td, u64 gpa);
 /* ...unmapping [start, end) (vm ops zap_shared), and its pages freed. */
 void tdx_shared_zap(struct kvm_vm *vm, u64 start_gfn, u64 end_gfn);
 void tdx_shared_ept_free(struct kvm_tdx *td);
+
+/* Posts @vector to the TD vCPU with APIC ID @dest: 1, or 0 if there is none. */
+int tdx_deliver_interrupt(struct kvm_vm *vm, u32 dest, u8 vector);
 
 /* KVM_RUN of a TD vCPU after pre_run (tdx_run.c): 0 to userspace, or -errno. */
 int tdx_vcpu_run(struct kvm_vcpu *vcpu);

@@ -9,6 +9,7 @@
  */
 #include "tdx_internal.h"
 
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -193,16 +194,35 @@ static int emulate_cpuid(struct kvm_vcpu *vcpu)
 }
 
 /*
- * A halted vCPU sleeps until an event wakes it (kvm_vcpu_block).  No
- * interrupt source reaches a TD yet, so it stays halted; immediate_exit
- * ends the wait with -EINTR, and the next KVM_RUN sleeps again.
+ * A halted vCPU sleeps until an interrupt is posted to it (kvm_vcpu_block),
+ * then enters again (1); immediate_exit ends the wait with -EINTR, and the
+ * next KVM_RUN sleeps again.
  */
+/* tdx_protected_apic_has_interrupt(): VCPU_STATE_DETAILS.VMXIP through TDH.VP.RD. */
+static bool virtual_interrupt_pending(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_tdx *t = tdx_of(vcpu);
+	struct seamcall_regs r = { .rcx = t->tdvpr, .rdx = MD_VP_VCPU_STATE_DETAILS };
+
+	return !kvm_seamcall_on(t->lp, TDH_VP_RD, &r) && (r.r8 & 1);
+}
+
 static int halt_wait(struct kvm_vcpu *vcpu)
 {
-	const struct timespec tick = { 0, HALT_POLL_NS };
+	const struct timespec tick = { 0, HALT_POLL_NS / 100 };
+	_Atomic u64 *pid = tdx_of(vcpu)->pid;
 
-	while (!__atomic_load_n(&vcpu->run->immediate_exit, __ATOMIC_ACQUIRE))
+	if (virtual_interrupt_pending(vcpu)) {
+		vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
+		return 1;
+	}
+	while (!__atomic_load_n(&vcpu->run->immediate_exit, __ATOMIC_ACQUIRE)) {
+		if (pid && (atomic_load(&pid[4]) & 1)) {
+			vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
+			return 1;
+		}
 		nanosleep(&tick, NULL);
+	}
 	vcpu->run->exit_reason = KVM_EXIT_INTR;
 	return -EINTR;
 }
@@ -597,8 +617,8 @@ int tdx_vcpu_run(struct kvm_vcpu *vcpu)
 	struct kvm_vcpu_tdx *t = tdx_of(vcpu);
 	int r;
 
-	if (vcpu->arch.mp_state == KVM_MP_STATE_HALTED)
-		return halt_wait(vcpu);
+	if (vcpu->arch.mp_state == KVM_MP_STATE_HALTED && (r = halt_wait(vcpu)) <= 0)
+		return r;
 	for (;;) {
 		if (__atomic_load_n(&vcpu->run->immediate_exit, __ATOMIC_ACQUIRE)) {
 			vcpu->run->exit_reason = KVM_EXIT_INTR;

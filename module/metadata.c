@@ -245,7 +245,8 @@ static const struct md_field td_fields[] = {
 
 /* ---- vCPU scope ------------------------------------------------------------------- */
 
-static u64 v_state_details(struct md_ctx *x, u32 i) { (void)x; (void)i; return 0; }
+/* Bit 0, VMXIP: a virtual interrupt is pending (what KVM asks before a vCPU halts). */
+static u64 v_state_details(struct md_ctx *x, u32 i) { (void)i; return td_apic_pending(x->tdvps); }
 static u64 v_index(struct md_ctx *x, u32 i) { (void)i; return x->tdvps->vcpu_index; }
 static u64 v_num_pages(struct md_ctx *x, u32 i) { (void)i; return x->tdvps->num_tdvps_pages; }
 static u64 v_assoc(struct md_ctx *x, u32 i) { (void)i; return x->tdvps->assoc_lpid; }
@@ -258,12 +259,16 @@ static u64 v_pend_nmi(struct md_ctx *x, u32 i) { (void)i; return x->tdvps->pend_
 static void v_set_pend_nmi(struct md_ctx *x, u32 i, u64 v) { (void)i; x->tdvps->pend_nmi = (u8)v; }
 static u64 v_gpr(struct md_ctx *x, u32 i) { return x->tdvps->gpr[i]; }
 static u64 v_shared_eptp(struct md_ctx *x, u32 i) { (void)i; return x->tdvps->shared_eptp; }
+static u64 v_pid(struct md_ctx *x, u32 i) { (void)i; return x->tdvps->pid_hpa; }
+static void v_set_pid(struct md_ctx *x, u32 i, u64 v) { (void)i; x->tdvps->pid_hpa = v; }
 static void v_set_shared_eptp(struct md_ctx *x, u32 i, u64 v) { (void)i; x->tdvps->shared_eptp = v; }
 static void v_set_gpr(struct md_ctx *x, u32 i, u64 v) { x->tdvps->gpr[i] = v; }
 
 static const struct md_field vp_fields[] = {
 	/* TD VMCS (class 0): the shared EPT the host builds, written by KVM. */
 	{ MD_VP_SHARED_EPTP, 1, 1, ALL, ALL, ALL, ALL, v_shared_eptp, v_set_shared_eptp, 0, 0 },
+	/* The host's posted-interrupt descriptor (64-byte aligned). */
+	{ MD_VP_POSTED_INTR_DESC, 1, 1, ALL, ~63ULL, ALL, ~63ULL, v_pid, v_set_pid, 0, 0 },
 	RO(MD_VP_VCPU_STATE_DETAILS, 1, 1, v_state_details),
 	RO(MD_VP_VCPU_INDEX, 1, 1, v_index),
 	RO(0xA020000000000003ULL, 1, 1, v_num_pages),

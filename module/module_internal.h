@@ -175,6 +175,10 @@ struct tdvps {
 	u64 cs_limit, cs_ar;
 	u8 cpuid_ve;			/* TDG.VP.CPUIDVE.SET: bit 0 CPL 0, bit 1 CPL > 0 */
 	u64 shared_eptp;		/* TD VMCS SHARED_EPT_POINTER, from the host */
+	u64 pid_hpa;			/* TD VMCS POSTED_INTR_DESC_ADDR, from the host */
+	/* The virtual APIC's interrupt state (its page, in the real module). */
+	u32 virr[8], visr[8];
+	u8 vtpr;
 };
 static_assert(sizeof(struct tdvps) <= TDX_PAGE_SIZE, "TDVPS page 0 fits a page");
 
@@ -564,6 +568,17 @@ void td_exit_fatal(struct td_vcpu *v, u64 status);
  * RD version 1, RDX out.
  */
 u64 tdg_vm_access(struct seam_ctx *c, struct tdr *tdr, struct tdcs *tdcs, bool write);
+
+/*
+ * The virtual APIC (td_apic.c): posted interrupts into IRR and the
+ * highest one the vCPU can take delivered, at entry; the x2APIC registers
+ * the CPU virtualizes (TPR, PPR, EOI, ISR, IRR).  td_apic_msr() is false
+ * for any other MSR.
+ */
+void td_apic_entry(struct td_vcpu *v);
+/* A virtual interrupt the vCPU would take (VCPU_STATE_DETAILS.VMXIP). */
+bool td_apic_pending(const struct tdvps *t);
+bool td_apic_msr(struct td_vcpu *v, struct cpu_regs *r, bool write);
 
 /* TDCALL from the guest (tdcall.c). */
 void td_tdcall(void *owner, struct cpu_core *core, struct cpu_regs *regs);

@@ -199,6 +199,9 @@ static void td_intercept(void *owner, struct cpu_core *core, struct cpu_regs *r,
 	(void)core;
 	if (what == CPU_INTERCEPT_CPUID)
 		td_cpuid_exit(v, r);
+	else if ((what == CPU_INTERCEPT_RDMSR || what == CPU_INTERCEPT_WRMSR) &&
+		 td_apic_msr(v, r, what == CPU_INTERCEPT_WRMSR))
+		return;
 	else
 		td_inject_ve(v, ve[what].reason, 0, 0, 0, ve[what].len);
 }

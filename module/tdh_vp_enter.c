@@ -149,6 +149,7 @@ static u64 run(struct seam_ctx *c, struct vp_ref *vp, struct td_vcpu *v)
 	else if (vp->tdvps->last_td_exit == LAST_EXIT_TDVMCALL)
 		complete_tdvmcall(v, &host);
 	vp->tdvps->state = VCPU_ACTIVE;
+	td_apic_entry(v);
 	seam_lp_running(c->p, c->lp, v->core, true);
 	res = cpu_core_run(v->core);
 	seam_lp_running(c->p, c->lp, v->core, false);

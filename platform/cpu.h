@@ -131,6 +131,13 @@ void cpu_core_flush_tlb(struct cpu_core *c);
 /* Guest-virtual copy through the core's page walk; -1 if it would fault. */
 int cpu_core_read_virt(struct cpu_core *c, u64 gva, void *dst, unsigned int len);
 
+/*
+ * Posted-interrupt processing: the 256-bit PIR of the descriptor at
+ * @pid_hpa (host memory) taken and cleared atomically, its ON bit too.
+ * True when any vector was pending.
+ */
+bool cpu_take_posted_interrupts(struct platform *p, u64 pid_hpa, u64 pir[4]);
+
 /* The CPU's walk of a host-built EPT (a TD's shared EPT). */
 enum cpu_ept_result {
 	CPU_EPT_OK,		/* *hpa is the 4 KiB page */

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * The CPU's walk of an EPT the host built (the shared EPT of a TD): 4 or 5
- * levels from the EPTP, entries read from physical memory with the host's
- * KeyID.  A non-present entry with suppress-#VE (bit 63) clear is a #VE
- * for the guest; with it set, an EPT violation for the host.
+ * What the CPU does with structures the host keeps in its memory: the walk
+ * of an EPT the host built (the shared EPT of a TD: 4 or 5 levels from the
+ * EPTP, entries read with the host's KeyID; a non-present entry with
+ * suppress-#VE (bit 63) clear is a #VE for the guest, with it set an EPT
+ * violation for the host), and posted-interrupt descriptors.
  */
 #include "platform_internal.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #define EPT_R		(1ULL << 0)
@@ -54,4 +56,19 @@ enum cpu_ept_result cpu_ept_translate(struct platform *p, u64 eptp, u64 gpa,
 		table = e & EPT_ADDR;
 	}
 	return CPU_EPT_MISCONFIG;
+}
+
+bool cpu_take_posted_interrupts(struct platform *p, u64 pid_hpa, u64 pir[4])
+{
+	_Atomic u64 *pid = (_Atomic u64 *)(void *)platform_phys_ptr(p, pid_hpa, 64);
+	bool any = false;
+
+	if (!pid || (pid_hpa & 63))
+		return false;
+	atomic_fetch_and(&pid[4], ~1ULL);	/* ON: the notification is taken */
+	for (int i = 0; i < 4; i++) {
+		pir[i] = atomic_exchange(&pid[i], 0);
+		any |= pir[i] != 0;
+	}
+	return any;
 }

@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 extern const unsigned char guest_hello[], guest_ghci[], guest_triple[], guest_halt[],
-	guest_spin[], guest_smp[];
+	guest_spin[], guest_smp[], guest_irq[];
 extern const unsigned long long guest_hello_size, guest_ghci_size, guest_triple_size,
-	guest_halt_size, guest_spin_size, guest_smp_size;
+	guest_halt_size, guest_spin_size, guest_smp_size, guest_irq_size;
 
 #define IMAGE_GPA	0xFFFF0000ULL
 #define IMAGE_SIZE	0x10000ULL
@@ -487,6 +487,73 @@ static void test_two_vcpus_atomic(void **state)
 	td_run_destroy(&t);
 }
 
+static int signal_msi(int vm, unsigned int dest, unsigned int vector)
+{
+	struct kvm_msi msi = { .address_lo = 0xFEE00000u | dest << 12, .data = vector };
+
+	return kvm_ioctl(vm, KVM_SIGNAL_MSI, &msi);
+}
+
+static void *msi_later(void *arg)
+{
+	struct td_run *t = arg;
+
+	usleep(20000);
+	return (void *)(long)signal_msi(t->td, 0, 0x41);
+}
+
+/*
+ * KVM_SIGNAL_MSI into a TD: posted to the vCPU, delivered through its IDT
+ * when RFLAGS.IF and the TPR allow, EOI through the x2APIC; a vCPU asleep
+ * in TDVMCALL<HLT> wakes for it.
+ */
+static void test_interrupts(void **state)
+{
+	const unsigned long long *rep;
+	struct kvm_msi bad = { .address_lo = 0xFEE00000u, .data = 0x30, .flags = 2 };
+	struct td_run t;
+	pthread_t thr;
+	void *ret = NULL;
+	bool started = false;
+
+	(void)state;
+	td_run_create(&t, guest_irq, guest_irq_size);
+	TEST_ASSERT_ERRNO(kvm_ioctl(t.td, KVM_SIGNAL_MSI, &bad), EINVAL);
+	TEST_ASSERT_ERRNO(signal_msi(t.td, 0, 5), EINVAL);		/* reserved vector */
+	assert_int_equal(signal_msi(t.td, 7, 0x30), 0);		/* no such APIC ID */
+	assert_int_equal(kvm_ioctl(t.td, KVM_CHECK_EXTENSION, KVM_CAP_SIGNAL_MSI), 1);
+	while (t.exit_code < 0) {
+		assert_int_equal(kvm_ioctl(t.vcpu, KVM_RUN, 0), 0);
+		assert_int_equal(t.run->exit_reason, KVM_EXIT_IO);
+		handle_io(&t);
+		if (t.run->io.port != 0x84)
+			continue;
+		if (t.nr_reports == 2) {
+			assert_int_equal(signal_msi(t.td, 0, 0x25), 1);
+			assert_int_equal(signal_msi(t.td, 0, 0x30), 1);
+		} else if (t.nr_reports == 9 && !started) {
+			assert_int_equal(pthread_create(&thr, NULL, msi_later, &t), 0);
+			started = true;
+		}
+	}
+	if (started)
+		pthread_join(thr, &ret);
+	assert_int_equal((long)ret, 1);
+	rep = t.reports;
+	assert_int_equal(t.exit_code, 0);			/* isa-debug-exit(0) */
+	assert_int_equal(t.nr_reports, 11);
+	assert_int_equal(rep[0], 0x20);		/* TPR */
+	assert_int_equal(rep[2], 1);			/* one taken at entry ... */
+	assert_int_equal(rep[3], 0x30);			/* ... 0x30: 0x25 is masked by the TPR */
+	assert_int_equal(rep[4], 1u << (0x30 - 32));	/* in service in the handler */
+	assert_int_equal(rep[5], 0);			/* EOI cleared it */
+	assert_int_equal(rep[6], 1u << (0x25 - 32));	/* 0x25 waits in IRR */
+	assert_int_equal(rep[7], 0x25);			/* TPR 0: HLT returns at once */
+	assert_int_equal(rep[9], 0x41);			/* woken from HLT */
+	assert_int_equal(rep[10], 0);			/* PPR */
+	td_run_destroy(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -496,6 +563,7 @@ int main(void)
 		KVM_TEST(test_halt_and_immediate_exit),
 		KVM_TEST(test_convert_under_running_vcpu),
 		KVM_TEST(test_two_vcpus_atomic),
+		KVM_TEST(test_interrupts),
 	};
 
 	return kvm_run_tests(tests);

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Interrupts into a TD (tests/uapi/test_td_run.c): the VMM posts vectors
+ * with KVM_SIGNAL_MSI; the guest takes them through its IDT with RFLAGS.IF
+ * set, EOIs through the x2APIC EOI register, and sleeps in TDVMCALL<HLT>
+ * until one arrives.  Results go out on ports 0x80/0x84.
+ */
+#include "guest.h"
+
+static volatile u64 count, last, isr_in_handler;
+
+static void report(u64 v)
+{
+	tdvmcall(TDVMCALL_IO, 4, 1, 0x80, (u32)v, 0);
+	tdvmcall(TDVMCALL_IO, 4, 1, 0x84, v >> 32, 0);
+}
+
+static u64 rdmsr(u32 msr)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return lo | (u64)hi << 32;
+}
+
+static void wrmsr(u32 msr, u64 v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)));
+}
+
+static void on_interrupt(struct guest_frame *f)
+{
+	if (f->vector < 32)
+		guest_exit(0x40 + (u8)f->vector);
+	count++;
+	last = f->vector;
+	isr_in_handler = rdmsr(0x810 + (u32)f->vector / 32);
+	wrmsr(0x80B, 0);	/* EOI */
+}
+
+void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
+{
+	(void)initial_rcx;
+	(void)vcpu_index;
+	(void)gpaw;
+	guest_set_exception_handler(on_interrupt);
+	wrmsr(0x808, 0x20);		/* TPR: class 2 and below masked */
+	report(rdmsr(0x808));
+	__asm__ volatile("sti");
+	report(1);			/* the VMM posts 0x25 (masked) and 0x30 now */
+	report(count);
+	report(last);
+	report(isr_in_handler);
+	report(rdmsr(0x810 + 1));	/* ISR after EOI */
+	report(rdmsr(0x820 + 1));	/* IRR: 0x25 still waits */
+	wrmsr(0x808, 0);		/* TPR 0: 0x25 can come at the next entry */
+	while (count < 2)
+		tdvmcall(TDVMCALL_HLT, 0, 0, 0, 0, 0);
+	report(last);
+	report(2);			/* asleep next: the VMM wakes it with 0x41 */
+	while (count < 3)
+		tdvmcall(TDVMCALL_HLT, 0, 0, 0, 0, 0);
+	report(last);
+	report(rdmsr(0x80A));		/* PPR */
+}
