@@ -17,7 +17,7 @@ $(BUILD)/build.ninja: | deps
 
 # The demo TD; isa-debug-exit makes a clean guest exit status 1 ((0 << 1) | 1).
 run: all
-	$(BUILD)/vmm/softtdx run --image $(BUILD)/guest/demo.bin -device isa-debug-exit; \
+	$(BUILD)/vmm/softtdx run --payload $(BUILD)/guest/demo.elf -device isa-debug-exit; \
 		test $$? -eq 1
 
 check: all

@@ -39,8 +39,8 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 	struct tdcall_regs r = { .rax = TDG_VP_INFO };
 
 	(void)initial_rcx;
-	if (vcpu_index)
-		return;
+	while (vcpu_index)	/* the other vCPUs wait for an interrupt that never comes */
+		tdvmcall(TDVMCALL_HLT, 0, 0, 0, 0, 0);
 	guest_puts("softtdx demo TD: hello from inside a trust domain\n");
 	tdcall(&r);
 	guest_puts("TDG.VP.INFO: GPAW ");

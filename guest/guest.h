@@ -61,7 +61,16 @@ typedef void (*guest_exception_fn)(struct guest_frame *f);
 /* Installs the IDT (all 256 vectors) and the C handler they call. */
 void guest_set_exception_handler(guest_exception_fn fn);
 
-/* The test's entry point. */
+/* The C library functions gcc may emit calls to. */
+void *memcpy(void *dst, const void *src, unsigned long n);
+void *memset(void *dst, int c, unsigned long n);
+int memcmp(const void *a, const void *b, unsigned long n);
+
+/*
+ * The program's entry point, on every vCPU.  From boot.S (a flat image
+ * started at the reset vector) @initial_rcx is KVM_TDX_INIT_VCPU's value;
+ * from softtdx's TDVF (a payload) it is the TD HOB's GPA.
+ */
 void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw);
 
 #endif /* SOFTTDX_GUEST_H */

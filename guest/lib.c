@@ -52,6 +52,34 @@ void guest_exit(u8 code)
 		tdvmcall(TDVMCALL_REPORT_FATAL, 0, 0, 0, 0, 0);
 }
 
+/* ---- what gcc may call even in freestanding code ------------------------------ */
+
+void *memcpy(void *dst, const void *src, unsigned long n)
+{
+	void *d = dst;
+
+	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
+	return dst;
+}
+
+void *memset(void *dst, int c, unsigned long n)
+{
+	void *d = dst;
+
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+	return dst;
+}
+
+int memcmp(const void *a, const void *b, unsigned long n)
+{
+	const u8 *x = a, *y = b;
+
+	for (; n; n--, x++, y++)
+		if (*x != *y)
+			return *x - *y;
+	return 0;
+}
+
 /* ---- exceptions ---------------------------------------------------------------- */
 
 struct idt_gate {

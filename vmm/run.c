@@ -6,6 +6,9 @@
  *   -bios FILE   a TDVF image: its metadata sections go in with
  *                KVM_TDX_INIT_MEM_REGION (measured iff MR.EXTEND), the TD
  *                HOB describes the RAM, every vCPU starts with RCX = its GPA
+ *   --payload FILE  an ELF executable that softtdx's TDVF (or -bios FILE,
+ *                if that is softtdx's TDVF too) loads: the file goes in
+ *                measured, at the window the firmware names
  *   --image FILE a flat image (the guest kit's) ending at 4 GiB, measured;
  *                RCX = 0
  *
@@ -78,7 +81,7 @@ struct td {
 };
 
 struct options {
-	const char *bios, *image;
+	const char *bios, *image, *payload;
 	uint64_t ram;
 	unsigned int smp;
 	const char *serial, *debugcon;
@@ -196,6 +199,13 @@ static int add_vcpus(struct td *t, unsigned int n, uint64_t initial_rcx)
 	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 64 * sizeof(struct kvm_cpuid_entry2));
 	int size = acc->ioctl(t->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
 
+	int max = acc->ioctl(t->vm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+
+	if (max > 0 && n > (unsigned int)max) {
+		fprintf(stderr, "softtdx run: -smp %u: this TD takes at most %d vCPUs\n", n, max);
+		free(c);
+		return -1;
+	}
 	if (!c)
 		return -1;
 	c->nent = 64;
@@ -271,6 +281,15 @@ static int load_tdvf(struct td *t, const uint8_t *image, const struct tdvf_meta 
 		if (ret)
 			return -1;
 	}
+	return 0;
+}
+
+/* Every vCPU starts with RCX = the TD HOB's GPA (0 without one), as QEMU does. */
+static uint64_t td_hob_gpa(const struct tdvf_meta *meta)
+{
+	for (uint32_t i = 0; i < meta->nr_sections; i++)
+		if (meta->sections[i].type == TDVF_SECTION_TD_HOB)
+			return meta->sections[i].address;
 	return 0;
 }
 
@@ -442,12 +461,13 @@ static void td_destroy(struct td *t)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: softtdx run (-bios FILE | --image FILE) [-m SIZE] [-smp N]\n"
+		"usage: softtdx run (-bios FILE | --payload FILE | --image FILE) [-m SIZE] [-smp N]\n"
 		"                   [-serial stdio|none|file:PATH] [-debugcon stdio|none|file:PATH]\n"
 		"                   [-device isa-debug-exit[,iobase=PORT]] [--trace]\n"
 		"                   [-object tdx-guest[,id=NAME][,sept-ve-disable=on|off]]\n"
 		"                   [--accel softtdx|kvm] [--quiet]\n"
 		"  -bios FILE    a TDVF firmware image (OVMF with TDX metadata)\n"
+		"  --payload FILE  an x86-64 ELF started by softtdx's own TDVF\n"
 		"  --image FILE  a flat image that ends at 4 GiB (softtdx's guest kit)\n"
 		"  -m SIZE       guest RAM (default 256M; QEMU syntax)\n"
 		"  -smp N        vCPUs, 1 to %d (default 1)\n"
@@ -516,7 +536,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "serial", required_argument, NULL, 'S' }, { "debugcon", required_argument, NULL, 'd' },
 		{ "device", required_argument, NULL, 'D' }, { "trace", no_argument, NULL, 't' },
 		{ "object", required_argument, NULL, 'o' }, { "accel", required_argument, NULL, 'a' },
-		{ "quiet", no_argument, NULL, 'q' },
+		{ "quiet", no_argument, NULL, 'q' }, { "payload", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' }, { 0 },
 	};
 	char *end;
@@ -528,6 +548,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 'b': o->bios = optarg; break;
 		case 'i': o->image = optarg; break;
+		case 'p': o->payload = optarg; break;
 		case 'm':
 			if (vmm_parse_size(optarg, &o->ram) || o->ram < (16ULL << 20) ||
 			    o->ram % (2ULL << 20)) {
@@ -572,9 +593,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc || !o->bios == !o->image) {
+	if (optind != argc || (o->image && (o->bios || o->payload)) ||
+	    !(o->image || o->bios || o->payload)) {
 		fprintf(stderr, "softtdx run: %s\n", optind != argc ? "unexpected argument" :
-			"give one of -bios FILE and --image FILE");
+			"give -bios FILE, --payload FILE (both, for another softtdx TDVF) "
+			"or --image FILE");
 		return 2;
 	}
 	return -1;
@@ -603,18 +626,23 @@ static void print_mrtd(const uint8_t *image, const struct tdvf_meta *meta)
 }
 
 /* Everything before the first KVM_RUN; the measurement is reported then. */
-static int build(struct td *t, const struct options *o, const uint8_t *image, size_t len)
+static int build(struct td *t, const struct options *o, const uint8_t *image, size_t fw_len,
+		 size_t len)
 {
 	struct tdvf_meta *meta = NULL;
 	struct td_ram_map map;
 	char err[160];
 	int ret = -1;
 
-	if (o->bios) {
+	if (!o->image) {
 		meta = malloc(sizeof(*meta));
-		if (!meta || tdvf_parse(image, len, meta, err, sizeof(err)) ||
+		const char *bad = o->bios ? o->bios : "softtdx's TDVF";
+
+		if (!meta || tdvf_parse(image, fw_len, meta, err, sizeof(err)) ||
+		    (o->payload && (bad = o->payload) &&
+		     tdvf_add_payload(image, fw_len, len - fw_len, o->ram, meta, err, sizeof(err))) ||
 		    td_ram_map_build(o->ram, meta, &map, err, sizeof(err))) {
-			fprintf(stderr, "softtdx run: %s: %s\n", o->bios, meta ? err : "out of memory");
+			fprintf(stderr, "softtdx run: %s: %s\n", bad, meta ? err : "out of memory");
 			goto out;
 		}
 	} else if (len % PAGE || len > MAX_FIRMWARE) {
@@ -628,9 +656,9 @@ static int build(struct td *t, const struct options *o, const uint8_t *image, si
 		goto out;
 	if (enable_caps(t) || init_vm(t) || add_memory(t, o->ram, firmware_base(meta, o->ram)))
 		goto out;
-	if (add_vcpus(t, o->smp, 0))
+	if (add_vcpus(t, o->smp, td_hob_gpa(meta)))
 		goto out;
-	ret = o->bios ? load_tdvf(t, image, meta, &map) :
+	ret = !o->image ? load_tdvf(t, image, meta, &map) :
 			init_region(t, FOUR_GIB - len, len, image, len, true);
 	if (!ret && tdx_cmd(t->vm, KVM_TDX_FINALIZE_VM, 0, 0))
 		ret = fail("KVM_TDX_FINALIZE_VM");
@@ -653,7 +681,7 @@ int cmd_run(int argc, char **argv)
 	struct td t = { .kvm = -1, .vm = -1, .gmem = -1, .status = -1 };
 	struct options o;
 	uint8_t *image;
-	size_t len;
+	size_t fw_len, len;
 	int ret = parse_options(argc, argv, &o);
 
 	if (ret >= 0)
@@ -670,7 +698,8 @@ int cmd_run(int argc, char **argv)
 			t.dev.serial ? o.debugcon : o.serial);
 		return 2;
 	}
-	image = vmm_read_file(o.bios ? o.bios : o.image, MAX_FIRMWARE, &len);
+	image = vmm_read_firmware(o.bios ? o.bios : o.image, MAX_FIRMWARE, o.payload, &fw_len,
+				  &len);
 	if (!image)
 		return 1;
 	acc = o.accel;
@@ -688,7 +717,7 @@ int cmd_run(int argc, char **argv)
 		fail("KVM_CREATE_VM(KVM_X86_TDX_VM)");
 		ret = 1;
 	} else {
-		ret = build(&t, &o, image, len) ? 1 : run_vcpus(&t);
+		ret = build(&t, &o, image, fw_len, len) ? 1 : run_vcpus(&t);
 	}
 	td_destroy(&t);
 	free(image);

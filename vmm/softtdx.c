@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * softtdx: the command line.  `softtdx measure -bios FILE` computes the
- * MRTD a TD booted from a TDVF image will have, with no TD created;
- * `softtdx run` builds and runs a TD (run.c).
+ * softtdx: the command line.  `softtdx measure -bios FILE` (or --payload
+ * FILE) computes the MRTD a TD booted from a TDVF image will have, with no
+ * TD created; `softtdx run` builds and runs a TD (run.c).
  */
 #include "tdvf.h"
 #include "vmm.h"
@@ -20,8 +20,10 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: softtdx run ... (softtdx run --help)\n"
-		"       softtdx measure -bios FILE [-m SIZE] [--two-pass] [--json]\n"
-		"  Computes the MRTD of a TD booted from the TDVF image FILE.\n"
+		"       softtdx measure (-bios FILE | --payload ELF | both) [-m SIZE] [--two-pass]\n"
+		"                       [--json]\n"
+		"  Computes the MRTD of a TD booted from the TDVF image FILE (softtdx's\n"
+		"  own TDVF when only --payload is given) with the payload ELF.\n"
 		"  -m SIZE     guest RAM (QEMU syntax: 2G, 512M; plain numbers are MiB):\n"
 		"              also print the TD's memory map and its TD HOB\n"
 		"  --two-pass  all PAGE.ADDs of a section before its MR.EXTENDs (older\n"
@@ -55,11 +57,41 @@ uint8_t *vmm_read_file(const char *path, size_t max, size_t *len)
 	return buf;
 }
 
+uint8_t *vmm_read_firmware(const char *fw_path, size_t fw_max, const char *payload_path,
+			   size_t *fw_len, size_t *len)
+{
+	uint8_t *fw = fw_path ? vmm_read_file(fw_path, fw_max, fw_len) : NULL;
+	uint8_t *payload = NULL, *image;
+	size_t payload_len = 0;
+
+	if (fw_path && !fw)
+		return NULL;
+	if (payload_path && !(payload = vmm_read_file(payload_path, MAX_PAYLOAD_SIZE,
+						      &payload_len))) {
+		free(fw);
+		return NULL;
+	}
+	if (!fw_path)
+		*fw_len = (size_t)softtdx_tdvf_size;
+	*len = *fw_len + payload_len;
+	image = malloc(*len);
+	if (image) {
+		memcpy(image, fw ? fw : softtdx_tdvf, *fw_len);
+		if (payload_len)
+			memcpy(image + *fw_len, payload, payload_len);
+	} else {
+		fprintf(stderr, "softtdx: out of memory\n");
+	}
+	free(fw);
+	free(payload);
+	return image;
+}
+
 static const char *section_type_name(uint32_t type)
 {
-	static const char *const names[] = { "BFV", "CFV", "TD_HOB", "TempMem" };
+	static const char *const names[] = { "BFV", "CFV", "TD_HOB", "TempMem", "?", "Payload" };
 
-	return type < 4 ? names[type] : "?";
+	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
 }
 
 void vmm_print_hex(FILE *f, const uint8_t *b, size_t n)
@@ -177,24 +209,26 @@ static int cmd_measure(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "bios", required_argument, NULL, 'b' },
+		{ "payload", required_argument, NULL, 'p' },
 		{ "m", required_argument, NULL, 'm' },
 		{ "two-pass", no_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *bios = NULL;
+	const char *bios = NULL, *payload = NULL;
 	bool json = false, two_pass = false;
 	uint64_t ram = 0;
 	struct tdvf_meta *meta;
 	uint8_t *image, mrtd[48];
 	char err[160];
-	size_t len;
+	size_t fw_len, len;
 	int c, ret = 1;
 
 	while ((c = getopt_long_only(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b': bios = optarg; break;
+		case 'p': payload = optarg; break;
 		case 'm':
 			if (vmm_parse_size(optarg, &ram)) {
 				fprintf(stderr, "softtdx measure: bad memory size '%s'\n", optarg);
@@ -207,17 +241,20 @@ static int cmd_measure(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!bios || optind != argc) {
-		fprintf(stderr, "softtdx measure: %s\n", bios ? "unexpected argument" :
-								 "-bios FILE is required");
+	if ((!bios && !payload) || optind != argc) {
+		fprintf(stderr, "softtdx measure: %s\n", optind != argc ? "unexpected argument" :
+			"-bios FILE or --payload FILE is required");
 		return 2;
 	}
-	image = vmm_read_file(bios, MAX_IMAGE_SIZE, &len);
+	image = vmm_read_firmware(bios, MAX_IMAGE_SIZE, payload, &fw_len, &len);
 	meta = malloc(sizeof(*meta));
 	if (!image || !meta)
 		goto out;
-	if (tdvf_parse(image, len, meta, err, sizeof(err))) {
-		fprintf(stderr, "softtdx: %s: %s\n", bios, err);
+	if (tdvf_parse(image, fw_len, meta, err, sizeof(err))) {
+		fprintf(stderr, "softtdx: %s: %s\n", bios ? bios : "softtdx's TDVF", err);
+	} else if (payload &&
+		   tdvf_add_payload(image, fw_len, len - fw_len, ram, meta, err, sizeof(err))) {
+		fprintf(stderr, "softtdx: %s: %s\n", payload, err);
 	} else if (tdvf_mrtd(image, meta, two_pass ? TDVF_MEASURE_TWO_PASS :
 				 TDVF_MEASURE_PER_PAGE, mrtd)) {
 		fprintf(stderr, "softtdx: SHA-384 failed\n");

@@ -80,7 +80,8 @@ int td_ram_map_build(uint64_t ram_size, const struct tdvf_meta *meta, struct td_
 		 * A PAGE.AUG section is not added before finalize: the guest
 		 * accepts it like any RAM (QEMU ignores the attribute).
 		 */
-		if ((s->type != TDVF_SECTION_TD_HOB && s->type != TDVF_SECTION_TEMP_MEM) ||
+		if ((s->type != TDVF_SECTION_TD_HOB && s->type != TDVF_SECTION_TEMP_MEM &&
+		     s->type != TDVF_SECTION_PAYLOAD) ||
 		    (s->attributes & TDVF_ATTR_PAGE_AUG))
 			continue;
 		if (accept_range(map, s->address, s->size))

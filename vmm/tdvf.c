@@ -34,21 +34,6 @@ static const uint8_t tdx_metadata_offset_guid[GUID_SIZE] = {
 	0x86, 0x5e, 0x46, 0x85, 0xa7, 0xbf, 0x8e, 0xc2,
 };
 
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)le16(p) | (uint32_t)le16(p + 2) << 16;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
 int tdvf_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -63,7 +48,7 @@ int tdvf_fail(char *err, size_t errlen, const char *fmt, ...)
  * The data of the GUIDed-table entry @guid: entries are walked backwards
  * from the footer, each laid out as [data][u16 length][GUID].
  */
-static int find_table_entry(const uint8_t *image, size_t len, const uint8_t *guid,
+int tdvf_find_table_entry(const uint8_t *image, size_t len, const uint8_t *guid,
 			    const uint8_t **data, size_t *data_len, char *err, size_t errlen)
 {
 	const uint8_t *footer, *table, *end;
@@ -196,7 +181,7 @@ int tdvf_parse(const uint8_t *image, size_t len, struct tdvf_meta *meta, char *e
 	uint32_t from_end;
 
 	memset(meta, 0, sizeof(*meta));
-	if (find_table_entry(image, len, tdx_metadata_offset_guid, &data, &data_len, err, errlen))
+	if (tdvf_find_table_entry(image, len, tdx_metadata_offset_guid, &data, &data_len, err, errlen))
 		return -1;
 	if (data_len < 4)
 		return tdvf_fail(err, errlen, "TDX metadata offset entry too short (%zu bytes)",

@@ -17,6 +17,11 @@ enum tdvf_section_type {
 	TDVF_SECTION_CFV = 1,		/* configuration volume: variables */
 	TDVF_SECTION_TD_HOB = 2,	/* where the VMM writes the TD HOB */
 	TDVF_SECTION_TEMP_MEM = 3,	/* zeroed scratch memory */
+	/*
+	 * td-shim's number for a payload.  Never accepted from an image's
+	 * metadata (QEMU rejects it too): tdvf_add_payload() makes it.
+	 */
+	TDVF_SECTION_PAYLOAD = 5,
 };
 
 #define TDVF_ATTR_MR_EXTEND	(1u << 0)	/* contents go into MRTD */
@@ -46,6 +51,17 @@ struct tdvf_meta {
  */
 int tdvf_parse(const uint8_t *image, size_t len, struct tdvf_meta *meta, char *err,
 	       size_t errlen);
+
+/*
+ * --payload: softtdx's TDVF names, in its OVMF table, a window where the
+ * VMM adds a payload ELF file (docs/payload-abi.md).  @image holds the
+ * firmware (@fw_len bytes) followed by the file (@payload_len bytes); this
+ * checks the file as the firmware will and appends to @meta a measured
+ * PAYLOAD section with the file's pages.  @ram_size (0: unknown) bounds
+ * where its segments may load.  0, or -1 with a one-line reason in @err.
+ */
+int tdvf_add_payload(const uint8_t *image, size_t fw_len, size_t payload_len,
+		     uint64_t ram_size, struct tdvf_meta *meta, char *err, size_t errlen);
 
 enum tdvf_measure_order {
 	TDVF_MEASURE_PER_PAGE,	/* upstream KVM: each page's ADD, then its EXTENDs */

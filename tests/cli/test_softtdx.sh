@@ -1,12 +1,13 @@
 #!/bin/sh
 # The softtdx command line: exact exit status and message of each error
 # path, a successful measure of Debian's OVMF.fd when it is installed, and a
-# TD run from a guest-kit image.
-#   test_softtdx.sh SOFTTDX_BINARY HELLO_IMAGE DEMO_IMAGE
+# TD run from a guest-kit image and from a payload on softtdx's TDVF.
+#   test_softtdx.sh SOFTTDX_BINARY HELLO_IMAGE DEMO_PAYLOAD TDVF_IMAGE
 set -u
 softtdx=$1
 hello=$2
 demo=$3
+tdvf=$4
 ovmf=/usr/share/ovmf/OVMF.fd
 failed=0
 out=$(mktemp)
@@ -25,10 +26,10 @@ expect() {
 	fi
 }
 
-expect 2 "softtdx measure -bios FILE"
+expect 2 "softtdx measure (-bios FILE"
 expect 2 "unknown command 'frobnicate'" frobnicate
-expect 0 "softtdx measure -bios FILE" --help
-expect 2 "-bios FILE is required" measure
+expect 0 "softtdx measure (-bios FILE" --help
+expect 2 "-bios FILE or --payload FILE is required" measure
 expect 2 "unexpected argument" measure -bios "$ovmf" extra
 expect 2 "bad memory size '4Q'" measure -bios "$ovmf" -m 4Q
 expect 2 "bad memory size '0'" measure -bios "$ovmf" -m 0
@@ -47,8 +48,9 @@ fi
 odd=$(mktemp)
 head -c 4097 /dev/zero >"$odd"
 expect 0 "usage: softtdx run" run --help
-expect 2 "give one of -bios FILE and --image FILE" run
-expect 2 "give one of -bios FILE and --image FILE" run -bios "$hello" --image "$hello"
+expect 2 "give -bios FILE, --payload FILE" run
+expect 2 "give -bios FILE, --payload FILE" run -bios "$hello" --image "$hello"
+expect 2 "give -bios FILE, --payload FILE" run --payload "$demo" --image "$hello"
 expect 2 "unexpected argument" run --image "$hello" extra
 expect 2 "bad memory size '4Q'" run --image "$hello" -m 4Q
 expect 2 "bad memory size '3M'" run --image "$hello" -m 3M
@@ -71,15 +73,34 @@ expect 67 "hello from a TD" run --image "$hello" -device isa-debug-exit
 expect 67 "hello from a TD" run --image "$hello" -device isa-debug-exit,iobase=0xf4 -smp 2 \
 	-object tdx-guest,id=tdx0,sept-ve-disable=off
 rm -f "$odd"
-# The MRTD softtdx computes offline is the one the TD's own TDREPORT shows.
-"$softtdx" run --image "$demo" -device isa-debug-exit >"$out" 2>&1
+# Payloads on softtdx's TDVF
+expect 1 "cannot open /nonexistent" run --payload /nonexistent
+expect 1 "not a little-endian ELF64 file" run --payload "$hello"
+expect 1 "not a little-endian ELF64 file" measure --payload "$hello"
+expect 1 "$hello: no OVMF GUIDed table footer" run --payload "$demo" -bios "$hello"
+if [ -r "$ovmf" ]; then
+	expect 1 "the firmware takes no payload (not softtdx's TDVF)" \
+		run --payload "$demo" -bios "$ovmf"
+fi
+expect 1 "section 3 [0x1000000, 0x1004000) is not inside guest RAM" run --payload "$demo" -m 16M
+export SOFTTDX_LPS=2	# a platform with two logical processors
+expect 1 "-smp 3: this TD takes at most 2 vCPUs" run --payload "$demo" -smp 3
+unset SOFTTDX_LPS
+expect 1 "softtdx-tdvf: no payload: the VMM added none at 16 MiB" run -bios "$tdvf"
+expect 1 "the TD reported a fatal error" run -bios "$tdvf"
+expect 1 "hello from inside a trust domain" run --payload "$demo" -smp 4 -device isa-debug-exit
+expect 0 "Payload  0x1000000" measure --payload "$demo"
+# The MRTD softtdx computes offline is the one the TD's own TDREPORT shows,
+# and the one `softtdx measure` prints.
+"$softtdx" run --payload "$demo" -device isa-debug-exit >"$out" 2>&1
 host=$(sed -n 's/^softtdx run: MRTD \([0-9a-f]*\)$/\1/p' "$out")
 guest=$(sed -n 's/^TDREPORT: MRTD *\([0-9a-f]*\)$/\1/p' "$out")
-if [ -z "$host" ] || [ "$host" != "$guest" ]; then
-	echo "FAIL: offline MRTD '$host' is not the TD's '$guest':" >&2
+measured=$("$softtdx" measure -bios "$tdvf" --payload "$demo" | sed -n 's/^MRTD: //p')
+if [ -z "$host" ] || [ "$host" != "$guest" ] || [ "$host" != "$measured" ]; then
+	echo "FAIL: offline MRTD '$host', measure's '$measured', the TD's '$guest':" >&2
 	cat "$out" >&2
 	failed=1
 fi
-expect 1 "RTMR[2] extended" run --image "$demo" --quiet -device isa-debug-exit
+expect 1 "RTMR[2] extended" run --payload "$demo" --quiet -device isa-debug-exit
 if grep -q "MRTD [0-9a-f]" "$out"; then echo "FAIL: --quiet printed the MRTD" >&2; failed=1; fi
 exit "$failed"

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Where softtdx's TDVF puts things in the TD (docs/payload-abi.md); shared
+ * by the firmware's C and its metadata.  Assembly includes it too.
+ */
+#ifndef SOFTTDX_TDVF_LAYOUT_H
+#define SOFTTDX_TDVF_LAYOUT_H
+
+#define TDVF_IMAGE_BASE		0xFFFF0000	/* BFV: the 64 KiB image, up to 4 GiB */
+#define TDVF_IMAGE_SIZE		0x10000
+#define TDVF_TEMP_MEM		0x00800000	/* payload stacks */
+#define TDVF_TEMP_MEM_SIZE	0x00040000
+#define TDVF_STACK_SIZE		0x00010000	/* per vCPU, four at most */
+#define TDVF_HOB		0x00840000
+#define TDVF_HOB_SIZE		0x00010000
+#define TDVF_PAYLOAD		0x01000000	/* the VMM adds the payload ELF file here */
+#define TDVF_PAYLOAD_MAX	0x01000000
+
+#endif /* SOFTTDX_TDVF_LAYOUT_H */
