@@ -144,9 +144,9 @@ struct kvm_vcpu_ops {
 	int (*pre_run)(struct kvm_vcpu *vcpu);
 	/* Runs the guest until an exit for userspace: 0, or -errno. */
 	int (*run)(struct kvm_vcpu *vcpu);
-	/* Host-initiated MSR access: 0, or 1 when the MSR refuses it. */
+	/* MSR access by the host (KVM_GET/SET_MSRS) or the guest: 0, or 1 to refuse. */
 	int (*get_msr)(struct kvm_vcpu *vcpu, u32 index, u64 *data);
-	int (*set_msr)(struct kvm_vcpu *vcpu, u32 index, u64 data);
+	int (*set_msr)(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host);
 	/* vCPU requests x86.c does not handle; -EINVAL if none. */
 	long (*vendor_ioctl)(struct kvm_vcpu *vcpu, unsigned int request, unsigned long arg);
 };
@@ -209,7 +209,7 @@ struct kvm_vcpu_arch {
 	u64 apic_base, efer, pat, misc_enable, misc_features_enables;
 	u64 sysenter_cs, sysenter_esp, sysenter_eip;
 	u64 star, lstar, cstar, fmask, kernel_gs_base, tsc_aux;
-	u64 tsc_offset, tsc_deadline, power_ctl, poll_control;
+	u64 tsc_offset, tsc_ratio, tsc_deadline, power_ctl, poll_control;
 	u64 ucode_rev, arch_capabilities, platform_info;
 	u64 mtrr_def_type, mtrr_fixed[KVM_NR_FIXED_MTRR], mtrr_var[2 * KVM_NR_VAR_MTRR];
 	u64 mcg_cap, mcg_status, mcg_ctl, mcg_ext_ctl;
@@ -229,6 +229,7 @@ struct kvm_vcpu {
 	pthread_mutex_t lock;		/* vcpu->mutex */
 	struct kvm_cpuid2 *cpuid;	/* from KVM_SET_CPUID2 */
 	struct kvm_vcpu_arch arch;
+	struct kvm_lapic_timer *lapic_timer;	/* lapic.c, once the guest arms it */
 	struct kvm_vcpu_tdx *tdx;
 };
 
@@ -257,9 +258,12 @@ const struct kvm_cpuid_entry2 *kvm_vcpu_cpuid(struct kvm_vcpu *vcpu, u32 functio
 void kvm_vcpu_arch_reset(struct kvm_vcpu *vcpu);
 /* The state ioctls of x86's kvm_arch_vcpu_ioctl; vcpu->lock held. */
 long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int request, unsigned long arg);
+/* The guest's TSC now (platform TSC, ratio and offset). */
+u64 kvm_guest_tsc(const struct kvm_vcpu_arch *a);
+
 /* kvm_get_msr_common/kvm_set_msr_common: 0, or 1 on a refused access. */
 int kvm_get_msr_common(struct kvm_vcpu *vcpu, u32 index, u64 *data);
-int kvm_set_msr_common(struct kvm_vcpu *vcpu, u32 index, u64 data);
+int kvm_set_msr_common(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host);
 /*
  * A host-initiated IA32_APIC_BASE write (mode switches set the APIC ID);
  * 1 for reserved bits or an invalid mode.

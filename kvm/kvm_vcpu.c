@@ -6,6 +6,7 @@
  * the VM is destroyed, as on Linux.
  */
 #include "kvm_internal.h"
+#include "lapic.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,7 @@ static const struct kvm_obj_ops vcpu_obj_ops = {
 
 void kvm_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
+	lapic_timer_destroy(vcpu);
 	vcpu->vm->vcpu_ops->free(vcpu);
 	munmap(vcpu->run, RUN_AREA_SIZE);
 	close(vcpu->run_fd);

@@ -5,6 +5,7 @@
  * differs between a normal VM and a TD is behind struct kvm_vm_ops.
  */
 #include "kvm_internal.h"
+#include "lapic.h"
 
 #include <stdlib.h>
 
@@ -208,6 +209,9 @@ static void vm_release(struct kvm_obj *obj)
 {
 	struct kvm_vm *vm = (struct kvm_vm *)obj;
 
+	/* No timer may deliver to a vCPU that is going. */
+	for (u32 i = 0; i < vm->created_vcpus; i++)
+		lapic_timer_destroy(vm->vcpus[i]);
 	vm->ops->pre_destroy(vm);
 	for (u32 i = 0; i < vm->created_vcpus; i++)
 		kvm_vcpu_destroy(vm->vcpus[i]);

@@ -421,6 +421,16 @@ static long td_init(struct kvm_tdx *td, const struct td_params *tp, u64 *hw_erro
 	return st == TDX_SUCCESS ? 0 : -EIO;
 }
 
+/* TDH.MNG.RD of one TD-scope field. */
+static u64 td_read(struct kvm_tdx *td, u64 field, u64 *value)
+{
+	struct seamcall_regs r = { .rcx = td->tdr, .rdx = field };
+	u64 st = kvm_seamcall(TDH_MNG_RD, &r);
+
+	*value = r.r8;
+	return st;
+}
+
 static long tdx_init_vm_checked(struct kvm_vm *vm, struct kvm_tdx_init_vm *in, u64 *hw_error)
 {
 	const struct tdx_sysinfo *si = tdx_sysinfo();
@@ -456,6 +466,10 @@ static long tdx_init_vm_checked(struct kvm_vm *vm, struct kvm_tdx_init_vm *in, u
 	}
 	td->attributes = tp.attributes;
 	td->xfam = tp.xfam;
+	/* The TD's TSC, for the APIC timer's TSC-deadline mode, as upstream reads it. */
+	if (td_read(td, MD_TD_TSC_OFFSET, &td->tsc_offset) ||
+	    td_read(td, MD_TD_TSC_MULTIPLIER, &td->tsc_multiplier))
+		return -EIO;
 	td->state = TD_STATE_INITIALIZED;
 	return 0;
 }
@@ -612,6 +626,8 @@ static int tdx_vcpu_create(struct kvm_vcpu *vcpu)
 	vcpu->arch.apic_protected = true;
 	vcpu->arch.fpu_confidential = true;
 	vcpu->arch.tsc_protected = true;
+	vcpu->arch.tsc_offset = vm->tdx->tsc_offset;
+	vcpu->arch.tsc_ratio = vm->tdx->tsc_multiplier;
 	vcpu->arch.smi_ignored = true;
 	vcpu->arch.efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NX;
 	return 0;
@@ -803,15 +819,6 @@ static long tdx_init_mem_region(struct kvm_vcpu *vcpu, struct kvm_tdx_cmd *cmd)
 
 /* ---- KVM_TDX_GET_CPUID ----------------------------------------------------------------- */
 
-static u64 cpuid_values(struct kvm_tdx *td, u64 field, u64 *value)
-{
-	struct seamcall_regs r = { .rcx = td->tdr, .rdx = field };
-	u64 st = kvm_seamcall(TDH_MNG_RD, &r);
-
-	*value = r.r8;
-	return st;
-}
-
 /*
  * tdx_read_cpuid(): one entry of the module's table through TDH.MNG.RD
  * CPUID_VALUES.  -EIO when the module has no such leaf/subleaf.
@@ -826,7 +833,7 @@ static int read_cpuid(struct kvm_vcpu *vcpu, u32 leaf, u32 sub, bool sub_set,
 
 	if (sub > 0x7F || (leaf & 0x7FFFFF80))
 		return -EINVAL;
-	if (cpuid_values(td, field, &ebx_eax) || cpuid_values(td, field + 1, &edx_ecx))
+	if (td_read(td, field, &ebx_eax) || td_read(td, field + 1, &edx_ecx))
 		return -EIO;
 	*out = (struct kvm_cpuid_entry2){
 		.function = leaf, .index = sub,
@@ -1041,7 +1048,7 @@ static int tdx_get_msr(struct kvm_vcpu *vcpu, u32 index, u64 *data)
 }
 
 /* APIC base, EFER and FEATURE_CONTROL are fixed for a TD, even for the host. */
-static int tdx_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data)
+static int tdx_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 {
 	switch (index) {
 	case MSR_IA32_MCG_EXT_CTL:
@@ -1054,7 +1061,7 @@ static int tdx_set_msr(struct kvm_vcpu *vcpu, u32 index, u64 data)
 	case MSR_IA32_FEAT_CTL:
 		return 1;
 	default:
-		return tdx_has_emulated_msr(index) ? kvm_set_msr_common(vcpu, index, data) : 1;
+		return tdx_has_emulated_msr(index) ? kvm_set_msr_common(vcpu, index, data, host) : 1;
 	}
 }
 

@@ -49,6 +49,7 @@ struct kvm_tdx {
 	u64 tdcs[TDCS_PAGES_MAX];
 	u32 nr_tdcs;
 	u64 attributes, xfam;
+	u64 tsc_offset, tsc_multiplier;	/* the module's, read after TDH.MNG.INIT */
 	int gpaw;			/* 48 or 52 */
 	struct mirror_table *mirror_root;
 	_Atomic u64 vcpu_lps;		/* LPs its vCPUs are associated with */

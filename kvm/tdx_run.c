@@ -239,7 +239,7 @@ static int emulate_msr(struct kvm_vcpu *vcpu, bool write)
 	struct kvm_vcpu_tdx *t = tdx_of(vcpu);
 	u32 index = (u32)t->vp_enter_args.r12;
 	u64 data = t->vp_enter_args.r13;
-	int err = write ? vcpu->vm->vcpu_ops->set_msr(vcpu, index, data) :
+	int err = write ? vcpu->vm->vcpu_ops->set_msr(vcpu, index, data, false) :
 			  vcpu->vm->vcpu_ops->get_msr(vcpu, index, &data);
 
 	if (err)

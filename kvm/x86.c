@@ -7,7 +7,7 @@
  * create() sets; which MSRs exist is decided by its get_msr/set_msr, which
  * fall back to the common handlers here.
  */
-#include "kvm_internal.h"
+#include "lapic.h"
 
 #include <string.h>
 #include <time.h>
@@ -70,33 +70,8 @@
 #define MCI_CTL2_VALID		(1ULL << 30 | 0x7fff)
 #define PLATFORM_INFO_CPUID_FAULT (1ULL << 31)
 
-/* APIC register offsets in struct kvm_lapic_state. */
-enum {
-	APIC_ID = 0x20, APIC_LVR = 0x30, APIC_TASKPRI = 0x80, APIC_PROCPRI = 0xa0,
-	APIC_EOI = 0xb0, APIC_LDR = 0xd0, APIC_DFR = 0xe0, APIC_SPIV = 0xf0,
-	APIC_ISR = 0x100, APIC_TMR = 0x180, APIC_IRR = 0x200, APIC_ESR = 0x280,
-	APIC_ICR = 0x300, APIC_ICR2 = 0x310, APIC_LVTT = 0x320, APIC_LVTTHMR = 0x330,
-	APIC_LVTPC = 0x340, APIC_LVT0 = 0x350, APIC_LVT1 = 0x360, APIC_LVTERR = 0x370,
-	APIC_TMICT = 0x380, APIC_TMCCT = 0x390, APIC_TDCR = 0x3e0, APIC_SELF_IPI = 0x3f0,
-};
-#define APIC_LVT_MASKED		(1u << 16)
-#define APIC_LVT_TIMER_TSCDEADLINE (2u << 17)
-#define APIC_SPIV_ENABLED	(1u << 8)
-
 /* ---- the local APIC page ---------------------------------------------------------------- */
 
-static u32 apic_get(const struct kvm_vcpu_arch *a, u32 reg)
-{
-	u32 v;
-
-	memcpy(&v, &a->apic.regs[reg], sizeof(v));
-	return v;
-}
-
-static void apic_set(struct kvm_vcpu_arch *a, u32 reg, u32 v)
-{
-	memcpy(&a->apic.regs[reg], &v, sizeof(v));
-}
 
 static bool x2apic_mode(const struct kvm_vcpu_arch *a)
 {
@@ -170,13 +145,14 @@ static bool x2apic_readable(u32 reg)
 	}
 }
 
-static int x2apic_read(struct kvm_vcpu_arch *a, u32 index, u64 *data)
+static int x2apic_read(struct kvm_vcpu *vcpu, u32 index, u64 *data)
 {
+	struct kvm_vcpu_arch *a = &vcpu->arch;
 	u32 reg = (index - MSR_X2APIC_FIRST) << 4;
 
 	if (!a->lapic_in_kernel || !x2apic_mode(a) || !x2apic_readable(reg))
 		return 1;
-	*data = apic_get(a, reg);
+	*data = reg == APIC_TMCCT ? lapic_timer_current(vcpu) : apic_get(a, reg);
 	if (reg == APIC_ICR)
 		*data |= (u64)apic_get(a, APIC_ICR2) << 32;
 	return 0;
@@ -245,15 +221,19 @@ static bool lapic_tscdeadline_mode(const struct kvm_vcpu_arch *a)
 
 /* ---- MSRs --------------------------------------------------------------------------------- */
 
-/* The guest TSC: the host clock at tsc_khz, plus the offset writes set. */
-static u64 guest_tsc(const struct kvm_vcpu_arch *a)
+/*
+ * The guest TSC as VMX makes it: the platform TSC times the ratio (48
+ * fraction bits), plus the offset.  A TD's ratio and offset are the
+ * module's; a VM's follow tsc_khz and the guest's writes.
+ */
+u64 kvm_guest_tsc(const struct kvm_vcpu_arch *a)
 {
-	struct timespec ts;
-	unsigned __int128 ns;
+	return (u64)(((unsigned __int128)platform_rdtsc() * a->tsc_ratio) >> 48) + a->tsc_offset;
+}
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ns = (unsigned __int128)ts.tv_sec * 1000000000u + (u64)ts.tv_nsec;
-	return (u64)(ns * a->tsc_khz / 1000000u) + a->tsc_offset;
+static u64 tsc_ratio_of(u32 khz)
+{
+	return (u64)(((unsigned __int128)khz * 1000 << 48) / PLATFORM_TSC_HZ);
 }
 
 static bool pat_valid(u64 pat)
@@ -387,10 +367,10 @@ int kvm_get_msr_common(struct kvm_vcpu *vcpu, u32 index, u64 *data)
 	u64 *slot;
 
 	if (index >= MSR_X2APIC_FIRST && index <= MSR_X2APIC_LAST)
-		return x2apic_read(a, index, data);
+		return x2apic_read(vcpu, index, data);
 	switch (index) {
 	case MSR_IA32_TSC:
-		*data = guest_tsc(a);
+		*data = kvm_guest_tsc(a);
 		return 0;
 	case MSR_TSC_AUX:
 		*data = a->tsc_aux;
@@ -413,18 +393,48 @@ int kvm_get_msr_common(struct kvm_vcpu *vcpu, u32 index, u64 *data)
 	return 0;
 }
 
-int kvm_set_msr_common(struct kvm_vcpu *vcpu, u32 index, u64 data)
+/*
+ * The guest's x2APIC writes: ICR, SELF_IPI and TMICT act (lapic.c); the
+ * state registers are stored as for the host, and those the timer depends
+ * on re-arm it.
+ */
+static int x2apic_guest_write(struct kvm_vcpu *vcpu, u32 index, u64 data)
+{
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	u32 reg = (index - MSR_X2APIC_FIRST) << 4, old_lvtt = apic_get(a, APIC_LVTT);
+
+	if (!a->lapic_in_kernel || !x2apic_mode(a))
+		return 1;
+	switch (reg) {
+	case APIC_ICR:
+		return lapic_send_ipi(vcpu, data);
+	case APIC_SELF_IPI:
+		return data >> 8 ? 1 : lapic_send_ipi(vcpu, APIC_ICR_SELF | (data & 0xff));
+	case APIC_TMICT:
+		if (data >> 32)
+			return 1;
+		lapic_timer_start(vcpu, (u32)data);
+		return 0;
+	}
+	if (x2apic_write(a, index, data))
+		return 1;
+	if (reg == APIC_LVTT || reg == APIC_TDCR || reg == APIC_SPIV)
+		lapic_timer_update(vcpu, old_lvtt);
+	return 0;
+}
+
+int kvm_set_msr_common(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 {
 	struct kvm_vcpu_arch *a = &vcpu->arch;
 	bool is_va;
 	u64 *slot;
 
 	if (index >= MSR_X2APIC_FIRST && index <= MSR_X2APIC_LAST)
-		return x2apic_write(a, index, data);
+		return host ? x2apic_write(a, index, data) : x2apic_guest_write(vcpu, index, data);
 	switch (index) {
 	case MSR_IA32_TSC:
 		if (!a->tsc_protected)	/* a TD's TSC is the module's */
-			a->tsc_offset += data - guest_tsc(a);
+			a->tsc_offset += data - kvm_guest_tsc(a);
 		return 0;
 	case MSR_TSC_AUX:
 		if (data >> 32)
@@ -432,8 +442,10 @@ int kvm_set_msr_common(struct kvm_vcpu *vcpu, u32 index, u64 data)
 		a->tsc_aux = data;
 		return 0;
 	case MSR_IA32_TSC_DEADLINE:
-		if (lapic_tscdeadline_mode(a))
+		if (lapic_tscdeadline_mode(a)) {
 			a->tsc_deadline = data;
+			lapic_timer_update(vcpu, apic_get(a, APIC_LVTT));
+		}
 		return 0;
 	case MSR_IA32_APICBASE:
 		return kvm_apic_set_base(vcpu, data);
@@ -605,7 +617,7 @@ static long msr_io(struct kvm_vcpu *vcpu, unsigned long arg, bool set)
 	for (i = 0; i < hdr.nmsrs; i++) {
 		u64 data = e[i].data;
 
-		if (set ? ops->set_msr(vcpu, e[i].index, data) :
+		if (set ? ops->set_msr(vcpu, e[i].index, data, true) :
 			  ops->get_msr(vcpu, e[i].index, &data))
 			break;
 		e[i].data = data;
@@ -751,7 +763,8 @@ void kvm_vcpu_arch_reset(struct kvm_vcpu *vcpu)
 	/* RDCL_NO, IBRS_ALL, SKIP_L1DFL_VMENTRY, MDS_NO, PSCHANGE_MC_NO, TAA_NO */
 	a->arch_capabilities = 0x16b;
 	a->tsc_khz = (u32)vcpu->vm->default_tsc_khz;
-	a->tsc_offset = -guest_tsc(a);
+	a->tsc_ratio = tsc_ratio_of(a->tsc_khz);
+	a->tsc_offset = -kvm_guest_tsc(a);
 }
 
 /* ---- events and MP state ---------------------------------------------------------------- */
@@ -997,12 +1010,13 @@ static long mp_state_ioctl(struct kvm_vcpu *vcpu, unsigned long arg, bool set)
 static long vcpu_set_tsc_khz(struct kvm_vcpu *vcpu, unsigned long khz)
 {
 	struct kvm_vcpu_arch *a = &vcpu->arch;
-	u64 tsc = guest_tsc(a);
+	u64 tsc = kvm_guest_tsc(a);
 
 	if (a->tsc_protected || (u32)khz >= MAX_GUEST_TSC_KHZ)
 		return -EINVAL;
 	a->tsc_khz = (u32)khz ? (u32)khz : KVM_HOST_TSC_KHZ;
-	a->tsc_offset += tsc - guest_tsc(a);	/* the TSC does not jump */
+	a->tsc_ratio = tsc_ratio_of(a->tsc_khz);
+	a->tsc_offset += tsc - kvm_guest_tsc(a);	/* the TSC does not jump */
 	return 0;
 }
 

@@ -187,6 +187,8 @@ static u64 t_max_vcpus(struct md_ctx *x, u32 i) { (void)i; return x->tdcs->max_v
 static u64 t_gpaw(struct md_ctx *x, u32 i) { (void)i; return x->tdcs->gpaw; }
 static u64 t_eptp(struct md_ctx *x, u32 i) { (void)i; return x->tdcs->eptp; }
 static u64 t_tsc_freq(struct md_ctx *x, u32 i) { (void)i; return x->tdcs->tsc_frequency; }
+static u64 t_tsc_offset(struct md_ctx *x, u32 i) { (void)i; return x->tdcs->tsc_offset; }
+static u64 t_tsc_mult(struct md_ctx *x, u32 i) { (void)i; return x->tdcs->tsc_multiplier; }
 static u64 t_notify(struct md_ctx *x, u32 i) { (void)i; return x->tdcs->notify_enables; }
 static void t_set_notify(struct md_ctx *x, u32 i, u64 v) { (void)i; x->tdcs->notify_enables = v; }
 static void t_set_td_ctls(struct md_ctx *x, u32 i, u64 v) { (void)i; x->tdcs->td_ctls = v; }
@@ -228,6 +230,8 @@ static const struct md_field td_fields[] = {
 	RO_G(MD_TD_MAX_VCPUS, 1, 1, t_max_vcpus),
 	RO_G(MD_TD_GPAW, 1, 1, t_gpaw),
 	RO(MD_TD_EPTP, 1, 1, t_eptp),
+	RO(MD_TD_TSC_OFFSET, 1, 1, t_tsc_offset),
+	RO(MD_TD_TSC_MULTIPLIER, 1, 1, t_tsc_mult),
 	RO_G(MD_TD_TSC_FREQUENCY, 1, 1, t_tsc_freq),
 	/* Only bit 0 (#VE on zero-step mitigation) can be written. */
 	{ MD_TD_NOTIFY_ENABLES, 1, 1, 0, 0, ALL, 1, t_notify, t_set_notify, 1, 1 },

@@ -135,6 +135,7 @@ struct tdcs {
 	_Atomic u32 num_assoc_vcpus;
 	u64 attributes;
 	u64 xfam;
+	u64 tsc_offset, tsc_multiplier;	/* the TD's TSC (td_tsc.c) */
 	u64 eptp;
 	u64 config_flags;
 	u64 td_ctls;
@@ -579,6 +580,14 @@ void td_apic_entry(struct td_vcpu *v);
 /* A virtual interrupt the vCPU would take (VCPU_STATE_DETAILS.VMXIP). */
 bool td_apic_pending(const struct tdvps *t);
 bool td_apic_msr(struct td_vcpu *v, struct cpu_regs *r, bool write);
+
+/*
+ * The TD's TSC (td_tsc.c): fixed at TDH.MNG.INIT from TSC_FREQUENCY;
+ * td_tsc_intercept() answers RDTSC, RDTSCP and RDMSR(IA32_TSC), and is
+ * false for anything else.
+ */
+void td_tsc_init(struct tdcs *t);
+bool td_tsc_intercept(struct td_vcpu *v, struct cpu_regs *r, enum cpu_intercept what);
 
 /* TDCALL from the guest (tdcall.c). */
 void td_tdcall(void *owner, struct cpu_core *core, struct cpu_regs *regs);

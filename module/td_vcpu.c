@@ -20,11 +20,13 @@ struct td_cores {
 	struct cpu_group *group;
 };
 
-/* MSRs a TD reads and writes natively: TDX context-switches them per vCPU. */
+/*
+ * MSRs a TD reads and writes natively: TDX context-switches them per vCPU.
+ * IA32_TSC is read through the TD's TSC (td_tsc.c); a write is a #VE.
+ */
 static bool td_msr_passthrough(u32 msr)
 {
 	switch (msr) {
-	case 0x10:			/* IA32_TSC */
 	case 0x48: case 0x49:		/* SPEC_CTRL, PRED_CMD */
 	case 0x10a: case 0x10b:		/* ARCH_CAPABILITIES, FLUSH_CMD */
 	case 0x174: case 0x175: case 0x176:	/* SYSENTER_CS/ESP/EIP */
@@ -199,6 +201,8 @@ static void td_intercept(void *owner, struct cpu_core *core, struct cpu_regs *r,
 	(void)core;
 	if (what == CPU_INTERCEPT_CPUID)
 		td_cpuid_exit(v, r);
+	else if (td_tsc_intercept(v, r, what))
+		return;
 	else if ((what == CPU_INTERCEPT_RDMSR || what == CPU_INTERCEPT_WRMSR) &&
 		 td_apic_msr(v, r, what == CPU_INTERCEPT_WRMSR))
 		return;

@@ -262,6 +262,7 @@ static void apply_td_params(struct seam_ctx *c, struct td_ref *td, const struct 
 	t->config_flags = tp->config_flags;
 	t->td_ctls = !!(tp->attributes & TDX_ATTR_SEPT_VE_DISABLE);
 	t->tsc_frequency = tp->tsc_frequency;
+	td_tsc_init(t);
 	t->ia32_arch_capabilities_config = tp->ia32_arch_capabilities_config;
 	memcpy(t->mrconfigid, tp->mrconfigid, sizeof(t->mrconfigid));
 	memcpy(t->mrowner, tp->mrowner, sizeof(t->mrowner));

@@ -65,6 +65,8 @@ enum cpu_intercept {
 	CPU_INTERCEPT_WBINVD,
 	CPU_INTERCEPT_MONITOR,
 	CPU_INTERCEPT_MWAIT,
+	CPU_INTERCEPT_RDTSC,
+	CPU_INTERCEPT_RDTSCP,	/* regs->rcx already holds IA32_TSC_AUX */
 };
 
 struct cpu_ops {

@@ -43,12 +43,14 @@
 /* QEMU's SVM model: exit codes, the intercept bit of each, the VMCB. */
 #define EXCP_VMEXIT		0x100
 #define SVM_EXIT_INTR		0x060
+#define SVM_EXIT_RDTSC		0x06e
 #define SVM_EXIT_CPUID		0x072
 #define SVM_EXIT_INVD		0x076
 #define SVM_EXIT_HLT		0x078
 #define SVM_EXIT_MSR		0x07c
 #define SVM_EXIT_WBINVD		0x089
 #define SVM_EXIT_MONITOR	0x08a
+#define SVM_EXIT_RDTSCP		0x087
 #define SVM_EXIT_MWAIT		0x08b
 #define SVM_BIT(exit)		(1ULL << ((exit) - SVM_EXIT_INTR))
 #define HF_GUEST_MASK		(1u << 21)
@@ -213,12 +215,17 @@ static void reg_write(struct cpu_core *c, int id, u64 v)
 	uc_reg_write(c->uc, id, &v);
 }
 
-static u64 efer_read(struct cpu_core *c)
+static u64 msr_read(struct cpu_core *c, u32 index)
 {
-	uc_x86_msr msr = { .rid = 0xC0000080 };
+	uc_x86_msr msr = { .rid = index };
 
 	uc_reg_read(c->uc, UC_X86_REG_MSR, &msr);
 	return msr.value;
+}
+
+static u64 efer_read(struct cpu_core *c)
+{
+	return msr_read(c, 0xC0000080);
 }
 
 static void efer_write(struct cpu_core *c, u64 v)
@@ -641,6 +648,10 @@ static bool intercept_of(uint32_t svm_exit, const u8 *insn, enum cpu_intercept *
 	case SVM_EXIT_WBINVD:	*what = CPU_INTERCEPT_WBINVD; return true;
 	case SVM_EXIT_MONITOR:	*what = CPU_INTERCEPT_MONITOR; return true;
 	case SVM_EXIT_MWAIT:	*what = CPU_INTERCEPT_MWAIT; return true;
+	case SVM_EXIT_RDTSC:	/* QEMU's RDTSCP runs RDTSC's helper, intercept included */
+	case SVM_EXIT_RDTSCP:
+		*what = insn[1] == 0x01 ? CPU_INTERCEPT_RDTSCP : CPU_INTERCEPT_RDTSC;
+		return true;
 	case SVM_EXIT_MSR:
 		*what = insn[1] == 0x30 ? CPU_INTERCEPT_WRMSR : CPU_INTERCEPT_RDMSR;
 		return true;
@@ -664,6 +675,8 @@ static void on_intercept(struct cpu_core *c, uint32_t svm_exit)
 		uc_emu_stop(c->uc);
 		return;
 	}
+	if (what == CPU_INTERCEPT_RDTSCP)
+		c->regs.gpr[CPU_RCX] = (u32)msr_read(c, 0xC0000103);	/* IA32_TSC_AUX */
 	c->ops->intercept(c->owner, c, &c->regs, what);
 	if (c->event.valid && !deliver_pending(c)) {
 		c->in_shutdown = true;
@@ -840,7 +853,8 @@ static bool setup_intercepts(struct cpu_core *c)
 	u64 msrpm_pa = SVM_AREA_PA + 4096, vmcb = SVM_AREA_PA;
 	u64 bits = SVM_BIT(SVM_EXIT_CPUID) | SVM_BIT(SVM_EXIT_HLT) | SVM_BIT(SVM_EXIT_MSR) |
 		   SVM_BIT(SVM_EXIT_INVD) | SVM_BIT(SVM_EXIT_WBINVD) |
-		   SVM_BIT(SVM_EXIT_MONITOR) | SVM_BIT(SVM_EXIT_MWAIT);
+		   SVM_BIT(SVM_EXIT_MONITOR) | SVM_BIT(SVM_EXIT_MWAIT) |
+		   SVM_BIT(SVM_EXIT_RDTSC) | SVM_BIT(SVM_EXIT_RDTSCP);
 
 	c->svm_area = aligned_alloc(4096, SVM_AREA_SIZE);
 	if (!c->svm_area)

@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 
@@ -141,6 +142,14 @@ u8 *platform_ram(struct platform *p)
 const struct platform_config *platform_get_config(const struct platform *p)
 {
 	return &p->cfg;
+}
+
+u64 platform_rdtsc(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec) * (PLATFORM_TSC_HZ / 1000000000ULL);
 }
 
 u32 platform_nr_lps(const struct platform *p)

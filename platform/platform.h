@@ -42,6 +42,14 @@ void platform_destroy(struct platform *p);
 
 const struct platform_config *platform_get_config(const struct platform *p);
 u32 platform_nr_lps(const struct platform *p);
+
+/*
+ * The platform's invariant TSC, PLATFORM_TSC_HZ from an arbitrary origin
+ * (the host's CLOCK_MONOTONIC): what RDTSC would read on the bare metal.
+ * TDs and VMs see it scaled and offset (VMX TSC multiplier and offset).
+ */
+#define PLATFORM_TSC_HZ		2000000000ULL
+u64 platform_rdtsc(void);
 u32 platform_lp_package(const struct platform *p, u32 lp);
 
 /* KeyIDs: bits [52-keyid_bits, 52) of an HPA. */

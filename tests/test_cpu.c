@@ -91,6 +91,12 @@ static void intercept(void *data, struct cpu_core *c, struct cpu_regs *r,
 		o->hlts++;
 		r->rip += 1;
 		break;
+	case CPU_INTERCEPT_RDTSC:
+	case CPU_INTERCEPT_RDTSCP:
+		r->gpr[CPU_RAX] = 0x55667788 + (what == CPU_INTERCEPT_RDTSCP);
+		r->gpr[CPU_RDX] = 0x11223344;
+		r->rip += what == CPU_INTERCEPT_RDTSC ? 2 : 3;
+		break;
 	case CPU_INTERCEPT_RDMSR:
 	case CPU_INTERCEPT_WRMSR:
 		o->msr_exits++;
@@ -102,10 +108,10 @@ static void intercept(void *data, struct cpu_core *c, struct cpu_regs *r,
 	}
 }
 
-/* SYSENTER_CS runs natively; nothing else does (EFER always does). */
+/* SYSENTER_CS and TSC_AUX run natively; nothing else does (EFER always does). */
 static bool passthrough(u32 msr)
 {
-	return msr == 0x174;
+	return msr == 0x174 || msr == 0xC0000103;
 }
 
 static const struct cpu_ops test_ops = {
@@ -201,7 +207,7 @@ static void test_probe(void **state)
 	setup(&f, guest_probe, guest_probe_size);
 	assert_int_equal(cpu_core_run(f.c), CPU_RUN_EXIT);
 	assert_string_equal(f.o.console, "probe: hello\n");
-	assert_int_equal(f.o.nr_reports, 14);
+	assert_int_equal(f.o.nr_reports, 17);
 	assert_int_equal(f.o.reports[0], 0x1234000);	/* initial RCX */
 	assert_int_equal(f.o.reports[1], 3);		/* vCPU index from ESI */
 	assert_int_equal(f.o.reports[2], 48);		/* GPAW from EBX */
@@ -215,7 +221,10 @@ static void test_probe(void **state)
 	assert_int_equal(f.o.reports[10], 0x1234);	/* SYSENTER_CS, no intercept */
 	assert_int_equal(f.o.reports[11], 13);		/* RDMSR(TSC): #GP from the owner */
 	assert_int_equal(f.o.reports[12], 3);
-	assert_int_equal(f.o.reports[13], 0xD0E);
+	assert_int_equal(f.o.reports[13], 0x1122334455667788ULL);	/* RDTSC */
+	assert_int_equal(f.o.reports[14], 0x1122334455667789ULL);	/* RDTSCP */
+	assert_int_equal(f.o.reports[15], 0x77);			/* its TSC_AUX */
+	assert_int_equal(f.o.reports[16], 0xD0E);
 	assert_int_equal(f.o.msr_exits, 1);
 	assert_int_equal(f.o.last_msr, 0x10);
 	assert_int_equal(f.o.hlts, 1);

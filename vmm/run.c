@@ -180,17 +180,23 @@ static int add_memory(struct td *t, uint64_t ram, uint64_t fw_base)
 	return fw_base < FOUR_GIB ? add_slot(t, fw_base, FOUR_GIB - fw_base) : 0;
 }
 
-/* What QEMU enables for a TD: the split irqchip, MapGPA as KVM_EXIT_HYPERCALL. */
+/*
+ * What QEMU enables for a TD: the split irqchip, MapGPA as
+ * KVM_EXIT_HYPERCALL, and a 25 MHz APIC bus (the crystal CPUID 0x15 reports).
+ */
 static int enable_caps(struct td *t)
 {
 	struct kvm_enable_cap split = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 } };
 	struct kvm_enable_cap hc = { .cap = KVM_CAP_EXIT_HYPERCALL,
 				     .args = { 1ULL << KVM_HC_MAP_GPA_RANGE } };
+	struct kvm_enable_cap bus = { .cap = KVM_CAP_X86_APIC_BUS_CYCLES_NS, .args = { 40 } };
 
 	if (acc->ioctl(t->vm, KVM_ENABLE_CAP, &split))
 		return fail("KVM_CAP_SPLIT_IRQCHIP");
 	if (acc->ioctl(t->vm, KVM_ENABLE_CAP, &hc))
 		return fail("KVM_CAP_EXIT_HYPERCALL");
+	if (acc->ioctl(t->vm, KVM_ENABLE_CAP, &bus))
+		return fail("KVM_CAP_X86_APIC_BUS_CYCLES_NS");
 	return 0;
 }
 

@@ -29,7 +29,7 @@ static void report(u64 v)
 
 void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 {
-	u32 a, b, c, d, lo, hi;
+	u32 a, b, c, d, lo, hi, aux;
 
 	guest_puts("probe: hello\n");
 	report(initial_rcx);
@@ -59,6 +59,14 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 	__asm__ volatile("lea 1f(%%rip), %%rbx\n\trdmsr\n1:" : : "c"(0x10) : "rax", "rdx", "rbx");
 	report(last_vector);
 	report(faults);
+
+	/* RDTSC and RDTSCP are the owner's; RDTSCP's ECX is TSC_AUX (pass-through). */
+	__asm__ volatile("wrmsr" : : "c"(0xC0000103), "a"(0x77), "d"(0));
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	report((u64)hi << 32 | lo);
+	__asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+	report((u64)hi << 32 | lo);
+	report(aux);
 
 	__asm__ volatile("hlt");
 	report(0xD0E);

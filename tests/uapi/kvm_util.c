@@ -186,6 +186,14 @@ void vm_enable_split_irqchip(int vm)
 	assert_int_equal(kvm_ioctl(vm, KVM_ENABLE_CAP, &cap), 0);
 }
 
+/* What QEMU sets for a TD: the 25 MHz crystal CPUID 0x15 reports. */
+void vm_enable_apic_bus_25mhz(int vm)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_APIC_BUS_CYCLES_NS, .args = { 40 } };
+
+	assert_int_equal(kvm_ioctl(vm, KVM_ENABLE_CAP, &cap), 0);
+}
+
 const struct kvm_cpuid_entry2 *cpuid_find(const struct kvm_cpuid2 *c, unsigned int fn,
 					  unsigned int index)
 {

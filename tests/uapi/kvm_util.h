@@ -66,6 +66,7 @@ int td_create(int kvm);
 
 /* KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP), as QEMU does for a TD. */
 void vm_enable_split_irqchip(int vm);
+void vm_enable_apic_bus_25mhz(int vm);
 /* The entry @fn/@index of a CPUID table KVM returned, or NULL. */
 const struct kvm_cpuid_entry2 *cpuid_find(const struct kvm_cpuid2 *c, unsigned int fn,
 					  unsigned int index);

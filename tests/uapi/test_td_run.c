@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 extern const unsigned char guest_hello[], guest_ghci[], guest_triple[], guest_halt[],
-	guest_spin[], guest_smp[], guest_irq[];
+	guest_spin[], guest_smp[], guest_irq[], guest_timer[];
 extern const unsigned long long guest_hello_size, guest_ghci_size, guest_triple_size,
-	guest_halt_size, guest_spin_size, guest_smp_size, guest_irq_size;
+	guest_halt_size, guest_spin_size, guest_smp_size, guest_irq_size, guest_timer_size;
 
 #define IMAGE_GPA	0xFFFF0000ULL
 #define IMAGE_SIZE	0x10000ULL
@@ -104,6 +104,7 @@ static void td_run_create_smp(struct td_run *t, const unsigned char *image,
 	t->exit_code = -1;
 	t->td = td_create(kvm);
 	vm_enable_split_irqchip(t->td);
+	vm_enable_apic_bus_25mhz(t->td);
 	assert_int_equal(kvm_ioctl(t->td, KVM_ENABLE_CAP, &hc), 0);
 	t->vcpu = kvm_ioctl(t->td, KVM_CREATE_VCPU, 0);
 	assert_true(t->vcpu >= 0);
@@ -554,10 +555,48 @@ static void test_interrupts(void **state)
 	td_run_destroy(&t);
 }
 
+/*
+ * The x2APIC timer: one-shot, periodic, masked and TSC-deadline, TMCCT, a
+ * mode change, and self-IPIs, all fired into the TD as posted interrupts;
+ * the TD's TSC runs at its TSC_FREQUENCY against the 25 MHz APIC bus.
+ */
+static void test_timer(void **state)
+{
+	const unsigned long long *rep;
+	struct td_run t;
+
+	(void)state;
+	td_run_create(&t, guest_timer, guest_timer_size);
+	assert_int_equal(run_until_stop(&t), 0);
+	rep = t.reports;
+	assert_int_equal(t.exit_code, 0);
+	assert_int_equal(t.nr_reports, 17);
+	assert_int_equal(rep[0], 2500000000ULL);	/* CPUID 0x15: the TD's 2.5 GHz */
+	assert_int_equal(rep[1], 1);			/* TMCCT counts down */
+	/* 10 ms of the APIC bus took at least 10 ms of the TD's TSC. */
+	assert_true(rep[2] >= rep[0] / 100 && rep[2] < rep[0] * 10);
+	assert_int_equal(rep[3], 0x40);			/* one-shot */
+	assert_int_equal(rep[4], 0);			/* TMCCT 0 once expired */
+	assert_int_equal(rep[5], 0x41);			/* five periodic ticks */
+	assert_int_equal(rep[6], 6);			/* masked: none more */
+	assert_int_equal(rep[7], 0);			/* IA32_TSC_DEADLINE disarmed */
+	assert_int_equal(rep[8], 0x43);			/* TSC-deadline fired ... */
+	assert_int_equal(rep[9], 0);			/* ... and disarmed itself */
+	assert_int_equal(rep[10], 8);			/* a past deadline fires at once */
+	assert_int_equal(rep[11], 0);			/* a mode change clears TMICT */
+	assert_int_equal(rep[12], 0x45);		/* SELF_IPI */
+	assert_int_equal(rep[13], 0x46);		/* ICR to itself */
+	assert_int_equal(rep[14], TDVMCALL_INVALID_OPERAND);	/* NMI IPI */
+	assert_int_equal(rep[15], TDVMCALL_INVALID_OPERAND);	/* SELF_IPI reserved bits */
+	assert_int_equal(rep[16], 10);
+	td_run_destroy(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		KVM_TEST(test_hello),
+		KVM_TEST(test_timer),
 		KVM_TEST(test_ghci),
 		KVM_TEST(test_triple_fault),
 		KVM_TEST(test_halt_and_immediate_exit),
