@@ -224,6 +224,34 @@ static u64 env_u64(const char *name, u64 def)
 	return *end ? def : n;
 }
 
+/* SOFTTDX_TRACE=seamcall,tdcall,vmcall: the tracepoints to turn on. */
+static u32 env_trace(void)
+{
+	static const struct { const char *name; u32 bit; } events[] = {
+		{ "seamcall", PLATFORM_TRACE_SEAMCALL }, { "tdcall", PLATFORM_TRACE_TDCALL },
+		{ "vmcall", PLATFORM_TRACE_VMCALL },
+	};
+	const char *v = getenv("SOFTTDX_TRACE");
+	u32 mask = 0;
+
+	while (v && *v) {
+		size_t len = strcspn(v, ",");
+		bool known = false;
+
+		for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+			if (strlen(events[i].name) == len && !strncmp(v, events[i].name, len)) {
+				mask |= events[i].bit;
+				known = true;
+			}
+		}
+		if (len && !known)
+			fprintf(stderr, "softtdx: SOFTTDX_TRACE: unknown event '%.*s' (seamcall, "
+					"tdcall, vmcall)\n", (int)len, v);
+		v += len + (v[len] == ',');
+	}
+	return mask;
+}
+
 /*
  * The machine softtdx's KVM runs on: SOFTTDX_MEM_GB of TDX memory (default
  * 4), SOFTTDX_LPS logical processors (default 4: a TD gets at most as many
@@ -241,6 +269,7 @@ static void dev_init(void)
 	cfg.nr_private_keyids = 64;
 	cfg.mem_size = env_u64("SOFTTDX_MEM_GB", 4) << 30;
 	cfg.lps_per_package = (u32)env_u64("SOFTTDX_LPS", 4);
+	cfg.trace = env_trace();
 	dev.tdx = tdx_host_create(&cfg);
 	if (!dev.tdx)
 		fprintf(stderr, "softtdx: TDX module unavailable; only default VMs\n");
@@ -270,8 +299,15 @@ u32 kvm_current_lp(void)
 
 u64 kvm_seamcall_on(u32 lp, u64 leaf, struct seamcall_regs *regs)
 {
+	u64 rcx = regs->rcx, rdx = regs->rdx, st;
+
 	regs->rax = leaf;
-	return seamcall(dev.tdx->mod, lp, regs);
+	st = seamcall(dev.tdx->mod, lp, regs);
+	if (platform_get_config(dev.tdx->plat)->trace & PLATFORM_TRACE_SEAMCALL)
+		fprintf(stderr, "softtdx-trace: seamcall LP %u %s rcx=%#llx rdx=%#llx -> %s\n", lp,
+			tdh_leaf_name(leaf), (unsigned long long)rcx, (unsigned long long)rdx,
+			tdx_status_name(st));
+	return st;
 }
 
 u64 kvm_seamcall(u64 leaf, struct seamcall_regs *regs)

@@ -41,5 +41,7 @@ u64 tdx_host_seamcall(struct tdx_host *h, u64 leaf, struct seamcall_regs *regs);
 
 /* A short name for a SEAMCALL status ("TDX_OPERAND_BUSY", ...). */
 const char *tdx_status_name(u64 status);
+/* "TDH.MEM.PAGE.AUG" and so on, for the leaf number in RAX bits 15:0. */
+const char *tdh_leaf_name(u64 leaf);
 
 #endif /* SOFTTDX_KVM_TDX_HOST_H */

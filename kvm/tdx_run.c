@@ -10,6 +10,7 @@
 #include "tdx_internal.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -569,6 +570,31 @@ static int unhandled_exit(struct kvm_vcpu *vcpu)
 }
 
 /* tdx_handle_exit(): 1 to enter again, 0 for userspace, -errno. */
+/* The vmcall tracepoint: a TDVMCALL KVM is about to handle, by its exit reason. */
+static void trace_vmcall(struct kvm_vcpu *vcpu)
+{
+	static const struct { u32 reason; const char *name; } calls[] = {
+		{ VMX_EXIT_CPUID, "Instruction.CPUID" }, { VMX_EXIT_HLT, "Instruction.HLT" },
+		{ VMX_EXIT_TDCALL, "TDVMCALL" }, { VMX_EXIT_VMCALL, "KVM hypercall" },
+		{ VMX_EXIT_IO_INSTRUCTION, "Instruction.IO" }, { VMX_EXIT_MSR_READ, "Instruction.RDMSR" },
+		{ VMX_EXIT_MSR_WRITE, "Instruction.WRMSR" }, { VMX_EXIT_EPT_MISCONFIG, "#VE.RequestMMIO" },
+	};
+	const struct kvm_vcpu_tdx *t = tdx_of(vcpu);
+	const struct seamcall_regs *a = &t->vp_enter_args;
+
+	if (!(platform_get_config(tdx_plat())->trace & PLATFORM_TRACE_VMCALL))
+		return;
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		if (calls[i].reason != t->exit_reason)
+			continue;
+		fprintf(stderr, "softtdx-trace: vmcall vCPU %u %s r10=%#llx r11=%#llx r12=%#llx "
+			"r13=%#llx r14=%#llx r15=%#llx\n", vcpu->id, calls[i].name,
+			(unsigned long long)a->r10, (unsigned long long)a->r11,
+			(unsigned long long)a->r12, (unsigned long long)a->r13,
+			(unsigned long long)a->r14, (unsigned long long)a->r15);
+	}
+}
+
 static int handle_exit(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vcpu_tdx *t = tdx_of(vcpu);
@@ -582,6 +608,7 @@ static int handle_exit(struct kvm_vcpu *vcpu)
 	}
 	if ((ret & TDX_ERROR_OR_NON_RECOVERABLE) && t->exit_reason != VMX_EXIT_TRIPLE_FAULT)
 		return unhandled_exit(vcpu);
+	trace_vmcall(vcpu);
 	switch (t->exit_reason) {
 	case VMX_EXIT_TRIPLE_FAULT:
 		vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;

@@ -7,6 +7,8 @@
  */
 #include "module_internal.h"
 
+#include <stdio.h>
+
 #define TDVMCALL_MASK_INVALID	((1ULL << CPU_RAX) | (1ULL << CPU_RCX) | (1ULL << CPU_RSP))
 #define TDCALL_LEN		4
 #define EFER_LMA		(1ULL << 10)
@@ -352,6 +354,24 @@ static u64 tdg_vm_rd_wr(struct td_vcpu *v, struct cpu_regs *r, u32 version, bool
 
 /* ---- dispatch ------------------------------------------------------------------ */
 
+/* The tdcall tracepoint: the leaf, RCX and the status the guest gets. */
+static void trace_tdcall(struct td_vcpu *v, u32 leaf, u64 rcx, u64 status)
+{
+	static const char *const names[] = {
+		[TDG_VP_VMCALL] = "TDG.VP.VMCALL", [TDG_VP_INFO] = "TDG.VP.INFO",
+		[TDG_MR_RTMR_EXTEND] = "TDG.MR.RTMR.EXTEND", [TDG_VP_VEINFO_GET] = "TDG.VP.VEINFO.GET",
+		[TDG_MR_REPORT] = "TDG.MR.REPORT", [TDG_VP_CPUIDVE_SET] = "TDG.VP.CPUIDVE.SET",
+		[TDG_MEM_PAGE_ACCEPT] = "TDG.MEM.PAGE.ACCEPT", [TDG_VM_RD] = "TDG.VM.RD",
+		[TDG_VM_WR] = "TDG.VM.WR",
+	};
+
+	if (!(platform_get_config(v->m->plat)->trace & PLATFORM_TRACE_TDCALL))
+		return;
+	fprintf(stderr, "softtdx-trace: tdcall vCPU %u %s rcx=%#llx -> %#llx\n", v->tdvps->vcpu_index,
+		leaf < sizeof(names) / sizeof(names[0]) ? names[leaf] : "TDG.(unknown)",
+		(unsigned long long)rcx, (unsigned long long)status);
+}
+
 void td_tdcall(void *owner, struct cpu_core *core, struct cpu_regs *r)
 {
 	struct td_vcpu *v = owner;
@@ -404,6 +424,7 @@ void td_tdcall(void *owner, struct cpu_core *core, struct cpu_regs *r)
 	}
 	if (retry)
 		return;		/* the TD exit re-executes the TDCALL */
+	trace_tdcall(v, leaf, r->gpr[CPU_RCX], status);
 	r->gpr[CPU_RAX] = status;
 	r->rip += TDCALL_LEN;
 }

@@ -11,6 +11,7 @@
 #include "platform_internal.h"
 
 #include <emmintrin.h>
+#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -18,11 +19,14 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define LINE_SIZE	64
 #define LINES_PER_PAGE	(TDX_PAGE_SIZE / LINE_SIZE)
@@ -45,8 +49,8 @@ struct platform {
 
 	_Atomic u32 rng_failures;	/* PCONFIG/RNG failures still to inject */
 
-	/* The CPU's report MAC key (SEAMREPORT / EVERIFYREPORT2). */
-	u8 report_key[48];
+	/* The CPU's report MAC key (SEAMREPORT / EVERIFYREPORT2): the machine's. */
+	u8 report_key[PLATFORM_REPORT_KEY_SIZE];
 
 	/* Host memory windows (platform_map_user), by HPA; gaps are len 0. */
 	pthread_mutex_t windows_lock;
@@ -86,6 +90,104 @@ static bool config_valid(const struct platform_config *c)
 	return PLATFORM_MEM_BASE + c->mem_size <= 1ULL << (TDX_MAX_PA - c->keyid_bits);
 }
 
+/* ---- the machine's report key ---------------------------------------------------- */
+
+int platform_data_dir(char *buf, size_t len)
+{
+	const char *dir = getenv("SOFTTDX_DATA_DIR"), *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+	int n;
+
+	if (dir && *dir)
+		n = snprintf(buf, len, "%s", dir);
+	else if (xdg && *xdg)
+		n = snprintf(buf, len, "%s/softtdx", xdg);
+	else if (home && *home)
+		n = snprintf(buf, len, "%s/.local/share/softtdx", home);
+	else
+		return -1;
+	return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+/* mkdir -p, new directories private to the user. */
+int platform_make_dir(const char *path)
+{
+	char buf[PLATFORM_PATH_MAX];
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -1;
+	for (char *c = buf + 1; *c; c++) {
+		if (*c != '/')
+			continue;
+		*c = 0;
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return -1;
+		*c = '/';
+	}
+	return mkdir(buf, 0700) && errno != EEXIST ? -1 : 0;
+}
+
+/* Exactly PLATFORM_REPORT_KEY_SIZE bytes from @path, or -1. */
+static int read_key(const char *path, u8 *key)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	ssize_t n = -1;
+
+	if (fd < 0)
+		return -1;
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size == PLATFORM_REPORT_KEY_SIZE)
+		n = read(fd, key, PLATFORM_REPORT_KEY_SIZE);
+	close(fd);
+	if (n == PLATFORM_REPORT_KEY_SIZE)
+		return 0;
+	errno = EINVAL;		/* there, but not a key: leave it alone */
+	return -1;
+}
+
+/*
+ * A new key under a temporary name, then link(): the final name appears
+ * whole or not at all, and of two processes racing the first one wins.
+ */
+static int create_key(const char *dir, const char *path, u8 *key)
+{
+	char tmp[PLATFORM_PATH_MAX];
+	int fd, ret = -1, err = EIO;
+
+	if (snprintf(tmp, sizeof(tmp), "%s/.platform-report.XXXXXX", dir) >= (int)sizeof(tmp))
+		return -1;
+	fd = mkstemp(tmp);	/* mode 0600 */
+	if (fd < 0)
+		return -1;
+	if (getrandom(key, PLATFORM_REPORT_KEY_SIZE, 0) == PLATFORM_REPORT_KEY_SIZE &&
+	    write(fd, key, PLATFORM_REPORT_KEY_SIZE) == PLATFORM_REPORT_KEY_SIZE && !fsync(fd)) {
+		ret = link(tmp, path);
+		err = errno;
+	}
+	close(fd);
+	unlink(tmp);
+	if (ret && err == EEXIST)
+		return read_key(path, key);
+	return ret;
+}
+
+/*
+ * Real CPUs derive the report key from a per-part secret, so every process
+ * on the machine (a QGS included) checks the MACs the others made.  Here it
+ * is a per-user file in the data directory, made on first use.
+ */
+static int machine_report_key(u8 *key)
+{
+	char dir[PLATFORM_PATH_MAX], path[PLATFORM_PATH_MAX + 32];
+
+	if (platform_data_dir(dir, sizeof(dir)) || platform_make_dir(dir))
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s", dir, PLATFORM_REPORT_KEY_FILE);
+	if (!read_key(path, key))
+		return 0;
+	return errno == ENOENT ? create_key(dir, path, key) : -1;
+}
+
 struct platform *platform_create(const struct platform_config *cfg)
 {
 	struct platform *p;
@@ -112,7 +214,8 @@ struct platform *platform_create(const struct platform_config *cfg)
 	pthread_mutex_init(&p->alloc_lock, NULL);
 	pthread_mutex_init(&p->running_lock, NULL);
 	pthread_mutex_init(&p->windows_lock, NULL);
-	if (getrandom(p->report_key, sizeof(p->report_key), 0) != sizeof(p->report_key)) {
+	if (machine_report_key(p->report_key) &&
+	    getrandom(p->report_key, sizeof(p->report_key), 0) != sizeof(p->report_key)) {
 		platform_destroy(p);
 		return NULL;
 	}
@@ -645,27 +748,44 @@ u64 platform_ept_gen(struct platform *p)
 /* ---- report MACs ------------------------------------------------------------------ */
 
 /* HMAC-SHA-384 under the CPU's key, truncated to the 32-byte MAC field. */
-static void report_mac(struct platform *p, const struct tdx_reportmac *rm, u8 mac[32])
+static void report_mac(const u8 *key, const struct tdx_reportmac *rm, u8 mac[32])
 {
 	u8 full[SHA384_DIGEST_LENGTH];
 	unsigned int len = sizeof(full);
 
-	HMAC(EVP_sha384(), p->report_key, sizeof(p->report_key), (const u8 *)rm,
+	HMAC(EVP_sha384(), key, PLATFORM_REPORT_KEY_SIZE, (const u8 *)rm,
 	     TDX_REPORTMAC_MACED_BYTES, full, &len);
 	memcpy(mac, full, 32);
 }
 
 void seam_report_mac(struct platform *p, struct tdx_reportmac *reportmac)
 {
-	report_mac(p, reportmac, reportmac->mac);
+	report_mac(p->report_key, reportmac, reportmac->mac);
+}
+
+static bool mac_matches(const u8 *key, const struct tdx_reportmac *reportmac)
+{
+	u8 mac[32];
+
+	report_mac(key, reportmac, mac);
+	return CRYPTO_memcmp(mac, reportmac->mac, sizeof(mac)) == 0;
 }
 
 bool platform_verify_report_mac(struct platform *p, const struct tdx_reportmac *reportmac)
 {
-	u8 mac[32];
+	return mac_matches(p->report_key, reportmac);
+}
 
-	report_mac(p, reportmac, mac);
-	return CRYPTO_memcmp(mac, reportmac->mac, sizeof(mac)) == 0;
+int platform_verify_report_mac_standalone(const struct tdx_reportmac *reportmac)
+{
+	u8 key[PLATFORM_REPORT_KEY_SIZE];
+	int ret;
+
+	if (machine_report_key(key))
+		return -ENOKEY;
+	ret = mac_matches(key, reportmac) ? 0 : -EBADMSG;
+	OPENSSL_cleanse(key, sizeof(key));
+	return ret;
 }
 
 bool seam_read_host(struct platform *p, u64 hpa, void *dst, size_t len)

@@ -31,6 +31,18 @@ struct platform_config {
 	u32 lps_per_package;
 	u32 keyid_bits;		/* KeyID bits at the top of the 52-bit PA */
 	u32 nr_private_keyids;	/* TDX KeyIDs: the highest ones */
+	u32 trace;		/* PLATFORM_TRACE_*: tracepoints to print on stderr */
+};
+
+/*
+ * Tracepoints (SOFTTDX_TRACE in softtdx's KVM), one line each on stderr,
+ * as KVM's tracefs events would show them: every SEAMCALL with its status,
+ * every TDCALL a guest makes, every TDVMCALL KVM handles.
+ */
+enum {
+	PLATFORM_TRACE_SEAMCALL = 1u << 0,
+	PLATFORM_TRACE_TDCALL = 1u << 1,
+	PLATFORM_TRACE_VMCALL = 1u << 2,
 };
 
 struct platform;
@@ -106,6 +118,25 @@ void platform_invept(struct platform *p);
  * REPORTMACSTRUCT)?  What a quoting enclave asks before it signs.
  */
 bool platform_verify_report_mac(struct platform *p, const struct tdx_reportmac *reportmac);
+
+/*
+ * The report key belongs to the machine, as a CPU's does: a per-user secret
+ * in the data directory (PLATFORM_REPORT_KEY_FILE, mode 0600, made on first
+ * use), so a quoting service in another process can check the MACs.  When
+ * the directory cannot be used, a platform draws a random key instead.
+ */
+#define PLATFORM_REPORT_KEY_SIZE	48
+#define PLATFORM_REPORT_KEY_FILE	"platform-report.key"
+#define PLATFORM_PATH_MAX		4096
+/* $SOFTTDX_DATA_DIR, else $XDG_DATA_HOME/softtdx, else ~/.local/share/softtdx. */
+int platform_data_dir(char *buf, size_t len);
+/* mkdir -p; directories it makes are mode 0700.  0 or -1 (errno). */
+int platform_make_dir(const char *path);
+/*
+ * EVERIFYREPORT2 with no platform: 0 if this machine made the MAC,
+ * -EBADMSG if not, -ENOKEY if the machine's key cannot be read or made.
+ */
+int platform_verify_report_mac_standalone(const struct tdx_reportmac *reportmac);
 
 #ifdef SOFTTDX_SEAM
 /*

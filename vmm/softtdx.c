@@ -6,6 +6,7 @@
  */
 #include "tdvf.h"
 #include "vmm.h"
+#include "../attest/attest_cmd.h"
 
 #include <ctype.h>
 #include <getopt.h>
@@ -20,6 +21,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: softtdx run ... (softtdx run --help)\n"
+		"       softtdx qgs --socket PATH | --vsock PORT (softtdx qgs --help)\n"
+		"       softtdx quote verify FILE ... (softtdx quote --help)\n"
 		"       softtdx measure (-bios FILE | --payload ELF | both) [-m SIZE] [--two-pass]\n"
 		"                       [--json]\n"
 		"  Computes the MRTD of a TD booted from the TDVF image FILE (softtdx's\n"
@@ -279,6 +282,10 @@ int main(int argc, char **argv)
 		return cmd_measure(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "qgs"))
+		return cmd_qgs(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "quote"))
+		return cmd_quote(argc - 1, argv + 1);
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
 		return 0;
