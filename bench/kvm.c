@@ -13,80 +13,33 @@
  *
  * Each figure is one "name: value" line.  Sizes: -m MiB of TD memory.
  */
-#include <errno.h>
 #include <stdint.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <softtdx/kvm.h>
 #include <softtdx/uapi/kvm_tdx.h>
 
+#include "uapi_util.h"
+
 #define GPA_BASE	(1ULL << 32)
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void check(int ret, const char *what)
-{
-	if (ret < 0) {
-		fprintf(stderr, "bench/kvm: %s: %s\n", what, strerror(errno));
-		exit(1);
-	}
-}
-
-static int tdx_cmd(int fd, unsigned int id, void *data, unsigned long long flags)
-{
-	struct kvm_tdx_cmd cmd = { .id = id, .flags = (unsigned int)flags,
-				   .data = (unsigned long long)(uintptr_t)data };
-
-	return softtdx_ioctl(fd, KVM_MEMORY_ENCRYPT_OP, &cmd);
-}
-
-/* KVM_TDX_INIT_VM with every configurable leaf zero and GPAW 48. */
-static void init_vm(int td)
-{
-	size_t cap_len = sizeof(struct kvm_tdx_capabilities) + 64 * sizeof(struct kvm_cpuid_entry2);
-	struct kvm_tdx_capabilities *caps = calloc(1, cap_len);
-	struct kvm_tdx_init_vm *init = calloc(1, sizeof(*init) + 64 * sizeof(struct kvm_cpuid_entry2));
-
-	caps->cpuid.nent = 64;
-	check(tdx_cmd(td, KVM_TDX_CAPABILITIES, caps, 0), "KVM_TDX_CAPABILITIES");
-	init->attributes = caps->supported_attrs;
-	init->cpuid.nent = caps->cpuid.nent;
-	for (unsigned int i = 0; i < caps->cpuid.nent; i++) {
-		init->cpuid.entries[i].function = caps->cpuid.entries[i].function;
-		init->cpuid.entries[i].index = caps->cpuid.entries[i].index;
-		init->cpuid.entries[i].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
-		if (init->cpuid.entries[i].function == 0x80000008)
-			init->cpuid.entries[i].eax = 48 << 16;
-	}
-	check(tdx_cmd(td, KVM_TDX_INIT_VM, init, 0), "KVM_TDX_INIT_VM");
-	free(caps);
-	free(init);
-}
 
 static double td_create_destroy_us(int kvm, int rounds)
 {
-	double t = now();
+	double t = bench_now();
 
 	for (int i = 0; i < rounds; i++) {
 		int td = softtdx_ioctl(kvm, KVM_CREATE_VM, KVM_X86_TDX_VM);
 
-		check(td, "KVM_CREATE_VM");
-		init_vm(td);
+		bench_check(td, "KVM_CREATE_VM");
+		bench_init_vm(td);
 		softtdx_close(td);
 	}
-	return (now() - t) * 1e6 / rounds;
+	return (bench_now() - t) * 1e6 / rounds;
 }
 
 struct td {
@@ -108,20 +61,20 @@ static void td_with_memory(int kvm, struct td *t)
 	};
 
 	t->vm = softtdx_ioctl(kvm, KVM_CREATE_VM, KVM_X86_TDX_VM);
-	check(t->vm, "KVM_CREATE_VM");
-	init_vm(t->vm);
-	check(softtdx_ioctl(t->vm, KVM_ENABLE_CAP, &cap), "KVM_ENABLE_CAP");
+	bench_check(t->vm, "KVM_CREATE_VM");
+	bench_init_vm(t->vm);
+	bench_check(softtdx_ioctl(t->vm, KVM_ENABLE_CAP, &cap), "KVM_ENABLE_CAP");
 	t->vcpu = softtdx_ioctl(t->vm, KVM_CREATE_VCPU, 0);
-	check(t->vcpu, "KVM_CREATE_VCPU");
-	check(softtdx_ioctl(t->vcpu, KVM_SET_CPUID2, &c), "KVM_SET_CPUID2");
-	check(tdx_cmd(t->vcpu, KVM_TDX_INIT_VCPU, NULL, 0), "KVM_TDX_INIT_VCPU");
+	bench_check(t->vcpu, "KVM_CREATE_VCPU");
+	bench_check(softtdx_ioctl(t->vcpu, KVM_SET_CPUID2, &c), "KVM_SET_CPUID2");
+	bench_check(bench_tdx_cmd(t->vcpu, KVM_TDX_INIT_VCPU, NULL, 0), "KVM_TDX_INIT_VCPU");
 	t->gmem = softtdx_ioctl(t->vm, KVM_CREATE_GUEST_MEMFD, &g);
-	check(t->gmem, "KVM_CREATE_GUEST_MEMFD");
+	bench_check(t->gmem, "KVM_CREATE_GUEST_MEMFD");
 	region.guest_memfd = (unsigned int)t->gmem;
 	region.userspace_addr = (unsigned long long)(uintptr_t)mmap(NULL, t->size,
 		PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	check(softtdx_ioctl(t->vm, KVM_SET_USER_MEMORY_REGION2, &region), "memslot");
-	check(tdx_cmd(t->vm, KVM_TDX_FINALIZE_VM, NULL, 0), "KVM_TDX_FINALIZE_VM");
+	bench_check(softtdx_ioctl(t->vm, KVM_SET_USER_MEMORY_REGION2, &region), "memslot");
+	bench_check(bench_tdx_cmd(t->vm, KVM_TDX_FINALIZE_VM, NULL, 0), "KVM_TDX_FINALIZE_VM");
 }
 
 static void set_private(struct td *t, unsigned long long off, unsigned long long len, int private)
@@ -131,41 +84,41 @@ static void set_private(struct td *t, unsigned long long off, unsigned long long
 		.attributes = private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0,
 	};
 
-	check(softtdx_ioctl(t->vm, KVM_SET_MEMORY_ATTRIBUTES, &a), "KVM_SET_MEMORY_ATTRIBUTES");
+	bench_check(softtdx_ioctl(t->vm, KVM_SET_MEMORY_ATTRIBUTES, &a), "KVM_SET_MEMORY_ATTRIBUTES");
 }
 
 static void fault_in(struct td *t, unsigned long long off, unsigned long long len)
 {
 	struct kvm_pre_fault_memory r = { .gpa = GPA_BASE + off, .size = len };
 
-	check(softtdx_ioctl(t->vcpu, KVM_PRE_FAULT_MEMORY, &r), "KVM_PRE_FAULT_MEMORY");
+	bench_check(softtdx_ioctl(t->vcpu, KVM_PRE_FAULT_MEMORY, &r), "KVM_PRE_FAULT_MEMORY");
 }
 
 /* Whole-range conversions: @rounds times shared and back to private. */
 static double convert_2m_gibs(struct td *t, int rounds)
 {
-	double secs = now();
+	double secs = bench_now();
 
 	for (int i = 0; i < rounds; i++) {
 		set_private(t, 0, t->size, 0);
 		set_private(t, 0, t->size, 1);
 		fault_in(t, 0, t->size);
 	}
-	secs = now() - secs;
+	secs = bench_now() - secs;
 	return 2.0 * rounds * (double)t->size / (1 << 30) / secs;
 }
 
 /* Every 4K page of the first @bytes, one at a time, shared and back. */
 static double convert_4k_gibs(struct td *t, unsigned long long bytes)
 {
-	double secs = now();
+	double secs = bench_now();
 
 	for (unsigned long long off = 0; off < bytes; off += 4096) {
 		set_private(t, off, 4096, 0);
 		set_private(t, off, 4096, 1);
 		fault_in(t, off, 4096);
 	}
-	secs = now() - secs;
+	secs = bench_now() - secs;
 	return 2.0 * (double)bytes / (1 << 30) / secs;
 }
 
@@ -177,7 +130,7 @@ int main(int argc, char **argv)
 	struct td t = { .size = mib << 20 };
 	double pamt_share;
 
-	check(kvm, "open");
+	bench_check(kvm, "open");
 	softtdx_kvm_stats(&before);
 	td_with_memory(kvm, &t);
 	set_private(&t, 0, t.size, 1);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The compute work bench/td runs inside a TD and natively: FNV-1a and
- * xorshift over a 16 KiB buffer, ~50 instructions per byte, no libc.
+ * The compute work bench/td and bench/td-uapi run inside a TD, natively and
+ * (bench/guests/) under QEMU: FNV-1a and xorshift over a 16 KiB buffer, a
+ * serial integer loop, no libc.
  */
 #ifndef SOFTTDX_BENCH_WORKLOAD_H
 #define SOFTTDX_BENCH_WORKLOAD_H

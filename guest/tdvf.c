@@ -160,7 +160,7 @@ static u64 load_payload(u64 hob)
 	    eh->phnum > (len - eh->phoff) / sizeof(struct elf64_phdr))
 		fatal("payload: program headers outside the file");
 	for (u16 i = 0; i < eh->phnum; i++) {
-		const struct elf64_phdr *ph = (const void *)(file + eh->phoff) + i;
+		const struct elf64_phdr *ph = (const struct elf64_phdr *)(file + eh->phoff) + i;
 
 		if (ph->type != ELF_PT_LOAD || !ph->memsz)
 			continue;

@@ -375,7 +375,7 @@ static void trace_tdcall(struct td_vcpu *v, u32 leaf, u64 rcx, u64 status)
 void td_tdcall(void *owner, struct cpu_core *core, struct cpu_regs *r)
 {
 	struct td_vcpu *v = owner;
-	u64 rax = r->gpr[CPU_RAX], status;
+	u64 rax = r->gpr[CPU_RAX], rcx = r->gpr[CPU_RCX], status;
 	u32 leaf = (u32)(rax & 0xFFFF), version = (u32)(rax >> 16 & 0xFF);
 	bool retry = false;
 
@@ -424,7 +424,7 @@ void td_tdcall(void *owner, struct cpu_core *core, struct cpu_regs *r)
 	}
 	if (retry)
 		return;		/* the TD exit re-executes the TDCALL */
-	trace_tdcall(v, leaf, r->gpr[CPU_RCX], status);
+	trace_tdcall(v, leaf, rcx, status);
 	r->gpr[CPU_RAX] = status;
 	r->rip += TDCALL_LEN;
 }

@@ -33,13 +33,11 @@
 #include <softtdx/kvm.h>
 #include <softtdx/uapi/kvm_tdx.h>
 
-#define MAX_VCPUS	4
 #define MAX_SLOTS	4
 #define MAX_FIRMWARE	(16u << 20)
 #define FOUR_GIB	(4ULL << 30)
 #define LOW_RAM_MAX	(2ULL << 30)	/* q35: RAM above 2 GiB moves to 4 GiB when >= 0xB0000000 */
 #define PAGE		4096ULL
-#define TD_ATTR_SEPT_VE_DISABLE	(1ULL << 28)	/* QEMU's sept-ve-disable=on, its default */
 
 /* Where the ioctls go: softtdx's KVM, or the kernel's /dev/kvm (--accel kvm). */
 struct accel {
@@ -60,6 +58,11 @@ static const struct accel accels[] = {
 	{ "kvm", kernel_kvm_open, ioctl, mmap, close },
 };
 static const struct accel *acc = &accels[0];
+#define TDVMCALL_GET_TD_VM_CALL_INFO		0x10000
+#define TDVMCALL_GET_QUOTE			0x10002
+#define TDVMCALL_SETUP_EVENT_NOTIFY_INTERRUPT	0x10004
+#define TDVMCALL_SUCCESS			0ULL
+#define TDVMCALL_INFO_SETUP_EVENT_NOTIFY	(1ULL << 1)
 
 struct slot {
 	uint64_t gpa, size, gmem_offset;
@@ -67,27 +70,22 @@ struct slot {
 };
 
 struct td {
+	const struct run_options *o;
 	int kvm, vm, gmem;
 	struct slot slots[MAX_SLOTS];
 	unsigned int nr_slots;
 	uint64_t gmem_size;
-	int vcpu[MAX_VCPUS];
-	struct kvm_run *run[MAX_VCPUS];
+	int vcpu[VMM_MAX_VCPUS];
+	struct kvm_run *run[VMM_MAX_VCPUS];
 	unsigned int nr_vcpus;
 	struct vmm_devices dev;
+	struct vmm_quotes quotes;
 	pthread_mutex_t lock;		/* devices, attributes, the end */
 	int status;			/* the process's exit status, -1 while running */
-	bool trace, sept_ve_disable;
-};
-
-struct options {
-	const char *bios, *image, *payload;
-	uint64_t ram;
-	unsigned int smp;
-	const char *serial, *debugcon;
-	const struct accel *accel;
-	int exit_port;
-	bool trace, sept_ve_disable, quiet;
+	const char *end;		/* how it ended, for --json */
+	unsigned long exits[64];	/* KVM exits by reason */
+	uint8_t mrtd[48];		/* computed offline */
+	bool have_mrtd;
 };
 
 static int fail(const char *what)
@@ -120,7 +118,16 @@ static int init_vm(struct td *t)
 		fail("KVM_TDX_CAPABILITIES");
 		goto out;
 	}
-	init->attributes = t->sept_ve_disable ? caps->supported_attrs & TD_ATTR_SEPT_VE_DISABLE : 0;
+	if (t->o->attributes & ~caps->supported_attrs) {
+		fprintf(stderr, "softtdx run: invalid attributes %#llx for a TDX VM (KVM supports "
+				"%#llx)\n", (unsigned long long)t->o->attributes,
+			(unsigned long long)caps->supported_attrs);
+		goto out;
+	}
+	init->attributes = t->o->attributes;
+	memcpy(init->mrconfigid, t->o->mrconfigid, sizeof(init->mrconfigid));
+	memcpy(init->mrowner, t->o->mrowner, sizeof(init->mrowner));
+	memcpy(init->mrownerconfig, t->o->mrownerconfig, sizeof(init->mrownerconfig));
 	init->xfam = 3;		/* x87 and SSE: what the cores execute */
 	init->cpuid.nent = caps->cpuid.nent;
 	for (unsigned int i = 0; i < caps->cpuid.nent; i++) {
@@ -200,25 +207,43 @@ static int enable_caps(struct td *t)
 	return 0;
 }
 
-static int add_vcpus(struct td *t, unsigned int n, uint64_t initial_rcx)
+/*
+ * The vCPUs' CPUID: what KVM supports, with the physical-address width of
+ * the platform rather than KVM's (which leaves out the KeyID bits), as
+ * QEMU's host-phys-bits takes it, and the TD's GPAW as the guest's width:
+ * shared GPAs (bit 47) must be legal for MapGPA.
+ */
+static struct kvm_cpuid2 *vcpu_cpuid(struct td *t)
 {
 	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 64 * sizeof(struct kvm_cpuid_entry2));
-	int size = acc->ioctl(t->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
 
+	if (!c)
+		return NULL;
+	c->nent = 64;
+	if (acc->ioctl(t->kvm, KVM_GET_SUPPORTED_CPUID, c)) {
+		fail("KVM_GET_SUPPORTED_CPUID");
+		free(c);
+		return NULL;
+	}
+	for (unsigned int i = 0; i < c->nent; i++)
+		if (c->entries[i].function == 0x80000008)
+			c->entries[i].eax = (c->entries[i].eax & ~0xFF00FFu) | 48u << 16 | 52u;
+	return c;
+}
+
+static int add_vcpus(struct td *t, unsigned int n, uint64_t initial_rcx)
+{
+	int size = acc->ioctl(t->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
 	int max = acc->ioctl(t->vm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	struct kvm_cpuid2 *c;
 
 	if (max > 0 && n > (unsigned int)max) {
 		fprintf(stderr, "softtdx run: -smp %u: this TD takes at most %d vCPUs\n", n, max);
-		free(c);
 		return -1;
 	}
+	c = vcpu_cpuid(t);
 	if (!c)
 		return -1;
-	c->nent = 64;
-	if (acc->ioctl(t->kvm, KVM_GET_SUPPORTED_CPUID, c)) {
-		free(c);
-		return fail("KVM_GET_SUPPORTED_CPUID");
-	}
 	for (t->nr_vcpus = 0; t->nr_vcpus < n; t->nr_vcpus++) {
 		int fd = acc->ioctl(t->vm, KVM_CREATE_VCPU, t->nr_vcpus);
 
@@ -330,16 +355,52 @@ static int set_private(struct td *t, uint64_t gpa, uint64_t size, bool private)
 	return acc->ioctl(t->vm, KVM_SET_MEMORY_ATTRIBUTES, &a);
 }
 
-static void handle_tdx_exit(struct kvm_run *run)
+/* The host address of [gpa, gpa + len) in a memslot's shared memory, or NULL. */
+static uint8_t *shared_hva(struct td *t, uint64_t gpa, uint64_t len)
+{
+	for (unsigned int i = 0; i < t->nr_slots; i++) {
+		const struct slot *s = &t->slots[i];
+
+		if (gpa >= s->gpa && len <= s->size && gpa - s->gpa <= s->size - len)
+			return (uint8_t *)s->shared + (gpa - s->gpa);
+	}
+	return NULL;
+}
+
+/* The GetQuote notification: an MSI to the vCPU that asked for it, as QEMU sends. */
+static void notify_vcpu(void *ctx, uint32_t apic_id, uint8_t vector)
+{
+	struct td *t = ctx;
+	struct kvm_msi msi = {
+		.address_lo = 0xFEE00000u | (apic_id & 0xFF) << 12,
+		.address_hi = apic_id & ~0xFFu, .data = vector,
+	};
+
+	if (acc->ioctl(t->vm, KVM_SIGNAL_MSI, &msi) < 0)
+		fprintf(stderr, "softtdx run: GetQuote notification %u lost: %s\n", vector,
+			strerror(errno));
+}
+
+/* The TDVMCALLs KVM leaves to userspace (KVM_EXIT_TDX), as QEMU answers them. */
+static void handle_tdx_exit(struct td *t, unsigned int id, struct kvm_run *run)
 {
 	struct kvm_tdx_exit *x = kvm_run_tdx(run);
 
 	switch (x->nr) {
-	case 0x10000:	/* GetTdVmCallInfo leaf 1: no GetQuote or notification yet */
-		x->get_tdvmcall_info.r11 = 0;
-		x->get_tdvmcall_info.ret = 0;
+	case TDVMCALL_GET_TD_VM_CALL_INFO:	/* leaf 1: what the VMM adds to the GHCI base */
+		x->get_tdvmcall_info.r11 = TDVMCALL_INFO_SETUP_EVENT_NOTIFY;
+		x->get_tdvmcall_info.ret = TDVMCALL_SUCCESS;
 		break;
-	default:	/* GetQuote, SetupEventNotifyInterrupt: no quoting service */
+	case TDVMCALL_GET_QUOTE:
+		x->get_quote.ret = vmm_get_quote(&t->quotes, shared_hva(t, x->get_quote.gpa,
+							x->get_quote.size),
+						 x->get_quote.gpa, x->get_quote.size);
+		break;
+	case TDVMCALL_SETUP_EVENT_NOTIFY_INTERRUPT:
+		vmm_setup_event_notify(&t->quotes, (uint32_t)x->setup_event_notify.vector, id);
+		x->setup_event_notify.ret = TDVMCALL_SUCCESS;
+		break;
+	default:
 		break;	/* ret stays SUBFUNC_UNSUPPORTED */
 	}
 }
@@ -350,7 +411,25 @@ static void report_fatal(struct td *t, unsigned int id, struct kvm_run *run)
 
 	fprintf(stderr, "softtdx run: vCPU %u: the TD reported a fatal error, code %#llx\n", id,
 		(unsigned long long)r[12]);
+	t->end = "fatal-error";
 	stop_all(t, 1);
+}
+
+/* --trace=exit: one line per KVM exit the launcher handles. */
+static void trace_exit(struct td *t, unsigned int id, const struct kvm_run *run)
+{
+	if (!(t->o->trace & VMM_TRACE_EXIT))
+		return;
+	fprintf(stderr, "softtdx-trace: exit vCPU %u reason %u", id, run->exit_reason);
+	if (run->exit_reason == KVM_EXIT_IO)
+		fprintf(stderr, " io port %#x %s size %u", run->io.port,
+			run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in", run->io.size);
+	else if (run->exit_reason == KVM_EXIT_MMIO)
+		fprintf(stderr, " mmio %#llx %s len %u", (unsigned long long)run->mmio.phys_addr,
+			run->mmio.is_write ? "write" : "read", run->mmio.len);
+	else if (run->exit_reason == KVM_EXIT_TDX)
+		fprintf(stderr, " tdx nr %#llx", (unsigned long long)kvm_run_tdx((struct kvm_run *)run)->nr);
+	fputc('\n', stderr);
 }
 
 /* One exit; false when this vCPU is done. */
@@ -360,14 +439,20 @@ static bool handle_exit(struct td *t, unsigned int id, int ret)
 	bool go = true;
 
 	pthread_mutex_lock(&t->lock);
+	if (run->exit_reason < sizeof(t->exits) / sizeof(t->exits[0]))
+		t->exits[run->exit_reason]++;
+	if (!ret || errno == EFAULT)
+		trace_exit(t, id, run);
 	if (ret && errno == EFAULT && run->exit_reason == KVM_EXIT_MEMORY_FAULT) {
 		struct kvm_memory_fault_exit *mf = kvm_run_memory_fault(run);
 
 		if (set_private(t, mf->gpa, mf->size, mf->flags & KVM_MEMORY_EXIT_FLAG_PRIVATE))
 			stop_all(t, 1);
 	} else if (ret) {
-		if (errno != EINTR)
+		if (errno != EINTR) {
 			fprintf(stderr, "softtdx run: vCPU %u: KVM_RUN: %s\n", id, strerror(errno));
+			t->end = "error";
+		}
 		stop_all(t, errno == EINTR ? t->status : 1);
 		go = false;
 	} else {
@@ -376,13 +461,15 @@ static bool handle_exit(struct td *t, unsigned int id, int ret)
 			vmm_devices_io(&t->dev, run->io.port, run->io.size,
 				       run->io.direction == KVM_EXIT_IO_OUT,
 				       (uint8_t *)run + run->io.data_offset);
-			if (t->dev.exit_status >= 0)
+			if (t->dev.exit_status >= 0 && t->status < 0) {
+				t->end = "isa-debug-exit";
 				stop_all(t, t->dev.exit_status);
+			}
 			break;
 		case KVM_EXIT_MMIO:
 			if (!run->mmio.is_write)
 				memset(run->mmio.data, 0xFF, sizeof(run->mmio.data));
-			if (t->trace)
+			if (t->o->trace & VMM_TRACE_EXIT)
 				fprintf(stderr, "softtdx: MMIO %s %#llx: no device\n",
 					run->mmio.is_write ? "write" : "read",
 					(unsigned long long)run->mmio.phys_addr);
@@ -394,7 +481,7 @@ static bool handle_exit(struct td *t, unsigned int id, int ret)
 							 KVM_MAP_GPA_RANGE_ENCRYPTED) ? 1 : 0;
 			break;
 		case KVM_EXIT_TDX:
-			handle_tdx_exit(run);
+			handle_tdx_exit(t, id, run);
 			break;
 		case KVM_EXIT_SYSTEM_EVENT:
 			report_fatal(t, id, run);
@@ -402,11 +489,14 @@ static bool handle_exit(struct td *t, unsigned int id, int ret)
 			break;
 		case KVM_EXIT_SHUTDOWN:
 			fprintf(stderr, "softtdx run: vCPU %u: triple fault, the TD is shut down\n", id);
+			if (t->status < 0)
+				t->end = "shutdown";
 			stop_all(t, 0);
 			go = false;
 			break;
 		default:
 			fprintf(stderr, "softtdx run: vCPU %u: exit reason %u\n", id, run->exit_reason);
+			t->end = "error";
 			stop_all(t, 1);
 			go = false;
 			break;
@@ -432,8 +522,8 @@ static void *vcpu_thread(void *p)
 
 static int run_vcpus(struct td *t)
 {
-	struct vcpu_arg args[MAX_VCPUS];
-	pthread_t thr[MAX_VCPUS];
+	struct vcpu_arg args[VMM_MAX_VCPUS];
+	pthread_t thr[VMM_MAX_VCPUS];
 
 	for (unsigned int i = 0; i < t->nr_vcpus; i++) {
 		args[i] = (struct vcpu_arg){ t, i };
@@ -464,24 +554,6 @@ static void td_destroy(struct td *t)
 
 /* ---- the command ------------------------------------------------------------------------ */
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: softtdx run (-bios FILE | --payload FILE | --image FILE) [-m SIZE] [-smp N]\n"
-		"                   [-serial stdio|none|file:PATH] [-debugcon stdio|none|file:PATH]\n"
-		"                   [-device isa-debug-exit[,iobase=PORT]] [--trace]\n"
-		"                   [-object tdx-guest[,id=NAME][,sept-ve-disable=on|off]]\n"
-		"                   [--accel softtdx|kvm] [--quiet]\n"
-		"  -bios FILE    a TDVF firmware image (OVMF with TDX metadata)\n"
-		"  --payload FILE  an x86-64 ELF started by softtdx's own TDVF\n"
-		"  --image FILE  a flat image that ends at 4 GiB (softtdx's guest kit)\n"
-		"  -m SIZE       guest RAM (default 256M; QEMU syntax)\n"
-		"  -smp N        vCPUs, 1 to %d (default 1)\n"
-		"  --accel       softtdx (the default) or kvm: the kernel's /dev/kvm on a TDX host\n"
-		"  --quiet       do not print the TD's MRTD before it runs\n"
-		"  isa-debug-exit: a write of V ends softtdx with status (V << 1) | 1\n", MAX_VCPUS);
-}
-
 static FILE *open_chardev(const char *spec)
 {
 	if (!spec || !strcmp(spec, "none"))
@@ -492,121 +564,6 @@ static FILE *open_chardev(const char *spec)
 		return fopen(spec + 5, "w");
 	errno = EINVAL;
 	return NULL;
-}
-
-static int parse_device(const char *spec, struct options *o)
-{
-	char *end;
-
-	if (!strcmp(spec, "isa-debug-exit")) {
-		o->exit_port = 0xF4;
-		return 0;
-	}
-	if (strncmp(spec, "isa-debug-exit,iobase=", 22))
-		return -1;
-	o->exit_port = (int)strtoul(spec + 22, &end, 0);
-	return *end || o->exit_port > 0xFFFF ? -1 : 0;
-}
-
-/* -object tdx-guest[,id=NAME][,sept-ve-disable=on|off] */
-static int parse_object(const char *spec, struct options *o)
-{
-	char *copy = strdup(spec), *save = NULL, *tok;
-	int ret = -1;
-
-	if (!copy)
-		return -1;
-	tok = strtok_r(copy, ",", &save);
-	if (tok && !strcmp(tok, "tdx-guest")) {
-		ret = 0;
-		while (!ret && (tok = strtok_r(NULL, ",", &save))) {
-			if (!strncmp(tok, "id=", 3))
-				continue;
-			if (!strcmp(tok, "sept-ve-disable=on"))
-				o->sept_ve_disable = true;
-			else if (!strcmp(tok, "sept-ve-disable=off"))
-				o->sept_ve_disable = false;
-			else
-				ret = -1;
-		}
-	}
-	free(copy);
-	return ret;
-}
-
-static int parse_options(int argc, char **argv, struct options *o)
-{
-	static const struct option opts[] = {
-		{ "bios", required_argument, NULL, 'b' }, { "image", required_argument, NULL, 'i' },
-		{ "m", required_argument, NULL, 'm' }, { "smp", required_argument, NULL, 's' },
-		{ "serial", required_argument, NULL, 'S' }, { "debugcon", required_argument, NULL, 'd' },
-		{ "device", required_argument, NULL, 'D' }, { "trace", no_argument, NULL, 't' },
-		{ "object", required_argument, NULL, 'o' }, { "accel", required_argument, NULL, 'a' },
-		{ "quiet", no_argument, NULL, 'q' }, { "payload", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' }, { 0 },
-	};
-	char *end;
-	int c;
-
-	*o = (struct options){ .ram = 256ULL << 20, .smp = 1, .serial = "stdio",
-			       .exit_port = -1, .sept_ve_disable = true, .accel = &accels[0] };
-	while ((c = getopt_long_only(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b': o->bios = optarg; break;
-		case 'i': o->image = optarg; break;
-		case 'p': o->payload = optarg; break;
-		case 'm':
-			if (vmm_parse_size(optarg, &o->ram) || o->ram < (16ULL << 20) ||
-			    o->ram % (2ULL << 20)) {
-				fprintf(stderr, "softtdx run: bad memory size '%s' (16M or more, "
-						"a multiple of 2M)\n", optarg);
-				return 2;
-			}
-			break;
-		case 's':
-			o->smp = (unsigned int)strtoul(optarg, &end, 10);
-			if (*end || !o->smp || o->smp > MAX_VCPUS) {
-				fprintf(stderr, "softtdx run: -smp takes 1 to %d\n", MAX_VCPUS);
-				return 2;
-			}
-			break;
-		case 'S': o->serial = optarg; break;
-		case 'd': o->debugcon = optarg; break;
-		case 'D':
-			if (parse_device(optarg, o)) {
-				fprintf(stderr, "softtdx run: unsupported device '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 't': o->trace = true; break;
-		case 'q': o->quiet = true; break;
-		case 'a':
-			o->accel = !strcmp(optarg, "kvm") ? &accels[1] :
-				   !strcmp(optarg, "softtdx") ? &accels[0] : NULL;
-			if (!o->accel) {
-				fprintf(stderr, "softtdx run: --accel takes softtdx or kvm\n");
-				return 2;
-			}
-			break;
-		case 'o':
-			if (parse_object(optarg, o)) {
-				fprintf(stderr, "softtdx run: unsupported -object '%s' (tdx-guest "
-						"with id= and sept-ve-disable=on|off)\n", optarg);
-				return 2;
-			}
-			break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind != argc || (o->image && (o->bios || o->payload)) ||
-	    !(o->image || o->bios || o->payload)) {
-		fprintf(stderr, "softtdx run: %s\n", optind != argc ? "unexpected argument" :
-			"give -bios FILE, --payload FILE (both, for another softtdx TDVF) "
-			"or --image FILE");
-		return 2;
-	}
-	return -1;
 }
 
 /* A flat image as one measured section ending at 4 GiB. */
@@ -620,46 +577,57 @@ static void image_meta(size_t len, struct tdvf_meta *meta)
 }
 
 /* The MRTD the TD will report, computed offline as `softtdx measure` does. */
-static void print_mrtd(const uint8_t *image, const struct tdvf_meta *meta)
+static void compute_mrtd(struct td *t, const uint8_t *image, const struct tdvf_meta *meta)
 {
-	uint8_t mrtd[48];
-
-	if (tdvf_mrtd(image, meta, TDVF_MEASURE_PER_PAGE, mrtd))
+	t->have_mrtd = !tdvf_mrtd(image, meta, TDVF_MEASURE_PER_PAGE, t->mrtd);
+	if (!t->have_mrtd || t->o->quiet)
 		return;
 	fprintf(stderr, "softtdx run: MRTD ");
-	vmm_print_hex(stderr, mrtd, sizeof(mrtd));
+	vmm_print_hex(stderr, t->mrtd, sizeof(t->mrtd));
 	fprintf(stderr, "\n");
 }
 
-/* Everything before the first KVM_RUN; the measurement is reported then. */
-static int build(struct td *t, const struct options *o, const uint8_t *image, size_t fw_len,
-		 size_t len)
+/* The firmware's sections, or a flat image's one; NULL with a message. */
+static struct tdvf_meta *image_layout(const struct run_options *o, const uint8_t *image,
+				      size_t fw_len, size_t len, struct td_ram_map *map)
 {
-	struct tdvf_meta *meta = NULL;
-	struct td_ram_map map;
+	struct tdvf_meta *meta = malloc(sizeof(*meta));
+	const char *what = o->bios ? o->bios : "softtdx's TDVF";
 	char err[160];
-	int ret = -1;
 
-	if (!o->image) {
-		meta = malloc(sizeof(*meta));
-		const char *bad = o->bios ? o->bios : "softtdx's TDVF";
-
-		if (!meta || tdvf_parse(image, fw_len, meta, err, sizeof(err)) ||
-		    (o->payload && (bad = o->payload) &&
-		     tdvf_add_payload(image, fw_len, len - fw_len, o->ram, meta, err, sizeof(err))) ||
-		    td_ram_map_build(o->ram, meta, &map, err, sizeof(err))) {
-			fprintf(stderr, "softtdx run: %s: %s\n", bad, meta ? err : "out of memory");
-			goto out;
+	if (!meta) {
+		fprintf(stderr, "softtdx run: out of memory\n");
+	} else if (o->image) {
+		if (len % PAGE == 0 && len <= MAX_FIRMWARE) {
+			image_meta(len, meta);
+			return meta;
 		}
-	} else if (len % PAGE || len > MAX_FIRMWARE) {
 		fprintf(stderr, "softtdx run: %s: %zu bytes is not a whole number of pages\n",
 			o->image, len);
-		goto out;
-	} else if ((meta = malloc(sizeof(*meta)))) {
-		image_meta(len, meta);
+	} else if (tdvf_parse(image, fw_len, meta, err, sizeof(err))) {
+		fprintf(stderr, "softtdx run: %s: %s\n", what, err);
+	} else if (o->payload &&
+		   tdvf_add_payload(image, fw_len, len - fw_len, o->ram, meta, err, sizeof(err))) {
+		fprintf(stderr, "softtdx run: %s: %s\n", o->payload, err);
+	} else if (td_ram_map_build(o->ram, meta, map, err, sizeof(err))) {
+		fprintf(stderr, "softtdx run: %s: %s\n", o->payload ? o->payload : what, err);
+	} else {
+		return meta;
 	}
+	free(meta);
+	return NULL;
+}
+
+/* Everything before the first KVM_RUN; the measurement is reported then. */
+static int build(struct td *t, const uint8_t *image, size_t fw_len, size_t len)
+{
+	const struct run_options *o = t->o;
+	struct td_ram_map map;
+	struct tdvf_meta *meta = image_layout(o, image, fw_len, len, &map);
+	int ret = -1;
+
 	if (!meta)
-		goto out;
+		return -1;
 	if (enable_caps(t) || init_vm(t) || add_memory(t, o->ram, firmware_base(meta, o->ram)))
 		goto out;
 	if (add_vcpus(t, o->smp, td_hob_gpa(meta)))
@@ -668,8 +636,8 @@ static int build(struct td *t, const struct options *o, const uint8_t *image, si
 			init_region(t, FOUR_GIB - len, len, image, len, true);
 	if (!ret && tdx_cmd(t->vm, KVM_TDX_FINALIZE_VM, 0, 0))
 		ret = fail("KVM_TDX_FINALIZE_VM");
-	if (!ret && !o->quiet)
-		print_mrtd(image, meta);
+	if (!ret)
+		compute_mrtd(t, image, meta);
 out:
 	free(meta);
 	return ret;
@@ -682,55 +650,122 @@ static bool has_tdx_vm_type(int kvm)
 	return types > 0 && (types & (1 << KVM_X86_TDX_VM));
 }
 
-int cmd_run(int argc, char **argv)
+/* --trace's events inside softtdx's KVM, turned on as tracefs would: before it starts. */
+static void enable_kvm_tracepoints(unsigned int trace)
 {
-	struct td t = { .kvm = -1, .vm = -1, .gmem = -1, .status = -1 };
-	struct options o;
-	uint8_t *image;
-	size_t fw_len, len;
-	int ret = parse_options(argc, argv, &o);
+	char list[64] = "";
 
-	if (ret >= 0)
-		return ret;
-	pthread_mutex_init(&t.lock, NULL);
-	t.trace = o.trace;
-	t.sept_ve_disable = o.sept_ve_disable;
-	t.dev = (struct vmm_devices){ .exit_port = o.exit_port, .exit_status = -1, .trace = o.trace };
-	t.dev.serial = open_chardev(o.serial);
-	t.dev.debugcon = open_chardev(o.debugcon);
-	if ((!t.dev.serial && strcmp(o.serial, "none")) ||
-	    (o.debugcon && !t.dev.debugcon && strcmp(o.debugcon, "none"))) {
-		fprintf(stderr, "softtdx run: bad -serial or -debugcon '%s'\n",
-			t.dev.serial ? o.debugcon : o.serial);
-		return 2;
+	if (trace & VMM_TRACE_VMCALL)
+		strcat(list, "vmcall,");
+	if (trace & VMM_TRACE_SEAMCALL)
+		strcat(list, "seamcall,");
+	if (trace & VMM_TRACE_TDCALL)
+		strcat(list, "tdcall,");
+	if (list[0])
+		setenv("SOFTTDX_TRACE", list, 1);
+}
+
+static void json_hex(const char *name, const uint8_t *b, size_t n)
+{
+	printf("\"%s\": \"", name);
+	vmm_print_hex(stdout, b, n);
+	printf("\", ");
+}
+
+/* --json: what the run showed, on one line after the TD is gone. */
+static void print_summary(struct td *t, int status)
+{
+	static const size_t rtmr_offset = 720;	/* TDREPORT: TDINFO's RTMR[0..3] */
+
+	printf("{\"status\": %d, \"end\": \"%s\", ", status, t->end ? t->end : "error");
+	if (t->have_mrtd)
+		json_hex("mrtd", t->mrtd, sizeof(t->mrtd));
+	if (t->quotes.quotes) {
+		printf("\"rtmr\": [");
+		for (int i = 0; i < 4; i++) {
+			printf("%s\"", i ? ", " : "");
+			vmm_print_hex(stdout, t->quotes.last_report + rtmr_offset + 48 * i, 48);
+			printf("\"");
+		}
+		printf("], ");
 	}
-	image = vmm_read_firmware(o.bios ? o.bios : o.image, MAX_FIRMWARE, o.payload, &fw_len,
-				  &len);
-	if (!image)
-		return 1;
-	acc = o.accel;
-	t.kvm = acc->open();
-	if (t.kvm < 0) {
+	printf("\"quotes\": %lu, \"exits\": {", t->quotes.quotes);
+	for (size_t i = 0, n = 0; i < sizeof(t->exits) / sizeof(t->exits[0]); i++)
+		if (t->exits[i])
+			printf("%s\"%zu\": %lu", n++ ? ", " : "", i, t->exits[i]);
+	printf("}}\n");
+}
+
+static int open_vm(struct td *t)
+{
+	t->kvm = acc->open();
+	if (t->kvm < 0) {
 		fprintf(stderr, "softtdx run: cannot open %s: %s\n",
 			acc == &accels[0] ? "softtdx's KVM" : "/dev/kvm", strerror(errno));
-		ret = 1;
-	} else if (!has_tdx_vm_type(t.kvm)) {
+		return -1;
+	}
+	if (!has_tdx_vm_type(t->kvm)) {
 		fprintf(stderr, "softtdx run: %s KVM offers no KVM_X86_TDX_VM (not a TDX host; "
 				"the default --accel softtdx runs TDs anywhere)\n",
 			acc == &accels[0] ? "softtdx's" : "the kernel's");
-		ret = 1;
-	} else if ((t.vm = acc->ioctl(t.kvm, KVM_CREATE_VM, KVM_X86_TDX_VM)) < 0) {
-		fail("KVM_CREATE_VM(KVM_X86_TDX_VM)");
-		ret = 1;
-	} else {
-		ret = build(&t, &o, image, fw_len, len) ? 1 : run_vcpus(&t);
+		return -1;
 	}
+	t->vm = acc->ioctl(t->kvm, KVM_CREATE_VM, KVM_X86_TDX_VM);
+	return t->vm < 0 ? fail("KVM_CREATE_VM(KVM_X86_TDX_VM)") : 0;
+}
+
+static int open_consoles(struct td *t)
+{
+	const struct run_options *o = t->o;
+
+	t->dev = (struct vmm_devices){ .exit_port = o->exit_port, .exit_status = -1,
+				       .trace = o->trace & VMM_TRACE_EXIT };
+	t->dev.serial = open_chardev(o->serial);
+	t->dev.debugcon = open_chardev(o->debugcon);
+	if ((!t->dev.serial && strcmp(o->serial, "none")) ||
+	    (o->debugcon && !t->dev.debugcon && strcmp(o->debugcon, "none"))) {
+		fprintf(stderr, "softtdx run: bad -serial or -debugcon '%s'\n",
+			t->dev.serial ? o->debugcon : o->serial);
+		return -1;
+	}
+	return 0;
+}
+
+static void close_consoles(struct td *t)
+{
+	if (t->dev.serial && t->dev.serial != stdout)
+		fclose(t->dev.serial);
+	if (t->dev.debugcon && t->dev.debugcon != stdout)
+		fclose(t->dev.debugcon);
+	fflush(stdout);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct td t = { .kvm = -1, .vm = -1, .gmem = -1, .status = -1 };
+	struct run_options o;
+	uint8_t *image;
+	size_t fw_len, len;
+	int ret = vmm_run_parse(argc, argv, &o);
+
+	if (ret >= 0)
+		return ret;
+	t.o = &o;
+	pthread_mutex_init(&t.lock, NULL);
+	vmm_quotes_init(&t.quotes, o.quote_socket, o.quote_out, notify_vcpu, &t);
+	if (open_consoles(&t))
+		return 2;
+	image = vmm_read_firmware(o.bios ? o.bios : o.image, MAX_FIRMWARE, o.payload, &fw_len,
+				  &len);
+	acc = &accels[o.kernel_kvm];
+	if (acc == &accels[0])
+		enable_kvm_tracepoints(o.trace);
+	ret = !image || open_vm(&t) || build(&t, image, fw_len, len) ? 1 : run_vcpus(&t);
+	vmm_quotes_drain(&t.quotes);
 	td_destroy(&t);
 	free(image);
-	if (t.dev.serial && t.dev.serial != stdout)
-		fclose(t.dev.serial);
-	if (t.dev.debugcon && t.dev.debugcon != stdout)
-		fclose(t.dev.debugcon);
-	fflush(stdout);
+	if (o.json)
+		print_summary(&t, ret);
+	close_consoles(&t);
 	return ret;
 }

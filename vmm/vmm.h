@@ -7,6 +7,7 @@
 #ifndef SOFTTDX_VMM_VMM_H
 #define SOFTTDX_VMM_VMM_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,6 +42,68 @@ struct vmm_devices {
 /* One port access; @data holds @size bytes (written, or to read into). */
 void vmm_devices_io(struct vmm_devices *d, uint16_t port, unsigned int size, bool write,
 		    uint8_t *data);
+
+/* ---- GetQuote (getquote.c) ----------------------------------------------------- */
+
+#define VMM_MAX_QUOTES		16	/* requests in flight at once, as QEMU */
+#define VMM_TDREPORT_SIZE	1024
+
+struct vmm_quotes {
+	const char *addr;		/* the quote-generation socket, or NULL */
+	const char *out_path;		/* where each quote is saved, or NULL */
+	/* Sends @vector to the vCPU with @apic_id (KVM_SIGNAL_MSI). */
+	void (*notify)(void *ctx, uint32_t apic_id, uint8_t vector);
+	void *ctx;
+	pthread_mutex_t lock;
+	pthread_cond_t idle;			/* in_flight went to 0 */
+	uint32_t notify_vector, notify_apic_id;	/* SetupEventNotifyInterrupt */
+	unsigned int in_flight;
+	unsigned long quotes;			/* made and handed to the TD */
+	uint8_t last_report[VMM_TDREPORT_SIZE];	/* the TDREPORT of the last one */
+};
+
+/*
+ * TDVMCALL<GetQuote> for the shared buffer at @gpa (@len bytes, at @buf in
+ * the VMM; NULL if no memslot holds it): the TDVMCALL status for the TD.
+ */
+uint64_t vmm_get_quote(struct vmm_quotes *q, uint8_t *buf, uint64_t gpa, uint64_t len);
+void vmm_setup_event_notify(struct vmm_quotes *q, uint32_t vector, uint32_t apic_id);
+void vmm_quotes_init(struct vmm_quotes *q, const char *addr, const char *out_path,
+		     void (*notify)(void *ctx, uint32_t apic_id, uint8_t vector), void *ctx);
+/* Waits for the requests in flight (each ends within the QGS timeout). */
+void vmm_quotes_drain(struct vmm_quotes *q);
+
+/* ---- `softtdx run`'s command line (run_options.c) -------------------------------- */
+
+#define VMM_MAX_VCPUS		4
+
+enum {
+	VMM_TRACE_EXIT = 1u << 0,	/* KVM exits the launcher handles */
+	VMM_TRACE_VMCALL = 1u << 1,	/* SOFTTDX_TRACE's events, in softtdx's KVM */
+	VMM_TRACE_SEAMCALL = 1u << 2,
+	VMM_TRACE_TDCALL = 1u << 3,
+	VMM_TRACE_ALL = 0xf,
+};
+
+struct run_options {
+	const char *bios, *image, *payload;
+	uint64_t ram;
+	unsigned int smp;
+	const char *serial, *debugcon;
+	int exit_port;			/* isa-debug-exit, or -1 */
+	uint64_t attributes;		/* TD ATTRIBUTES; SEPT_VE_DISABLE by default, as QEMU */
+	uint8_t mrconfigid[48], mrowner[48], mrownerconfig[48];
+	char object_id[64], machine_cgs[64];
+	char qgs_type[8], qgs_path[256], qgs_cid[16], qgs_port[16], qgs_addr[300];
+	const char *quote_socket;	/* for qgs_get_quote(), or NULL */
+	const char *quote_out;
+	unsigned int trace;		/* VMM_TRACE_* */
+	bool json, quiet, kernel_kvm;
+};
+
+void vmm_run_usage(FILE *f);
+/* -1 to go on; else the exit status (0 after --help, 2 with a message). */
+int vmm_run_parse(int argc, char **argv, struct run_options *o);
 
 /* ---- running a TD (run.c) ---------------------------------------------------- */
 

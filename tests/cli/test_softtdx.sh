@@ -56,7 +56,7 @@ expect 2 "bad memory size '4Q'" run --image "$hello" -m 4Q
 expect 2 "bad memory size '3M'" run --image "$hello" -m 3M
 expect 2 "-smp takes 1 to 4" run --image "$hello" -smp 9
 expect 2 "unsupported device 'e1000'" run --image "$hello" -device e1000
-expect 2 "unsupported -object 'tdx-guest,foo=1'" run --image "$hello" -object tdx-guest,foo=1
+expect 2 "unsupported tdx-guest property 'foo'" run --image "$hello" -object tdx-guest,foo=1
 expect 2 "bad -serial or -debugcon 'bogus'" run --image "$hello" -serial bogus
 expect 1 "cannot open /nonexistent" run --image /nonexistent
 expect 1 "is not a whole number of pages" run --image "$odd"
