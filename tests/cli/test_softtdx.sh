@@ -2,12 +2,13 @@
 # The softtdx command line: exact exit status and message of each error
 # path, a successful measure of Debian's OVMF.fd when it is installed, and a
 # TD run from a guest-kit image and from a payload on softtdx's TDVF.
-#   test_softtdx.sh SOFTTDX_BINARY HELLO_IMAGE DEMO_PAYLOAD TDVF_IMAGE
+#   test_softtdx.sh SOFTTDX_BINARY HELLO_IMAGE DEMO_PAYLOAD TDVF_IMAGE COUNTER_IMAGE
 set -u
 softtdx=$1
 hello=$2
 demo=$3
 tdvf=$4
+counter=$5
 ovmf=/usr/share/ovmf/OVMF.fd
 failed=0
 out=$(mktemp)
@@ -73,6 +74,11 @@ expect 67 "hello from a TD" run --image "$hello" -device isa-debug-exit
 expect 67 "hello from a TD" run --image "$hello" -device isa-debug-exit,iobase=0xf4 -smp 2 \
 	-object tdx-guest,id=tdx0,sept-ve-disable=off
 rm -f "$odd"
+# Two and four vCPUs on one counter, with LOCK INC and with a spinlock: exact totals.
+expect 1 "counter: 2 vCPUs, LOCK INC 100000, spinlock 100000" \
+	run --image "$counter" -smp 2 -device isa-debug-exit
+expect 1 "counter: 4 vCPUs, LOCK INC 200000, spinlock 200000" \
+	run --image "$counter" -smp 4 -device isa-debug-exit
 # Payloads on softtdx's TDVF
 expect 1 "cannot open /nonexistent" run --payload /nonexistent
 expect 1 "not a little-endian ELF64 file" run --payload "$hello"

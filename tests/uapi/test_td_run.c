@@ -16,9 +16,10 @@
 #include <unistd.h>
 
 extern const unsigned char guest_hello[], guest_ghci[], guest_triple[], guest_halt[],
-	guest_spin[], guest_smp[], guest_irq[], guest_timer[];
+	guest_spin[], guest_smp[], guest_irq[], guest_timer[], guest_mapgpa[];
 extern const unsigned long long guest_hello_size, guest_ghci_size, guest_triple_size,
-	guest_halt_size, guest_spin_size, guest_smp_size, guest_irq_size, guest_timer_size;
+	guest_halt_size, guest_spin_size, guest_smp_size, guest_irq_size, guest_timer_size,
+	guest_mapgpa_size;
 
 #define IMAGE_GPA	0xFFFF0000ULL
 #define IMAGE_SIZE	0x10000ULL
@@ -200,21 +201,21 @@ static void handle_mmio(struct td_run *t)
 	}
 }
 
-/* MapGPA in 2 MiB chunks: the attributes follow; [0xC00000, ..) is refused. */
+/* MapGPA in chunks of at most 2 MiB: the attributes follow; [0xC00000, ..) is refused. */
 static void handle_map_gpa(struct td_run *t)
 {
 	struct kvm_run *run = t->run;
 	unsigned long long gpa = run->hypercall.args[0], pages = run->hypercall.args[1];
+	bool private = run->hypercall.args[2] & KVM_MAP_GPA_RANGE_ENCRYPTED;
 
 	assert_int_equal(run->hypercall.nr, KVM_HC_MAP_GPA_RANGE);
-	assert_int_equal(run->hypercall.args[2], KVM_MAP_GPA_RANGE_DECRYPTED);
-	assert_int_equal(pages, 512);
+	assert_true(pages && pages <= 512);
 	t->map_gpa_exits++;
 	if (gpa == 0xC00000) {
 		run->hypercall.ret = 1;
 		return;
 	}
-	set_attrs(t->td, gpa, pages * 4096, false);
+	set_attrs(t->td, gpa, pages * 4096, private);
 	run->hypercall.ret = 0;
 }
 
@@ -592,11 +593,41 @@ static void test_timer(void **state)
 	td_run_destroy(&t);
 }
 
+/*
+ * MapGPA private -> shared -> private: the shared data is the VMM's and
+ * stays there; the page comes back private and empty.
+ */
+static void test_map_gpa_round_trip(void **state)
+{
+	const unsigned long long *rep;
+	struct td_run t;
+	unsigned long long host;
+
+	(void)state;
+	td_run_create(&t, guest_mapgpa, guest_mapgpa_size);
+	memset((char *)t.ram + 0x500000, 0x77, 8);	/* the shared view, before */
+	assert_int_equal(run_until_stop(&t), 0);
+	rep = t.reports;
+	assert_int_equal(t.exit_code, 0);
+	assert_int_equal(t.nr_reports, 7);
+	assert_int_equal(rep[0], 0);			/* accepted */
+	assert_int_equal(rep[1], 0x5EC12E7);		/* private data */
+	assert_int_equal(rep[2], TDVMCALL_SUCCESS);	/* MapGPA to shared */
+	assert_int_equal(rep[3], 0x7777777777777777ULL);	/* the VMM's page shows */
+	assert_int_equal(rep[4], TDVMCALL_SUCCESS);	/* MapGPA to private */
+	assert_int_equal(rep[5], 0);			/* accepted anew */
+	assert_int_equal(rep[6], 0);			/* and empty */
+	memcpy(&host, (char *)t.ram + 0x500000, sizeof(host));
+	assert_int_equal(host, 0x5A12ED);		/* what the TD wrote shared */
+	td_run_destroy(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		KVM_TEST(test_hello),
 		KVM_TEST(test_timer),
+		KVM_TEST(test_map_gpa_round_trip),
 		KVM_TEST(test_ghci),
 		KVM_TEST(test_triple_fault),
 		KVM_TEST(test_halt_and_immediate_exit),
