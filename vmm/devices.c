@@ -2,8 +2,8 @@
 /*
  * The launcher's port devices, as QEMU has them: a 16550 UART at 0x3F8
  * (output and a line status that always says "transmitter empty"), the
- * debug console at 0x402, isa-debug-exit, and all ones for a port nothing
- * claims.
+ * debug console at 0x402, isa-debug-exit, the RTC's CMOS (cmos.c), and all
+ * ones for a port nothing claims.
  */
 #include "vmm.h"
 
@@ -45,6 +45,8 @@ void vmm_devices_io(struct vmm_devices *d, uint16_t port, unsigned int size, boo
 			put(d->debugcon, data[0]);
 		else
 			memset(data, DEBUGCON_READ, size);
+	} else if (size == 1 && vmm_cmos_io(&d->cmos, port, write, data)) {
+		return;
 	} else if (d->exit_port >= 0 && port == d->exit_port && write) {
 		uint32_t v = 0;
 

@@ -145,6 +145,12 @@ out:
 	return ret;
 }
 
+/* RAM below 4 GiB, as q35 lays it out: up to 2 GiB once there are 0xB0000000 bytes. */
+static uint64_t low_ram(uint64_t ram)
+{
+	return ram >= 0xB0000000ULL ? LOW_RAM_MAX : ram;
+}
+
 /* A guest_memfd-backed slot at @gpa, private, with anonymous memory for its shared view. */
 static int add_slot(struct td *t, uint64_t gpa, uint64_t size)
 {
@@ -176,7 +182,7 @@ static int add_slot(struct td *t, uint64_t gpa, uint64_t size)
 /* RAM as QEMU lays it out (below 2 GiB, the rest from 4 GiB), plus [fw_base, 4 GiB) if any. */
 static int add_memory(struct td *t, uint64_t ram, uint64_t fw_base)
 {
-	uint64_t low = ram >= 0xB0000000ULL ? LOW_RAM_MAX : ram;
+	uint64_t low = low_ram(ram);
 	struct kvm_create_guest_memfd g = { .size = ram + (FOUR_GIB - fw_base) };
 
 	t->gmem = acc->ioctl(t->vm, KVM_CREATE_GUEST_MEMFD, &g);
@@ -755,6 +761,7 @@ int cmd_run(int argc, char **argv)
 	vmm_quotes_init(&t.quotes, o.quote_socket, o.quote_out, notify_vcpu, &t);
 	if (open_consoles(&t))
 		return 2;
+	vmm_cmos_init(&t.dev.cmos, low_ram(o.ram), o.ram - low_ram(o.ram), o.smp);
 	image = vmm_read_firmware(o.bios ? o.bios : o.image, MAX_FIRMWARE, o.payload, &fw_len,
 				  &len);
 	acc = &accels[o.kernel_kvm];

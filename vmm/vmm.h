@@ -28,7 +28,18 @@ uint8_t *vmm_read_firmware(const char *fw_path, size_t fw_max, const char *paylo
 int vmm_parse_size(const char *s, uint64_t *bytes);
 void vmm_print_hex(FILE *f, const uint8_t *b, size_t n);
 
-/* ---- port devices (devices.c) ------------------------------------------------ */
+/* ---- port devices (devices.c, cmos.c) ----------------------------------------- */
+
+/* The RTC's CMOS RAM, with QEMU's q35 memory-size bytes. */
+struct vmm_cmos {
+	uint8_t index;
+	uint8_t ram[128];
+};
+
+void vmm_cmos_init(struct vmm_cmos *c, uint64_t ram_below_4g, uint64_t ram_above_4g,
+		   unsigned int cpus);
+/* One byte at 0x70/0x71; false for any other port. */
+bool vmm_cmos_io(struct vmm_cmos *c, uint16_t port, bool write, uint8_t *data);
 
 struct vmm_devices {
 	FILE *serial;		/* COM1 16550 at 0x3F8, or NULL (-serial none) */
@@ -36,6 +47,7 @@ struct vmm_devices {
 	int exit_port;		/* isa-debug-exit, or -1 */
 	int exit_status;	/* what isa-debug-exit asked for, or -1 */
 	bool trace;		/* report unclaimed ports once */
+	struct vmm_cmos cmos;
 	uint8_t port_seen[65536 / 8];
 };
 
