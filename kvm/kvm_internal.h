@@ -171,7 +171,18 @@ struct kvm_vm {
 	struct kvm_memslot *slots;
 	size_t nr_slots, cap_slots;
 	struct kvm_attr_ranges private_gfns;
+	struct kvm_msi_route *msi_routes;	/* KVM_SET_GSI_ROUTING (irq.c), under lock */
+	u32 nr_msi_routes;
 };
+
+/* ---- userspace interrupts (irq.c) ---------------------------------------------------- */
+
+#define KVM_MAX_IRQ_ROUTES	4096
+long kvm_vm_signal_msi(struct kvm_vm *vm, unsigned long arg);
+long kvm_vm_set_gsi_routing(struct kvm_vm *vm, unsigned long arg);
+/* KVM_IRQ_LINE, or KVM_IRQ_LINE_STATUS with @with_status. */
+long kvm_vm_irq_line(struct kvm_vm *vm, unsigned long arg, bool with_status);
+void kvm_vm_free_gsi_routing(struct kvm_vm *vm);
 
 struct kvm_vcpu_tdx;
 

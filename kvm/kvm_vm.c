@@ -50,6 +50,8 @@ long kvm_check_extension_generic(struct kvm_vm *vm, long cap)
 		return 1;
 	case KVM_CAP_NR_MEMSLOTS:
 		return KVM_USER_MEM_SLOTS;
+	case KVM_CAP_IRQ_ROUTING:
+		return KVM_MAX_IRQ_ROUTES;
 	case KVM_CAP_MULTI_ADDRESS_SPACE:
 		return vm ? kvm_nr_memslot_as_ids(vm) : KVM_MAX_NR_ADDRESS_SPACES;
 	case KVM_CAP_NR_VCPUS:
@@ -147,30 +149,6 @@ static long vm_set_tsc_khz(struct kvm_vm *vm, unsigned long khz)
 	return 0;
 }
 
-/*
- * KVM_SIGNAL_MSI: an MSI for the in-kernel local APICs (the split irqchip
- * has them).  Fixed delivery to one physical APIC ID is what softtdx
- * delivers; other modes and broadcasts are refused.
- */
-static long vm_signal_msi(struct kvm_vm *vm, unsigned long arg)
-{
-	struct kvm_msi msi;
-	u32 dest, mode;
-
-	if (kvm_copy_from_user(&msi, arg, sizeof(msi)))
-		return -EFAULT;
-	if (msi.flags & ~KVM_MSI_VALID_DEVID)
-		return -EINVAL;
-	if (!vm->split_irqchip)
-		return -EINVAL;
-	dest = (msi.address_lo >> 12 & 0xFF) | (msi.address_hi & ~0xFFu);
-	mode = msi.data >> 8 & 7;
-	if ((msi.address_lo & 0xFFF00000u) != 0xFEE00000u || mode || (msi.address_lo & 4) ||
-	    dest == 0xFF || (msi.data & 0xFF) < 16)
-		return -EINVAL;
-	return vm->ops->deliver_interrupt(vm, dest, (u8)msi.data);
-}
-
 static long vm_ioctl(struct kvm_obj *obj, unsigned int request, unsigned long arg)
 {
 	struct kvm_vm *vm = (struct kvm_vm *)obj;
@@ -199,7 +177,13 @@ static long vm_ioctl(struct kvm_obj *obj, unsigned int request, unsigned long ar
 	case KVM_GET_DIRTY_LOG:
 		return kvm_vm_get_dirty_log(vm, arg);
 	case KVM_SIGNAL_MSI:
-		return vm_signal_msi(vm, arg);
+		return kvm_vm_signal_msi(vm, arg);
+	case KVM_SET_GSI_ROUTING:
+		return kvm_vm_set_gsi_routing(vm, arg);
+	case KVM_IRQ_LINE:
+		return kvm_vm_irq_line(vm, arg, false);
+	case KVM_IRQ_LINE_STATUS:
+		return kvm_vm_irq_line(vm, arg, true);
 	default:
 		return -ENOTTY;	/* x86's kvm_arch_vm_ioctl */
 	}
@@ -216,6 +200,7 @@ static void vm_release(struct kvm_obj *obj)
 	for (u32 i = 0; i < vm->created_vcpus; i++)
 		kvm_vcpu_destroy(vm->vcpus[i]);
 	vm->ops->destroy(vm);
+	kvm_vm_free_gsi_routing(vm);
 	kvm_memslots_free(vm);
 	pthread_mutex_destroy(&vm->slots_lock);
 	pthread_mutex_destroy(&vm->lock);

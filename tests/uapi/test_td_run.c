@@ -496,18 +496,66 @@ static int signal_msi(int vm, unsigned int dest, unsigned int vector)
 	return kvm_ioctl(vm, KVM_SIGNAL_MSI, &msi);
 }
 
+/* KVM_SET_GSI_ROUTING with one entry; the ioctl's result. */
+static int set_route(int vm, unsigned int gsi, unsigned int type, unsigned int flags,
+		     unsigned int address_lo, unsigned int data)
+{
+	struct {
+		struct kvm_irq_routing hdr;
+		struct kvm_irq_routing_entry e[1];
+	} r = {
+		.hdr.nr = 1,
+		.e[0] = { .gsi = gsi, .type = type, .flags = flags,
+			  .u.msi = { .address_lo = address_lo, .data = data } },
+	};
+
+	return kvm_ioctl(vm, KVM_SET_GSI_ROUTING, &r);
+}
+
+static int irq_line_status(int vm, unsigned int gsi, unsigned int level)
+{
+	struct kvm_irq_level irq = { .irq = gsi, .level = level };
+
+	assert_int_equal(kvm_ioctl(vm, KVM_IRQ_LINE_STATUS, &irq), 0);
+	return irq.status;
+}
+
+/* The wake-up is GSI 10, routed to vector 0x41 of APIC ID 0, fired by KVM_IRQ_LINE_STATUS. */
 static void *msi_later(void *arg)
 {
 	struct td_run *t = arg;
 
 	usleep(20000);
-	return (void *)(long)signal_msi(t->td, 0, 0x41);
+	return (void *)(long)irq_line_status(t->td, 10, 1);
+}
+
+/* Routes the split irqchip takes (MSIs only) and the errnos of the rest. */
+static void check_gsi_routing(int td)
+{
+	struct kvm_irq_routing big = { .nr = 4097 }, flagged = { .flags = 1 };
+	struct kvm_irq_level line = { .irq = 10, .level = 1 };
+	int vm = vm_create(kvm, KVM_X86_DEFAULT_VM);
+
+	assert_int_equal(kvm_ioctl(td, KVM_CHECK_EXTENSION, KVM_CAP_IRQ_ROUTING), 4096);
+	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_SET_GSI_ROUTING, &big), EINVAL);
+	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_SET_GSI_ROUTING, &flagged), EINVAL);
+	TEST_ASSERT_ERRNO(set_route(td, 4096, KVM_IRQ_ROUTING_MSI, 0, 0xFEE00000u, 0x41), EINVAL);
+	TEST_ASSERT_ERRNO(set_route(td, 10, KVM_IRQ_ROUTING_IRQCHIP, 0, 0, 0), EINVAL);
+	TEST_ASSERT_ERRNO(set_route(td, 10, KVM_IRQ_ROUTING_MSI, 2, 0xFEE00000u, 0x41), EINVAL);
+	TEST_ASSERT_ERRNO(set_route(td, 10, KVM_IRQ_ROUTING_MSI, 0, 0xFEE00004u, 0x41), EINVAL);
+	assert_int_equal(set_route(td, 10, KVM_IRQ_ROUTING_MSI, 0, 0xFEE00000u, 0x41), 0);
+	assert_int_equal(irq_line_status(td, 11, 1), -1);	/* no route */
+	assert_int_equal(irq_line_status(td, 10, 0), -1);	/* an MSI has no low level */
+	/* Without an in-kernel irqchip there is nothing to route to. */
+	TEST_ASSERT_ERRNO(kvm_ioctl(vm, KVM_IRQ_LINE, &line), ENXIO);
+	TEST_ASSERT_ERRNO(set_route(vm, 10, KVM_IRQ_ROUTING_MSI, 0, 0xFEE00000u, 0x41), EINVAL);
+	kvm_close(vm);
 }
 
 /*
  * KVM_SIGNAL_MSI into a TD: posted to the vCPU, delivered through its IDT
  * when RFLAGS.IF and the TPR allow, EOI through the x2APIC; a vCPU asleep
- * in TDVMCALL<HLT> wakes for it.
+ * in TDVMCALL<HLT> wakes for one that comes as a routed GSI (KVM_IRQ_LINE).
  */
 static void test_interrupts(void **state)
 {
@@ -524,6 +572,7 @@ static void test_interrupts(void **state)
 	TEST_ASSERT_ERRNO(signal_msi(t.td, 0, 5), EINVAL);		/* reserved vector */
 	assert_int_equal(signal_msi(t.td, 7, 0x30), 0);		/* no such APIC ID */
 	assert_int_equal(kvm_ioctl(t.td, KVM_CHECK_EXTENSION, KVM_CAP_SIGNAL_MSI), 1);
+	check_gsi_routing(t.td);
 	while (t.exit_code < 0) {
 		assert_int_equal(kvm_ioctl(t.vcpu, KVM_RUN, 0), 0);
 		assert_int_equal(t.run->exit_reason, KVM_EXIT_IO);
