@@ -399,7 +399,23 @@ struct fake {
 	size_t len;
 };
 
-/* One connection: reads the request, sends the canned reply, closes. */
+/* @len bytes from @c, however the sender split them; false on EOF or error. */
+static bool recv_all(int c, uint8_t *buf, size_t len)
+{
+	for (size_t got = 0; got < len;) {
+		ssize_t n = recv(c, buf + got, len - got, 0);
+
+		if (n <= 0)
+			return false;
+		got += (size_t)n;
+	}
+	return true;
+}
+
+/*
+ * One connection: reads the whole request (its prefix says how long), sends
+ * the canned reply, closes.  Replying earlier would race the client's send.
+ */
 static void *fake_qgs(void *arg)
 {
 	struct fake *f = arg;
@@ -407,10 +423,9 @@ static void *fake_qgs(void *arg)
 	int c = accept(f->fd, NULL, NULL);
 
 	if (c >= 0) {
-		ssize_t n = recv(c, buf, sizeof(buf), 0);
-
-		(void)n;
-		n = send(c, f->reply, f->len, MSG_NOSIGNAL);
+		if (recv_all(c, buf, QGS_PREFIX_SIZE) && qgs_get_prefix(buf) <= sizeof(buf) &&
+		    recv_all(c, buf, qgs_get_prefix(buf)))
+			(void)!send(c, f->reply, f->len, MSG_NOSIGNAL);
 		close(c);
 	}
 	return NULL;
