@@ -33,18 +33,6 @@ static void put_bytes(const u8 *b, unsigned int n)
 	}
 }
 
-static void put_dec(u64 v)
-{
-	char buf[21], *p = buf + sizeof(buf) - 1;
-
-	*p = 0;
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	guest_puts(p);
-}
-
 static void on_interrupt(struct guest_frame *f)
 {
 	if (f->vector < 32) {
@@ -96,9 +84,9 @@ static void get_quote(u32 gpaw)
 		return;
 	}
 	guest_puts("GetQuote: a ");
-	put_dec(hdr[2] >> 32);
+	guest_put_dec(hdr[2] >> 32);
 	guest_puts("-byte TD quote, version ");
-	put_dec(*((volatile u16 *)hdr + 12));
+	guest_put_dec(*((volatile u16 *)hdr + 12));
 	guest_puts(notified ? ", notified by interrupt\n" : "\n");
 }
 
@@ -112,15 +100,15 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 	guest_puts("softtdx demo TD: hello from inside a trust domain\n");
 	tdcall(&r);
 	guest_puts("TDG.VP.INFO: GPAW ");
-	put_dec(r.rcx);
+	guest_put_dec(r.rcx);
 	guest_puts(", ATTRIBUTES ");
 	guest_put_hex(r.rdx);
 	guest_puts(", vCPU ");
-	put_dec(r.r9);
+	guest_put_dec(r.r9);
 	guest_puts(" of ");
-	put_dec((u32)r.r8);
+	guest_put_dec((u32)r.r8);
 	guest_puts(" (max ");
-	put_dec(r.r8 >> 32);
+	guest_put_dec(r.r8 >> 32);
 	guest_puts(")\n");
 
 	r = (struct tdcall_regs){ .rax = TDG_MR_RTMR_EXTEND, .rcx = (u64)event, .rdx = 2 };

@@ -49,6 +49,7 @@ void tdvmcall_outb(u16 port, u8 value);
 u32 tdvmcall_in(u16 port, unsigned int size);
 void guest_puts(const char *s);		/* COM1 at 0x3F8 */
 void guest_put_hex(u64 v);
+void guest_put_dec(u64 v);
 /* isa-debug-exit at 0xF4: the VMM ends with status (code << 1) | 1. */
 void __attribute__((noreturn)) guest_exit(u8 code);
 

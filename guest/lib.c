@@ -45,6 +45,18 @@ void guest_put_hex(u64 v)
 	guest_puts(buf);
 }
 
+void guest_put_dec(u64 v)
+{
+	char buf[21], *p = buf + sizeof(buf) - 1;
+
+	*p = 0;
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	guest_puts(p);
+}
+
 void guest_exit(u8 code)
 {
 	tdvmcall_outb(0xF4, code);

@@ -6,45 +6,7 @@
 set -u
 softtdx=$1
 request=$2
-failed=0
-work=$(mktemp -d)
-out=$work/out
-qgs_pid=
-cleanup() {
-	[ -n "$qgs_pid" ] && kill "$qgs_pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-export SOFTTDX_DATA_DIR="$work/data"
-
-fail() {
-	echo "FAIL: $*" >&2
-	cat "$out" >&2
-	failed=1
-}
-
-# expect STATUS TEXT ARGS...: exit status STATUS and TEXT in the output.
-expect() {
-	status=$1 text=$2
-	shift 2
-	"$softtdx" "$@" >"$out" 2>&1
-	got=$?
-	if [ "$got" -ne "$status" ] || ! grep -qF -- "$text" "$out"; then
-		fail "softtdx $*: exit $got (want $status)"
-	fi
-}
-
-# started LOG: up to 10 s for a QGS to say it listens (the socket file
-# appears at bind(), a moment before listen()).
-started() {
-	i=0
-	while [ $i -lt 100 ]; do
-		grep -q "listening on" "$1" 2>/dev/null && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
+. "$(dirname "$0")/common.sh"
 
 # Usage and option errors
 expect 2 "usage: softtdx quote verify FILE" quote

@@ -7,32 +7,7 @@
 set -u
 softtdx=$1
 demo=$2
-failed=0
-work=$(mktemp -d)
-out=$work/out
-qgs_pid=
-cleanup() {
-	[ -n "$qgs_pid" ] && kill "$qgs_pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-export SOFTTDX_DATA_DIR="$work/data"
-
-fail() {
-	echo "FAIL: $*" >&2
-	cat "$out" >&2
-	failed=1
-}
-
-expect() {
-	status=$1 text=$2
-	shift 2
-	"$softtdx" "$@" >"$out" 2>&1
-	got=$?
-	if [ "$got" -ne "$status" ] || ! grep -qF -- "$text" "$out"; then
-		fail "softtdx $*: exit $got (want $status, '$text')"
-	fi
-}
+. "$(dirname "$0")/common.sh"
 
 # Options QEMU has for a TD, and what it refuses.  $b64: 48 bytes of 'A'.
 b64=$(head -c 48 /dev/zero | tr '\0' 'A' | base64 -w0)
@@ -66,11 +41,7 @@ grep -qF "cannot connect to the QGS" "$out" || fail "no reason for the failed Ge
 # The round trip, with QEMU's spelling of the socket.
 "$softtdx" qgs --socket "$work/qgs.sock" >"$work/qgs.log" 2>&1 &
 qgs_pid=$!
-i=0
-while ! grep -q listening "$work/qgs.log" 2>/dev/null && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+started "$work/qgs.log" || fail "softtdx qgs did not start"
 expect 1 "-byte TD quote, version 4, notified by interrupt" run \
 	--payload "$demo" -device isa-debug-exit --quote-out "$work/td.quote" --json \
 	-machine q35,confidential-guest-support=tdx0,kernel-irqchip=split \

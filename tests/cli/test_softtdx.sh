@@ -10,22 +10,7 @@ demo=$3
 tdvf=$4
 counter=$5
 ovmf=/usr/share/ovmf/OVMF.fd
-failed=0
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-
-# expect STATUS TEXT ARGS...: exit status STATUS and TEXT in the output.
-expect() {
-	status=$1 text=$2
-	shift 2
-	"$softtdx" "$@" >"$out" 2>&1
-	got=$?
-	if [ "$got" -ne "$status" ] || ! grep -qF -- "$text" "$out"; then
-		echo "FAIL: softtdx $*: exit $got (want $status), output:" >&2
-		cat "$out" >&2
-		failed=1
-	fi
-}
+. "$(dirname "$0")/common.sh"
 
 expect 2 "softtdx measure (-bios FILE"
 expect 2 "unknown command 'frobnicate'" frobnicate
