@@ -60,3 +60,30 @@ void vmm_devices_io(struct vmm_devices *d, uint16_t port, unsigned int size, boo
 			memset(data, 0xFF, size);
 	}
 }
+
+/* Whether @gpa's page is reported the first time: a small set, then always. */
+static bool mmio_first(struct vmm_devices *d, uint64_t gpa)
+{
+	uint64_t key = (gpa >> 12) + 1;
+	size_t n = sizeof(d->mmio_seen) / sizeof(d->mmio_seen[0]);
+
+	for (size_t i = 0; i < n; i++) {
+		if (d->mmio_seen[i] == key)
+			return false;
+		if (!d->mmio_seen[i]) {
+			d->mmio_seen[i] = key;
+			return true;
+		}
+	}
+	return true;
+}
+
+void vmm_devices_mmio(struct vmm_devices *d, uint64_t gpa, unsigned int len, bool write,
+		      uint8_t *data)
+{
+	if (!write)
+		memset(data, 0xFF, len < 8 ? len : 8);
+	if (d->trace && mmio_first(d, gpa))
+		fprintf(stderr, "softtdx: MMIO %s %#llx: no device\n", write ? "write" : "read",
+			(unsigned long long)gpa);
+}

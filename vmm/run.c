@@ -291,6 +291,18 @@ static int init_region(struct td *t, uint64_t gpa, uint64_t size, const uint8_t 
 }
 
 /* The TDVF sections in metadata order, with the TD HOB written into its own. */
+/* On a terminal, which section is going in; a large firmware takes a moment. */
+static void show_progress(const struct td *t, uint32_t i, uint32_t n, uint64_t size)
+{
+	if (t->o->quiet || !isatty(STDERR_FILENO))
+		return;
+	if (i < n)
+		fprintf(stderr, "\rsofttdx run: adding section %u of %u (%llu KiB)\033[K", i + 1, n,
+			(unsigned long long)(size >> 10));
+	else
+		fprintf(stderr, "\r\033[K");
+}
+
 static int load_tdvf(struct td *t, const uint8_t *image, const struct tdvf_meta *meta,
 		     const struct td_ram_map *map)
 {
@@ -301,6 +313,7 @@ static int load_tdvf(struct td *t, const uint8_t *image, const struct tdvf_meta 
 		size_t used = 0;
 		int ret;
 
+		show_progress(t, i, meta->nr_sections, s->size);
 		if (s->attributes & TDVF_ATTR_PAGE_AUG)
 			continue;	/* accepted by the guest at run time */
 		if (s->type == TDVF_SECTION_TD_HOB) {
@@ -318,6 +331,7 @@ static int load_tdvf(struct td *t, const uint8_t *image, const struct tdvf_meta 
 		if (ret)
 			return -1;
 	}
+	show_progress(t, meta->nr_sections, meta->nr_sections, 0);
 	return 0;
 }
 
@@ -473,12 +487,8 @@ static bool handle_exit(struct td *t, unsigned int id, int ret)
 			}
 			break;
 		case KVM_EXIT_MMIO:
-			if (!run->mmio.is_write)
-				memset(run->mmio.data, 0xFF, sizeof(run->mmio.data));
-			if (t->o->trace & VMM_TRACE_EXIT)
-				fprintf(stderr, "softtdx: MMIO %s %#llx: no device\n",
-					run->mmio.is_write ? "write" : "read",
-					(unsigned long long)run->mmio.phys_addr);
+			vmm_devices_mmio(&t->dev, run->mmio.phys_addr, run->mmio.len,
+					 run->mmio.is_write, run->mmio.data);
 			break;
 		case KVM_EXIT_HYPERCALL:	/* MapGPA */
 			run->hypercall.ret = set_private(t, run->hypercall.args[0],

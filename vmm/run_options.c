@@ -38,7 +38,7 @@ void vmm_run_usage(FILE *f)
 		"                   [-machine q35[,confidential-guest-support=ID][,kernel-irqchip=split]\n"
 		"                    [,smm=off][,pic=off]]\n"
 		"                   [--quote-socket ADDR] [--quote-out FILE]\n"
-		"                   [--trace[=exit,vmcall,seamcall,tdcall]] [--json] [--quiet]\n"
+		"                   [--trace[=exit,vmcall,seamcall,tdcall]] [-d|--json] [--quiet]\n"
 		"                   [--accel softtdx|kvm]\n"
 		"  -bios FILE      a TDVF firmware image (OVMF with TDX metadata)\n"
 		"  --payload ELF   an x86-64 ELF started by softtdx's own TDVF\n"
@@ -50,7 +50,7 @@ void vmm_run_usage(FILE *f)
 		"  --quote-out     save each quote the TD gets there (for softtdx quote verify)\n"
 		"  --trace         one line per event on stderr: KVM exits, TDVMCALLs, SEAMCALLs,\n"
 		"                  TDCALLs (all when no list is given)\n"
-		"  --json          a JSON summary on stdout at the end\n"
+		"  -d, --json      a JSON summary on stdout at the end\n"
 		"  --accel         softtdx (the default) or kvm: the kernel's /dev/kvm on a TDX host\n"
 		"  --quiet         do not print the TD's MRTD before it runs\n"
 		"  isa-debug-exit: a write of V ends softtdx with status (V << 1) | 1\n",
@@ -323,6 +323,7 @@ int vmm_run_parse(int argc, char **argv, struct run_options *o)
 		{ "trace", optional_argument, NULL, 't' },
 		{ "quote-socket", required_argument, NULL, 'Q' },
 		{ "quote-out", required_argument, NULL, 'O' }, { "json", no_argument, NULL, 'j' },
+		{ "d", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' }, { "accel", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' }, { 0 },
 	};

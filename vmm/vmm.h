@@ -46,14 +46,18 @@ struct vmm_devices {
 	FILE *debugcon;		/* port 0x402, or NULL */
 	int exit_port;		/* isa-debug-exit, or -1 */
 	int exit_status;	/* what isa-debug-exit asked for, or -1 */
-	bool trace;		/* report unclaimed ports once */
+	bool trace;		/* report unclaimed ports and MMIO pages once */
 	struct vmm_cmos cmos;
+	uint64_t mmio_seen[64];	/* MMIO pages reported, +1 (0: free) */
 	uint8_t port_seen[65536 / 8];
 };
 
 /* One port access; @data holds @size bytes (written, or to read into). */
 void vmm_devices_io(struct vmm_devices *d, uint16_t port, unsigned int size, bool write,
 		    uint8_t *data);
+/* MMIO nothing claims: reads give all ones, as on QEMU. */
+void vmm_devices_mmio(struct vmm_devices *d, uint64_t gpa, unsigned int len, bool write,
+		      uint8_t *data);
 
 /* ---- GetQuote (getquote.c) ----------------------------------------------------- */
 

@@ -31,8 +31,9 @@ expect 2 "quote-generation-socket.type 'tcp'" run --payload "$demo" \
 	-object tdx-guest,id=tdx,quote-generation-socket.type=tcp
 expect 2 "--trace: unknown event 'bogus'" run --payload "$demo" --trace=exit,bogus
 
-# No quote-generation socket: the TD hears QGS_UNAVAILABLE.
-expect 1 "GetQuote: no quote-generation service" run --payload "$demo" -device isa-debug-exit
+# No quote-generation socket: the TD hears QGS_UNAVAILABLE.  (-d is --json.)
+expect 1 "GetQuote: no quote-generation service" run --payload "$demo" -device isa-debug-exit -d
+grep -q '"quotes": 0, "exits": {' "$out" || fail "-d: no JSON summary"
 # A socket nobody listens on: ERROR, and the launcher says why.
 expect 1 "GetQuote: the VMM could not get a quote" run --payload "$demo" \
 	-device isa-debug-exit --quote-socket "$work/nobody.sock"
