@@ -126,18 +126,20 @@ static u64 g_cpuid_value(struct md_ctx *x, u32 i)
 }
 
 #define RO(id_, nf, ne, get_) { id_, nf, ne, ALL, 0, ALL, 0, get_, NULL, 0, 0 }
+/* Readable by the TD too (TDG.VM.RD, TDG.SYS.RD), as the module's lookup tables say. */
+#define RO_G(id_, nf, ne, get_) { id_, nf, ne, ALL, 0, ALL, 0, get_, NULL, ALL, 0 }
 
 static const struct md_field sys_fields[] = {
 	RO(MD_SYS_NUM_PKGS, 1, 1, g_num_pkgs),
-	RO(MD_SYS_VENDOR_ID, 1, 1, g_vendor),
+	RO_G(MD_SYS_VENDOR_ID, 1, 1, g_vendor),
 	RO(MD_SYS_BUILD_DATE, 1, 1, g_build_date),
 	RO(MD_SYS_BUILD_NUM, 1, 1, g_build_num),
-	RO(MD_SYS_MINOR_VERSION, 1, 1, g_minor),
-	RO(MD_SYS_MAJOR_VERSION, 1, 1, g_major),
+	RO_G(MD_SYS_MINOR_VERSION, 1, 1, g_minor),
+	RO_G(MD_SYS_MAJOR_VERSION, 1, 1, g_major),
 	RO(MD_SYS_UPDATE_VERSION, 1, 1, g_update),
-	RO(MD_SYS_SYS_ATTRIBUTES, 1, 1, g_zero),
-	RO(MD_SYS_NUM_TDX_FEATURES, 1, 1, g_one),
-	RO(MD_SYS_TDX_FEATURES0, 1, 1, g_zero),
+	RO_G(MD_SYS_SYS_ATTRIBUTES, 1, 1, g_zero),
+	RO_G(MD_SYS_NUM_TDX_FEATURES, 1, 1, g_one),
+	RO_G(MD_SYS_TDX_FEATURES0, 1, 1, g_zero),
 	RO(MD_SYS_NUM_CMRS, 1, 1, g_num_cmrs),
 	RO(MD_SYS_CMR_BASE, TDX_MAX_CMRS, 1, g_cmr_base),
 	RO(MD_SYS_CMR_SIZE, TDX_MAX_CMRS, 1, g_cmr_size),
@@ -207,8 +209,6 @@ static u64 t_rtmr(struct md_ctx *x, u32 i) { return bytes_elem(x->tdcs->rtmr[i /
 
 /* Readable (and, with a setter, writable) only on a DEBUG TD. */
 #define DBG_RO(id_, nf, ne, get_) { id_, nf, ne, 0, 0, ALL, 0, get_, NULL, 0, 0 }
-/* Readable by the TD too (TDG.VM.RD), as the module's lookup table says. */
-#define RO_G(id_, nf, ne, get_) { id_, nf, ne, ALL, 0, ALL, 0, get_, NULL, ALL, 0 }
 #define DBG_RO_G(id_, nf, ne, get_) { id_, nf, ne, 0, 0, ALL, 0, get_, NULL, ALL, 0 }
 #define DBG_RW(id_, nf, ne, get_, set_) { id_, nf, ne, 0, 0, ALL, ALL, get_, set_, 0, 0 }
 
@@ -392,6 +392,22 @@ u64 tdh_sys_rd(struct seam_ctx *c)
 
 	if (!c->m->lp[c->lp].lp_init_done)
 		return TDX_SYS_LP_INIT_NOT_DONE;
+	err = md_read(&sys_table, &x, id, &value, &next);
+	r->rdx = next;
+	r->r8 = err == TDX_SUCCESS ? value : 0;
+	return err;
+}
+
+/*
+ * TDG.SYS.RD: a global field the TD may read (the lookup table's guest
+ * mask); RDX = the next such field, the first one for the null ID.
+ */
+u64 tdg_sys_rd(struct seam_ctx *c)
+{
+	struct seamcall_regs *r = c->regs;
+	struct md_ctx x = { .c = c, .guest = true };
+	u64 id = r->rdx, value = 0, next = MD_FIELD_ID_NONE, err;
+
 	err = md_read(&sys_table, &x, id, &value, &next);
 	r->rdx = next;
 	r->r8 = err == TDX_SUCCESS ? value : 0;

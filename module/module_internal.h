@@ -569,6 +569,8 @@ void td_exit_fatal(struct td_vcpu *v, u64 status);
  * RD version 1, RDX out.
  */
 u64 tdg_vm_access(struct seam_ctx *c, struct tdr *tdr, struct tdcs *tdcs, bool write);
+/* TDG.SYS.RD: RDX field ID in c->regs; R8 value and RDX next field out. */
+u64 tdg_sys_rd(struct seam_ctx *c);
 
 /*
  * The virtual APIC (td_apic.c): posted interrupts into IRR and the

@@ -54,7 +54,7 @@ static u64 tdg_vp_info(struct td_vcpu *v, struct cpu_regs *r)
 	r->gpr[CPU_R8] = (u64)atomic_load(&((struct tdcs *)tdcs)->num_vcpus) |
 			 (u64)tdcs->max_vcpus << 32;
 	r->gpr[CPU_R9] = v->tdvps->vcpu_index;
-	r->gpr[CPU_R10] = 0;	/* no TDG.SYS.RD */
+	r->gpr[CPU_R10] = 1;	/* TDG.SYS.RD is available */
 	r->gpr[CPU_R11] = 0;
 	return TDX_SUCCESS;
 }
@@ -333,7 +333,21 @@ static u64 tdg_mr_report(struct td_vcpu *v, struct cpu_regs *r)
 	return TDX_SUCCESS;
 }
 
-/* ---- TDG.VM.RD / WR -------------------------------------------------------------------- */
+/* ---- TDG.SYS.RD, TDG.VM.RD / WR ------------------------------------------------------ */
+
+static u64 tdg_sys_read(struct td_vcpu *v, struct cpu_regs *r)
+{
+	struct seamcall_regs regs;
+	struct seam_ctx c;
+	u64 err;
+
+	td_vcpu_ctx(v, &c, &regs);
+	regs.rdx = r->gpr[CPU_RDX];
+	err = tdg_sys_rd(&c);
+	r->gpr[CPU_RDX] = regs.rdx;
+	r->gpr[CPU_R8] = regs.r8;
+	return err;
+}
 
 static u64 tdg_vm_rd_wr(struct td_vcpu *v, struct cpu_regs *r, u32 version, bool write)
 {
@@ -362,7 +376,7 @@ static void trace_tdcall(struct td_vcpu *v, u32 leaf, u64 rcx, u64 status)
 		[TDG_MR_RTMR_EXTEND] = "TDG.MR.RTMR.EXTEND", [TDG_VP_VEINFO_GET] = "TDG.VP.VEINFO.GET",
 		[TDG_MR_REPORT] = "TDG.MR.REPORT", [TDG_VP_CPUIDVE_SET] = "TDG.VP.CPUIDVE.SET",
 		[TDG_MEM_PAGE_ACCEPT] = "TDG.MEM.PAGE.ACCEPT", [TDG_VM_RD] = "TDG.VM.RD",
-		[TDG_VM_WR] = "TDG.VM.WR",
+		[TDG_VM_WR] = "TDG.VM.WR", [TDG_SYS_RD] = "TDG.SYS.RD",
 	};
 
 	if (!(platform_get_config(v->m->plat)->trace & PLATFORM_TRACE_TDCALL))
@@ -412,6 +426,9 @@ void td_tdcall(void *owner, struct cpu_core *core, struct cpu_regs *r)
 			break;
 		case TDG_MEM_PAGE_ACCEPT:
 			status = tdg_mem_page_accept(v, r, &retry);
+			break;
+		case TDG_SYS_RD:
+			status = tdg_sys_read(v, r);
 			break;
 		case TDG_VM_RD:
 		case TDG_VM_WR:

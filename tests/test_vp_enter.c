@@ -180,7 +180,7 @@ static void test_tdcalls(void **state)
 
 	run_guest(&v);
 	assert_int_equal(v.exit_code, 0);
-	assert_int_equal(v.nr_reports, 49);
+	assert_int_equal(v.nr_reports, 57);
 	/* TDG.VP.INFO */
 	assert_int_equal(rep[0], TDX_SUCCESS);
 	assert_int_equal(rep[1], 48);
@@ -245,6 +245,15 @@ static void test_tdcalls(void **state)
 	assert_int_equal(rep[46], TDX_METADATA_FIELD_NOT_WRITABLE);
 	assert_int_equal(rep[47], TDX_OPERAND_INVALID | TDX_OPERAND_ID_RAX);
 	assert_int_equal(rep[48], TDX_OPERAND_INVALID | TDX_OPERAND_ID_RAX);
+	/* TDG.SYS.RD: announced by VP.INFO; the guest's fields only, in order */
+	assert_int_equal(rep[49], 1);
+	assert_int_equal(rep[50], TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT);
+	assert_int_equal(rep[51], MD_SYS_VENDOR_ID);
+	assert_int_equal(rep[52], TDX_SUCCESS);
+	assert_int_equal(rep[53], 1);				/* TDX module 1.5 */
+	assert_int_equal(rep[54], MD_SYS_SYS_ATTRIBUTES);	/* UPDATE_VERSION is the host's */
+	assert_int_equal(rep[55], TDX_METADATA_FIELD_NOT_READABLE);
+	assert_int_equal(rep[56], TDX_OPERAND_INVALID | TDX_OPERAND_ID_RAX);
 }
 
 /* The entry checks, in the module's order. */

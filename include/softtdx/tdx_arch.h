@@ -90,6 +90,7 @@ enum tdg_leaf {
 	TDG_MEM_PAGE_ACCEPT	= 6,
 	TDG_VM_RD		= 7,
 	TDG_VM_WR		= 8,
+	TDG_SYS_RD		= 11,
 };
 
 /* TDH.VP.ENTER RCX: the TDVPR and two flags; bits 11:0 and 63:54 reserved. */

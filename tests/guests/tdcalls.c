@@ -196,4 +196,23 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 		m = (struct tdcall_regs){ .rax = TDG_VM_WR | 1ULL << 16, .rdx = 0x9110000300000010ULL };
 		report(tdcall(&m));
 	}
+
+	/* 11: TDG.SYS.RD: the first field the TD may read, one of them, a host-only one */
+	{
+		struct tdcall_regs m = { .rax = TDG_VP_INFO };
+
+		tdcall(&m);
+		report(m.r10);						/* SYS.RD available */
+		m = (struct tdcall_regs){ .rax = TDG_SYS_RD, .rdx = ~0ULL };
+		report(tdcall(&m));
+		report(m.rdx);						/* VENDOR_ID */
+		m = (struct tdcall_regs){ .rax = TDG_SYS_RD, .rdx = 0x0800000100000004ULL };
+		report(tdcall(&m));					/* MAJOR_VERSION */
+		report(m.r8);
+		report(m.rdx);
+		m = (struct tdcall_regs){ .rax = TDG_SYS_RD, .rdx = 0x0000000200000000ULL };
+		report(tdcall(&m));					/* NUM_PKGS */
+		m = (struct tdcall_regs){ .rax = TDG_SYS_RD | 1ULL << 16, .rdx = ~0ULL };
+		report(tdcall(&m));
+	}
 }
