@@ -33,18 +33,6 @@ static void spin_unlock(void)
 	lock = 0;
 }
 
-static void put_dec(u64 v)
-{
-	char buf[21], *p = buf + sizeof(buf) - 1;
-
-	*p = 0;
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	guest_puts(p);
-}
-
 void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 {
 	struct tdcall_regs r = { .rax = TDG_VP_INFO };
@@ -66,11 +54,11 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 	while (done < vcpus)
 		__builtin_ia32_pause();
 	guest_puts("counter: ");
-	put_dec(vcpus);
+	guest_put_dec(vcpus);
 	guest_puts(" vCPUs, LOCK INC ");
-	put_dec(atomic_total);
+	guest_put_dec(atomic_total);
 	guest_puts(", spinlock ");
-	put_dec(locked_total);
+	guest_put_dec(locked_total);
 	guest_puts("\n");
 	guest_exit(atomic_total == vcpus * ADDS && locked_total == vcpus * ADDS ? 0 : 1);
 }
