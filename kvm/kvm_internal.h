@@ -165,6 +165,7 @@ struct kvm_vm {
 	u32 created_vcpus;
 	u64 default_tsc_khz;
 	struct kvm_tdx *tdx;
+	struct kvm_vmx *vmx;		/* a normal VM's CPU group (vmx_run.c) */
 	const struct kvm_vcpu_ops *vcpu_ops;
 	struct kvm_vcpu *vcpus[KVM_MAX_VCPUS_SUPPORTED];
 	pthread_mutex_t slots_lock;	/* memslots, attributes, bindings */
@@ -242,6 +243,7 @@ struct kvm_vcpu {
 	struct kvm_vcpu_arch arch;
 	struct kvm_lapic_timer *lapic_timer;	/* lapic.c, once the guest arms it */
 	struct kvm_vcpu_tdx *tdx;
+	struct kvm_vcpu_vmx *vmx;	/* a normal vCPU's core (vmx_run.c) */
 };
 
 long kvm_vm_create_vcpu(struct kvm_vm *vm, unsigned long id);
@@ -328,6 +330,18 @@ void kvm_gmem_set_populated_range(struct kvm_memslot *slot, u64 gfn, u64 nr, boo
  * none of them given to the TD yet; -EAGAIN if the file cannot offer one.
  */
 int kvm_gmem_get_huge(struct kvm_memslot *slot, u64 gfn, u64 *hpa);
+
+/* ---- normal VMs on the CPU engine (vmx_run.c) ---------------------------------- */
+
+struct kvm_vmx;
+struct kvm_vcpu_vmx;
+/* KVM_RUN of a normal vCPU: 0 with an exit for userspace, or -errno. */
+int vmx_vcpu_run(struct kvm_vcpu *vcpu);
+void vmx_vcpu_teardown(struct kvm_vcpu *vcpu);
+/* After every vCPU's teardown: the VM's CPU group. */
+void vmx_vm_teardown(struct kvm_vm *vm);
+/* Mappings changed (memslot deleted or moved): running vCPUs forget them. */
+void vmx_flush_vm(struct kvm_vm *vm);
 
 extern const struct kvm_vcpu_ops vmx_vcpu_ops;
 extern const struct kvm_vcpu_ops tdx_vcpu_ops;

@@ -212,7 +212,7 @@ static int vmx_vcpu_create(struct kvm_vcpu *vcpu)
 
 static void vmx_vcpu_free(struct kvm_vcpu *vcpu)
 {
-	(void)vcpu;
+	vmx_vcpu_teardown(vcpu);
 }
 
 static long vmx_vcpu_mem_enc_op(struct kvm_vcpu *vcpu, unsigned long arg)
@@ -226,13 +226,6 @@ static int vmx_vcpu_pre_run(struct kvm_vcpu *vcpu)
 {
 	(void)vcpu;
 	return 1;
-}
-
-/* Normal VMs do not execute yet: a clear error, never a silent success. */
-static int vmx_vcpu_run(struct kvm_vcpu *vcpu)
-{
-	(void)vcpu;
-	return -EOPNOTSUPP;
 }
 
 static long vmx_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int request, unsigned long arg)

@@ -277,15 +277,15 @@ static long vmx_mem_enc_op(struct kvm_vm *vm, unsigned long arg)
 	return -ENOTTY;	/* no confidential-computing backend on a normal VM */
 }
 
-/* Normal VMs map no guest memory yet (their EPT comes with VMX execution). */
+/* The vCPUs' cores cache translations of memslot pages: they must go. */
 static void vmx_zap_shared(struct kvm_vm *vm, u64 start_gfn, u64 end_gfn)
 {
-	(void)vm;
 	(void)start_gfn;
 	(void)end_gfn;
+	vmx_flush_vm(vm);
 }
 
-/* Normal VMs do not execute yet: nothing to deliver an interrupt to. */
+/* Normal VMs run (vmx_run.c), but nothing injects interrupts into them yet. */
 static int vmx_deliver_interrupt(struct kvm_vm *vm, u32 dest, u8 vector)
 {
 	(void)vm;
@@ -297,7 +297,7 @@ static int vmx_deliver_interrupt(struct kvm_vm *vm, u32 dest, u8 vector)
 const struct kvm_vm_ops vmx_vm_ops = {
 	.init = vmx_vm_init,
 	.pre_destroy = vmx_vm_nothing,
-	.destroy = vmx_vm_nothing,
+	.destroy = vmx_vm_teardown,
 	.check_extension = vmx_check_extension,
 	.mem_enc_op = vmx_mem_enc_op,
 	.zap_private = vmx_zap_private,

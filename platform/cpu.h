@@ -53,6 +53,34 @@ enum cpu_xlate {
 	CPU_XLATE_OK,		/* *hpa is the page (and *writable says if stores may hit it) */
 	CPU_XLATE_EXIT,		/* the owner called cpu_core_exit(); retry the instruction */
 	CPU_XLATE_EVENT,	/* the owner injected an event with cpu_core_inject() */
+	CPU_XLATE_MMIO,		/* no memory: each access goes to cpu_ops.mmio (not for fetches) */
+};
+
+/*
+ * A segment register with its descriptor cache.  @flags holds bits 8..23
+ * of the descriptor's high dword (type, S, DPL, P, AVL, L, D/B, G), as the
+ * CPU caches them; @limit is in bytes (granularity already applied).
+ */
+struct cpu_segment {
+	u64 base;
+	u32 limit;
+	u32 flags;
+	u16 selector;
+};
+
+#define CPU_SEG_FLAGS_S		(1u << 12)
+#define CPU_SEG_FLAGS_P		(1u << 15)
+#define CPU_SEG_FLAGS_L		(1u << 21)
+#define CPU_SEG_FLAGS_DB	(1u << 22)
+#define CPU_SEG_FLAGS_G		(1u << 23)
+
+enum cpu_seg { CPU_ES, CPU_CS, CPU_SS, CPU_DS, CPU_FS, CPU_GS, CPU_LDTR, CPU_TR, CPU_NR_SEGS };
+
+/* The state struct cpu_regs leaves out: segments and the GDT. */
+struct cpu_segs {
+	struct cpu_segment seg[CPU_NR_SEGS];
+	u64 gdt_base;
+	u16 gdt_limit;
 };
 
 /* Instructions a core never executes itself: it stops precisely before them. */
@@ -85,10 +113,20 @@ struct cpu_ops {
 	bool (*msr_passthrough)(u32 msr);
 	/*
 	 * IN/OUT of @size bytes; returns what IN reads.  The engine reports
-	 * port I/O only after the instruction began, so regs->rip is not
-	 * precise here; NULL makes port I/O a CPU_RUN_FAILED error.
+	 * port I/O only from inside the instruction: the GPRs are those before
+	 * it, RIP is stale (RFLAGS may be too).  NULL makes port I/O a
+	 * CPU_RUN_FAILED error.
 	 */
 	u32 (*io)(void *owner, struct cpu_core *c, u16 port, unsigned int size, bool in, u32 val);
+	/*
+	 * A load (@write false: return the value) or store of @size bytes at
+	 * @gpa, a page translate() answered CPU_XLATE_MMIO for.  It runs in the
+	 * middle of the instruction: the GPRs are those before it, RIP is
+	 * stale (RFLAGS may be too).  Unicorn splits an 8-byte access into
+	 * two 4-byte ones.
+	 */
+	u64 (*mmio)(void *owner, struct cpu_core *c, u64 gpa, unsigned int size, bool write,
+		    u64 val);
 	/* A triple fault: the core is in shutdown and will not run again. */
 	void (*shutdown)(void *owner, struct cpu_core *c);
 };
@@ -126,6 +164,23 @@ void cpu_core_get_regs(struct cpu_core *c, struct cpu_regs *regs);
 void cpu_core_set_regs(struct cpu_core *c, const struct cpu_regs *regs);
 /* Leaves the 64-bit reset state for 32-bit protected mode, paging off. */
 void cpu_core_set_protected_mode(struct cpu_core *c, u64 efer);
+/*
+ * The whole architectural state, any mode (real, protected, long): control
+ * registers and EFER first, then the segment caches as given (a real-mode
+ * CS may have any base, as at RESET).  While the core is not running, or
+ * parked in a callback at an instruction boundary (intercepts, translate);
+ * -EBUSY when it is parked inside an instruction (port I/O, MMIO).
+ */
+int cpu_core_set_state(struct cpu_core *c, const struct cpu_regs *regs,
+		       const struct cpu_segs *segs);
+/* The segment registers and GDT; only while the core is not running or parked. */
+void cpu_core_get_segs(struct cpu_core *c, struct cpu_segs *segs);
+/*
+ * After CPU_RUN_SHUTDOWN: the vector the core could not deliver because it
+ * was in 32-bit protected mode (the engine delivers through the real-mode
+ * IVT and 64-bit IDT gates only), or -1 for a true triple fault.
+ */
+int cpu_core_undeliverable_vector(const struct cpu_core *c);
 /* Delivers @vector through the guest IDT before the next instruction. */
 void cpu_core_inject(struct cpu_core *c, u8 vector, bool has_error, u32 error);
 /* Forgets cached translations (the guest's and the second stage's). */

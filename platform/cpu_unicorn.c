@@ -21,6 +21,13 @@
  *   the "VM exit" arrives in the interrupt hook at the instruction.
  * - Each core runs on its own thread, so a callback can block in the middle
  *   of an instruction while the host answers (cpu_core_exit()).
+ * - MMIO pages all sit in one uc_mmio_map region, at MMIO_WINDOW_PA plus
+ *   their GPA, so the access callback learns the GPA from its offset and
+ *   no region is ever added per page.
+ * - Any mode (real, protected, long) is loaded by register writes for the
+ *   control registers, then segment caches patched into the context blob
+ *   with the mode flags QEMU derives from them (cpu_core_set_state()).
+ *   Real-mode events go through the IVT, long-mode ones through the IDT.
  */
 #include "platform_internal.h"
 
@@ -55,10 +62,28 @@
 #define SVM_BIT(exit)		(1ULL << ((exit) - SVM_EXIT_INTR))
 #define HF_GUEST_MASK		(1u << 21)
 #define HF_LMA_CS64_MASK	(3u << 14)
+/* The hflags QEMU derives from the segment caches (cpu_x86_load_seg_cache). */
+#define HF_CPL_MASK		3u
+#define HF_CS32_MASK		(1u << 4)
+#define HF_SS32_MASK		(1u << 5)
+#define HF_ADDSEG_MASK		(1u << 6)
+#define HF_PE_MASK		(1u << 7)
+#define HF_LMA_MASK		(1u << 14)
+#define HF_CS64_MASK		(1u << 15)
+#define SEG_CACHE_SIZE		24	/* QEMU's SegmentCache: selector, base, limit, flags */
 #define VMCB_MSRPM_BASE		72	/* offsetof(struct vmcb, control.msrpm_base_pa) */
 /* Outside any RAM: the VMCB page, then the 8 KiB MSR permission map. */
 #define SVM_AREA_PA		0xF00000000000ULL
 #define SVM_AREA_SIZE		(3 * 4096)
+/*
+ * The MMIO window: an owner's MMIO page at GPA g sits at MMIO_WINDOW_PA + g
+ * on the engine's bus, one uc_mmio_map region for all of them (regions are
+ * slow to add and capped near 4096), so a callback's offset is the GPA.
+ */
+#define MMIO_WINDOW_PA		(1ULL << 50)
+#define MMIO_WINDOW_SIZE	(1ULL << 50)
+#define FS_BASE_MAGIC		0x0FF5E7B45E5AFE11ULL
+#define GDT_BASE_MAGIC		0x6D7B45E0C0DE5A11ULL
 #define TDCALL_BYTES		"\x66\x0f\x01\xcc"
 
 #define CR0_PE			(1ULL << 0)
@@ -73,6 +98,7 @@
 #define RFLAGS_NT		(1ULL << 14)
 #define RFLAGS_RF		(1ULL << 16)
 #define RFLAGS_VM		(1ULL << 17)
+#define RFLAGS_AC		(1ULL << 18)
 
 #define PTE_P			(1ULL << 0)
 #define PTE_RW			(1ULL << 1)
@@ -130,6 +156,7 @@ struct cpu_core {
 	uc_engine *uc;
 	uc_context *ctx;
 	size_t off_hflags, off_error_code, off_is_int, off_old_exception, off_vmcb, off_intercept;
+	size_t off_segs;		/* segs[6], ldt, tr, gdt: SegmentCache each */
 	u8 *svm_area;
 	bool failed;			/* c->error says why */
 	/* Host memory windows on the engine's bus, and the EPT generation seen. */
@@ -141,6 +168,12 @@ struct cpu_core {
 	bool want_protected_mode;
 	u64 protected_efer;
 	bool want_tlb_flush;
+	/* cpu_core_set_state(): applied before the guest executes again. */
+	bool want_state;
+	struct cpu_regs state_regs;
+	struct cpu_segs state_segs;
+	bool mid_insn;			/* parked inside port I/O or an MMIO access */
+	int undeliverable;		/* vector dropped outside long mode, or -1 */
 	struct pending_event event;
 	bool exit_pending;		/* translate() exited from a TLB fill */
 	bool tdcall_done;		/* swallow the #UD report after a TDCALL */
@@ -233,6 +266,19 @@ static void efer_write(struct cpu_core *c, u64 v)
 	uc_x86_msr msr = { .rid = 0xC0000080, .value = v };
 
 	uc_reg_write(c->uc, UC_X86_REG_MSR, &msr);
+}
+
+static void blob_write32(struct cpu_core *c, size_t off, u32 v)
+{
+	memcpy((u8 *)c->ctx + off, &v, sizeof(v));
+}
+
+static u32 blob_read32(struct cpu_core *c, size_t off)
+{
+	u32 v;
+
+	memcpy(&v, (u8 *)c->ctx + off, sizeof(v));
+	return v;
 }
 
 /* Engine -> c->regs, on the core thread. */
@@ -332,6 +378,149 @@ static void enter_protected_mode(struct cpu_core *c)
 	c->want_protected_mode = false;
 }
 
+/* ---- full state: any mode, segment caches included ------------------------------ */
+
+static size_t seg_offset(const struct cpu_core *c, unsigned int i)
+{
+	return c->off_segs + SEG_CACHE_SIZE * i;
+}
+
+static void blob_get_seg(struct cpu_core *c, unsigned int i, struct cpu_segment *s)
+{
+	size_t off = seg_offset(c, i);
+
+	s->selector = (u16)blob_read32(c, off);
+	memcpy(&s->base, (u8 *)c->ctx + off + 8, sizeof(s->base));
+	s->limit = blob_read32(c, off + 16);
+	s->flags = blob_read32(c, off + 20);
+}
+
+static void blob_set_seg(struct cpu_core *c, unsigned int i, const struct cpu_segment *s)
+{
+	size_t off = seg_offset(c, i);
+
+	blob_write32(c, off, s->selector);
+	memcpy((u8 *)c->ctx + off + 8, &s->base, sizeof(s->base));
+	blob_write32(c, off + 16, s->limit);
+	blob_write32(c, off + 20, s->flags);
+}
+
+/*
+ * What QEMU's cpu_x86_load_seg_cache() derives from the caches: code and
+ * stack size, CPL (SS.DPL; 0 in real mode) and whether DS/ES/SS bases
+ * must be added.  Bits from CR0, EFER and the SVM setup stay.
+ */
+static u32 seg_hflags(u32 hf, const struct cpu_segs *s, u64 rflags)
+{
+	u32 cs = s->seg[CPU_CS].flags, ss = s->seg[CPU_SS].flags;
+	bool pe = hf & HF_PE_MASK;
+
+	hf &= ~(HF_CPL_MASK | HF_CS32_MASK | HF_SS32_MASK | HF_ADDSEG_MASK | HF_CS64_MASK);
+	if ((hf & HF_LMA_MASK) && (cs & CPU_SEG_FLAGS_L))
+		hf |= HF_CS32_MASK | HF_CS64_MASK;
+	else if (cs & CPU_SEG_FLAGS_DB)
+		hf |= HF_CS32_MASK;
+	if (ss & CPU_SEG_FLAGS_DB)
+		hf |= HF_SS32_MASK;
+	if (pe)
+		hf |= rflags & RFLAGS_VM ? 3 : (ss >> 13) & 3;
+	if (hf & HF_CS64_MASK)
+		return hf;
+	if (!pe || (rflags & RFLAGS_VM) || !(hf & HF_CS32_MASK) ||
+	    (s->seg[CPU_DS].base | s->seg[CPU_ES].base | s->seg[CPU_SS].base))
+		hf |= HF_ADDSEG_MASK;
+	return hf;
+}
+
+/*
+ * Control registers through the register API, so that QEMU enters or
+ * leaves long mode and recomputes its mode flags: paging on then off leaves
+ * whatever mode the engine was in, then EFER, CR3, CR4 and CR0 (PG with
+ * LME enters long mode).  CR2 goes before CR3 (see push_regs).
+ */
+static void load_control_regs(struct cpu_core *c, const struct cpu_regs *r)
+{
+	reg_write(c, UC_X86_REG_CR4, CR4_PAE);
+	reg_write(c, UC_X86_REG_CR0, CR0_PG | CR0_PE | 0x10);
+	reg_write(c, UC_X86_REG_CR0, CR0_PE | 0x10);
+	efer_write(c, r->efer & ~EFER_LMA);
+	reg_write(c, UC_X86_REG_CR2, r->cr2);
+	reg_write(c, UC_X86_REG_CR3, r->cr3);
+	reg_write(c, UC_X86_REG_CR4, r->cr4);
+	reg_write(c, UC_X86_REG_CR0, r->cr0);
+}
+
+/* cpu_core_set_state()'s state into the engine, on the core thread. */
+static void load_state(struct cpu_core *c)
+{
+	const struct cpu_regs *r = &c->state_regs;
+	const struct cpu_segs *s = &c->state_segs;
+	uc_x86_mmr idtr = { .base = r->idt_base, .limit = r->idt_limit };
+	int i;
+
+	load_control_regs(c, r);
+	for (i = 0; i < CPU_NR_GPRS; i++)
+		reg_write(c, gpr_ids[i], r->gpr[i]);
+	reg_write(c, UC_X86_REG_RFLAGS, r->rflags);
+	reg_write(c, UC_X86_REG_RIP, r->rip);
+	uc_reg_write(c->uc, UC_X86_REG_IDTR, &idtr);
+	uc_context_save(c->uc, c->ctx);
+	for (i = 0; i < CPU_NR_SEGS; i++)
+		blob_set_seg(c, (unsigned int)i, &s->seg[i]);
+	memcpy((u8 *)c->ctx + seg_offset(c, CPU_NR_SEGS) + 8, &s->gdt_base, sizeof(s->gdt_base));
+	blob_write32(c, seg_offset(c, CPU_NR_SEGS) + 16, s->gdt_limit);
+	blob_write32(c, c->off_hflags, seg_hflags(blob_read32(c, c->off_hflags), s, r->rflags));
+	uc_context_restore(c->uc, c->ctx);
+	uc_ctl_flush_tlb(c->uc);
+	c->want_state = false;
+	c->want_protected_mode = false;
+	pull_regs(c);
+}
+
+int cpu_core_set_state(struct cpu_core *c, const struct cpu_regs *regs,
+		       const struct cpu_segs *segs)
+{
+	/* Mid-instruction the engine would overwrite what we load. */
+	if (c->mid_insn)
+		return -EBUSY;
+	c->state_regs = *regs;
+	c->state_segs = *segs;
+	c->regs = *regs;
+	c->want_state = true;
+	c->undeliverable = -1;
+	return 0;
+}
+
+void cpu_core_get_segs(struct cpu_core *c, struct cpu_segs *segs)
+{
+	unsigned int i;
+
+	if (c->want_state) {
+		*segs = c->state_segs;
+		return;
+	}
+	uc_context_save(c->uc, c->ctx);
+	for (i = 0; i < CPU_NR_SEGS; i++)
+		blob_get_seg(c, i, &segs->seg[i]);
+	memcpy(&segs->gdt_base, (u8 *)c->ctx + seg_offset(c, CPU_NR_SEGS) + 8,
+	       sizeof(segs->gdt_base));
+	segs->gdt_limit = (u16)blob_read32(c, seg_offset(c, CPU_NR_SEGS) + 16);
+}
+
+int cpu_core_undeliverable_vector(const struct cpu_core *c)
+{
+	return c->undeliverable;
+}
+
+/* After a callback at an instruction boundary: the state it left, or a new one. */
+static void finish_boundary(struct cpu_core *c)
+{
+	if (c->want_state)
+		load_state(c);
+	else
+		push_regs(c);
+}
+
 /* ---- the guest page walk ------------------------------------------------------ */
 
 /* The storage of a physical page: RAM, or a window of host memory. */
@@ -350,10 +539,33 @@ struct walk {
 	u64 hpa;
 	bool writable;		/* guest PTEs and second stage both allow stores */
 	bool user, nx;
+	bool mmio;		/* hpa is in the MMIO window */
 	enum cpu_xlate xlate;	/* != OK: the second stage stopped the walk */
 	u32 pf_error;		/* != 0 or pf: a guest #PF */
 	bool pf;
 };
+
+static bool stage_failed(struct cpu_core *c, struct walk *w)
+{
+	c->failed = true;
+	w->xlate = CPU_XLATE_EXIT;
+	return false;
+}
+
+/* An MMIO page: its place in the window; never code, never without mmio(). */
+static bool mmio_page(struct cpu_core *c, u64 gpa, unsigned int access, struct walk *w)
+{
+	if (!c->ops->mmio || gpa >= MMIO_WINDOW_SIZE || (access & CPU_ACCESS_FETCH)) {
+		snprintf(c->error, sizeof(c->error), "%s MMIO at GPA 0x%llx is not supported",
+			 access & CPU_ACCESS_FETCH ? "executing" : "this", (unsigned long long)gpa);
+		return stage_failed(c, w);
+	}
+	w->hpa = MMIO_WINDOW_PA + (gpa & ~0xFFFULL);
+	w->writable = true;
+	w->mmio = true;
+	w->xlate = CPU_XLATE_OK;
+	return true;
+}
 
 static bool second_stage(struct cpu_core *c, u64 gpa, u64 gla, unsigned int access,
 			 struct walk *w)
@@ -361,13 +573,20 @@ static bool second_stage(struct cpu_core *c, u64 gpa, u64 gla, unsigned int acce
 	u64 hpa = 0;
 	bool writable = false;
 
+	w->mmio = false;
 	w->xlate = c->ops->translate(c->owner, c, gpa & ~0xFFFULL, gla, access, &hpa, &writable);
+	if (w->xlate == CPU_XLATE_MMIO)
+		return mmio_page(c, gpa, access, w);
 	if (w->xlate != CPU_XLATE_OK)
 		return false;
 	if (!ram_at(c, hpa)) {
 		snprintf(c->error, sizeof(c->error),
 			 "GPA 0x%llx resolved to 0x%llx, which is not memory",
 			 (unsigned long long)gpa, (unsigned long long)hpa);
+		return stage_failed(c, w);
+	}
+	/* A window made since the last slice is not on the bus yet: map it, retry. */
+	if (hpa - PLATFORM_MEM_BASE >= c->ram_size && platform_windows_gen(c->p) != c->windows_gen) {
 		w->xlate = CPU_XLATE_EXIT;
 		return false;
 	}
@@ -407,6 +626,11 @@ static bool walk_long(struct cpu_core *c, u64 va, unsigned int access, bool user
 		if (!second_stage(c, gpa, va, CPU_ACCESS_READ | CPU_ACCESS_WRITE, &tw)) {
 			w->xlate = tw.xlate;
 			return false;
+		}
+		if (tw.mmio) {
+			snprintf(c->error, sizeof(c->error), "a page table at MMIO GPA 0x%llx",
+				 (unsigned long long)gpa);
+			return stage_failed(c, w);
 		}
 		slot = (_Atomic u64 *)(void *)ram_at(c, tw.hpa + (gpa & 0xFFF));
 		e = atomic_load(slot);
@@ -482,7 +706,7 @@ int cpu_core_read_virt(struct cpu_core *c, u64 gva, void *dst, unsigned int len)
 
 		if (n > len)
 			n = len;
-		if (!translate_va(c, gva, CPU_ACCESS_READ, &w))
+		if (!translate_va(c, gva, CPU_ACCESS_READ, &w) || w.mmio)
 			return -1;
 		memcpy(out, ram_at(c, w.hpa) + (gva & 0xFFF), n);
 		out += n;
@@ -502,7 +726,7 @@ static int write_virt(struct cpu_core *c, u64 gva, const void *src, unsigned int
 
 		if (n > len)
 			n = len;
-		if (!translate_va(c, gva, CPU_ACCESS_WRITE, &w) || !w.writable)
+		if (!translate_va(c, gva, CPU_ACCESS_WRITE, &w) || !w.writable || w.mmio)
 			return -1;
 		memcpy(ram_at(c, w.hpa) + (gva & 0xFFF), in, n);
 		in += n;
@@ -528,13 +752,15 @@ static bool on_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_ent
 		} else if (w.xlate == CPU_XLATE_EXIT) {
 			c->exit_pending = true;
 		}
-		push_regs(c);
+		if (!c->want_state)
+			push_regs(c);
 		return false;
 	}
-	push_regs(c);
+	if (!c->want_state)
+		push_regs(c);
 	e->paddr = w.hpa;
 	e->perms = UC_PROT_READ | (w.writable ? UC_PROT_WRITE : 0) |
-		   (w.nx && c->regs.efer & EFER_NXE ? 0 : UC_PROT_EXEC);
+		   (w.mmio || (w.nx && c->regs.efer & EFER_NXE) ? 0 : UC_PROT_EXEC);
 	return true;
 }
 
@@ -543,6 +769,40 @@ static bool on_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_ent
 static bool vector_has_error(u8 vector)
 {
 	return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21;
+}
+
+/*
+ * Real-mode delivery through the IVT: FLAGS, CS and IP pushed on SS:SP,
+ * IF/TF/AC cleared, CS:IP from the vector's entry.  The CS cache is patched
+ * in the blob (base = selector << 4); registers follow with push_regs().
+ */
+static bool deliver_real(struct cpu_core *c, const struct pending_event *ev)
+{
+	struct cpu_regs *r = &c->regs;
+	struct cpu_segment cs, ss;
+	u16 entry[2], frame[3];
+	u16 sp = (u16)(r->gpr[CPU_RSP] - sizeof(frame));
+
+	if (4u * ev->vector + 3 > r->idt_limit ||
+	    cpu_core_read_virt(c, r->idt_base + 4u * ev->vector, entry, sizeof(entry)))
+		return false;
+	uc_context_save(c->uc, c->ctx);
+	blob_get_seg(c, CPU_CS, &cs);
+	blob_get_seg(c, CPU_SS, &ss);
+	frame[0] = (u16)r->rip;
+	frame[1] = cs.selector;
+	frame[2] = (u16)r->rflags;
+	if (write_virt(c, ss.base + sp, frame, sizeof(frame)))
+		return false;
+	cs.selector = entry[1];
+	cs.base = (u64)entry[1] << 4;
+	blob_set_seg(c, CPU_CS, &cs);
+	uc_context_restore(c->uc, c->ctx);
+	r->gpr[CPU_RSP] = (r->gpr[CPU_RSP] & ~0xFFFFULL) | sp;
+	r->rflags &= ~(RFLAGS_TF | RFLAGS_IF | RFLAGS_AC);
+	r->cs = entry[1];
+	r->rip = entry[0];
+	return true;
 }
 
 /* Long-mode delivery to CPL 0 on the current or the IST stack. */
@@ -554,7 +814,14 @@ static bool deliver(struct cpu_core *c, const struct pending_event *ev)
 	unsigned int n = 0, ist;
 	u16 sel;
 
-	if (!(r->efer & EFER_LMA) || 16u * ev->vector + 15 > r->idt_limit)
+	if (!(r->cr0 & CR0_PE))
+		return deliver_real(c, ev);
+	if (!(r->efer & EFER_LMA)) {
+		if (c->undeliverable < 0)
+			c->undeliverable = ev->vector;
+		return false;
+	}
+	if (16u * ev->vector + 15 > r->idt_limit)
 		return false;
 	if (cpu_core_read_virt(c, r->idt_base + 16u * ev->vector, gate, sizeof(gate)))
 		return false;
@@ -609,19 +876,6 @@ static bool deliver_pending(struct cpu_core *c)
 }
 
 /* ---- hooks ---------------------------------------------------------------------- */
-
-static void blob_write32(struct cpu_core *c, size_t off, u32 v)
-{
-	memcpy((u8 *)c->ctx + off, &v, sizeof(v));
-}
-
-static u32 blob_read32(struct cpu_core *c, size_t off)
-{
-	u32 v;
-
-	memcpy(&v, (u8 *)c->ctx + off, sizeof(v));
-	return v;
-}
 
 /*
  * The error code of the exception being reported; QEMU's "exception in
@@ -682,7 +936,30 @@ static void on_intercept(struct cpu_core *c, uint32_t svm_exit)
 		c->in_shutdown = true;
 		uc_emu_stop(c->uc);
 	}
-	push_regs(c);
+	finish_boundary(c);
+}
+
+/* An access to the MMIO window: the offset is the GPA. */
+static u64 mmio_access(struct cpu_core *c, u64 gpa, unsigned int size, bool write, u64 val)
+{
+	pull_regs(c);
+	c->mid_insn = true;
+	val = c->ops->mmio(c->owner, c, gpa, size, write, val);
+	c->mid_insn = false;
+	return val;
+}
+
+static uint64_t on_mmio_read(uc_engine *uc, uint64_t offset, unsigned size, void *data)
+{
+	(void)uc;
+	return mmio_access(data, offset, size, false, 0);
+}
+
+static void on_mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t value,
+			  void *data)
+{
+	(void)uc;
+	mmio_access(data, offset, size, true, value);
 }
 
 static bool on_invalid(uc_engine *uc, void *data)
@@ -736,6 +1013,20 @@ static void refuse_io(struct cpu_core *c)
 	uc_emu_stop(c->uc);
 }
 
+/*
+ * Unicorn reports IN/OUT from inside the instruction (its translator skips
+ * QEMU's I/O permission and SVM IOIO checks, so nothing stops before it):
+ * the GPRs are those before the instruction, RIP is stale.
+ */
+static u32 io_access(struct cpu_core *c, u16 port, unsigned int size, bool in, u32 val)
+{
+	pull_regs(c);
+	c->mid_insn = true;
+	val = c->ops->io(c->owner, c, port, size, in, val);
+	c->mid_insn = false;
+	return val;
+}
+
 static u32 on_in(uc_engine *uc, uint32_t port, int size, void *data)
 {
 	struct cpu_core *c = data;
@@ -745,7 +1036,7 @@ static u32 on_in(uc_engine *uc, uint32_t port, int size, void *data)
 		refuse_io(c);
 		return ~0u;
 	}
-	return c->ops->io(c->owner, c, (u16)port, (unsigned int)size, true, 0);
+	return io_access(c, (u16)port, (unsigned int)size, true, 0);
 }
 
 static void on_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *data)
@@ -757,7 +1048,7 @@ static void on_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void 
 		refuse_io(c);
 		return;
 	}
-	c->ops->io(c->owner, c, (u16)port, (unsigned int)size, false, value);
+	io_access(c, (u16)port, (unsigned int)size, false, value);
 }
 
 static u64 now_ns(void)
@@ -804,6 +1095,25 @@ static size_t blob_offset_of(struct cpu_core *c, int id, u64 magic)
 	return 0;
 }
 
+/* Offset of the GDT's base in the context blob, found by a magic value. */
+static size_t gdt_base_offset(struct cpu_core *c)
+{
+	size_t size = uc_context_size(c->uc), i;
+	uc_x86_mmr old = { 0 }, gdtr = { .base = GDT_BASE_MAGIC };
+	u64 v;
+
+	uc_reg_read(c->uc, UC_X86_REG_GDTR, &old);
+	uc_reg_write(c->uc, UC_X86_REG_GDTR, &gdtr);
+	uc_context_save(c->uc, c->ctx);
+	uc_reg_write(c->uc, UC_X86_REG_GDTR, &old);
+	for (i = 0; i + 8 <= size; i += 4) {
+		memcpy(&v, (u8 *)c->ctx + i, 8);
+		if (v == GDT_BASE_MAGIC)
+			return i;
+	}
+	return 0;
+}
+
 /*
  * QEMU's CPUX86State in the blob: regs[16] first, then eip, eflags, three
  * cc words, cc_op, df, hflags; and "int error_code, exception_is_int;
@@ -824,6 +1134,11 @@ static bool find_context_offsets(struct cpu_core *c)
 	c->off_old_exception = d0 + 8 * 8 + 4 * sizeof(void *);
 	c->off_vmcb = d0 + 104;
 	c->off_intercept = d0 + 120;
+	/* segs[] follow hflags and hflags2; FS's base and the GDT's check it. */
+	c->off_segs = c->off_hflags + 8;
+	if (blob_offset_of(c, UC_X86_REG_FS_BASE, FS_BASE_MAGIC) != seg_offset(c, CPU_FS) + 8 ||
+	    gdt_base_offset(c) != seg_offset(c, CPU_NR_SEGS) + 8)
+		return false;
 	uc_context_save(c->uc, c->ctx);
 	/* A fresh UC_MODE_64 engine is in long mode with a 64-bit CS. */
 	return (blob_read32(c, c->off_hflags) & HF_LMA_CS64_MASK) == HF_LMA_CS64_MASK &&
@@ -902,6 +1217,11 @@ static bool engine_setup(struct cpu_core *c)
 	}
 	if (!setup_intercepts(c)) {
 		snprintf(c->error, sizeof(c->error), "could not set up SVM intercepts");
+		return false;
+	}
+	if (c->ops->mmio && (e = uc_mmio_map(c->uc, MMIO_WINDOW_PA, MMIO_WINDOW_SIZE, on_mmio_read,
+					    c, on_mmio_write, c))) {
+		snprintf(c->error, sizeof(c->error), "MMIO window: %s", uc_strerror(e));
 		return false;
 	}
 	pull_regs(c);
@@ -1005,7 +1325,9 @@ static bool run_slice(struct cpu_core *c)
 
 	if (!sync_physical_space(c))
 		return false;
-	if (c->want_protected_mode)
+	if (c->want_state)
+		load_state(c);
+	else if (c->want_protected_mode)
 		enter_protected_mode(c);
 	push_regs(c);
 	if (c->event.valid && !deliver_pending(c)) {
@@ -1022,7 +1344,7 @@ static bool run_slice(struct cpu_core *c)
 	e = uc_emu_start(c->uc, c->regs.rip, 0, 0, 0);
 	pull_regs(c);
 	if (c->exit_pending)
-		return true;	/* the owner parked us in translate(); just retry */
+		return !c->failed;	/* the owner parked us in translate(); just retry */
 	if (e == UC_ERR_EXCEPTION && c->event.valid)
 		return true;	/* a guest #PF from the walk */
 	if (e != UC_ERR_OK && e != UC_ERR_EXCEPTION) {
@@ -1099,6 +1421,7 @@ struct cpu_core *cpu_core_create(struct platform *p, struct cpu_group *g,
 	c->ram = platform_ram(p);
 	c->ram_size = platform_get_config(p)->mem_size;
 	c->state = CORE_PARKED;
+	c->undeliverable = -1;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	if (pthread_create(&c->thread, NULL, core_thread, c)) {

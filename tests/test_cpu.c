@@ -29,6 +29,7 @@ struct owner {
 	unsigned int hlts, translations, exits, msr_exits;
 	u32 last_msr;
 	u64 exit_once_gpa;	/* a second-stage exit the first time this page is used */
+	u64 mmio_gpa;		/* a page this owner calls MMIO, though it has no mmio() */
 };
 
 static enum cpu_xlate flat_translate(void *data, struct cpu_core *c, u64 gpa, u64 gla,
@@ -46,6 +47,8 @@ static enum cpu_xlate flat_translate(void *data, struct cpu_core *c, u64 gpa, u6
 		cpu_core_exit(c);
 		return CPU_XLATE_EXIT;
 	}
+	if (o->mmio_gpa && gpa == o->mmio_gpa)
+		return CPU_XLATE_MMIO;
 	*hpa = PLATFORM_MEM_BASE + (gpa & (o->mem_size - 1));
 	*writable = true;
 	return CPU_XLATE_OK;
@@ -288,6 +291,20 @@ static void test_triple_fault(void **state)
 	teardown(&f);
 }
 
+/* MMIO for an owner without an mmio() callback is an error, never a dropped access. */
+static void test_mmio_refused(void **state)
+{
+	static const u8 load[] = { 0xA1, 0x00, 0x50, 0x00, 0x00, 0xEB, 0xFE };	/* mov eax,[0x5000] */
+	struct fixture f;
+
+	(void)state;
+	setup_code(&f, load, sizeof(load));
+	f.o.mmio_gpa = 0x5000;
+	assert_int_equal(cpu_core_run(f.c), CPU_RUN_FAILED);
+	assert_non_null(strstr(cpu_core_error(f.c), "MMIO at GPA 0x5000"));
+	teardown(&f);
+}
+
 /* Port I/O without an io() callback is an error, never silently dropped. */
 static void test_port_io_refused(void **state)
 {
@@ -310,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_translate_exit_retries),
 		cmocka_unit_test(test_kick),
 		cmocka_unit_test(test_triple_fault),
+		cmocka_unit_test(test_mmio_refused),
 		cmocka_unit_test(test_port_io_refused),
 	};
 
