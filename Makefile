@@ -15,9 +15,15 @@ deps:
 $(BUILD)/build.ninja: | deps
 	meson setup $(BUILD) --buildtype=debugoptimized $(MESON_OPTS)
 
-# The demo TD, its quote from a softtdx qgs, and the quote verified.
+# The demo TD, its quote from a softtdx qgs, and the quote verified; with
+# BIOS=FILE, that firmware (e.g. Debian's OVMF.fd) instead, serial on stdio.
+BIOS ?=
 run: all
+ifeq ($(BIOS),)
 	scripts/run-demo $(BUILD)
+else
+	$(BUILD)/vmm/softtdx run -bios $(BIOS) $(RUN_OPTS)
+endif
 
 check: all
 	scripts/check-layers
