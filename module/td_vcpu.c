@@ -66,7 +66,8 @@ void td_exit_fatal(struct td_vcpu *v, u64 status)
 	td_exit(v);
 }
 
-void td_inject_ve(struct td_vcpu *v, u32 reason, u64 qual, u64 gla, u64 gpa, u32 insn_len)
+/* VE_INFO as the module copies it from the TD VMCS, then the #VE (or #DF). */
+static void inject_ve(struct td_vcpu *v, const struct tdx_ve_info *info)
 {
 	struct tdx_ve_info ve;
 
@@ -76,12 +77,16 @@ void td_inject_ve(struct td_vcpu *v, u32 reason, u64 qual, u64 gla, u64 gpa, u32
 		cpu_core_inject(v->core, 8, true, 0);
 		return;
 	}
-	ve = (struct tdx_ve_info){
+	memcpy(v->tdvps->ve_info, info, sizeof(*info));
+	cpu_core_inject(v->core, X86_VECTOR_VE, false, 0);
+}
+
+void td_inject_ve(struct td_vcpu *v, u32 reason, u64 qual, u64 gla, u64 gpa, u32 insn_len)
+{
+	inject_ve(v, &(struct tdx_ve_info){
 		.exit_reason = reason, .valid = TDX_VE_INFO_VALID, .exit_qualification = qual,
 		.gla = gla, .gpa = gpa, .instruction_length = insn_len,
-	};
-	memcpy(v->tdvps->ve_info, &ve, sizeof(ve));
-	cpu_core_inject(v->core, X86_VECTOR_VE, false, 0);
+	});
 }
 
 static u64 access_qual(unsigned int access)
@@ -210,11 +215,35 @@ static void td_intercept(void *owner, struct cpu_core *core, struct cpu_regs *r,
 		td_inject_ve(v, ve[what].reason, 0, 0, 0, ve[what].len);
 }
 
+/*
+ * IN/OUT/INS/OUTS: a #VE with the VMX I/O exit qualification, length and,
+ * for the string forms, instruction information; GLA and GPA stay 0.
+ */
+static void td_io_insn(void *owner, struct cpu_core *core, struct cpu_regs *r,
+		       const struct cpu_io_insn *io)
+{
+	u64 qual = (u64)(io->size - 1) | (io->in ? IO_QUAL_IN : 0) |
+		   (io->string ? IO_QUAL_STRING : 0) | (io->rep ? IO_QUAL_REP : 0) |
+		   (io->imm ? IO_QUAL_IMM : 0) | (u64)io->port << IO_QUAL_PORT_SHIFT;
+	u32 info = io->string ? (u32)(io->addr_size == 8 ? 2 : io->addr_size == 4 ? 1 : 0)
+					<< IO_INFO_ADDR_SIZE_SHIFT |
+				(u32)io->seg << IO_INFO_SEG_SHIFT : 0;
+
+	(void)core;
+	(void)r;
+	inject_ve(owner, &(struct tdx_ve_info){
+		.exit_reason = VMX_EXIT_IO_INSTRUCTION, .valid = TDX_VE_INFO_VALID,
+		.exit_qualification = qual, .instruction_length = io->len,
+		.instruction_info = info,
+	});
+}
+
 static const struct cpu_ops td_cpu_ops = {
 	.translate = td_translate,
 	.tdcall = td_tdcall,
 	.intercept = td_intercept,
 	.msr_passthrough = td_msr_passthrough,
+	.io_insn = td_io_insn,
 };
 
 /* ---- the registry ------------------------------------------------------------ */

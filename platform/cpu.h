@@ -97,6 +97,16 @@ enum cpu_intercept {
 	CPU_INTERCEPT_RDTSCP,	/* regs->rcx already holds IA32_TSC_AUX */
 };
 
+/* A port-I/O instruction the core stopped before (cpu_ops.io_insn). */
+struct cpu_io_insn {
+	u16 port;		/* from the imm8 or DX */
+	u8 size;		/* 1, 2 or 4 bytes */
+	u8 len;			/* instruction length, prefixes included */
+	bool in, string, rep, imm;	/* IN/INS; INS/OUTS; REP; port in an imm8 */
+	u8 addr_size;		/* string forms: 2, 4 or 8 */
+	u8 seg;			/* string forms: the memory operand's enum cpu_seg */
+};
+
 struct cpu_ops {
 	/* Second stage: the host page behind guest-physical @gpa, 4 KiB aligned. */
 	enum cpu_xlate (*translate)(void *owner, struct cpu_core *c, u64 gpa, u64 gla,
@@ -114,10 +124,19 @@ struct cpu_ops {
 	/*
 	 * IN/OUT of @size bytes; returns what IN reads.  The engine reports
 	 * port I/O only from inside the instruction: the GPRs are those before
-	 * it, RIP is stale (RFLAGS may be too).  NULL makes port I/O a
+	 * it, RIP is stale (RFLAGS may be too).  Without it, port I/O that
+	 * runs (no io_insn, or a block io_insn's scan missed) is a
 	 * CPU_RUN_FAILED error.
 	 */
 	u32 (*io)(void *owner, struct cpu_core *c, u16 port, unsigned int size, bool in, u32 val);
+	/*
+	 * Port I/O stopped precisely before the instruction, as a VMX I/O exit
+	 * (for owners without io: a TD's #VE).  The core finds I/O
+	 * instructions in each block before it first runs and makes them
+	 * stopping points; the owner must move RIP on or inject an event.
+	 */
+	void (*io_insn)(void *owner, struct cpu_core *c, struct cpu_regs *regs,
+			const struct cpu_io_insn *io);
 	/*
 	 * A load (@write false: return the value) or store of @size bytes at
 	 * @gpa, a page translate() answered CPU_XLATE_MMIO for.  It runs in the

@@ -30,6 +30,7 @@
  *   Real-mode events go through the IVT, long-mode ones through the IDT.
  */
 #include "platform_internal.h"
+#include "x86_insn.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -174,6 +175,16 @@ struct cpu_core {
 	struct cpu_segs state_segs;
 	bool mid_insn;			/* parked inside port I/O or an MMIO access */
 	int undeliverable;		/* vector dropped outside long mode, or -1 */
+	/*
+	 * Precise port I/O (ops->io_insn): the blocks already scanned, keyed
+	 * by start and size, and the I/O instructions found, which are the
+	 * engine's exits (stopping points); changed means not yet applied.
+	 */
+	struct tb_key *tbs_seen;
+	size_t tbs_cap, tbs_used;
+	u64 *io_sites;
+	size_t nr_io_sites, io_sites_cap;
+	bool io_sites_changed;
 	struct pending_event event;
 	bool exit_pending;		/* translate() exited from a TLB fill */
 	bool tdcall_done;		/* swallow the #UD report after a TDCALL */
@@ -875,6 +886,190 @@ static bool deliver_pending(struct cpu_core *c)
 	return false;
 }
 
+/* ---- precise port I/O -------------------------------------------------------------- */
+
+/*
+ * Unicorn runs IN/OUT without QEMU's SVM IOIO check and reports them from
+ * inside the instruction, too late for a #VE.  So for owners with io_insn
+ * every block is scanned before its first run; its I/O instructions become
+ * Unicorn exits, at which the translator stops precisely (through HLT's
+ * helper, so the stop arrives as an HLT intercept at the instruction).  A
+ * stopping point is only ever hit at an instruction boundary, and there the
+ * bytes are decoded again, so code that changed since costs a rescan.
+ */
+struct tb_key {
+	u64 addr;
+	u32 size;
+	bool used;
+};
+
+#define TBS_SEEN_MIN		4096
+#define TB_SCAN_MAX		(2 * 4096)
+
+static size_t tb_slot(const struct tb_key *t, size_t cap, u64 addr, u32 size)
+{
+	size_t i = (size_t)((addr ^ (u64)size << 40) * 0x9E3779B97F4A7C15ULL >> 20) & (cap - 1);
+
+	while (t[i].used && (t[i].addr != addr || t[i].size != size))
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+static bool tbs_grow(struct cpu_core *c)
+{
+	size_t cap = c->tbs_cap ? 2 * c->tbs_cap : TBS_SEEN_MIN;
+	struct tb_key *t = calloc(cap, sizeof(*t));
+
+	if (!t)
+		return false;
+	for (size_t i = 0; i < c->tbs_cap; i++)
+		if (c->tbs_seen[i].used)
+			t[tb_slot(t, cap, c->tbs_seen[i].addr, c->tbs_seen[i].size)] = c->tbs_seen[i];
+	free(c->tbs_seen);
+	c->tbs_seen = t;
+	c->tbs_cap = cap;
+	return true;
+}
+
+/* True if the block was scanned before; otherwise it is now. */
+static bool tb_seen(struct cpu_core *c, u64 addr, u32 size)
+{
+	size_t i;
+
+	if (2 * (c->tbs_used + 1) > c->tbs_cap && !tbs_grow(c))
+		return false;
+	i = tb_slot(c->tbs_seen, c->tbs_cap, addr, size);
+	if (c->tbs_seen[i].used)
+		return true;
+	c->tbs_seen[i] = (struct tb_key){ .addr = addr, .size = size, .used = true };
+	c->tbs_used++;
+	return false;
+}
+
+static bool io_site_known(const struct cpu_core *c, u64 addr)
+{
+	for (size_t i = 0; i < c->nr_io_sites; i++)
+		if (c->io_sites[i] == addr)
+			return true;
+	return false;
+}
+
+static bool io_site_add(struct cpu_core *c, u64 addr)
+{
+	if (io_site_known(c, addr))
+		return true;
+	if (c->nr_io_sites == c->io_sites_cap) {
+		size_t cap = c->io_sites_cap ? 2 * c->io_sites_cap : 64;
+		u64 *n = realloc(c->io_sites, cap * sizeof(*n));
+
+		if (!n)
+			return false;
+		c->io_sites = n;
+		c->io_sites_cap = cap;
+	}
+	c->io_sites[c->nr_io_sites++] = addr;
+	c->io_sites_changed = true;
+	return true;
+}
+
+/* A stopping point whose instruction is no longer I/O: every block is rescanned. */
+static void io_site_drop(struct cpu_core *c, u64 addr)
+{
+	for (size_t i = 0; i < c->nr_io_sites; i++)
+		if (c->io_sites[i] == addr)
+			c->io_sites[i] = c->io_sites[--c->nr_io_sites];
+	memset(c->tbs_seen, 0, c->tbs_cap * sizeof(*c->tbs_seen));
+	c->tbs_used = 0;
+	c->io_sites_changed = true;
+}
+
+/* New stopping points take effect in blocks translated from now on. */
+static void apply_io_sites(struct cpu_core *c)
+{
+	uc_ctl_set_exits(c->uc, c->io_sites, c->nr_io_sites);
+	uc_ctl_flush_tb(c->uc);
+	c->io_sites_changed = false;
+}
+
+/* The code size the core runs: CS.L / CS.D from the GDT, as it was loaded. */
+static enum x86_mode code_mode(struct cpu_core *c)
+{
+	uc_x86_mmr gdtr = { 0 };
+	u64 desc;
+	u16 sel = c->regs.cs & ~7;
+
+	if (!(c->regs.cr0 & CR0_PE))
+		return X86_MODE_16;
+	if (!(c->regs.efer & EFER_LMA))
+		return X86_MODE_32;	/* TDs: only the flat 32-bit reset state */
+	uc_reg_read(c->uc, UC_X86_REG_GDTR, &gdtr);
+	if (!sel || sel + 7u > gdtr.limit || cpu_core_read_virt(c, gdtr.base + sel, &desc, 8))
+		return X86_MODE_64;
+	if (desc & 1ULL << 53)
+		return X86_MODE_64;
+	return desc & 1ULL << 54 ? X86_MODE_32 : X86_MODE_16;
+}
+
+/* Reads code at @va: as much of @len as is mapped, 0 if nothing. */
+static unsigned int read_code(struct cpu_core *c, u64 va, u8 *buf, unsigned int len)
+{
+	unsigned int first = 4096 - (unsigned int)(va & 0xFFF);
+
+	if (!cpu_core_read_virt(c, va, buf, len))
+		return len;
+	if (first < len && !cpu_core_read_virt(c, va, buf, first))
+		return first;
+	return 0;
+}
+
+/* A block about to run for the first time: its I/O instructions become stopping points. */
+static void scan_block(struct cpu_core *c, u64 addr, u32 size)
+{
+	static _Thread_local u8 code[TB_SCAN_MAX];
+	enum x86_mode mode;
+	struct x86_io_insn io;
+	unsigned int n, off, len;
+
+	pull_regs(c);
+	mode = code_mode(c);
+	n = read_code(c, addr, code, size < TB_SCAN_MAX ? size : TB_SCAN_MAX);
+	for (off = 0; off < n; off += len) {
+		len = x86_insn_len(code + off, n - off, mode);
+		if (!len)
+			break;
+		if (x86_decode_io(code + off, n - off, mode, &io) && !io_site_add(c, addr + off))
+			break;
+	}
+	if (c->io_sites_changed)
+		uc_emu_stop(c->uc);	/* before the block runs: retranslated with its exits */
+}
+
+/* The core stopped at a stopping point: I/O for the owner, or code that changed. */
+static void on_io_site(struct cpu_core *c)
+{
+	u8 code[15] = { 0 };
+	unsigned int n = read_code(c, c->regs.rip, code, sizeof(code));
+	struct x86_io_insn x;
+	struct cpu_io_insn io;
+
+	if (!x86_decode_io(code, n, code_mode(c), &x)) {
+		io_site_drop(c, c->regs.rip);
+		uc_emu_stop(c->uc);
+		return;
+	}
+	io = (struct cpu_io_insn){
+		.port = x.imm ? x.port : (u16)c->regs.gpr[CPU_RDX], .size = x.size, .len = x.len,
+		.in = x.in, .string = x.string, .rep = x.rep, .imm = x.imm,
+		.addr_size = x.addr_size, .seg = x.seg,
+	};
+	c->ops->io_insn(c->owner, c, &c->regs, &io);
+	if (c->event.valid && !deliver_pending(c)) {
+		c->in_shutdown = true;
+		uc_emu_stop(c->uc);
+	}
+	finish_boundary(c);
+}
+
 /* ---- hooks ---------------------------------------------------------------------- */
 
 /*
@@ -921,6 +1116,10 @@ static void on_intercept(struct cpu_core *c, uint32_t svm_exit)
 	u8 insn[2] = { 0, 0 };
 
 	pull_regs(c);
+	if (svm_exit == SVM_EXIT_HLT && io_site_known(c, c->regs.rip)) {
+		on_io_site(c);
+		return;
+	}
 	cpu_core_read_virt(c, c->regs.rip, insn, sizeof(insn));
 	if (!intercept_of(svm_exit, insn, &what)) {
 		snprintf(c->error, sizeof(c->error), "unexpected intercept 0x%x at RIP 0x%llx",
@@ -1006,8 +1205,8 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *data)
 static void refuse_io(struct cpu_core *c)
 {
 	snprintf(c->error, sizeof(c->error),
-		 "port I/O near RIP 0x%llx: this guest's owner takes no port I/O, and "
-		 "Unicorn 2.1 cannot stop precisely at IN/OUT",
+		 "port I/O near RIP 0x%llx ran before the core could stop at it "
+		 "(Unicorn 2.1 reports IN/OUT only from inside the instruction)",
 		 (unsigned long long)reg_read(c, UC_X86_REG_RIP));
 	c->failed = true;
 	uc_emu_stop(c->uc);
@@ -1064,9 +1263,9 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
 	struct cpu_core *c = data;
 
-	(void)addr;
-	(void)size;
 	++c->blocks;
+	if (c->ops->io_insn && size && !tb_seen(c, addr, size))
+		scan_block(c, addr, size);
 	if (c->blocks % TICK_CHECK_BLOCKS == 0 && now_ns() >= atomic_load(&c->tick_deadline))
 		atomic_store(&c->kick, true);
 	if (atomic_load_explicit(&c->kick, memory_order_relaxed) ||
@@ -1325,6 +1524,8 @@ static bool run_slice(struct cpu_core *c)
 
 	if (!sync_physical_space(c))
 		return false;
+	if (c->io_sites_changed)
+		apply_io_sites(c);
 	if (c->want_state)
 		load_state(c);
 	else if (c->want_protected_mode)
@@ -1404,6 +1605,8 @@ static void *core_thread(void *arg)
 	if (c->uc)
 		uc_close(c->uc);
 	free(c->svm_area);
+	free(c->tbs_seen);
+	free(c->io_sites);
 	return NULL;
 }
 

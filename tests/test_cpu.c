@@ -28,6 +28,11 @@ struct owner {
 	int exit_code;		/* isa-debug-exit value, -1 until then */
 	unsigned int hlts, translations, exits, msr_exits;
 	u32 last_msr;
+	struct {
+		u64 rip, rax, rbx;
+		struct cpu_io_insn io;
+	} io[8];		/* port I/O the core stopped before (io_ops) */
+	unsigned int nr_io;
 	u64 exit_once_gpa;	/* a second-stage exit the first time this page is used */
 	u64 mmio_gpa;		/* a page this owner calls MMIO, though it has no mmio() */
 };
@@ -124,14 +129,46 @@ static const struct cpu_ops test_ops = {
 	.msr_passthrough = passthrough,
 };
 
+/*
+ * Port I/O as a TD's module sees it: recorded where the core stopped, IN
+ * answered with 0x5A5A5A5A, RIP moved on; port 0xF4 ends the run.
+ */
+static void io_insn(void *data, struct cpu_core *c, struct cpu_regs *r,
+		    const struct cpu_io_insn *io)
+{
+	struct owner *o = data;
+
+	assert_true(o->nr_io < 8);
+	o->io[o->nr_io].rip = r->rip;
+	o->io[o->nr_io].rax = r->gpr[CPU_RAX];
+	o->io[o->nr_io].rbx = r->gpr[CPU_RBX];
+	o->io[o->nr_io++].io = *io;
+	if (io->in)
+		r->gpr[CPU_RAX] = (r->gpr[CPU_RAX] & ~((1ULL << 8 * io->size) - 1)) |
+				  (0x5A5A5A5AULL & ((1ULL << 8 * io->size) - 1));
+	r->rip += io->len;
+	if (io->port == 0xF4) {
+		o->exit_code = (int)(r->gpr[CPU_RAX] & 0xFF);
+		cpu_core_exit(c);
+	}
+}
+
+static const struct cpu_ops io_ops = {
+	.translate = flat_translate,
+	.tdcall = io_tdcall,
+	.intercept = intercept,
+	.msr_passthrough = passthrough,
+	.io_insn = io_insn,
+};
+
 struct fixture {
 	struct owner o;
 	struct cpu_group *g;
 	struct cpu_core *c;
 };
 
-/* A core at the TDX reset state with @image loaded below 4 GiB. */
-static void setup(struct fixture *f, const u8 *image, u64 size)
+/* A core of @ops at the TDX reset state with @image loaded below 4 GiB. */
+static void setup_ops(struct fixture *f, const u8 *image, u64 size, const struct cpu_ops *ops)
 {
 	struct platform_config cfg;
 	struct cpu_regs r;
@@ -145,7 +182,7 @@ static void setup(struct fixture *f, const u8 *image, u64 size)
 	assert_int_equal(platform_host_write(f->o.p, PLATFORM_MEM_BASE +
 					     (IMAGE_GPA & (cfg.mem_size - 1)), image, size), 0);
 	f->g = cpu_group_create();
-	f->c = cpu_core_create(f->o.p, f->g, &test_ops, &f->o);
+	f->c = cpu_core_create(f->o.p, f->g, ops, &f->o);
 	assert_non_null(f->c);
 	cpu_core_get_regs(f->c, &r);
 	memset(r.gpr, 0, sizeof(r.gpr));
@@ -160,6 +197,11 @@ static void setup(struct fixture *f, const u8 *image, u64 size)
 	cpu_core_set_protected_mode(f->c, TDX_EFER);
 }
 
+static void setup(struct fixture *f, const u8 *image, u64 size)
+{
+	setup_ops(f, image, size, &test_ops);
+}
+
 /* The hello guest, as vCPU 0 (the others halt). */
 static void setup_hello(struct fixture *f)
 {
@@ -171,15 +213,20 @@ static void setup_hello(struct fixture *f)
 	cpu_core_set_regs(f->c, &r);
 }
 
-/* The same with @code at the image's first byte and RIP there (32-bit mode). */
-static void setup_code(struct fixture *f, const u8 *code, u64 size)
+/* A core of @ops with @code at the image's first byte and RIP there (32-bit mode). */
+static void setup_code_ops(struct fixture *f, const u8 *code, u64 size, const struct cpu_ops *ops)
 {
 	struct cpu_regs r;
 
-	setup(f, code, size);
+	setup_ops(f, code, size, ops);
 	cpu_core_get_regs(f->c, &r);
 	r.rip = IMAGE_GPA;
 	cpu_core_set_regs(f->c, &r);
+}
+
+static void setup_code(struct fixture *f, const u8 *code, u64 size)
+{
+	setup_code_ops(f, code, size, &test_ops);
 }
 
 static void teardown(struct fixture *f)
@@ -319,10 +366,98 @@ static void test_port_io_refused(void **state)
 	teardown(&f);
 }
 
+static void assert_io(const struct owner *o, unsigned int i, u64 rip, u16 port, u8 size,
+		      u8 len, bool in, bool imm)
+{
+	const struct cpu_io_insn *io = &o->io[i].io;
+
+	assert_int_equal(o->io[i].rip, rip);
+	assert_int_equal(io->port, port);
+	assert_int_equal(io->size, size);
+	assert_int_equal(io->len, len);
+	assert_int_equal(io->in, in);
+	assert_int_equal(io->imm, imm);
+}
+
+/*
+ * With io_insn the core stops before each IN/OUT/INS/OUTS, in the middle
+ * of a block: what came before ran once, nothing after it ran, and the
+ * owner's answer and RIP stand.
+ */
+static void test_port_io_precise(void **state)
+{
+	static const u8 code[] = {
+		0xBB, 0, 0, 0, 0,		/* 0: mov $0,%ebx */
+		0x43,				/* 5: inc %ebx */
+		0x66, 0xBA, 0xF8, 0x03,		/* 6: mov $0x3f8,%dx */
+		0xEE,				/* 10: out %al,(%dx) */
+		0x43,				/* 11: inc %ebx */
+		0xE4, 0x60,			/* 12: in $0x60,%al */
+		0x66, 0xED,			/* 14: in (%dx),%ax */
+		0x2E, 0xF3, 0x6F,		/* 16: rep outsl %cs:(%esi),(%dx) */
+		0xB0, 0x07, 0xE6, 0xF4,		/* 19: mov $7,%al; out %al,$0xf4 */
+	};
+	struct fixture f;
+	const struct cpu_io_insn *outs;
+
+	(void)state;
+	setup_code_ops(&f, code, sizeof(code), &io_ops);
+	assert_int_equal(cpu_core_run(f.c), CPU_RUN_EXIT);
+	assert_int_equal(f.o.nr_io, 5);
+	assert_io(&f.o, 0, IMAGE_GPA + 10, 0x3F8, 1, 1, false, false);
+	assert_int_equal(f.o.io[0].rbx, 1);
+	assert_io(&f.o, 1, IMAGE_GPA + 12, 0x60, 1, 2, true, true);
+	assert_int_equal(f.o.io[1].rbx, 2);
+	assert_io(&f.o, 2, IMAGE_GPA + 14, 0x3F8, 2, 2, true, false);
+	assert_int_equal(f.o.io[2].rax & 0xFF, 0x5A);
+	assert_io(&f.o, 3, IMAGE_GPA + 16, 0x3F8, 4, 3, false, false);
+	outs = &f.o.io[3].io;
+	assert_true(outs->string && outs->rep);
+	assert_int_equal(outs->seg, CPU_CS);
+	assert_int_equal(outs->addr_size, 4);
+	assert_int_equal(f.o.io[3].rax & 0xFFFF, 0x5A5A);
+	assert_io(&f.o, 4, IMAGE_GPA + 21, 0xF4, 1, 2, false, true);
+	assert_int_equal(f.o.exit_code, 7);
+	teardown(&f);
+}
+
+/*
+ * The guest rewrites an OUT it ran into a NOP: the stopping point left at
+ * that address finds no I/O there, goes, and the NOP runs.
+ */
+static void test_port_io_code_changed(void **state)
+{
+	static const u8 code[] = {
+		0xBB, 0, 0, 0, 0,			/* 0: mov $0,%ebx */
+		0xEE,					/* 5: out %al,(%dx) */
+		0x43,					/* 6: inc %ebx */
+		0x83, 0xFB, 0x02,			/* 7: cmp $2,%ebx */
+		0x74, 0x09,				/* 10: je 21 */
+		0xC6, 0x05, 0x05, 0x00, 0xFF, 0xFF, 0x90, /* 12: movb $0x90,0xffff0005 */
+		0xEB, 0xF0,				/* 19: jmp 5 */
+		0xB0, 0x03, 0xE6, 0xF4,			/* 21: mov $3,%al; out %al,$0xf4 */
+	};
+	struct fixture f;
+	struct cpu_regs r;
+
+	(void)state;
+	setup_code_ops(&f, code, sizeof(code), &io_ops);
+	assert_int_equal(cpu_core_run(f.c), CPU_RUN_EXIT);
+	assert_int_equal(f.o.nr_io, 2);
+	assert_io(&f.o, 0, IMAGE_GPA + 5, 0, 1, 1, false, false);
+	assert_io(&f.o, 1, IMAGE_GPA + 23, 0xF4, 1, 2, false, true);
+	cpu_core_get_regs(f.c, &r);
+	assert_int_equal(r.gpr[CPU_RBX], 2);
+	assert_int_equal(f.o.exit_code, 3);
+	teardown(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hello),
+		cmocka_unit_test(test_port_io_precise),
+		cmocka_unit_test(test_port_io_code_changed),
 		cmocka_unit_test(test_probe),
 		cmocka_unit_test(test_translate_exit_retries),
 		cmocka_unit_test(test_kick),

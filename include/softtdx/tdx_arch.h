@@ -125,6 +125,16 @@ enum vmx_exit_reason {
 #define EPT_QUAL_GLA_VALID	(1ULL << 7)
 #define EPT_QUAL_GLA_FINAL	(1ULL << 8)
 
+/* I/O-instruction exit qualification: bits 2:0 size - 1, bits 31:16 the port. */
+#define IO_QUAL_IN		(1ULL << 3)
+#define IO_QUAL_STRING		(1ULL << 4)
+#define IO_QUAL_REP		(1ULL << 5)
+#define IO_QUAL_IMM		(1ULL << 6)
+#define IO_QUAL_PORT_SHIFT	16
+/* INS/OUTS instruction information: address size (0 16-bit, 1 32, 2 64), segment. */
+#define IO_INFO_ADDR_SIZE_SHIFT	7
+#define IO_INFO_SEG_SHIFT	15
+
 /* TD-exit RDX: extended exit qualification type (bits 3:0). */
 enum tdx_ext_exit_qual {
 	TDX_EXT_EXIT_QUAL_NONE			= 0,

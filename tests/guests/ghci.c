@@ -55,6 +55,37 @@ static void on_ve(struct guest_frame *f)
 	f->rip += 2;
 }
 
+/*
+ * #VE for IN/OUT, handled as Linux's handle_io() does: TDVMCALL<IO> with
+ * the exit qualification's size, direction and port, RIP past the
+ * instruction by VE_INFO's length.  String I/O is only recorded, skipped.
+ */
+static volatile u64 io_qual, io_len_info;
+
+static void on_io_ve(struct guest_frame *f)
+{
+	struct tdcall_regs r = { .rax = TDG_VP_VEINFO_GET };
+	unsigned int size;
+	u16 port;
+
+	if (f->vector != 20 || tdcall(&r) || (u32)r.rcx != 30)
+		guest_exit(0x50 + (u8)f->vector);
+	io_qual = r.rdx;
+	io_len_info = r.r10;
+	size = (r.rdx & 7) + 1;
+	port = (u16)(r.rdx >> 16);
+	if (!(r.rdx & 16)) {
+		if (r.rdx & 8) {
+			u64 mask = (1ULL << 8 * size) - 1;
+
+			f->rax = (f->rax & ~mask) | (tdvmcall_in(port, size) & mask);
+		} else {
+			tdvmcall(TDVMCALL_IO, size, 1, port, f->rax, 0);
+		}
+	}
+	f->rip += (u32)r.r10;
+}
+
 void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 {
 	struct tdcall_regs r;
@@ -139,6 +170,23 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 	report(vmcall(0, 0x10099, 0, 0, 0, 0));
 	v = vmcall(5, 0, 0, 0, 0, 0);
 	report(v);
+
+	/* IN and OUT instructions: a #VE each, emulated by the handler above */
+	guest_set_exception_handler(on_io_ve);
+	{
+		u64 val = 0x1100;
+
+		__asm__ volatile("inb $0x71, %%al" : "+a"(val));
+		report(val);
+		report(io_qual);
+		report(io_len_info);
+		__asm__ volatile("outl %%eax, %%dx" : : "a"(0xC0FFEE), "d"(0x80));
+		__asm__ volatile("outl %%eax, $0x84" : : "a"(0));
+		report(io_qual);
+		__asm__ volatile("rep outsb" : : "S"(&val), "c"(1), "d"(0x80) : "memory");
+		report(io_qual);
+		report(io_len_info);
+	}
 
 	tdvmcall(TDVMCALL_REPORT_FATAL, 0x1234, 0, 0, 0, 0);
 	guest_exit(0x7E);

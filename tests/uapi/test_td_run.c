@@ -320,7 +320,7 @@ static void test_ghci(void **state)
 	assert_int_equal(data[12], 0x1234);	/* R12: the error code */
 
 	rep = t.reports;
-	assert_int_equal(t.nr_reports, 42);
+	assert_int_equal(t.nr_reports, 49);
 	assert_int_equal(rep[0], INITIAL_RCX);
 	assert_int_equal(rep[1], 0x5A);				/* IN from the VMM */
 	assert_int_equal(rep[2], TDVMCALL_INVALID_OPERAND);	/* size 3 */
@@ -369,6 +369,14 @@ static void test_ghci(void **state)
 	assert_int_equal(t.mmio_exits, 3);
 	assert_int_equal(rep[40], TDVMCALL_SUBFUNC_UNSUPPORTED);
 	assert_int_equal(rep[41], (unsigned long long)-1000);	/* -KVM_ENOSYS */
+	/* IN/OUT instructions: #VE, exit reason 30, VMX I/O exit qualification */
+	assert_int_equal(rep[42], 0x115A);			/* inb $0x71: AL only */
+	assert_int_equal(rep[43], 0x71ULL << 16 | 0x40 | 0x8);	/* port, imm, IN, size 1 */
+	assert_int_equal(rep[44], 2);				/* length; no insn info */
+	assert_int_equal(rep[45], 0xC0FFEE);			/* outl %eax,(%dx) to 0x80 */
+	assert_int_equal(rep[46], 0x84ULL << 16 | 0x40 | 3);	/* outl $0x84: size 4 */
+	assert_int_equal(rep[47], 0x80ULL << 16 | 0x20 | 0x10);	/* rep outsb: REP, string */
+	assert_int_equal(rep[48], (2ULL << 7 | 3ULL << 15) << 32 | 2); /* 64-bit, DS; len 2 */
 	td_run_destroy(&t);
 }
 
