@@ -194,11 +194,6 @@ static int emulate_cpuid(struct kvm_vcpu *vcpu)
 	return 1;
 }
 
-/*
- * A halted vCPU sleeps until an interrupt is posted to it (kvm_vcpu_block),
- * then enters again (1); immediate_exit ends the wait with -EINTR, and the
- * next KVM_RUN sleeps again.
- */
 /* tdx_protected_apic_has_interrupt(): VCPU_STATE_DETAILS.VMXIP through TDH.VP.RD. */
 static bool virtual_interrupt_pending(struct kvm_vcpu *vcpu)
 {
@@ -208,12 +203,18 @@ static bool virtual_interrupt_pending(struct kvm_vcpu *vcpu)
 	return !kvm_seamcall_on(t->lp, TDH_VP_RD, &r) && (r.r8 & 1);
 }
 
+/*
+ * A halted vCPU sleeps until an interrupt is posted to it (kvm_vcpu_block),
+ * then enters again (1); an NMI queued before this KVM_RUN wakes it too.
+ * immediate_exit ends the wait with -EINTR, and the next KVM_RUN sleeps
+ * again.
+ */
 static int halt_wait(struct kvm_vcpu *vcpu)
 {
 	const struct timespec tick = { 0, HALT_POLL_NS / 100 };
 	_Atomic u64 *pid = tdx_of(vcpu)->pid;
 
-	if (virtual_interrupt_pending(vcpu)) {
+	if (vcpu->arch.nmi_queued || virtual_interrupt_pending(vcpu)) {
 		vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
 		return 1;
 	}
@@ -639,6 +640,22 @@ static int handle_exit(struct kvm_vcpu *vcpu)
 	}
 }
 
+/*
+ * tdx_inject_nmi(): a queued NMI is the module's PEND_NMI, and KVM is done
+ * with it; more queued before the TD takes it collapse into that one.
+ */
+static int inject_nmi(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_tdx *t = tdx_of(vcpu);
+	struct seamcall_regs r = { .rcx = t->tdvpr, .rdx = MD_VP_PEND_NMI, .r8 = 1, .r9 = 1 };
+
+	if (!vcpu->arch.nmi_queued && !vcpu->arch.nmi_pending)
+		return 0;
+	vcpu->arch.nmi_queued = 0;
+	vcpu->arch.nmi_pending = 0;
+	return kvm_seamcall_on(t->lp, TDH_VP_WR, &r) ? -EIO : 0;
+}
+
 int tdx_vcpu_run(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vcpu_tdx *t = tdx_of(vcpu);
@@ -651,6 +668,9 @@ int tdx_vcpu_run(struct kvm_vcpu *vcpu)
 			vcpu->run->exit_reason = KVM_EXIT_INTR;
 			return -EINTR;
 		}
+		r = inject_nmi(vcpu);
+		if (r)
+			return r;
 		t->vp_enter_args.rcx = t->tdvpr;
 		t->vp_enter_ret = kvm_seamcall_on(t->lp, TDH_VP_ENTER, &t->vp_enter_args);
 		t->exit_reason = exit_reason_of(vcpu);

@@ -278,7 +278,7 @@ static const struct md_field vp_fields[] = {
 	RO(0xA020000000000003ULL, 1, 1, v_num_pages),
 	RO(0xA020000200000004ULL, 1, 1, v_assoc),
 	RO(0xA020000300000006ULL, 1, 1, v_epoch),
-	{ 0x202000000000000BULL, 1, 1, ALL, ALL, ALL, ALL, v_pend_nmi, v_set_pend_nmi, 0, 0 },
+	{ MD_VP_PEND_NMI, 1, 1, ALL, ALL, ALL, ALL, v_pend_nmi, v_set_pend_nmi, 0, 0 },
 	RO(0xA020000300000010ULL, MAX_TDVPS_PAGES, 1, v_page_pa),
 	DBG_RW(MD_VP_RAX, 16, 1, v_gpr, v_set_gpr),
 };

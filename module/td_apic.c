@@ -8,7 +8,9 @@
  * the host's (through #VE and TDVMCALL).
  *
  * Delivery happens at TD entry; an interrupt posted while the vCPU runs
- * comes with the IPI that makes it exit and enter again.
+ * comes with the IPI that makes it exit and enter again.  PEND_NMI, which
+ * the host sets with TDH.VP.WR, is an NMI the CPU delivers the same way
+ * (vector 2, blocked until the guest's IRET); it reads 0 once delivered.
  */
 #include "module_internal.h"
 
@@ -55,8 +57,10 @@ void td_apic_entry(struct td_vcpu *v)
 			t->virr[2 * i] |= (u32)pir[i];
 			t->virr[2 * i + 1] |= (u32)(pir[i] >> 32);
 		}
+	/* PEND_NMI goes first; an NMI handler runs with interrupts off anyway. */
+	cpu_core_set_nmi_pending(v->core, t->pend_nmi);
 	cpu_core_get_regs(v->core, &r);
-	if (!td_apic_pending(t) || !(r.rflags & RFLAGS_IF))
+	if (t->pend_nmi || !td_apic_pending(t) || !(r.rflags & RFLAGS_IF))
 		return;
 	vec = highest(t->virr);
 	t->virr[vec / 32] &= ~(1u << (vec % 32));

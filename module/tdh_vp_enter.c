@@ -153,6 +153,7 @@ static u64 run(struct seam_ctx *c, struct vp_ref *vp, struct td_vcpu *v)
 	seam_lp_running(c->p, c->lp, v->core, true);
 	res = cpu_core_run(v->core);
 	seam_lp_running(c->p, c->lp, v->core, false);
+	vp->tdvps->pend_nmi = cpu_core_nmi_pending(v->core);
 	if (vp->tdvps->state == VCPU_ACTIVE)
 		vp->tdvps->state = VCPU_READY;
 	report_exit(c, v, res);

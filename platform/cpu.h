@@ -202,6 +202,14 @@ void cpu_core_get_segs(struct cpu_core *c, struct cpu_segs *segs);
 int cpu_core_undeliverable_vector(const struct cpu_core *c);
 /* Delivers @vector through the guest IDT before the next instruction. */
 void cpu_core_inject(struct cpu_core *c, u8 vector, bool has_error, u32 error);
+/*
+ * A pending NMI is delivered (vector 2) before the next instruction once
+ * no other event is being delivered and NMIs are not blocked; delivery
+ * blocks them until the guest's IRET and clears the pending state.  One
+ * held back by blocking goes at the first block boundary after that IRET.
+ */
+void cpu_core_set_nmi_pending(struct cpu_core *c, bool pending);
+bool cpu_core_nmi_pending(const struct cpu_core *c);
 /* Forgets cached translations (the guest's and the second stage's). */
 void cpu_core_flush_tlb(struct cpu_core *c);
 /* Guest-virtual copy through the core's page walk; -1 if it would fault. */

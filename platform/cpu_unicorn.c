@@ -71,6 +71,7 @@
 #define HF_PE_MASK		(1u << 7)
 #define HF_LMA_MASK		(1u << 14)
 #define HF_CS64_MASK		(1u << 15)
+#define HF2_NMI_MASK		(1u << 2)	/* in hflags2, right after hflags: NMI blocked */
 #define SEG_CACHE_SIZE		24	/* QEMU's SegmentCache: selector, base, limit, flags */
 #define VMCB_MSRPM_BASE		72	/* offsetof(struct vmcb, control.msrpm_base_pa) */
 /* Outside any RAM: the VMCB page, then the 8 KiB MSR permission map. */
@@ -116,6 +117,7 @@
 #define PF_RSVD			(1u << 3)
 #define PF_I			(1u << 4)
 
+#define VEC_NMI			2
 #define VEC_DF			8
 #define VEC_PF			14
 
@@ -134,6 +136,7 @@ struct pending_event {
 	u8 vector;
 	bool has_error;
 	u32 error;
+	bool nmi;		/* vector 2 as an NMI: blocks NMIs until IRET */
 };
 
 struct cpu_core {
@@ -186,6 +189,7 @@ struct cpu_core {
 	size_t nr_io_sites, io_sites_cap;
 	bool io_sites_changed;
 	struct pending_event event;
+	bool nmi_pending;		/* an NMI the owner made pending, not delivered yet */
 	bool exit_pending;		/* translate() exited from a TLB fill */
 	bool tdcall_done;		/* swallow the #UD report after a TDCALL */
 	bool quantum_over;
@@ -373,7 +377,17 @@ void cpu_core_flush_tlb(struct cpu_core *c)
 
 void cpu_core_inject(struct cpu_core *c, u8 vector, bool has_error, u32 error)
 {
-	c->event = (struct pending_event){ true, vector, has_error, error };
+	c->event = (struct pending_event){ true, vector, has_error, error, false };
+}
+
+void cpu_core_set_nmi_pending(struct cpu_core *c, bool pending)
+{
+	c->nmi_pending = pending;
+}
+
+bool cpu_core_nmi_pending(const struct cpu_core *c)
+{
+	return c->nmi_pending;
 }
 
 /* UC_MODE_64 starts in long mode; paging on then off leaves it (update_cr0). */
@@ -868,6 +882,32 @@ static bool deliver(struct cpu_core *c, const struct pending_event *ev)
 }
 
 /* Delivers the pending event; a failure escalates to #DF, then shutdown. */
+/*
+ * QEMU keeps NMI blocking in hflags2 and its IRET clears it; the core sets
+ * it when it delivers an NMI itself.
+ */
+static bool nmi_blocked(struct cpu_core *c)
+{
+	uc_context_save(c->uc, c->ctx);
+	return blob_read32(c, c->off_hflags + 4) & HF2_NMI_MASK;
+}
+
+static void block_nmi(struct cpu_core *c)
+{
+	uc_context_save(c->uc, c->ctx);
+	blob_write32(c, c->off_hflags + 4, blob_read32(c, c->off_hflags + 4) | HF2_NMI_MASK);
+	uc_context_restore(c->uc, c->ctx);
+}
+
+/* An NMI the owner injected becomes the event when nothing else is, and NMIs are unblocked. */
+static void take_nmi(struct cpu_core *c)
+{
+	if (!c->nmi_pending || c->event.valid || nmi_blocked(c))
+		return;
+	c->nmi_pending = false;
+	c->event = (struct pending_event){ true, VEC_NMI, false, 0, true };
+}
+
 static bool deliver_pending(struct cpu_core *c)
 {
 	struct pending_event ev = c->event;
@@ -876,10 +916,13 @@ static bool deliver_pending(struct cpu_core *c)
 	if (!ev.valid)
 		return true;
 	ev.has_error = vector_has_error(ev.vector);
-	if (deliver(c, &ev))
+	if (deliver(c, &ev)) {
+		if (ev.nmi)
+			block_nmi(c);
 		return true;
+	}
 	if (ev.vector != VEC_DF) {
-		ev = (struct pending_event){ true, VEC_DF, true, 0 };
+		ev = (struct pending_event){ true, VEC_DF, true, 0, false };
 		if (deliver(c, &ev))
 			return true;
 	}
@@ -1266,6 +1309,9 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 	++c->blocks;
 	if (c->ops->io_insn && size && !tb_seen(c, addr, size))
 		scan_block(c, addr, size);
+	/* An NMI held back by blocking: its handler's IRET has run, deliver it now. */
+	if (c->nmi_pending && !nmi_blocked(c))
+		uc_emu_stop(uc);
 	if (c->blocks % TICK_CHECK_BLOCKS == 0 && now_ns() >= atomic_load(&c->tick_deadline))
 		atomic_store(&c->kick, true);
 	if (atomic_load_explicit(&c->kick, memory_order_relaxed) ||
@@ -1531,6 +1577,7 @@ static bool run_slice(struct cpu_core *c)
 	else if (c->want_protected_mode)
 		enter_protected_mode(c);
 	push_regs(c);
+	take_nmi(c);
 	if (c->event.valid && !deliver_pending(c)) {
 		c->in_shutdown = true;
 		return false;

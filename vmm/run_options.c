@@ -52,7 +52,7 @@ void vmm_run_usage(FILE *f)
 		"                  TDCALLs (all when no list is given)\n"
 		"  -d, --json      a JSON summary on stdout at the end\n"
 		"  --accel         softtdx (the default) or kvm: the kernel's /dev/kvm on a TDX host\n"
-		"  --quiet         do not print the TD's MRTD before it runs\n"
+		"  --quiet         no MRTD line and no build progress before the TD runs\n"
 		"  isa-debug-exit: a write of V ends softtdx with status (V << 1) | 1\n",
 		VMM_MAX_VCPUS);
 }

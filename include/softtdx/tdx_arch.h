@@ -622,6 +622,7 @@ static_assert(sizeof(struct tdsysinfo) == 1024, "TDSYSINFO is 1024 bytes");
 #define MD_VP_POSTED_INTR_DESC		0x0020000300002016ULL	/* TD VMCS POSTED_INTR_DESC_ADDR */
 #define MD_VP_VCPU_INDEX		0xA020000200000002ULL
 #define MD_VP_VCPU_STATE_DETAILS	0x9120000300000100ULL
+#define MD_VP_PEND_NMI			0x202000000000000BULL
 
 #define MD_ELEM_BYTES(id)	(1u << MD_FIELD_ELEM_SIZE_CODE(id))
 /* Element i of a multi-element field (an RTMR, MRTD, ...): field code + i. */

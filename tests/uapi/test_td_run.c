@@ -16,10 +16,10 @@
 #include <unistd.h>
 
 extern const unsigned char guest_hello[], guest_ghci[], guest_triple[], guest_halt[],
-	guest_spin[], guest_smp[], guest_irq[], guest_timer[], guest_mapgpa[];
+	guest_spin[], guest_smp[], guest_irq[], guest_timer[], guest_mapgpa[], guest_nmi[];
 extern const unsigned long long guest_hello_size, guest_ghci_size, guest_triple_size,
 	guest_halt_size, guest_spin_size, guest_smp_size, guest_irq_size, guest_timer_size,
-	guest_mapgpa_size;
+	guest_mapgpa_size, guest_nmi_size;
 
 #define IMAGE_GPA	0xFFFF0000ULL
 #define IMAGE_SIZE	0x10000ULL
@@ -614,6 +614,50 @@ static void test_interrupts(void **state)
 }
 
 /*
+ * KVM_NMI into a TD: PEND_NMI, taken at the next entry through the guest's
+ * IDT; one queued in the handler waits for its IRET (never nests); one
+ * queued while the vCPU is halted wakes it.
+ */
+static void test_nmi(void **state)
+{
+	const unsigned long long *rep;
+	struct td_run t;
+	pthread_t thr;
+
+	(void)state;
+	td_run_create(&t, guest_nmi, guest_nmi_size);
+	while (t.exit_code < 0) {
+		int r = kvm_ioctl(t.vcpu, KVM_RUN, 0);
+
+		if (r) {
+			/* Asleep in HLT until immediate_exit: an NMI wakes it. */
+			assert_int_equal(errno, EINTR);
+			pthread_join(thr, NULL);
+			t.run->immediate_exit = 0;
+			assert_int_equal(kvm_ioctl(t.vcpu, KVM_NMI, 0), 0);
+			continue;
+		}
+		assert_int_equal(t.run->exit_reason, KVM_EXIT_IO);
+		handle_io(&t);
+		if (t.run->io.port != 0x84)
+			continue;
+		if (t.nr_reports == 1 || t.nr_reports == 2)
+			assert_int_equal(kvm_ioctl(t.vcpu, KVM_NMI, 0), 0);
+		else if (t.nr_reports == 5)
+			assert_int_equal(pthread_create(&thr, NULL, set_immediate_exit, t.run), 0);
+	}
+	rep = t.reports;
+	assert_int_equal(t.exit_code, 0);
+	assert_int_equal(t.nr_reports, 7);
+	assert_int_equal(rep[1], 0x100);	/* the first NMI's handler */
+	assert_int_equal(rep[2], 2);		/* the second came after its IRET */
+	assert_int_equal(rep[3], 1);		/* and did not nest */
+	assert_int_equal(rep[5], 3);		/* the third woke HLT */
+	assert_int_equal(rep[6], 1);
+	td_run_destroy(&t);
+}
+
+/*
  * The x2APIC timer: one-shot, periodic, masked and TSC-deadline, TMCCT, a
  * mode change, and self-IPIs, all fired into the TD as posted interrupts;
  * the TD's TSC runs at its TSC_FREQUENCY against the 25 MHz APIC bus.
@@ -691,6 +735,7 @@ int main(void)
 		KVM_TEST(test_convert_under_running_vcpu),
 		KVM_TEST(test_two_vcpus_atomic),
 		KVM_TEST(test_interrupts),
+		KVM_TEST(test_nmi),
 	};
 
 	return kvm_run_tests(tests);
