@@ -82,24 +82,32 @@ static void set4(u32 out[4], u32 a, u32 b, u32 c, u32 d)
 	out[3] = d;
 }
 
-/* The leaves of the module's CPUID lookup table (cpuid_configurations.c, 1.5). */
+/*
+ * The module's CPUID lookup table (cpuid_configurations.c, 1.5): leaves or
+ * runs of subleaves, each with the lookup index of its first (sub)leaf,
+ * which names its TDVPS CPUID_CONTROL entry.
+ */
 static const struct cpuid_leaf {
 	u32 leaf;
 	u32 first_sub, last_sub;	/* NO_SUB for a leaf without subleaves */
+	u8 index;
 	bool faulting;			/* in the table, but CPUID gives #VE */
 } cpuid_table[] = {
-	{ 0x0, NO_SUB, NO_SUB, false }, { 0x1, NO_SUB, NO_SUB, false },
-	{ 0x3, NO_SUB, NO_SUB, false }, { 0x4, 0, 4, false }, { 0x5, NO_SUB, NO_SUB, false },
-	{ 0x6, NO_SUB, NO_SUB, true }, { 0x7, 0, 2, false }, { 0x8, NO_SUB, NO_SUB, false },
-	{ 0xa, NO_SUB, NO_SUB, false }, { 0xd, 0, 0x12, false }, { 0xe, NO_SUB, NO_SUB, false },
-	{ 0x11, NO_SUB, NO_SUB, false }, { 0x12, NO_SUB, NO_SUB, false },
-	{ 0x13, NO_SUB, NO_SUB, false }, { 0x14, 0, 1, false }, { 0x15, NO_SUB, NO_SUB, false },
-	{ 0x19, NO_SUB, NO_SUB, false }, { 0x1c, NO_SUB, NO_SUB, false }, { 0x1d, 0, 1, false },
-	{ 0x1e, NO_SUB, NO_SUB, false }, { 0x1f, 0, 5, true }, { 0x20, NO_SUB, NO_SUB, false },
-	{ 0x21, 0, 0, false }, { 0x22, NO_SUB, NO_SUB, false }, { 0x23, 0, 3, false },
-	{ 0x80000000, NO_SUB, NO_SUB, false }, { 0x80000001, NO_SUB, NO_SUB, false },
-	{ 0x80000006, NO_SUB, NO_SUB, true }, { 0x80000007, NO_SUB, NO_SUB, false },
-	{ 0x80000008, NO_SUB, NO_SUB, false },
+	{ 0x0, NO_SUB, NO_SUB, 10, false }, { 0x1, NO_SUB, NO_SUB, 0, false },
+	{ 0x3, NO_SUB, NO_SUB, 11, false }, { 0x4, 0, 3, 1, false }, { 0x4, 4, 4, 12, false },
+	{ 0x5, NO_SUB, NO_SUB, 63, false }, { 0x6, NO_SUB, NO_SUB, 13, true },
+	{ 0x7, 0, 1, 5, false }, { 0x7, 2, 2, 14, false }, { 0x8, NO_SUB, NO_SUB, 15, false },
+	{ 0xa, NO_SUB, NO_SUB, 7, false }, { 0xd, 0, 0x12, 16, false },
+	{ 0xe, NO_SUB, NO_SUB, 35, false }, { 0x11, NO_SUB, NO_SUB, 36, false },
+	{ 0x12, NO_SUB, NO_SUB, 37, false }, { 0x13, NO_SUB, NO_SUB, 38, false },
+	{ 0x14, 0, 1, 39, false }, { 0x15, NO_SUB, NO_SUB, 41, false },
+	{ 0x19, NO_SUB, NO_SUB, 42, false }, { 0x1c, NO_SUB, NO_SUB, 8, false },
+	{ 0x1d, 0, 1, 43, false }, { 0x1e, NO_SUB, NO_SUB, 45, false }, { 0x1f, 0, 5, 46, true },
+	{ 0x20, NO_SUB, NO_SUB, 52, false }, { 0x21, 0, 0, 53, false },
+	{ 0x22, NO_SUB, NO_SUB, 58, false }, { 0x23, 0, 3, 59, false },
+	{ 0x80000000, NO_SUB, NO_SUB, 54, false }, { 0x80000001, NO_SUB, NO_SUB, 55, false },
+	{ 0x80000006, NO_SUB, NO_SUB, 56, true }, { 0x80000007, NO_SUB, NO_SUB, 57, false },
+	{ 0x80000008, NO_SUB, NO_SUB, 9, false },
 };
 
 /* The table entry for (@leaf, @subleaf); NO_SUB asks for a leaf without subleaves. */
@@ -112,8 +120,8 @@ static const struct cpuid_leaf *table_entry(u32 leaf, u32 subleaf)
 			continue;
 		if (e->first_sub == NO_SUB)
 			return subleaf == NO_SUB ? e : NULL;
-		return subleaf != NO_SUB && subleaf >= e->first_sub && subleaf <= e->last_sub ?
-		       e : NULL;
+		if (subleaf != NO_SUB && subleaf >= e->first_sub && subleaf <= e->last_sub)
+			return e;
 	}
 	return NULL;
 }
@@ -181,6 +189,7 @@ bool td_cpuid(struct platform *plat, const struct tdcs *tdcs, const struct tdvps
 	      const struct cpu_regs *regs, u32 leaf, u32 subleaf, u32 out[4])
 {
 	const struct cpuid_leaf *e;
+	u8 control;
 
 	if (leaf >= 0x40000000 && leaf <= 0x4FFFFFFF)
 		return false;	/* the hypervisor range is the VMM's, through #VE */
@@ -191,6 +200,12 @@ bool td_cpuid(struct platform *plat, const struct tdcs *tdcs, const struct tdvps
 		e = table_entry(leaf, subleaf);
 	if (!e || e->faulting)
 		return false;
+	if (e->first_sub != NO_SUB)
+		control = v->cpuid_control[e->index + subleaf - e->first_sub];
+	else
+		control = v->cpuid_control[e->index];
+	if (control & (regs->cs & 3 ? 2 : 1))
+		return false;	/* the TD asked for a #VE on this (sub)leaf */
 	td_leaf_value(plat, tdcs, leaf, e->first_sub == NO_SUB ? NO_SUB : subleaf, out);
 	if (leaf == 1) {
 		out[1] = (out[1] & 0x00FFFFFF) | v->vcpu_index << 24;

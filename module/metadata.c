@@ -79,6 +79,8 @@ static u64 g_minor(struct md_ctx *x, u32 i) { (void)x; (void)i; return MODULE_MI
 static u64 g_major(struct md_ctx *x, u32 i) { (void)x; (void)i; return MODULE_MAJOR_VERSION; }
 static u64 g_update(struct md_ctx *x, u32 i) { (void)x; (void)i; return MODULE_UPDATE_VERSION; }
 static u64 g_zero(struct md_ctx *x, u32 i) { (void)x; (void)i; return 0; }
+/* TDX_FEATURES0: bit 3, TDG.VP.RD/WR; no partitioning (bit 7), no other optional feature. */
+static u64 g_features0(struct md_ctx *x, u32 i) { (void)x; (void)i; return TDX_FEATURES0_TDG_VP_RDWR; }
 static u64 g_one(struct md_ctx *x, u32 i) { (void)x; (void)i; return 1; }
 static u64 g_num_cmrs(struct md_ctx *x, u32 i) { (void)x; (void)i; return TDX_MAX_CMRS; }
 static u64 g_cmr_base(struct md_ctx *x, u32 i) { (void)x; return i ? 0 : PLATFORM_MEM_BASE; }
@@ -139,7 +141,7 @@ static const struct md_field sys_fields[] = {
 	RO(MD_SYS_UPDATE_VERSION, 1, 1, g_update),
 	RO_G(MD_SYS_SYS_ATTRIBUTES, 1, 1, g_zero),
 	RO_G(MD_SYS_NUM_TDX_FEATURES, 1, 1, g_one),
-	RO_G(MD_SYS_TDX_FEATURES0, 1, 1, g_zero),
+	RO_G(MD_SYS_TDX_FEATURES0, 1, 1, g_features0),
 	RO(MD_SYS_NUM_CMRS, 1, 1, g_num_cmrs),
 	RO(MD_SYS_CMR_BASE, TDX_MAX_CMRS, 1, g_cmr_base),
 	RO(MD_SYS_CMR_SIZE, TDX_MAX_CMRS, 1, g_cmr_size),
@@ -262,6 +264,14 @@ static u64 v_page_pa(struct md_ctx *x, u32 i)
 static u64 v_pend_nmi(struct md_ctx *x, u32 i) { (void)i; return x->tdvps->pend_nmi; }
 static void v_set_pend_nmi(struct md_ctx *x, u32 i, u64 v) { (void)i; x->tdvps->pend_nmi = (u8)v; }
 static u64 v_gpr(struct md_ctx *x, u32 i) { return x->tdvps->gpr[i]; }
+static u64 v_cpuid_sup_ve(struct md_ctx *x, u32 i) { (void)i; return x->tdvps->cpuid_supervisor_ve; }
+static void v_set_cpuid_sup_ve(struct md_ctx *x, u32 i, u64 v)
+	{ (void)i; x->tdvps->cpuid_supervisor_ve = (u8)v; }
+static u64 v_cpuid_user_ve(struct md_ctx *x, u32 i) { (void)i; return x->tdvps->cpuid_user_ve; }
+static void v_set_cpuid_user_ve(struct md_ctx *x, u32 i, u64 v)
+	{ (void)i; x->tdvps->cpuid_user_ve = (u8)v; }
+static u64 v_cpuid_control(struct md_ctx *x, u32 i) { return x->tdvps->cpuid_control[i]; }
+static void v_set_cpuid_control(struct md_ctx *x, u32 i, u64 v) { x->tdvps->cpuid_control[i] = (u8)v; }
 static u64 v_shared_eptp(struct md_ctx *x, u32 i) { (void)i; return x->tdvps->shared_eptp; }
 static u64 v_pid(struct md_ctx *x, u32 i) { (void)i; return x->tdvps->pid_hpa; }
 static void v_set_pid(struct md_ctx *x, u32 i, u64 v) { (void)i; x->tdvps->pid_hpa = v; }
@@ -274,7 +284,13 @@ static const struct md_field vp_fields[] = {
 	/* The host's posted-interrupt descriptor (64-byte aligned). */
 	{ MD_VP_POSTED_INTR_DESC, 1, 1, ALL, ~63ULL, ALL, ~63ULL, v_pid, v_set_pid, 0, 0 },
 	RO(MD_VP_VCPU_STATE_DETAILS, 1, 1, v_state_details),
-	RO(MD_VP_VCPU_INDEX, 1, 1, v_index),
+	RO_G(MD_VP_VCPU_INDEX, 1, 1, v_index),
+	/* The guest's own #VE-on-CPUID controls: the host only reads them. */
+	{ MD_VP_CPUID_SUPERVISOR_VE, 1, 1, ALL, 0, ALL, 0, v_cpuid_sup_ve, v_set_cpuid_sup_ve,
+	  ALL, ALL },
+	{ MD_VP_CPUID_USER_VE, 1, 1, ALL, 0, ALL, 0, v_cpuid_user_ve, v_set_cpuid_user_ve, ALL, ALL },
+	{ MD_VP_CPUID_CONTROL, NUM_CPUID_CONTROL, 1, 0, 0, ALL, 0, v_cpuid_control,
+	  v_set_cpuid_control, ALL, 3 },
 	RO(0xA020000000000003ULL, 1, 1, v_num_pages),
 	RO(0xA020000200000004ULL, 1, 1, v_assoc),
 	RO(0xA020000300000006ULL, 1, 1, v_epoch),
@@ -637,4 +653,23 @@ u64 tdg_vm_access(struct seam_ctx *c, struct tdr *tdr, struct tdcs *tdcs, bool w
 	if (!write && c->version)
 		r->rdx = MD_FIELD_ID_NONE;
 	return md_access(c, &td_table, &x, write, id, value, mask);
+}
+
+/* ---- TDG.VP.RD / WR (the vCPU's own access) ------------------------------------------- */
+
+u64 tdg_vp_access(struct seam_ctx *c, struct tdr *tdr, struct tdcs *tdcs, struct tdvps *tdvps,
+		  bool write)
+{
+	struct seamcall_regs *r = c->regs;
+	struct md_ctx x = { .c = c, .tdr = tdr, .tdcs = tdcs, .tdvps = tdvps, .guest = true,
+			    .debug = !!(tdcs->attributes & TDX_ATTR_DEBUG) };
+	u64 id = r->rdx, value = r->r8, mask = r->r9;
+
+	r->r8 = 0;
+	if (!write)
+		r->rdx = MD_FIELD_ID_NONE;
+	if (r->rcx)
+		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RCX);	/* no L2 VMs */
+	c->version = 1;		/* a read always reports the next field ID */
+	return md_access(c, &vp_table, &x, write, id, value, mask);
 }

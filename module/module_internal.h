@@ -158,6 +158,8 @@ struct tdcs {
 };
 static_assert(sizeof(struct tdcs) <= TDX_PAGE_SIZE, "TDCS management fits a page");
 
+#define NUM_CPUID_CONTROL	128	/* TDVPS CPUID_CONTROL entries */
+
 struct tdvps {
 	u8 ve_info[128];		/* VE_INFO is architecturally at offset 0 */
 	u8 state;
@@ -174,7 +176,10 @@ struct tdvps {
 	u64 gpr[16];
 	u64 rip, rflags, cr0, cr3, cr4, xcr0, dr6, ia32_fmask;
 	u64 cs_limit, cs_ar;
-	u8 cpuid_ve;			/* TDG.VP.CPUIDVE.SET: bit 0 CPL 0, bit 1 CPL > 0 */
+	/* #VE on every CPUID at CPL 0 / CPL > 0 (TDG.VP.CPUIDVE.SET, TDG.VP.WR). */
+	u8 cpuid_supervisor_ve, cpuid_user_ve;
+	/* The same per entry of the CPUID lookup table: bit 0 CPL 0, bit 1 CPL > 0. */
+	u8 cpuid_control[NUM_CPUID_CONTROL];
 	u64 shared_eptp;		/* TD VMCS SHARED_EPT_POINTER, from the host */
 	u64 pid_hpa;			/* TD VMCS POSTED_INTR_DESC_ADDR, from the host */
 	/* The virtual APIC's interrupt state (its page, in the real module). */
@@ -569,6 +574,13 @@ void td_exit_fatal(struct td_vcpu *v, u64 status);
  * RD version 1, RDX out.
  */
 u64 tdg_vm_access(struct seam_ctx *c, struct tdr *tdr, struct tdcs *tdcs, bool write);
+/*
+ * TDG.VP.RD/WR on the vCPU's own TDVPS with the guest's masks: RCX must be
+ * 0, RDX field ID, R8 value, R9 mask; R8 and, for RD, the next field ID in
+ * RDX out.
+ */
+u64 tdg_vp_access(struct seam_ctx *c, struct tdr *tdr, struct tdcs *tdcs, struct tdvps *tdvps,
+		  bool write);
 /* TDG.SYS.RD: RDX field ID in c->regs; R8 value and RDX next field out. */
 u64 tdg_sys_rd(struct seam_ctx *c);
 

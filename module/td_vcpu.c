@@ -176,7 +176,7 @@ static void td_cpuid_exit(struct td_vcpu *v, struct cpu_regs *r)
 	u32 out[4], leaf = (u32)r->gpr[CPU_RAX], subleaf = (u32)r->gpr[CPU_RCX];
 	bool user = (r->cs & 3) != 0;
 
-	if (!(v->tdvps->cpuid_ve & (user ? 2 : 1)) &&
+	if (!(user ? v->tdvps->cpuid_user_ve : v->tdvps->cpuid_supervisor_ve) &&
 	    td_cpuid(v->m->plat, v->td.tdcs, v->tdvps, r, leaf, subleaf, out)) {
 		r->gpr[CPU_RAX] = out[0];
 		r->gpr[CPU_RBX] = out[1];

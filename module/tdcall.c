@@ -80,7 +80,8 @@ static u64 tdg_vp_cpuidve_set(struct td_vcpu *v, struct cpu_regs *r)
 {
 	if (r->gpr[CPU_RCX] & ~3ULL)
 		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RCX);
-	v->tdvps->cpuid_ve = (u8)r->gpr[CPU_RCX];
+	v->tdvps->cpuid_supervisor_ve = r->gpr[CPU_RCX] & 1;
+	v->tdvps->cpuid_user_ve = r->gpr[CPU_RCX] >> 1 & 1;
 	return TDX_SUCCESS;
 }
 
@@ -366,6 +367,22 @@ static u64 tdg_vm_rd_wr(struct td_vcpu *v, struct cpu_regs *r, u32 version, bool
 	return err;
 }
 
+static u64 tdg_vp_rd_wr(struct td_vcpu *v, struct cpu_regs *r, bool write)
+{
+	struct seamcall_regs regs;
+	struct seam_ctx c;
+	u64 err;
+
+	td_vcpu_ctx(v, &c, &regs);
+	regs = (struct seamcall_regs){ .rcx = r->gpr[CPU_RCX], .rdx = r->gpr[CPU_RDX],
+				       .r8 = r->gpr[CPU_R8], .r9 = r->gpr[CPU_R9] };
+	err = tdg_vp_access(&c, v->td.tdr, v->td.tdcs, v->tdvps, write);
+	r->gpr[CPU_R8] = regs.r8;
+	if (!write)
+		r->gpr[CPU_RDX] = regs.rdx;
+	return err;
+}
+
 /* ---- dispatch ------------------------------------------------------------------ */
 
 /* The tdcall tracepoint: the leaf, RCX and the status the guest gets. */
@@ -376,7 +393,8 @@ static void trace_tdcall(struct td_vcpu *v, u32 leaf, u64 rcx, u64 status)
 		[TDG_MR_RTMR_EXTEND] = "TDG.MR.RTMR.EXTEND", [TDG_VP_VEINFO_GET] = "TDG.VP.VEINFO.GET",
 		[TDG_MR_REPORT] = "TDG.MR.REPORT", [TDG_VP_CPUIDVE_SET] = "TDG.VP.CPUIDVE.SET",
 		[TDG_MEM_PAGE_ACCEPT] = "TDG.MEM.PAGE.ACCEPT", [TDG_VM_RD] = "TDG.VM.RD",
-		[TDG_VM_WR] = "TDG.VM.WR", [TDG_SYS_RD] = "TDG.SYS.RD",
+		[TDG_VM_WR] = "TDG.VM.WR", [TDG_VP_RD] = "TDG.VP.RD", [TDG_VP_WR] = "TDG.VP.WR",
+		[TDG_SYS_RD] = "TDG.SYS.RD",
 	};
 
 	if (!(platform_get_config(v->m->plat)->trace & PLATFORM_TRACE_TDCALL))
@@ -429,6 +447,10 @@ void td_tdcall(void *owner, struct cpu_core *core, struct cpu_regs *r)
 			break;
 		case TDG_SYS_RD:
 			status = tdg_sys_read(v, r);
+			break;
+		case TDG_VP_RD:
+		case TDG_VP_WR:
+			status = tdg_vp_rd_wr(v, r, leaf == TDG_VP_WR);
 			break;
 		case TDG_VM_RD:
 		case TDG_VM_WR:

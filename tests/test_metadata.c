@@ -13,7 +13,6 @@
 #define MD_V1			(1ULL << TDX_VERSION_SHIFT)
 #define MD_CTX_BITS		(7ULL << 52)
 #define MD_FATAL		0x8010000000000001ULL	/* first TD field */
-#define MD_VP_PEND_NMI		0x202000000000000BULL
 #define MD_GPR_RCX		1
 #define MD_GPR_RBX		3
 #define MD_GPR_RSI		6
@@ -500,6 +499,20 @@ static void test_vp_pend_nmi(void **state)
 		      TDX_METADATA_FIELD_NOT_WRITABLE);
 }
 
+/* The TD's own CPUID #VE controls: the host reads the global ones, never writes them. */
+static void test_vp_cpuid_ve_fields(void **state)
+{
+	struct tdtest *t = *state;
+	struct seamcall_regs r;
+
+	assert_int_equal(vp_field(t, 0, MD_VP_CPUID_SUPERVISOR_VE), 0);
+	assert_int_equal(vp_field(t, 0, MD_VP_CPUID_USER_VE), 0);
+	assert_status(vp_wr(t, 0, 0, MD_VP_CPUID_USER_VE, 1, 0xFF, &r),
+		      TDX_METADATA_FIELD_NOT_WRITABLE);
+	assert_status(vp_rd(t, 0, 0, MD_VP_CPUID_CONTROL + 11, &r),
+		      TDX_METADATA_FIELD_NOT_READABLE);	/* a production TD: debug only */
+}
+
 static void test_vp_associated(void **state)
 {
 	struct tdtest *t = *state;
@@ -587,6 +600,7 @@ int main(void)
 		MD_TEST(test_vp_gprs_production, setup_prod),
 		MD_TEST(test_vp_gprs_debug, setup_debug),
 		MD_TEST(test_vp_pend_nmi, setup_prod),
+		MD_TEST(test_vp_cpuid_ve_fields, setup_prod),
 		MD_TEST(test_vp_associated, setup_prod),
 		MD_TEST(test_vp_uninitialized, setup_prod),
 		MD_TEST(test_vp_operands, setup_prod),

@@ -21,7 +21,7 @@ extern const u64 guest_hello_size, guest_tdcalls_size;
 
 struct vmm {
 	struct tdtest *t;
-	u64 reports[64];
+	u64 reports[96];
 	unsigned int nr_reports;
 	char console[128];
 	unsigned int console_len;
@@ -86,7 +86,7 @@ static void tdvmcall(struct vmm *v, struct seamcall_regs *r)
 	switch (r->r11) {
 	case 30:	/* Instruction.IO */
 		assert_int_equal(r->r13, 1);
-		if (r->r14 == 0x80 && v->nr_reports < 64)
+		if (r->r14 == 0x80 && v->nr_reports < 96)
 			v->reports[v->nr_reports++] = r->r15;
 		else if (r->r14 == 0x88 && v->tdreport_len < sizeof(v->tdreport)) {
 			memcpy(v->tdreport + v->tdreport_len, &r->r15, 8);
@@ -180,7 +180,7 @@ static void test_tdcalls(void **state)
 
 	run_guest(&v);
 	assert_int_equal(v.exit_code, 0);
-	assert_int_equal(v.nr_reports, 57);
+	assert_int_equal(v.nr_reports, 74);
 	/* TDG.VP.INFO */
 	assert_int_equal(rep[0], TDX_SUCCESS);
 	assert_int_equal(rep[1], 48);
@@ -224,7 +224,6 @@ static void test_tdcalls(void **state)
 	assert_int_equal(rep[32], TDX_SUCCESS);
 	assert_int_equal(rep[33], VMX_EXIT_CPUID);
 	assert_int_equal(rep[34], 0);			/* never a #DF */
-	assert_int_equal(v.cpuids, 2);
 	assert_int_equal(v.hlts, 1);
 	assert_int_equal(v.rdmsrs, 1);
 	/* TDG.MR.REPORT operands, then the report itself */
@@ -254,6 +253,25 @@ static void test_tdcalls(void **state)
 	assert_int_equal(rep[54], MD_SYS_SYS_ATTRIBUTES);	/* UPDATE_VERSION is the host's */
 	assert_int_equal(rep[55], TDX_METADATA_FIELD_NOT_READABLE);
 	assert_int_equal(rep[56], TDX_OPERAND_INVALID | TDX_OPERAND_ID_RAX);
+	/* TDG.VP.RD/WR: the guest's masks of 1.5's TDVPS table */
+	assert_int_equal(rep[57], TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT);
+	assert_int_equal(rep[58], MD_VP_VCPU_INDEX);
+	assert_int_equal(rep[59], TDX_SUCCESS);
+	assert_int_equal(rep[60], 0);
+	assert_int_equal(rep[61], MD_VP_CPUID_SUPERVISOR_VE);
+	assert_int_equal(rep[62], TDX_SUCCESS);
+	assert_int_equal(rep[63], 1);				/* CPUIDVE.SET's bit 0 */
+	assert_int_equal(rep[64], TDX_SUCCESS);
+	assert_int_equal(rep[65], 1);
+	assert_int_equal(rep[66], TDX_SUCCESS);			/* CPUID_CONTROL[11] */
+	assert_int_equal(rep[67], 0);				/* leaf 0 runs */
+	assert_int_equal(rep[68], VMX_EXIT_CPUID);		/* leaf 3 is a #VE */
+	assert_int_equal(v.cpuids, 3);
+	assert_int_equal(rep[69], TDX_METADATA_FIELD_NOT_WRITABLE);
+	assert_int_equal(rep[70], TDX_METADATA_FIELD_NOT_READABLE);
+	assert_int_equal(rep[71], TDX_METADATA_FIELD_NOT_WRITABLE);
+	assert_int_equal(rep[72], TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
+	assert_int_equal(rep[73], TDX_OPERAND_INVALID | TDX_OPERAND_ID_RAX);
 }
 
 /* The entry checks, in the module's order. */

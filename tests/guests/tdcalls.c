@@ -215,4 +215,44 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 		m = (struct tdcall_regs){ .rax = TDG_SYS_RD | 1ULL << 16, .rdx = ~0ULL };
 		report(tdcall(&m));
 	}
+
+	/* 12: TDG.VP.RD/WR: VCPU_INDEX, the CPUID #VE controls; the host's fields, operands */
+	{
+		struct tdcall_regs m = { .rax = TDG_VP_RD, .rdx = ~0ULL };
+
+		report(tdcall(&m));
+		report(m.rdx);						/* VCPU_INDEX */
+		m = (struct tdcall_regs){ .rax = TDG_VP_RD, .rdx = 0xA020000200000002ULL };
+		report(tdcall(&m));
+		report(m.r8);
+		report(m.rdx);						/* the next field */
+		m = (struct tdcall_regs){ .rax = TDG_VP_RD, .rdx = 0xA020000000000007ULL };
+		report(tdcall(&m));					/* CPUID_SUPERVISOR_VE */
+		report(m.r8);						/* set in step 8 */
+		m = (struct tdcall_regs){ .rax = TDG_VP_WR, .rdx = 0xA020000000000007ULL,
+					  .r8 = 0, .r9 = 0xFF };
+		report(tdcall(&m));
+		report(m.r8);						/* the old value */
+		/* CPUID_CONTROL[11], leaf 3's entry: only that leaf is a #VE now */
+		m = (struct tdcall_regs){ .rax = TDG_VP_WR, .rdx = 0xA12000000000000BULL,
+					  .r8 = 1, .r9 = 1 };
+		report(tdcall(&m));
+		ve_reason = 0;
+		__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+		report(ve_reason);
+		__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(3), "c"(0));
+		report(ve_reason);
+		m = (struct tdcall_regs){ .rax = TDG_VP_WR, .rdx = 0xA12000000000000BULL,
+					  .r8 = 4, .r9 = 4 };
+		report(tdcall(&m));					/* bit 2 is not the TD's */
+		m = (struct tdcall_regs){ .rax = TDG_VP_RD, .rdx = 0x002000030000203CULL };
+		report(tdcall(&m));					/* SHARED_EPTP */
+		m = (struct tdcall_regs){ .rax = TDG_VP_WR, .rdx = 0xA020000200000002ULL,
+					  .r8 = 5, .r9 = 0xFFFFFFFF };
+		report(tdcall(&m));					/* VCPU_INDEX */
+		m = (struct tdcall_regs){ .rax = TDG_VP_RD, .rcx = 1, .rdx = 0xA020000200000002ULL };
+		report(tdcall(&m));
+		m = (struct tdcall_regs){ .rax = TDG_VP_RD | 1ULL << 16, .rdx = 0xA020000200000002ULL };
+		report(tdcall(&m));
+	}
 }
