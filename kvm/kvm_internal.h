@@ -7,6 +7,7 @@
 #ifndef SOFTTDX_KVM_INTERNAL_H
 #define SOFTTDX_KVM_INTERNAL_H
 
+#include <signal.h>
 #include <errno.h>
 #include <linux/kvm.h>
 #include <pthread.h>
@@ -234,6 +235,8 @@ struct kvm_vcpu_arch {
 
 struct kvm_vcpu {
 	struct kvm_obj obj;
+	/* During KVM_RUN: the caller's signal mask, all blocked meanwhile (x86.c). */
+	sigset_t run_saved_sigmask;
 	struct kvm_vm *vm;
 	u32 id;
 	int run_fd;			/* memfd behind the kvm_run mapping */
@@ -247,6 +250,12 @@ struct kvm_vcpu {
 };
 
 long kvm_vm_create_vcpu(struct kvm_vm *vm, unsigned long id);
+/*
+ * Inside KVM_RUN: userspace wants it to end (immediate_exit, or a signal
+ * the calling thread would take); the run loops then return -EINTR with
+ * KVM_EXIT_INTR.
+ */
+bool kvm_vcpu_exit_requested(struct kvm_vcpu *vcpu);
 /* The vCPU structs live until their VM goes; this frees one. */
 void kvm_vcpu_destroy(struct kvm_vcpu *vcpu);
 /* CPUID entry @function/@index of a vCPU's KVM_SET_CPUID2 table. */

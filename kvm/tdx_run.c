@@ -206,7 +206,7 @@ static bool virtual_interrupt_pending(struct kvm_vcpu *vcpu)
 /*
  * A halted vCPU sleeps until an interrupt is posted to it (kvm_vcpu_block),
  * then enters again (1); an NMI queued before this KVM_RUN wakes it too.
- * immediate_exit ends the wait with -EINTR, and the next KVM_RUN sleeps
+ * immediate_exit or a signal ends the wait with -EINTR, and the next KVM_RUN sleeps
  * again.
  */
 static int halt_wait(struct kvm_vcpu *vcpu)
@@ -218,7 +218,7 @@ static int halt_wait(struct kvm_vcpu *vcpu)
 		vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
 		return 1;
 	}
-	while (!__atomic_load_n(&vcpu->run->immediate_exit, __ATOMIC_ACQUIRE)) {
+	while (!kvm_vcpu_exit_requested(vcpu)) {
 		if (pid && (atomic_load(&pid[4]) & 1)) {
 			vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
 			return 1;
@@ -664,7 +664,7 @@ int tdx_vcpu_run(struct kvm_vcpu *vcpu)
 	if (vcpu->arch.mp_state == KVM_MP_STATE_HALTED && (r = halt_wait(vcpu)) <= 0)
 		return r;
 	for (;;) {
-		if (__atomic_load_n(&vcpu->run->immediate_exit, __ATOMIC_ACQUIRE)) {
+		if (kvm_vcpu_exit_requested(vcpu)) {
 			vcpu->run->exit_reason = KVM_EXIT_INTR;
 			return -EINTR;
 		}

@@ -510,14 +510,14 @@ static int vcpu_core(struct kvm_vcpu *vcpu)
 
 /*
  * A vCPU halted with an in-kernel APIC: nothing delivers interrupts to a
- * normal VM yet, so only immediate_exit ends the wait (EINTR), as in the
+ * normal VM yet, so only immediate_exit or a signal ends the wait (EINTR), as in the
  * TD path; the next KVM_RUN waits again.
  */
 static int halt_wait(struct kvm_vcpu *vcpu)
 {
 	const struct timespec tick = { 0, HALT_POLL_NS };
 
-	while (!__atomic_load_n(&vcpu->run->immediate_exit, __ATOMIC_ACQUIRE))
+	while (!kvm_vcpu_exit_requested(vcpu))
 		nanosleep(&tick, NULL);
 	vcpu->run->exit_reason = KVM_EXIT_INTR;
 	return -EINTR;
@@ -565,7 +565,7 @@ int vmx_vcpu_run(struct kvm_vcpu *vcpu)
 	if (vcpu->arch.mp_state == KVM_MP_STATE_HALTED)
 		return halt_wait(vcpu);
 	for (;;) {
-		if (__atomic_load_n(&vcpu->run->immediate_exit, __ATOMIC_ACQUIRE)) {
+		if (kvm_vcpu_exit_requested(vcpu)) {
 			vcpu->run->exit_reason = KVM_EXIT_INTR;
 			return -EINTR;
 		}

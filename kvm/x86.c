@@ -1066,6 +1066,56 @@ static void post_run_save(struct kvm_vcpu *vcpu)
  * (KVM_CAP_SYNC_REGS is 0).  What userspace completed (port I/O, MMIO,
  * hypercalls) is finished before the vendor runs the guest.
  */
+/* What the kernel discards instead of making pending: ignored, or ignored by default. */
+static bool signal_ignored(int sig)
+{
+	struct sigaction sa;
+
+	if (sigaction(sig, NULL, &sa))
+		return true;
+	if (sa.sa_handler == SIG_IGN)
+		return true;
+	return sa.sa_handler == SIG_DFL &&
+	       (sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH);
+}
+
+/*
+ * Signals end KVM_RUN with EINTR, as in Linux: the calling thread blocks
+ * them for the duration of KVM_RUN, and one that arrives and the thread
+ * would have taken ends the run; restoring the mask then delivers it, as
+ * the return to user mode does.
+ */
+static bool run_signal_pending(struct kvm_vcpu *vcpu)
+{
+	sigset_t pending;
+
+	if (sigpending(&pending))
+		return false;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&pending, sig) == 1 &&
+		    !sigismember(&vcpu->run_saved_sigmask, sig) && !signal_ignored(sig))
+			return true;
+	return false;
+}
+
+bool kvm_vcpu_exit_requested(struct kvm_vcpu *vcpu)
+{
+	return __atomic_load_n(&vcpu->run->immediate_exit, __ATOMIC_ACQUIRE) ||
+	       run_signal_pending(vcpu);
+}
+
+static long vcpu_ioctl_run_guest(struct kvm_vcpu *vcpu)
+{
+	sigset_t all;
+	long ret;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &vcpu->run_saved_sigmask);
+	ret = vcpu->vm->vcpu_ops->run(vcpu);
+	pthread_sigmask(SIG_SETMASK, &vcpu->run_saved_sigmask, NULL);
+	return ret;
+}
+
 static long vcpu_ioctl_run(struct kvm_vcpu *vcpu, unsigned long arg)
 {
 	struct kvm_run *run = vcpu->run;
@@ -1095,7 +1145,7 @@ static long vcpu_ioctl_run(struct kvm_vcpu *vcpu, unsigned long arg)
 			if (cui)
 				ret = cui(vcpu);
 			if (ret > 0)
-				ret = vcpu->vm->vcpu_ops->run(vcpu);
+				ret = vcpu_ioctl_run_guest(vcpu);
 		}
 	}
 	post_run_save(vcpu);

@@ -468,6 +468,8 @@ static bool handle_exit(struct td *t, unsigned int id, int ret)
 
 		if (set_private(t, mf->gpa, mf->size, mf->flags & KVM_MEMORY_EXIT_FLAG_PRIVATE))
 			stop_all(t, 1);
+	} else if (ret && errno == EINTR && !__atomic_load_n(&run->immediate_exit, __ATOMIC_ACQUIRE)) {
+		/* A signal this thread took, not a stop: KVM_RUN again. */
 	} else if (ret) {
 		if (errno != EINTR) {
 			fprintf(stderr, "softtdx run: vCPU %u: KVM_RUN: %s\n", id, strerror(errno));

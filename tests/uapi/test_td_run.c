@@ -10,6 +10,7 @@
 #include "kvm_util.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -425,6 +426,67 @@ static void test_halt_and_immediate_exit(void **state)
 	td_run_destroy(&t);
 }
 
+static volatile sig_atomic_t sigusr1_taken;
+
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+	sigusr1_taken++;
+}
+
+struct kick {
+	pthread_t target;
+	int sig;
+	struct kvm_run *run;
+};
+
+/* @sig to the vCPU's thread at 30 ms; immediate_exit at 300 ms, so the test never hangs. */
+static void *signal_then_exit(void *arg)
+{
+	struct kick *k = arg;
+
+	usleep(30000);
+	pthread_kill(k->target, k->sig);
+	usleep(270000);
+	__atomic_store_n(&k->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * A signal the vCPU's thread takes ends KVM_RUN with EINTR (KVM_EXIT_INTR),
+ * and its handler runs as KVM_RUN returns; one the thread ignores does not
+ * end it.
+ */
+static void test_halt_and_signal(void **state)
+{
+	struct sigaction sa = { .sa_handler = on_sigusr1 }, old;
+	struct kick k;
+	struct td_run t;
+	pthread_t thr;
+
+	(void)state;
+	td_run_create(&t, guest_halt, guest_halt_size);
+	assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+	sigusr1_taken = 0;
+	k = (struct kick){ pthread_self(), SIGUSR1, t.run };
+	assert_int_equal(pthread_create(&thr, NULL, signal_then_exit, &k), 0);
+	TEST_ASSERT_ERRNO(run_until_stop(&t), EINTR);
+	assert_int_equal(t.run->exit_reason, KVM_EXIT_INTR);
+	assert_int_equal(sigusr1_taken, 1);
+	assert_int_equal(t.run->immediate_exit, 0);	/* the signal, not the fallback */
+	pthread_join(thr, NULL);
+	t.run->immediate_exit = 0;
+
+	k.sig = SIGCHLD;				/* ignored by default */
+	assert_int_equal(pthread_create(&thr, NULL, signal_then_exit, &k), 0);
+	TEST_ASSERT_ERRNO(kvm_ioctl(t.vcpu, KVM_RUN, 0), EINTR);
+	assert_int_equal(t.run->immediate_exit, 1);
+	pthread_join(thr, NULL);
+	assert_string_equal(t.console, "halting\n");
+	assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
+	td_run_destroy(&t);
+}
+
 static void *run_vcpu(void *arg)
 {
 	struct td_run *t = arg;
@@ -732,6 +794,7 @@ int main(void)
 		KVM_TEST(test_ghci),
 		KVM_TEST(test_triple_fault),
 		KVM_TEST(test_halt_and_immediate_exit),
+		KVM_TEST(test_halt_and_signal),
 		KVM_TEST(test_convert_under_running_vcpu),
 		KVM_TEST(test_two_vcpus_atomic),
 		KVM_TEST(test_interrupts),
