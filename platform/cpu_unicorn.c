@@ -43,6 +43,7 @@
 
 #define QUANTUM_BLOCKS		4096
 #define TICK_CHECK_BLOCKS	1024
+#define TBS_HOT			256	/* blocks whose scan is known without a hash lookup */
 #define TICK_NS			10000000ULL	/* the host's timer tick: 10 ms */
 #define HANDOVER_SPINS		4000		/* about 100 us of PAUSE */
 #define DR0_MAGIC		0x5AFE7D0C0FFEE123ULL
@@ -185,6 +186,8 @@ struct cpu_core {
 	 */
 	struct tb_key *tbs_seen;
 	size_t tbs_cap, tbs_used;
+	u64 tbs_hot[TBS_HOT];		/* direct-mapped in front of it: start ^ size << 48 */
+	bool scan_io;			/* ops->io_insn: blocks are scanned */
 	u64 *io_sites;
 	size_t nr_io_sites, io_sites_cap;
 	bool io_sites_changed;
@@ -1022,6 +1025,7 @@ static void io_site_drop(struct cpu_core *c, u64 addr)
 		if (c->io_sites[i] == addr)
 			c->io_sites[i] = c->io_sites[--c->nr_io_sites];
 	memset(c->tbs_seen, 0, c->tbs_cap * sizeof(*c->tbs_seen));
+	memset(c->tbs_hot, 0, sizeof(c->tbs_hot));
 	c->tbs_used = 0;
 	c->io_sites_changed = true;
 }
@@ -1085,6 +1089,14 @@ static void scan_block(struct cpu_core *c, u64 addr, u32 size)
 	}
 	if (c->io_sites_changed)
 		uc_emu_stop(c->uc);	/* before the block runs: retranslated with its exits */
+}
+
+/* A block not in the hot cache: scanned unless the hash says it was. */
+static __attribute__((noinline)) void block_first_seen(struct cpu_core *c, u64 addr, u32 size)
+{
+	if (size && !tb_seen(c, addr, size))
+		scan_block(c, addr, size);
+	c->tbs_hot[addr % TBS_HOT] = addr ^ (u64)size << 48;
 }
 
 /* The core stopped at a stopping point: I/O for the owner, or code that changed. */
@@ -1307,8 +1319,9 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 	struct cpu_core *c = data;
 
 	++c->blocks;
-	if (c->ops->io_insn && size && !tb_seen(c, addr, size))
-		scan_block(c, addr, size);
+	/* Every block start comes here: the common case is one compare. */
+	if (c->scan_io && c->tbs_hot[addr % TBS_HOT] != (addr ^ (u64)size << 48))
+		block_first_seen(c, addr, size);
 	/* An NMI held back by blocking: its handler's IRET has run, deliver it now. */
 	if (c->nmi_pending && !nmi_blocked(c))
 		uc_emu_stop(uc);
@@ -1670,6 +1683,7 @@ struct cpu_core *cpu_core_create(struct platform *p, struct cpu_group *g,
 	c->owner = owner;
 	c->ram = platform_ram(p);
 	c->ram_size = platform_get_config(p)->mem_size;
+	c->scan_io = ops->io_insn != NULL;
 	c->state = CORE_PARKED;
 	c->undeliverable = -1;
 	pthread_mutex_init(&c->lock, NULL);
