@@ -405,6 +405,22 @@ static void set_gdt(struct vm *t, struct kvm_sregs *s, uint64_t code_desc)
 	s->ds = s->es = s->ss = flat(0x10, 3, 1, 0);
 }
 
+/* A VM with @code at 0x1000 and RIP there, in flat 32-bit protected mode, paging off. */
+static void vm_protected_mode(struct vm *t, const void *code, size_t len)
+{
+	struct kvm_regs r = { .rip = 0x1000, .rflags = 2 };
+	struct kvm_sregs s;
+
+	vm_bare(t, 0x10000, 0);
+	memcpy(t->ram + 0x1000, code, len);
+	s = get_sregs(t);
+	set_gdt(t, &s, 0x00CF9B000000FFFFULL);
+	s.cs = flat(0x8, 0xB, 1, 0);
+	s.cr0 = 0x11;
+	assert_int_equal(kvm_ioctl(t->vcpu, KVM_SET_SREGS, &s), 0);
+	assert_int_equal(kvm_ioctl(t->vcpu, KVM_SET_REGS, &r), 0);
+}
+
 /* 32-bit protected mode, paging off, set up with KVM_SET_SREGS as selftests do. */
 static void test_protected_mode(void **state)
 {
@@ -415,20 +431,13 @@ static void test_protected_mode(void **state)
 		0xE7, 0x80,				/* 1010 out 0x80,eax */
 		0xF4,					/* 1012 hlt */
 	};
-	struct kvm_regs r = { .rip = 0x1000, .rflags = 2 };
+	struct kvm_regs r;
 	struct kvm_sregs s;
 	struct vm t;
 	uint32_t v;
 
 	(void)state;
-	vm_bare(&t, 0x10000, 0);
-	memcpy(t.ram + 0x1000, code, sizeof(code));
-	s = get_sregs(&t);
-	set_gdt(&t, &s, 0x00CF9B000000FFFFULL);
-	s.cs = flat(0x8, 0xB, 1, 0);
-	s.cr0 = 0x11;
-	assert_int_equal(kvm_ioctl(t.vcpu, KVM_SET_SREGS, &s), 0);
-	assert_int_equal(kvm_ioctl(t.vcpu, KVM_SET_REGS, &r), 0);
+	vm_protected_mode(&t, code, sizeof(code));
 	expect_io(&t, KVM_EXIT_IO_OUT, 4, 0x80);
 	memcpy(&v, pio_data(&t), 4);
 	assert_int_equal(v, 0x12345678);
@@ -599,20 +608,12 @@ static void test_unsupported(void **state)
 {
 	static const unsigned char ud2[] = { 0x0F, 0x0B };
 	static const unsigned char in_mmio[] = { 0xA1, 0x00, 0x60, 0xF4 };	/* mov ax,[0x6000] */
-	struct kvm_regs r = { .rip = 0x1000, .rflags = 2 };
-	struct kvm_sregs s;
+	struct kvm_regs r;
 	struct vm t;
 
 	(void)state;
 	/* A 32-bit protected-mode exception: the engine has no 32-bit IDT delivery. */
-	vm_bare(&t, 0x10000, 0);
-	memcpy(t.ram + 0x1000, ud2, sizeof(ud2));
-	s = get_sregs(&t);
-	set_gdt(&t, &s, 0x00CF9B000000FFFFULL);
-	s.cs = flat(0x8, 0xB, 1, 0);
-	s.cr0 = 0x11;
-	assert_int_equal(kvm_ioctl(t.vcpu, KVM_SET_SREGS, &s), 0);
-	assert_int_equal(kvm_ioctl(t.vcpu, KVM_SET_REGS, &r), 0);
+	vm_protected_mode(&t, ud2, sizeof(ud2));
 	run_ok(&t, KVM_EXIT_INTERNAL_ERROR);
 	assert_int_equal(t.run->internal.suberror, KVM_INTERNAL_ERROR_DELIVERY_EV);
 	assert_int_equal(t.run->internal.ndata, 1);
