@@ -1130,22 +1130,23 @@ static long vcpu_ioctl_run(struct kvm_vcpu *vcpu, unsigned long arg)
 		ret = wants_to_run ? -EAGAIN : -EINTR;
 	} else if (run->kvm_valid_regs || run->kvm_dirty_regs) {
 		ret = -EINVAL;
-	} else if (!wants_to_run) {
-		ret = -EINTR;
 	} else {
 		ret = vcpu->vm->vcpu_ops->pre_run(vcpu);
-		if (ret > 0 && vcpu->arch.triple_fault) {
+		/* What userspace completed goes in even with immediate_exit, as in x86.c. */
+		if (ret > 0 && vcpu->arch.complete_userspace_io) {
+			int (*cui)(struct kvm_vcpu *) = vcpu->arch.complete_userspace_io;
+
+			vcpu->arch.complete_userspace_io = NULL;
+			ret = cui(vcpu);
+		}
+		if (ret > 0 && !wants_to_run) {
+			ret = -EINTR;
+		} else if (ret > 0 && vcpu->arch.triple_fault) {
 			vcpu->arch.triple_fault = false;
 			run->exit_reason = KVM_EXIT_SHUTDOWN;
 			ret = 0;
 		} else if (ret > 0) {
-			int (*cui)(struct kvm_vcpu *) = vcpu->arch.complete_userspace_io;
-
-			vcpu->arch.complete_userspace_io = NULL;
-			if (cui)
-				ret = cui(vcpu);
-			if (ret > 0)
-				ret = vcpu_ioctl_run_guest(vcpu);
+			ret = vcpu_ioctl_run_guest(vcpu);
 		}
 	}
 	post_run_save(vcpu);
