@@ -18,8 +18,10 @@
  *   emulation failure, as in KVM.
  * - Exits that need userspace (port I/O, MMIO, HLT) are made by the
  *   callbacks on the core's thread: they fill kvm_run and park the core
- *   with cpu_core_exit(); the next KVM_RUN resumes them with userspace's
- *   answer.  So there is no complete_userspace_io on this side.
+ *   with cpu_core_exit(); the next KVM_RUN resumes them.  IN/OUT stop at
+ *   an instruction boundary, so they complete as KVM's fast PIO does
+ *   (complete_userspace_io); INS/OUTS and MMIO park inside the
+ *   instruction and take userspace's answer when the core resumes.
  */
 #include "kvm_internal.h"
 
@@ -46,8 +48,15 @@ struct vmx_snapshot {
 	u64 cr0, cr2, cr3, cr4, efer;
 };
 
+/* An IN/OUT stopped at its instruction, completed by the next KVM_RUN. */
+struct vmx_pio {
+	bool in;
+	u8 size, len;
+};
+
 struct kvm_vcpu_vmx {
 	struct cpu_core *core;
+	struct vmx_pio pio;
 	struct vmx_snapshot synced;
 	bool loaded;		/* synced is what the core holds */
 	bool user_exit;		/* a callback filled kvm_run for userspace */
@@ -196,6 +205,50 @@ static u32 vmx_io(void *owner, struct cpu_core *c, u16 port, unsigned int size, 
 	return val;
 }
 
+/*
+ * complete_fast_pio_in/out: IN's data from the run area into RAX (a 4-byte
+ * IN zero-extends, as KVM writes it), RIP past the instruction, on top of
+ * whatever userspace set meanwhile.
+ */
+static int complete_pio(struct kvm_vcpu *vcpu)
+{
+	struct vmx_pio *pio = &vmx_of(vcpu)->pio;
+	struct kvm_regs *regs = &vcpu->arch.regs;
+
+	if (pio->in) {
+		u64 val = 0, mask = (1ULL << 8 * pio->size) - 1;
+
+		memcpy(&val, (u8 *)vcpu->run + KVM_PIO_PAGE_OFFSET * 4096, pio->size);
+		regs->rax = pio->size == 4 ? val : (regs->rax & ~mask) | val;
+	}
+	regs->rip += pio->len;
+	return 1;
+}
+
+/*
+ * IN/OUT the core stopped at: KVM_EXIT_IO with RIP on the instruction, as
+ * KVM's fast PIO leaves it; the next KVM_RUN completes it (complete_pio).
+ */
+static void vmx_io_insn(void *owner, struct cpu_core *c, struct cpu_regs *r,
+			const struct cpu_io_insn *io)
+{
+	struct kvm_vcpu *vcpu = owner;
+	struct kvm_run *run = vcpu->run;
+
+	vcpu->arch.io_exits++;
+	run->exit_reason = KVM_EXIT_IO;
+	run->io.direction = io->in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
+	run->io.size = io->size;
+	run->io.port = io->port;
+	run->io.count = 1;
+	run->io.data_offset = KVM_PIO_PAGE_OFFSET * 4096;
+	if (!io->in)
+		memcpy((u8 *)run + run->io.data_offset, &r->gpr[CPU_RAX], io->size);
+	vmx_of(vcpu)->pio = (struct vmx_pio){ io->in, io->size, io->len };
+	vcpu->arch.complete_userspace_io = complete_pio;
+	user_exit(vcpu, c);
+}
+
 /* kvm_emulate_cpuid() over the KVM_SET_CPUID2 table; a missing leaf reads zeros. */
 static void emulate_cpuid(struct kvm_vcpu *vcpu, struct cpu_regs *r)
 {
@@ -296,6 +349,7 @@ static const struct cpu_ops vmx_cpu_ops = {
 	.intercept = vmx_intercept,
 	.msr_passthrough = vmx_msr_passthrough,
 	.io = vmx_io,
+	.io_insn = vmx_io_insn,
 	.mmio = vmx_mmio,
 };
 

@@ -133,7 +133,9 @@ struct cpu_ops {
 	 * Port I/O stopped precisely before the instruction, as a VMX I/O exit
 	 * (for owners without io: a TD's #VE).  The core finds I/O
 	 * instructions in each block before it first runs and makes them
-	 * stopping points; the owner must move RIP on or inject an event.
+	 * stopping points; the owner must move RIP on or inject an event (it
+	 * may also park in cpu_core_exit() and give a new state).  An owner
+	 * with io too keeps INS/OUTS there: io_insn has no memory access.
 	 */
 	void (*io_insn)(void *owner, struct cpu_core *c, struct cpu_regs *regs,
 			const struct cpu_io_insn *io);

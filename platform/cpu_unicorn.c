@@ -1084,7 +1084,9 @@ static void scan_block(struct cpu_core *c, u64 addr, u32 size)
 		len = x86_insn_len(code + off, n - off, mode);
 		if (!len)
 			break;
-		if (x86_decode_io(code + off, n - off, mode, &io) && !io_site_add(c, addr + off))
+		/* With io() as well, string I/O stays inline: io_insn has no memory access. */
+		if (x86_decode_io(code + off, n - off, mode, &io) && !(io.string && c->ops->io) &&
+		    !io_site_add(c, addr + off))
 			break;
 	}
 	if (c->io_sites_changed)
@@ -1099,16 +1101,26 @@ static __attribute__((noinline)) void block_first_seen(struct cpu_core *c, u64 a
 	c->tbs_hot[addr % TBS_HOT] = addr ^ (u64)size << 48;
 }
 
+/* Where RIP points: blocks and stopping points are linear addresses (CS base + RIP). */
+static u64 rip_linear(struct cpu_core *c)
+{
+	struct cpu_segment cs;
+
+	uc_context_save(c->uc, c->ctx);
+	blob_get_seg(c, CPU_CS, &cs);
+	return cs.base + c->regs.rip;
+}
+
 /* The core stopped at a stopping point: I/O for the owner, or code that changed. */
-static void on_io_site(struct cpu_core *c)
+static void on_io_site(struct cpu_core *c, u64 linear)
 {
 	u8 code[15] = { 0 };
-	unsigned int n = read_code(c, c->regs.rip, code, sizeof(code));
+	unsigned int n = read_code(c, linear, code, sizeof(code));
 	struct x86_io_insn x;
 	struct cpu_io_insn io;
 
 	if (!x86_decode_io(code, n, code_mode(c), &x)) {
-		io_site_drop(c, c->regs.rip);
+		io_site_drop(c, linear);
 		uc_emu_stop(c->uc);
 		return;
 	}
@@ -1171,9 +1183,13 @@ static void on_intercept(struct cpu_core *c, uint32_t svm_exit)
 	u8 insn[2] = { 0, 0 };
 
 	pull_regs(c);
-	if (svm_exit == SVM_EXIT_HLT && io_site_known(c, c->regs.rip)) {
-		on_io_site(c);
-		return;
+	if (svm_exit == SVM_EXIT_HLT && c->nr_io_sites) {
+		u64 linear = rip_linear(c);
+
+		if (io_site_known(c, linear)) {
+			on_io_site(c, linear);
+			return;
+		}
 	}
 	cpu_core_read_virt(c, c->regs.rip, insn, sizeof(insn));
 	if (!intercept_of(svm_exit, insn, &what)) {

@@ -161,9 +161,9 @@ static void expect_mmio(struct vm *t, unsigned long long gpa, unsigned int len, 
 }
 
 /*
- * OUT and IN of 1, 2 and 4 bytes at the reset state.  The engine reports
- * port I/O from inside the instruction, so RIP during KVM_EXIT_IO is not
- * checked; the GPRs are those before the instruction.
+ * OUT and IN of 1, 2 and 4 bytes at the reset state.  During KVM_EXIT_IO
+ * RIP is on the instruction, as with KVM's fast PIO; the next KVM_RUN
+ * completes it on top of what userspace set, even with immediate_exit.
  */
 static void test_port_io(void **state)
 {
@@ -188,6 +188,7 @@ static void test_port_io(void **state)
 	expect_io(&t, KVM_EXIT_IO_OUT, 1, 0x80);
 	assert_int_equal(pio_data(&t)[0], 0x42);
 	r = get_regs(&t);
+	assert_int_equal(r.rip, 0xF002);
 	assert_int_equal(r.rax & 0xFF, 0x42);
 	assert_int_equal(r.rdx, 0x600);		/* the RESET value is still there */
 	s = get_sregs(&t);
@@ -199,7 +200,18 @@ static void test_port_io(void **state)
 	assert_int_equal(s.ds.base, 0);
 
 	expect_io(&t, KVM_EXIT_IO_IN, 1, 0x3F8);
+	r = get_regs(&t);
+	assert_int_equal(r.rip, 0xF007);
+	r.rsi = 0x5151;				/* userspace's change stands */
+	assert_int_equal(kvm_ioctl(t.vcpu, KVM_SET_REGS, &r), 0);
 	pio_data(&t)[0] = 0x99;
+	t.run->immediate_exit = 1;
+	TEST_ASSERT_ERRNO(kvm_ioctl(t.vcpu, KVM_RUN, 0), EINTR);
+	t.run->immediate_exit = 0;
+	r = get_regs(&t);
+	assert_int_equal(r.rip, 0xF008);	/* completed all the same */
+	assert_int_equal(r.rax & 0xFF, 0x99);
+	assert_int_equal(r.rsi, 0x5151);
 	expect_io(&t, KVM_EXIT_IO_OUT, 2, 0x3F8);
 	memcpy(&v, pio_data(&t), 2);
 	assert_int_equal(v & 0xFFFF, 0x1234);
