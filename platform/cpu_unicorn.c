@@ -119,6 +119,7 @@
 #define PF_I			(1u << 4)
 
 #define VEC_NMI			2
+#define VEC_GP			13
 #define VEC_DF			8
 #define VEC_PF			14
 
@@ -1111,6 +1112,31 @@ static u64 rip_linear(struct cpu_core *c)
 	return cs.base + c->regs.rip;
 }
 
+/*
+ * The CPU's own checks come before an I/O exit: in protected mode with
+ * CPL > IOPL, or in virtual-8086 mode, the 32/64-bit TSS's I/O permission
+ * bitmap must clear every port accessed.  The blob is the one rip_linear()
+ * just saved.
+ */
+static bool io_permitted(struct cpu_core *c, u16 port, unsigned int size)
+{
+	u32 cpl = blob_read32(c, c->off_hflags) & HF_CPL_MASK;
+	u32 iopl = (u32)(c->regs.rflags >> 12) & 3, type;
+	struct cpu_segment tr;
+	u16 map, bits;
+
+	if (!(c->regs.cr0 & CR0_PE) || (!(c->regs.rflags & RFLAGS_VM) && cpl <= iopl))
+		return true;
+	blob_get_seg(c, CPU_TR, &tr);
+	type = (tr.flags >> 8) & 15;
+	if (!(tr.flags & CPU_SEG_FLAGS_P) || (type != 9 && type != 11) || tr.limit < 103 ||
+	    cpu_core_read_virt(c, tr.base + 0x66, &map, sizeof(map)) ||
+	    (u32)map + port / 8 + 1 > tr.limit ||
+	    cpu_core_read_virt(c, tr.base + map + port / 8, &bits, sizeof(bits)))
+		return false;
+	return !((bits >> (port & 7)) & ((1u << size) - 1));
+}
+
 /* The core stopped at a stopping point: I/O for the owner, or code that changed. */
 static void on_io_site(struct cpu_core *c, u64 linear)
 {
@@ -1129,7 +1155,10 @@ static void on_io_site(struct cpu_core *c, u64 linear)
 		.in = x.in, .string = x.string, .rep = x.rep, .imm = x.imm,
 		.addr_size = x.addr_size, .seg = x.seg,
 	};
-	c->ops->io_insn(c->owner, c, &c->regs, &io);
+	if (io_permitted(c, io.port, io.size))
+		c->ops->io_insn(c->owner, c, &c->regs, &io);
+	else
+		cpu_core_inject(c, VEC_GP, true, 0);
 	if (c->event.valid && !deliver_pending(c)) {
 		c->in_shutdown = true;
 		uc_emu_stop(c->uc);
@@ -1635,7 +1664,8 @@ static bool run_slice(struct cpu_core *c)
 				 (unsigned long long)c->regs.rip);
 		return false;
 	}
-	return !c->failed;
+	/* A hook whose event could not be delivered put the core in shutdown. */
+	return !c->failed && !c->in_shutdown;
 }
 
 static void *core_thread(void *arg)

@@ -452,12 +452,57 @@ static void test_port_io_code_changed(void **state)
 	teardown(&f);
 }
 
+/* 32-bit flat protected mode at CPL 3 with @rflags; no TSS. */
+static void enter_cpl3(struct fixture *f, u64 rflags)
+{
+	const u32 code = 0xB << 8 | CPU_SEG_FLAGS_S | 3u << 13 | CPU_SEG_FLAGS_P |
+			 CPU_SEG_FLAGS_DB | CPU_SEG_FLAGS_G;
+	const u32 data = 0x3 << 8 | CPU_SEG_FLAGS_S | 3u << 13 | CPU_SEG_FLAGS_P |
+			 CPU_SEG_FLAGS_DB | CPU_SEG_FLAGS_G;
+	struct cpu_segs segs = { 0 };
+	struct cpu_regs r;
+
+	cpu_core_get_regs(f->c, &r);
+	r.rflags = rflags;
+	for (int i = CPU_ES; i <= CPU_GS; i++)
+		segs.seg[i] = (struct cpu_segment){ 0, 0xFFFFFFFF, data, 0x23 };
+	segs.seg[CPU_CS] = (struct cpu_segment){ 0, 0xFFFFFFFF, code, 0x1B };
+	assert_int_equal(cpu_core_set_state(f->c, &r, &segs), 0);
+}
+
+/*
+ * The CPU's IOPL and TSS checks come before the I/O exit: at CPL 3 with
+ * IOPL 0 and no TSS, OUT is a #GP(0) (here undeliverable: 32-bit mode);
+ * with IOPL 3 the owner gets it.
+ */
+static void test_port_io_privilege(void **state)
+{
+	static const u8 code[] = { 0xB0, 0x05, 0xE6, 0xF4 };	/* mov $5,%al; out %al,$0xf4 */
+	struct fixture f;
+
+	(void)state;
+	setup_code_ops(&f, code, sizeof(code), &io_ops);
+	enter_cpl3(&f, 0x2);
+	assert_int_equal(cpu_core_run(f.c), CPU_RUN_SHUTDOWN);
+	assert_int_equal(cpu_core_undeliverable_vector(f.c), 13);
+	assert_int_equal(f.o.nr_io, 0);
+	teardown(&f);
+
+	setup_code_ops(&f, code, sizeof(code), &io_ops);
+	enter_cpl3(&f, 0x3002);
+	assert_int_equal(cpu_core_run(f.c), CPU_RUN_EXIT);
+	assert_int_equal(f.o.nr_io, 1);
+	assert_int_equal(f.o.exit_code, 5);
+	teardown(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hello),
 		cmocka_unit_test(test_port_io_precise),
 		cmocka_unit_test(test_port_io_code_changed),
+		cmocka_unit_test(test_port_io_privilege),
 		cmocka_unit_test(test_probe),
 		cmocka_unit_test(test_translate_exit_retries),
 		cmocka_unit_test(test_kick),
