@@ -75,8 +75,15 @@ static void get_quote(u32 gpaw)
 	guest_set_exception_handler(on_interrupt);
 	__asm__ volatile("sti");
 	status = tdvmcall(GET_QUOTE, gpa | shared_bit, sizeof(quote_buf), 0, 0, 0);
-	while (!status && hdr[1] == QUOTE_IN_FLIGHT)
+	/* Interrupts off from the check to the HLT: the notification cannot slip in between. */
+	while (!status) {
+		__asm__ volatile("cli" ::: "memory");
+		if (hdr[1] != QUOTE_IN_FLIGHT)
+			break;
 		tdvmcall(TDVMCALL_HLT, 0, 0, 0, 0, 0);
+		__asm__ volatile("sti" ::: "memory");
+	}
+	__asm__ volatile("sti" ::: "memory");
 	if (status || hdr[1]) {
 		guest_puts(status ? "GetQuote: TDVMCALL status " : "GetQuote: ");
 		guest_puts(hdr[1] == QUOTE_QGS_UNAVAILABLE ? "no quote-generation service\n" :

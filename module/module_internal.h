@@ -591,6 +591,8 @@ u64 tdg_sys_rd(struct seam_ctx *c);
  * for any other MSR.
  */
 void td_apic_entry(struct td_vcpu *v);
+/* Delivers a pending virtual interrupt now, or asks the core for the interrupt window. */
+void td_apic_deliver(struct td_vcpu *v);
 /* A virtual interrupt the vCPU would take (VCPU_STATE_DETAILS.VMXIP). */
 bool td_apic_pending(const struct tdvps *t);
 bool td_apic_msr(struct td_vcpu *v, struct cpu_regs *r, bool write);

@@ -45,27 +45,40 @@ bool td_apic_pending(const struct tdvps *t)
 	return vec >= 32 && ((u32)vec & 0xF0) > (ppr(t) & 0xF0);
 }
 
-void td_apic_entry(struct td_vcpu *v)
+/*
+ * The highest deliverable vector into service if RFLAGS.IF allows it;
+ * otherwise the core tells us when IF is set (virtual-interrupt delivery
+ * re-evaluates then, after STI, POPF or IRET).
+ */
+void td_apic_deliver(struct td_vcpu *v)
 {
 	struct tdvps *t = v->tdvps;
 	struct cpu_regs r;
-	u64 pir[4];
 	int vec;
 
-	if (t->pid_hpa && cpu_take_posted_interrupts(v->m->plat, t->pid_hpa, pir))
-		for (int i = 0; i < 4; i++) {
-			t->virr[2 * i] |= (u32)pir[i];
-			t->virr[2 * i + 1] |= (u32)(pir[i] >> 32);
-		}
 	/* PEND_NMI goes first; an NMI handler runs with interrupts off anyway. */
-	cpu_core_set_nmi_pending(v->core, t->pend_nmi);
 	cpu_core_get_regs(v->core, &r);
+	cpu_core_request_irq_window(v->core, td_apic_pending(t) && !(r.rflags & RFLAGS_IF));
 	if (t->pend_nmi || !td_apic_pending(t) || !(r.rflags & RFLAGS_IF))
 		return;
 	vec = highest(t->virr);
 	t->virr[vec / 32] &= ~(1u << (vec % 32));
 	t->visr[vec / 32] |= 1u << (vec % 32);
 	cpu_core_inject(v->core, (u8)vec, false, 0);
+}
+
+void td_apic_entry(struct td_vcpu *v)
+{
+	struct tdvps *t = v->tdvps;
+	u64 pir[4];
+
+	if (t->pid_hpa && cpu_take_posted_interrupts(v->m->plat, t->pid_hpa, pir))
+		for (int i = 0; i < 4; i++) {
+			t->virr[2 * i] |= (u32)pir[i];
+			t->virr[2 * i + 1] |= (u32)(pir[i] >> 32);
+		}
+	cpu_core_set_nmi_pending(v->core, t->pend_nmi);
+	td_apic_deliver(v);
 }
 
 bool td_apic_msr(struct td_vcpu *v, struct cpu_regs *r, bool write)
@@ -79,9 +92,17 @@ bool td_apic_msr(struct td_vcpu *v, struct cpu_regs *r, bool write)
 		isr = highest(t->visr);
 		if (isr >= 0)
 			t->visr[isr / 32] &= ~(1u << (isr % 32));
+		/* A vector the one in service held back may go now, or once IF is set. */
+		r->rip += 2;
+		td_apic_deliver(v);
+		return true;
+	} else if (write && msr == X2APIC_TPR) {
+		/* A lower TPR may let a waiting vector through, as TPR virtualization does. */
+		t->vtpr = (u8)r->gpr[CPU_RAX];
+		r->rip += 2;
+		td_apic_deliver(v);
+		return true;
 	} else if (msr == X2APIC_TPR) {
-		if (write)
-			t->vtpr = (u8)r->gpr[CPU_RAX];
 		value = t->vtpr;
 	} else if (!write && msr == X2APIC_PPR) {
 		value = ppr(t);

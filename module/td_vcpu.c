@@ -238,12 +238,20 @@ static void td_io_insn(void *owner, struct cpu_core *core, struct cpu_regs *r,
 	});
 }
 
+/* RFLAGS.IF set with a virtual interrupt waiting (STI, POPF, IRET): it goes now. */
+static void td_irq_window(void *owner, struct cpu_core *core)
+{
+	(void)core;
+	td_apic_deliver(owner);
+}
+
 static const struct cpu_ops td_cpu_ops = {
 	.translate = td_translate,
 	.tdcall = td_tdcall,
 	.intercept = td_intercept,
 	.msr_passthrough = td_msr_passthrough,
 	.io_insn = td_io_insn,
+	.irq_window = td_irq_window,
 };
 
 /* ---- the registry ------------------------------------------------------------ */

@@ -148,6 +148,12 @@ struct cpu_ops {
 	 */
 	u64 (*mmio)(void *owner, struct cpu_core *c, u64 gpa, unsigned int size, bool write,
 		    u64 val);
+	/*
+	 * RFLAGS.IF became 1 while the owner wanted to know (an interrupt
+	 * window, cpu_core_request_irq_window()): called at an instruction
+	 * boundary before the guest goes on, so the owner can inject.
+	 */
+	void (*irq_window)(void *owner, struct cpu_core *c);
 	/* A triple fault: the core is in shutdown and will not run again. */
 	void (*shutdown)(void *owner, struct cpu_core *c);
 };
@@ -211,6 +217,8 @@ void cpu_core_inject(struct cpu_core *c, u8 vector, bool has_error, u32 error);
  * held back by blocking goes at the first block boundary after that IRET.
  */
 void cpu_core_set_nmi_pending(struct cpu_core *c, bool pending);
+/* Calls ops->irq_window once RFLAGS.IF is 1 (checked at each block boundary); off again after. */
+void cpu_core_request_irq_window(struct cpu_core *c, bool on);
 bool cpu_core_nmi_pending(const struct cpu_core *c);
 /* Forgets cached translations (the guest's and the second stage's). */
 void cpu_core_flush_tlb(struct cpu_core *c);

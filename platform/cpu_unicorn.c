@@ -194,6 +194,8 @@ struct cpu_core {
 	bool io_sites_changed;
 	struct pending_event event;
 	bool nmi_pending;		/* an NMI the owner made pending, not delivered yet */
+	bool irq_window;		/* the owner waits for RFLAGS.IF */
+	bool irq_window_open;		/* ... and it is 1: call ops->irq_window */
 	bool exit_pending;		/* translate() exited from a TLB fill */
 	bool tdcall_done;		/* swallow the #UD report after a TDCALL */
 	bool quantum_over;
@@ -387,6 +389,11 @@ void cpu_core_inject(struct cpu_core *c, u8 vector, bool has_error, u32 error)
 void cpu_core_set_nmi_pending(struct cpu_core *c, bool pending)
 {
 	c->nmi_pending = pending;
+}
+
+void cpu_core_request_irq_window(struct cpu_core *c, bool on)
+{
+	c->irq_window = on && c->ops->irq_window;
 }
 
 bool cpu_core_nmi_pending(const struct cpu_core *c)
@@ -1370,6 +1377,11 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 	/* An NMI held back by blocking: its handler's IRET has run, deliver it now. */
 	if (c->nmi_pending && !nmi_blocked(c))
 		uc_emu_stop(uc);
+	/* STI, POPF or IRET opened the owner's interrupt window. */
+	if (c->irq_window && (reg_read(c, UC_X86_REG_RFLAGS) & RFLAGS_IF)) {
+		c->irq_window_open = true;
+		uc_emu_stop(uc);
+	}
 	if (c->blocks % TICK_CHECK_BLOCKS == 0 && now_ns() >= atomic_load(&c->tick_deadline))
 		atomic_store(&c->kick, true);
 	if (atomic_load_explicit(&c->kick, memory_order_relaxed) ||
@@ -1636,6 +1648,11 @@ static bool run_slice(struct cpu_core *c)
 		enter_protected_mode(c);
 	push_regs(c);
 	take_nmi(c);
+	if (c->irq_window_open && !c->event.valid) {
+		c->irq_window_open = false;
+		c->irq_window = false;
+		c->ops->irq_window(c->owner, c);
+	}
 	if (c->event.valid && !deliver_pending(c)) {
 		c->in_shutdown = true;
 		return false;

@@ -38,6 +38,19 @@ static void on_interrupt(struct guest_frame *f)
 	wrmsr(0x80B, 0);	/* EOI */
 }
 
+/* Sleeps until @n interrupts came, with none able to slip in before the HLT. */
+static void wait_count(u64 n)
+{
+	for (;;) {
+		__asm__ volatile("cli" ::: "memory");
+		if (count >= n)
+			break;
+		tdvmcall(TDVMCALL_HLT, 0, 0, 0, 0, 0);
+		__asm__ volatile("sti" ::: "memory");
+	}
+	__asm__ volatile("sti" ::: "memory");
+}
+
 void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 {
 	(void)initial_rcx;
@@ -53,13 +66,11 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 	report(isr_in_handler);
 	report(rdmsr(0x810 + 1));	/* ISR after EOI */
 	report(rdmsr(0x820 + 1));	/* IRR: 0x25 still waits */
-	wrmsr(0x808, 0);		/* TPR 0: 0x25 can come at the next entry */
-	while (count < 2)
-		tdvmcall(TDVMCALL_HLT, 0, 0, 0, 0, 0);
+	wrmsr(0x808, 0);		/* TPR 0: 0x25 comes at once */
+	report(count);
 	report(last);
 	report(2);			/* asleep next: the VMM wakes it with 0x41 */
-	while (count < 3)
-		tdvmcall(TDVMCALL_HLT, 0, 0, 0, 0, 0);
+	wait_count(3);
 	report(last);
 	report(rdmsr(0x80A));		/* PPR */
 }

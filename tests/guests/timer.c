@@ -59,10 +59,20 @@ static void on_interrupt(struct guest_frame *f)
 	__asm__ volatile("wrmsr" : : "c"(0x80B), "a"(0), "d"(0));	/* EOI */
 }
 
+/*
+ * Interrupts off from the check to the HLT, so a tick cannot come in
+ * between and leave the vCPU asleep; STI afterwards takes a waiting one.
+ */
 static void wait_ticks(u64 n)
 {
-	while (ticks < n)
+	for (;;) {
+		__asm__ volatile("cli" ::: "memory");
+		if (ticks >= n)
+			break;
 		tdvmcall(TDVMCALL_HLT, 0, 0, 0, 0, 0);
+		__asm__ volatile("sti" ::: "memory");
+	}
+	__asm__ volatile("sti" ::: "memory");
 }
 
 static u64 tsc_hz(void)
