@@ -56,10 +56,10 @@ void td_apic_deliver(struct td_vcpu *v)
 	struct cpu_regs r;
 	int vec;
 
-	/* PEND_NMI goes first; an NMI handler runs with interrupts off anyway. */
 	cpu_core_get_regs(v->core, &r);
 	cpu_core_request_irq_window(v->core, td_apic_pending(t) && !(r.rflags & RFLAGS_IF));
-	if (t->pend_nmi || !td_apic_pending(t) || !(r.rflags & RFLAGS_IF))
+	/* A pending NMI goes first; its handler runs with interrupts off anyway. */
+	if (cpu_core_nmi_pending(v->core) || !td_apic_pending(t) || !(r.rflags & RFLAGS_IF))
 		return;
 	vec = highest(t->virr);
 	t->virr[vec / 32] &= ~(1u << (vec % 32));
