@@ -1046,23 +1046,16 @@ static void apply_io_sites(struct cpu_core *c)
 	c->io_sites_changed = false;
 }
 
-/* The code size the core runs: CS.L / CS.D from the GDT, as it was loaded. */
+/* The code size the core runs: the mode flags QEMU's translator decodes with. */
 static enum x86_mode code_mode(struct cpu_core *c)
 {
-	uc_x86_mmr gdtr = { 0 };
-	u64 desc;
-	u16 sel = c->regs.cs & ~7;
+	u32 hf;
 
-	if (!(c->regs.cr0 & CR0_PE))
-		return X86_MODE_16;
-	if (!(c->regs.efer & EFER_LMA))
-		return X86_MODE_32;	/* TDs: only the flat 32-bit reset state */
-	uc_reg_read(c->uc, UC_X86_REG_GDTR, &gdtr);
-	if (!sel || sel + 7u > gdtr.limit || cpu_core_read_virt(c, gdtr.base + sel, &desc, 8))
+	uc_context_save(c->uc, c->ctx);
+	hf = blob_read32(c, c->off_hflags);
+	if (hf & HF_CS64_MASK)
 		return X86_MODE_64;
-	if (desc & 1ULL << 53)
-		return X86_MODE_64;
-	return desc & 1ULL << 54 ? X86_MODE_32 : X86_MODE_16;
+	return hf & HF_CS32_MASK ? X86_MODE_32 : X86_MODE_16;
 }
 
 /* Reads code at @va: as much of @len as is mapped, 0 if nothing. */
