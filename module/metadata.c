@@ -668,8 +668,8 @@ u64 tdg_vp_access(struct seam_ctx *c, struct tdr *tdr, struct tdcs *tdcs, struct
 	r->r8 = 0;
 	if (!write)
 		r->rdx = MD_FIELD_ID_NONE;
+	c->version = 1;		/* a read always reports the next field ID */
 	if (r->rcx)
 		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RCX);	/* no L2 VMs */
-	c->version = 1;		/* a read always reports the next field ID */
 	return md_access(c, &vp_table, &x, write, id, value, mask);
 }

@@ -350,7 +350,12 @@ static u64 tdg_sys_read(struct td_vcpu *v, struct cpu_regs *r)
 	return err;
 }
 
-static u64 tdg_vm_rd_wr(struct td_vcpu *v, struct cpu_regs *r, u32 version, bool write)
+/*
+ * TDG.VM.RD/WR and TDG.VP.RD/WR on the guest's RCX, RDX, R8, R9; a read
+ * hands RDX back when it reports the next field (VM.RD version 1, VP.RD).
+ */
+static u64 tdg_md_rd_wr(struct td_vcpu *v, struct cpu_regs *r, u32 version, bool write,
+			bool vcpu)
 {
 	struct seamcall_regs regs;
 	struct seam_ctx c;
@@ -360,25 +365,10 @@ static u64 tdg_vm_rd_wr(struct td_vcpu *v, struct cpu_regs *r, u32 version, bool
 	c.version = version;
 	regs = (struct seamcall_regs){ .rcx = r->gpr[CPU_RCX], .rdx = r->gpr[CPU_RDX],
 				       .r8 = r->gpr[CPU_R8], .r9 = r->gpr[CPU_R9] };
-	err = tdg_vm_access(&c, v->td.tdr, v->td.tdcs, write);
+	err = vcpu ? tdg_vp_access(&c, v->td.tdr, v->td.tdcs, v->tdvps, write) :
+		     tdg_vm_access(&c, v->td.tdr, v->td.tdcs, write);
 	r->gpr[CPU_R8] = regs.r8;
-	if (!write && version)
-		r->gpr[CPU_RDX] = regs.rdx;
-	return err;
-}
-
-static u64 tdg_vp_rd_wr(struct td_vcpu *v, struct cpu_regs *r, bool write)
-{
-	struct seamcall_regs regs;
-	struct seam_ctx c;
-	u64 err;
-
-	td_vcpu_ctx(v, &c, &regs);
-	regs = (struct seamcall_regs){ .rcx = r->gpr[CPU_RCX], .rdx = r->gpr[CPU_RDX],
-				       .r8 = r->gpr[CPU_R8], .r9 = r->gpr[CPU_R9] };
-	err = tdg_vp_access(&c, v->td.tdr, v->td.tdcs, v->tdvps, write);
-	r->gpr[CPU_R8] = regs.r8;
-	if (!write)
+	if (!write && c.version)
 		r->gpr[CPU_RDX] = regs.rdx;
 	return err;
 }
@@ -450,11 +440,11 @@ void td_tdcall(void *owner, struct cpu_core *core, struct cpu_regs *r)
 			break;
 		case TDG_VP_RD:
 		case TDG_VP_WR:
-			status = tdg_vp_rd_wr(v, r, leaf == TDG_VP_WR);
+			status = tdg_md_rd_wr(v, r, version, leaf == TDG_VP_WR, true);
 			break;
 		case TDG_VM_RD:
 		case TDG_VM_WR:
-			status = tdg_vm_rd_wr(v, r, version, leaf == TDG_VM_WR);
+			status = tdg_md_rd_wr(v, r, version, leaf == TDG_VM_WR, false);
 			break;
 		default:
 			status = api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RAX);
