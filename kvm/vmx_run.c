@@ -183,9 +183,10 @@ static u64 vmx_mmio(void *owner, struct cpu_core *c, u64 gpa, unsigned int size,
 
 /* ---- port I/O and intercepted instructions ----------------------------------------------- */
 
-static u32 vmx_io(void *owner, struct cpu_core *c, u16 port, unsigned int size, bool in, u32 val)
+/* KVM_EXIT_IO of one element; @out is what OUT writes.  The data area is returned. */
+static u8 *fill_io_exit(struct kvm_vcpu *vcpu, u16 port, unsigned int size, bool in,
+			const void *out)
 {
-	struct kvm_vcpu *vcpu = owner;
 	struct kvm_run *run = vcpu->run;
 	u8 *data = (u8 *)run + KVM_PIO_PAGE_OFFSET * 4096;
 
@@ -197,8 +198,15 @@ static u32 vmx_io(void *owner, struct cpu_core *c, u16 port, unsigned int size, 
 	run->io.count = 1;
 	run->io.data_offset = KVM_PIO_PAGE_OFFSET * 4096;
 	if (!in)
-		memcpy(data, &val, size);
-	user_exit(vcpu, c);
+		memcpy(data, out, size);
+	return data;
+}
+
+static u32 vmx_io(void *owner, struct cpu_core *c, u16 port, unsigned int size, bool in, u32 val)
+{
+	u8 *data = fill_io_exit(owner, port, size, in, &val);
+
+	user_exit(owner, c);
 	val = 0;
 	if (in)
 		memcpy(&val, data, size);
@@ -233,17 +241,8 @@ static void vmx_io_insn(void *owner, struct cpu_core *c, struct cpu_regs *r,
 			const struct cpu_io_insn *io)
 {
 	struct kvm_vcpu *vcpu = owner;
-	struct kvm_run *run = vcpu->run;
 
-	vcpu->arch.io_exits++;
-	run->exit_reason = KVM_EXIT_IO;
-	run->io.direction = io->in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
-	run->io.size = io->size;
-	run->io.port = io->port;
-	run->io.count = 1;
-	run->io.data_offset = KVM_PIO_PAGE_OFFSET * 4096;
-	if (!io->in)
-		memcpy((u8 *)run + run->io.data_offset, &r->gpr[CPU_RAX], io->size);
+	fill_io_exit(vcpu, io->port, io->size, io->in, &r->gpr[CPU_RAX]);
 	vmx_of(vcpu)->pio = (struct vmx_pio){ io->in, io->size, io->len };
 	vcpu->arch.complete_userspace_io = complete_pio;
 	user_exit(vcpu, c);
