@@ -199,7 +199,13 @@ struct cpu_core {
 	bool exit_pending;		/* translate() exited from a TLB fill */
 	bool tdcall_done;		/* swallow the #UD report after a TDCALL */
 	bool quantum_over;
-	unsigned int blocks;
+	/*
+	 * on_block() looks at the rest only when the budget runs out or the
+	 * owner raised attention (a kick, a pending NMI, an interrupt window).
+	 */
+	unsigned int block_budget;
+	unsigned int budgets_used;
+	atomic_bool attention;
 	bool in_shutdown;
 	char error[160];
 };
@@ -389,11 +395,15 @@ void cpu_core_inject(struct cpu_core *c, u8 vector, bool has_error, u32 error)
 void cpu_core_set_nmi_pending(struct cpu_core *c, bool pending)
 {
 	c->nmi_pending = pending;
+	if (pending)
+		atomic_store(&c->attention, true);
 }
 
 void cpu_core_request_irq_window(struct cpu_core *c, bool on)
 {
 	c->irq_window = on && c->ops->irq_window;
+	if (c->irq_window)
+		atomic_store(&c->attention, true);
 }
 
 bool cpu_core_nmi_pending(const struct cpu_core *c)
@@ -1358,30 +1368,69 @@ static u64 now_ns(void)
 	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
 }
 
-/* Between blocks: kicks, the host's timer tick, and the group's fairness. */
+/*
+ * Kicks, the host's timer tick, the group's fairness, and what the owner
+ * waits for.  Attention is cleared first, so a kick raised meanwhile is seen
+ * here or at the next block; conditions still unmet keep it raised.
+ */
+static __attribute__((noinline)) void block_attention(struct cpu_core *c)
+{
+	bool quantum = false;
+
+	atomic_store(&c->attention, false);
+	if (!c->block_budget) {
+		c->block_budget = TICK_CHECK_BLOCKS;
+		if (now_ns() >= atomic_load(&c->tick_deadline))
+			atomic_store(&c->kick, true);
+		quantum = ++c->budgets_used % (QUANTUM_BLOCKS / TICK_CHECK_BLOCKS) == 0 &&
+			  atomic_load(&c->g->waiters);
+	}
+	/* An NMI held back by blocking: its handler's IRET has run, deliver it now. */
+	if (c->nmi_pending) {
+		if (!nmi_blocked(c))
+			uc_emu_stop(c->uc);
+		else
+			atomic_store(&c->attention, true);
+	}
+	/* STI, POPF or IRET opened the owner's interrupt window. */
+	if (c->irq_window) {
+		if (reg_read(c, UC_X86_REG_RFLAGS) & RFLAGS_IF) {
+			c->irq_window_open = true;
+			uc_emu_stop(c->uc);
+		} else {
+			atomic_store(&c->attention, true);
+		}
+	}
+	if (atomic_load(&c->kick) || quantum) {
+		c->quantum_over = true;
+		uc_emu_stop(c->uc);
+	}
+}
+
+/* Every block start comes here (for tight guest loops, its cost shows). */
+static inline void block_start(struct cpu_core *c)
+{
+	if (!--c->block_budget || atomic_load_explicit(&c->attention, memory_order_relaxed))
+		block_attention(c);
+}
+
 static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
+{
+	(void)uc;
+	(void)addr;
+	(void)size;
+	block_start(data);
+}
+
+/* The same, for cores that scan blocks for I/O instructions: one compare. */
+static void on_block_scan(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
 	struct cpu_core *c = data;
 
-	++c->blocks;
-	/* Every block start comes here: the common case is one compare. */
-	if (c->scan_io && c->tbs_hot[addr % TBS_HOT] != (addr ^ (u64)size << 48))
+	(void)uc;
+	if (c->tbs_hot[addr % TBS_HOT] != (addr ^ (u64)size << 48))
 		block_first_seen(c, addr, size);
-	/* An NMI held back by blocking: its handler's IRET has run, deliver it now. */
-	if (c->nmi_pending && !nmi_blocked(c))
-		uc_emu_stop(uc);
-	/* STI, POPF or IRET opened the owner's interrupt window. */
-	if (c->irq_window && (reg_read(c, UC_X86_REG_RFLAGS) & RFLAGS_IF)) {
-		c->irq_window_open = true;
-		uc_emu_stop(uc);
-	}
-	if (c->blocks % TICK_CHECK_BLOCKS == 0 && now_ns() >= atomic_load(&c->tick_deadline))
-		atomic_store(&c->kick, true);
-	if (atomic_load_explicit(&c->kick, memory_order_relaxed) ||
-	    (c->blocks % QUANTUM_BLOCKS == 0 && atomic_load(&c->g->waiters))) {
-		c->quantum_over = true;
-		uc_emu_stop(uc);
-	}
+	block_start(c);
 }
 
 /* ---- engine setup ------------------------------------------------------------------- */
@@ -1512,7 +1561,8 @@ static bool engine_setup(struct cpu_core *c)
 	    (e = uc_hook_add(c->uc, &h, UC_HOOK_TLB_FILL, on_tlb_fill, c, 1, 0)) ||
 	    (e = uc_hook_add(c->uc, &h, UC_HOOK_INSN_INVALID, on_invalid, c, 1, 0)) ||
 	    (e = uc_hook_add(c->uc, &h, UC_HOOK_INTR, on_interrupt, c, 1, 0)) ||
-	    (e = uc_hook_add(c->uc, &h, UC_HOOK_BLOCK, on_block, c, 1, 0)) ||
+	    (e = uc_hook_add(c->uc, &h, UC_HOOK_BLOCK,
+				 c->scan_io ? on_block_scan : on_block, c, 1, 0)) ||
 	    (e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, on_in, c, 1, 0, UC_X86_INS_IN)) ||
 	    (e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, on_out, c, 1, 0, UC_X86_INS_OUT))) {
 		snprintf(c->error, sizeof(c->error), "Unicorn setup: %s", uc_strerror(e));
@@ -1742,6 +1792,7 @@ struct cpu_core *cpu_core_create(struct platform *p, struct cpu_group *g,
 	c->scan_io = ops->io_insn != NULL;
 	c->state = CORE_PARKED;
 	c->undeliverable = -1;
+	c->block_budget = TICK_CHECK_BLOCKS;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	if (pthread_create(&c->thread, NULL, core_thread, c)) {
@@ -1771,6 +1822,7 @@ enum cpu_run_result cpu_core_run(struct cpu_core *c)
 void cpu_core_kick(struct cpu_core *c)
 {
 	atomic_store(&c->kick, true);
+	atomic_store(&c->attention, true);
 }
 
 const char *cpu_core_error(const struct cpu_core *c)
