@@ -45,6 +45,11 @@
 #define TICK_CHECK_BLOCKS	1024
 #define TBS_HOT			256	/* blocks whose scan is known without a hash lookup */
 #define TICK_NS			10000000ULL	/* the host's timer tick: 10 ms */
+/*
+ * Translated code: Unicorn 2.1 zeroes the whole buffer at every TB flush
+ * (tcg_region_assign), 1 GiB by default, which took 0.3-2.5 s a flush.
+ */
+#define TCG_BUFFER_BYTES	(32u << 20)
 #define HANDOVER_SPINS		4000		/* about 100 us of PAUSE */
 #define DR0_MAGIC		0x5AFE7D0C0FFEE123ULL
 #define RAX_MAGIC		0x7D0C0FFEE1235AFEULL
@@ -1048,11 +1053,14 @@ static void io_site_drop(struct cpu_core *c, u64 addr)
 	c->io_sites_changed = true;
 }
 
-/* New stopping points take effect in blocks translated from now on. */
+/*
+ * Stopping points take effect in blocks translated from now on: the block
+ * that held a new one was dropped when it was scanned, and Unicorn drops
+ * the blocks at every stopping point after each run.
+ */
 static void apply_io_sites(struct cpu_core *c)
 {
 	uc_ctl_set_exits(c->uc, c->io_sites, c->nr_io_sites);
-	uc_ctl_flush_tb(c->uc);
 	c->io_sites_changed = false;
 }
 
@@ -1087,6 +1095,7 @@ static void scan_block(struct cpu_core *c, u64 addr, u32 size)
 	enum x86_mode mode;
 	struct x86_io_insn io;
 	unsigned int n, off, len;
+	size_t sites = c->nr_io_sites;
 
 	pull_regs(c);
 	mode = code_mode(c);
@@ -1100,8 +1109,11 @@ static void scan_block(struct cpu_core *c, u64 addr, u32 size)
 		    !io_site_add(c, addr + off))
 			break;
 	}
-	if (c->io_sites_changed)
-		uc_emu_stop(c->uc);	/* before the block runs: retranslated with its exits */
+	if (c->nr_io_sites != sites) {
+		/* Before the block runs: it goes, to come back with its exits. */
+		uc_ctl_remove_cache(c->uc, addr, addr + size);
+		uc_emu_stop(c->uc);
+	}
 }
 
 /* A block not in the hot cache: scanned unless the hash says it was. */
@@ -1553,7 +1565,8 @@ static bool engine_setup(struct cpu_core *c)
 		snprintf(c->error, sizeof(c->error), "uc_open: %s", uc_strerror(e));
 		return false;
 	}
-	if ((e = uc_ctl_set_cpu_model(c->uc, UC_CPU_X86_ICELAKE_SERVER)) ||
+	if ((e = uc_ctl_set_tcg_buffer_size(c->uc, TCG_BUFFER_BYTES)) ||
+	    (e = uc_ctl_set_cpu_model(c->uc, UC_CPU_X86_ICELAKE_SERVER)) ||
 	    (e = uc_mem_map_ptr(c->uc, PLATFORM_MEM_BASE, c->ram_size, UC_PROT_ALL, c->ram)) ||
 	    (e = uc_ctl_tlb_mode(c->uc, UC_TLB_VIRTUAL)) ||
 	    (e = uc_ctl_exits_enable(c->uc)) ||
