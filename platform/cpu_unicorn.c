@@ -43,7 +43,6 @@
 
 #define QUANTUM_BLOCKS		4096
 #define TICK_CHECK_BLOCKS	1024
-#define TBS_HOT			256	/* blocks whose scan is known without a hash lookup */
 #define TICK_NS			10000000ULL	/* the host's timer tick: 10 ms */
 /*
  * Translated code: Unicorn 2.1 zeroes the whole buffer at every TB flush
@@ -190,10 +189,9 @@ struct cpu_core {
 	 * by start and size, and the I/O instructions found, which are the
 	 * engine's exits (stopping points); changed means not yet applied.
 	 */
-	struct tb_key *tbs_seen;
-	size_t tbs_cap, tbs_used;
-	u64 tbs_hot[TBS_HOT];		/* direct-mapped in front of it: start ^ size << 48 */
 	bool scan_io;			/* ops->io_insn: blocks are scanned */
+	uc_hook first_block;		/* scans the engine's very first block, then goes */
+	bool first_block_seen;
 	u64 *io_sites;
 	size_t nr_io_sites, io_sites_cap;
 	bool io_sites_changed;
@@ -960,60 +958,14 @@ static bool deliver_pending(struct cpu_core *c)
 /*
  * Unicorn runs IN/OUT without QEMU's SVM IOIO check and reports them from
  * inside the instruction, too late for a #VE.  So for owners with io_insn
- * every block is scanned before its first run; its I/O instructions become
- * Unicorn exits, at which the translator stops precisely (through HLT's
- * helper, so the stop arrives as an HLT intercept at the instruction).  A
- * stopping point is only ever hit at an instruction boundary, and there the
- * bytes are decoded again, so code that changed since costs a rescan.
+ * every block is scanned when it is translated, before it runs; its I/O
+ * instructions become Unicorn exits, at which the translator stops
+ * precisely (through HLT's helper, so the stop arrives as an HLT intercept
+ * at the instruction).  A stopping point is only ever hit at an instruction
+ * boundary, and there the bytes are decoded again: code that changed since
+ * drops it, and its blocks, translated anew, are scanned anew.
  */
-struct tb_key {
-	u64 addr;
-	u32 size;
-	bool used;
-};
-
-#define TBS_SEEN_MIN		4096
 #define TB_SCAN_MAX		(2 * 4096)
-
-static size_t tb_slot(const struct tb_key *t, size_t cap, u64 addr, u32 size)
-{
-	size_t i = (size_t)((addr ^ (u64)size << 40) * 0x9E3779B97F4A7C15ULL >> 20) & (cap - 1);
-
-	while (t[i].used && (t[i].addr != addr || t[i].size != size))
-		i = (i + 1) & (cap - 1);
-	return i;
-}
-
-static bool tbs_grow(struct cpu_core *c)
-{
-	size_t cap = c->tbs_cap ? 2 * c->tbs_cap : TBS_SEEN_MIN;
-	struct tb_key *t = calloc(cap, sizeof(*t));
-
-	if (!t)
-		return false;
-	for (size_t i = 0; i < c->tbs_cap; i++)
-		if (c->tbs_seen[i].used)
-			t[tb_slot(t, cap, c->tbs_seen[i].addr, c->tbs_seen[i].size)] = c->tbs_seen[i];
-	free(c->tbs_seen);
-	c->tbs_seen = t;
-	c->tbs_cap = cap;
-	return true;
-}
-
-/* True if the block was scanned before; otherwise it is now. */
-static bool tb_seen(struct cpu_core *c, u64 addr, u32 size)
-{
-	size_t i;
-
-	if (2 * (c->tbs_used + 1) > c->tbs_cap && !tbs_grow(c))
-		return false;
-	i = tb_slot(c->tbs_seen, c->tbs_cap, addr, size);
-	if (c->tbs_seen[i].used)
-		return true;
-	c->tbs_seen[i] = (struct tb_key){ .addr = addr, .size = size, .used = true };
-	c->tbs_used++;
-	return false;
-}
 
 static bool io_site_known(const struct cpu_core *c, u64 addr)
 {
@@ -1041,15 +993,15 @@ static bool io_site_add(struct cpu_core *c, u64 addr)
 	return true;
 }
 
-/* A stopping point whose instruction is no longer I/O: every block is rescanned. */
+/*
+ * A stopping point whose instruction is no longer I/O.  The code there was
+ * rewritten (or mapped anew); its blocks are translated and scanned again.
+ */
 static void io_site_drop(struct cpu_core *c, u64 addr)
 {
 	for (size_t i = 0; i < c->nr_io_sites; i++)
 		if (c->io_sites[i] == addr)
 			c->io_sites[i] = c->io_sites[--c->nr_io_sites];
-	memset(c->tbs_seen, 0, c->tbs_cap * sizeof(*c->tbs_seen));
-	memset(c->tbs_hot, 0, sizeof(c->tbs_hot));
-	c->tbs_used = 0;
 	c->io_sites_changed = true;
 }
 
@@ -1088,7 +1040,7 @@ static unsigned int read_code(struct cpu_core *c, u64 va, u8 *buf, unsigned int 
 	return 0;
 }
 
-/* A block about to run for the first time: its I/O instructions become stopping points. */
+/* A block just translated, not run yet: its I/O instructions become stopping points. */
 static void scan_block(struct cpu_core *c, u64 addr, u32 size)
 {
 	static _Thread_local u8 code[TB_SCAN_MAX];
@@ -1097,6 +1049,8 @@ static void scan_block(struct cpu_core *c, u64 addr, u32 size)
 	unsigned int n, off, len;
 	size_t sites = c->nr_io_sites;
 
+	if (!size)
+		return;
 	pull_regs(c);
 	mode = code_mode(c);
 	n = read_code(c, addr, code, size < TB_SCAN_MAX ? size : TB_SCAN_MAX);
@@ -1114,14 +1068,6 @@ static void scan_block(struct cpu_core *c, u64 addr, u32 size)
 		uc_ctl_remove_cache(c->uc, addr, addr + size);
 		uc_emu_stop(c->uc);
 	}
-}
-
-/* A block not in the hot cache: scanned unless the hash says it was. */
-static __attribute__((noinline)) void block_first_seen(struct cpu_core *c, u64 addr, u32 size)
-{
-	if (size && !tb_seen(c, addr, size))
-		scan_block(c, addr, size);
-	c->tbs_hot[addr % TBS_HOT] = addr ^ (u64)size << 48;
 }
 
 /* Where RIP points: blocks and stopping points are linear addresses (CS base + RIP). */
@@ -1434,15 +1380,26 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 	block_start(data);
 }
 
-/* The same, for cores that scan blocks for I/O instructions: one compare. */
-static void on_block_scan(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
+/*
+ * Blocks are scanned as the engine translates them.  It reports a new block
+ * only once it has run one, so the very first comes from a block hook of its
+ * own, which then goes (run_slice()) with the block that calls it.
+ */
+static void on_block_translated(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *data)
+{
+	(void)uc;
+	(void)prev;
+	scan_block(data, tb->pc, tb->size);
+}
+
+static void on_first_block(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
 	struct cpu_core *c = data;
 
-	(void)uc;
-	if (c->tbs_hot[addr % TBS_HOT] != (addr ^ (u64)size << 48))
-		block_first_seen(c, addr, size);
-	block_start(c);
+	scan_block(c, addr, size);
+	uc_ctl_remove_cache(uc, addr, addr + size);
+	c->first_block_seen = true;
+	uc_emu_stop(uc);
 }
 
 /* ---- engine setup ------------------------------------------------------------------- */
@@ -1574,8 +1531,10 @@ static bool engine_setup(struct cpu_core *c)
 	    (e = uc_hook_add(c->uc, &h, UC_HOOK_TLB_FILL, on_tlb_fill, c, 1, 0)) ||
 	    (e = uc_hook_add(c->uc, &h, UC_HOOK_INSN_INVALID, on_invalid, c, 1, 0)) ||
 	    (e = uc_hook_add(c->uc, &h, UC_HOOK_INTR, on_interrupt, c, 1, 0)) ||
-	    (e = uc_hook_add(c->uc, &h, UC_HOOK_BLOCK,
-				 c->scan_io ? on_block_scan : on_block, c, 1, 0)) ||
+	    (e = uc_hook_add(c->uc, &h, UC_HOOK_BLOCK, on_block, c, 1, 0)) ||
+	    (c->scan_io &&
+	     ((e = uc_hook_add(c->uc, &c->first_block, UC_HOOK_BLOCK, on_first_block, c, 1, 0)) ||
+	      (e = uc_hook_add(c->uc, &h, UC_HOOK_EDGE_GENERATED, on_block_translated, c, 1, 0)))) ||
 	    (e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, on_in, c, 1, 0, UC_X86_INS_IN)) ||
 	    (e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, on_out, c, 1, 0, UC_X86_INS_OUT))) {
 		snprintf(c->error, sizeof(c->error), "Unicorn setup: %s", uc_strerror(e));
@@ -1718,6 +1677,10 @@ static bool run_slice(struct cpu_core *c)
 		uc_ctl_flush_tlb(c->uc);
 		c->want_tlb_flush = false;
 	}
+	if (c->first_block && c->first_block_seen) {
+		uc_hook_del(c->uc, c->first_block);
+		c->first_block = 0;
+	}
 	c->quantum_over = false;
 	c->exit_pending = false;
 	e = uc_emu_start(c->uc, c->regs.rip, 0, 0, 0);
@@ -1784,7 +1747,6 @@ static void *core_thread(void *arg)
 	if (c->uc)
 		uc_close(c->uc);
 	free(c->svm_area);
-	free(c->tbs_seen);
 	free(c->io_sites);
 	return NULL;
 }
