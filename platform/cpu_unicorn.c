@@ -185,9 +185,9 @@ struct cpu_core {
 	bool mid_insn;			/* parked inside port I/O or an MMIO access */
 	int undeliverable;		/* vector dropped outside long mode, or -1 */
 	/*
-	 * Precise port I/O (ops->io_insn): the blocks already scanned, keyed
-	 * by start and size, and the I/O instructions found, which are the
-	 * engine's exits (stopping points); changed means not yet applied.
+	 * Precise port I/O (ops->io_insn): the I/O instructions the scan of
+	 * translated blocks found, which are the engine's exits (stopping
+	 * points); changed means not yet applied.
 	 */
 	bool scan_io;			/* ops->io_insn: blocks are scanned */
 	uc_hook first_block;		/* scans the engine's very first block, then goes */
@@ -1365,19 +1365,16 @@ static __attribute__((noinline)) void block_attention(struct cpu_core *c)
 	}
 }
 
-/* Every block start comes here (for tight guest loops, its cost shows). */
-static inline void block_start(struct cpu_core *c)
-{
-	if (!--c->block_budget || atomic_load_explicit(&c->attention, memory_order_relaxed))
-		block_attention(c);
-}
-
+/* Every block start comes here: in tight guest loops its cost shows. */
 static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
+	struct cpu_core *c = data;
+
 	(void)uc;
 	(void)addr;
 	(void)size;
-	block_start(data);
+	if (!--c->block_budget || atomic_load_explicit(&c->attention, memory_order_relaxed))
+		block_attention(c);
 }
 
 /*
