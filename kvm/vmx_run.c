@@ -25,6 +25,7 @@
  */
 #include "kvm_internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,6 +438,41 @@ static void regs_from_cpu(const struct cpu_regs *r, struct kvm_regs *k)
 	};
 }
 
+#define RFLAGS_VM	(1ULL << 17)
+
+/*
+ * Only the general registers, RIP or RFLAGS changed (KVM_SET_REGS, an IN
+ * completed), and not RFLAGS.VM, which QEMU's mode flags follow: the core
+ * takes them as they are, without reloading its whole state.
+ */
+static bool only_regs_changed(const struct vmx_snapshot *now, const struct vmx_snapshot *old)
+{
+	size_t off = offsetof(struct vmx_snapshot, seg);
+
+	return !((now->regs.rflags ^ old->regs.rflags) & RFLAGS_VM) &&
+	       !memcmp((const u8 *)now + off, (const u8 *)old + off, sizeof(*now) - off);
+}
+
+/* All of userspace's state: the control registers and segments as well. */
+static int set_whole_state(struct kvm_vcpu_vmx *v, struct kvm_vcpu_arch *a,
+			   struct cpu_regs *r)
+{
+	struct cpu_segs s;
+
+	r->cr0 = a->sregs.cr0;
+	r->cr2 = a->sregs.cr2;
+	r->cr3 = a->sregs.cr3;
+	r->cr4 = a->sregs.cr4;
+	r->efer = a->efer;
+	r->idt_base = a->sregs.idt.base;
+	r->idt_limit = a->sregs.idt.limit;
+	for (int i = 0; i < CPU_NR_SEGS; i++)
+		seg_to_cpu(sregs_seg(&a->sregs, i), &s.seg[i]);
+	s.gdt_base = a->sregs.gdt.base;
+	s.gdt_limit = a->sregs.gdt.limit;
+	return cpu_core_set_state(v->core, r, &s);
+}
+
 /* Userspace's state into the core, if it changed since the core last had it. */
 static int load_state(struct kvm_vcpu *vcpu)
 {
@@ -444,26 +480,20 @@ static int load_state(struct kvm_vcpu *vcpu)
 	struct kvm_vcpu_arch *a = &vcpu->arch;
 	struct vmx_snapshot now;
 	struct cpu_regs r;
-	struct cpu_segs s;
-	int ret;
+	int ret = 0;
 
 	snapshot_of(a, &now);
 	if (v->loaded && !memcmp(&now, &v->synced, sizeof(now)))
 		return 0;
 	cpu_core_get_regs(v->core, &r);
 	regs_to_cpu(&a->regs, &r);
-	r.cr0 = a->sregs.cr0;
-	r.cr2 = a->sregs.cr2;
-	r.cr3 = a->sregs.cr3;
-	r.cr4 = a->sregs.cr4;
-	r.efer = a->efer;
-	r.idt_base = a->sregs.idt.base;
-	r.idt_limit = a->sregs.idt.limit;
-	for (int i = 0; i < CPU_NR_SEGS; i++)
-		seg_to_cpu(sregs_seg(&a->sregs, i), &s.seg[i]);
-	s.gdt_base = a->sregs.gdt.base;
-	s.gdt_limit = a->sregs.gdt.limit;
-	ret = cpu_core_set_state(v->core, &r, &s);
+	if (!v->loaded || !only_regs_changed(&now, &v->synced) ||
+	    cpu_core_undeliverable_vector(v->core) >= 0)
+		ret = set_whole_state(v, a, &r);
+	else if (cpu_core_mid_instruction(v->core))
+		ret = -EBUSY;	/* as cpu_core_set_state() says */
+	else
+		cpu_core_set_regs(v->core, &r);
 	if (ret)
 		return ret;
 	v->synced = now;

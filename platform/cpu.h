@@ -200,6 +200,8 @@ void cpu_core_set_protected_mode(struct cpu_core *c, u64 efer);
  */
 int cpu_core_set_state(struct cpu_core *c, const struct cpu_regs *regs,
 		       const struct cpu_segs *segs);
+/* Parked inside an instruction (port I/O, MMIO): no new registers now. */
+bool cpu_core_mid_instruction(const struct cpu_core *c);
 /* The segment registers and GDT; only while the core is not running or parked. */
 void cpu_core_get_segs(struct cpu_core *c, struct cpu_segs *segs);
 /*

@@ -526,6 +526,11 @@ static void load_state(struct cpu_core *c)
 	pull_regs(c);
 }
 
+bool cpu_core_mid_instruction(const struct cpu_core *c)
+{
+	return c->mid_insn;
+}
+
 int cpu_core_set_state(struct cpu_core *c, const struct cpu_regs *regs,
 		       const struct cpu_segs *segs)
 {
