@@ -566,15 +566,6 @@ int cpu_core_undeliverable_vector(const struct cpu_core *c)
 	return c->undeliverable;
 }
 
-/* After a callback at an instruction boundary: the state it left, or a new one. */
-static void finish_boundary(struct cpu_core *c)
-{
-	if (c->want_state)
-		load_state(c);
-	else
-		push_regs(c);
-}
-
 /* ---- the guest page walk ------------------------------------------------------ */
 
 /* The storage of a physical page: RAM, or a window of host memory. */
@@ -958,6 +949,22 @@ static bool deliver_pending(struct cpu_core *c)
 	return false;
 }
 
+/*
+ * After a callback at an instruction boundary: the event it raised (a
+ * failed delivery shuts the core down), then the state it left, or a new one.
+ */
+static void finish_boundary(struct cpu_core *c)
+{
+	if (c->event.valid && !deliver_pending(c)) {
+		c->in_shutdown = true;
+		uc_emu_stop(c->uc);
+	}
+	if (c->want_state)
+		load_state(c);
+	else
+		push_regs(c);
+}
+
 /* ---- precise port I/O -------------------------------------------------------------- */
 
 /*
@@ -1132,10 +1139,6 @@ static void on_io_site(struct cpu_core *c, u64 linear)
 		c->ops->io_insn(c->owner, c, &c->regs, &io);
 	else
 		cpu_core_inject(c, VEC_GP, true, 0);
-	if (c->event.valid && !deliver_pending(c)) {
-		c->in_shutdown = true;
-		uc_emu_stop(c->uc);
-	}
 	finish_boundary(c);
 }
 
@@ -1204,10 +1207,6 @@ static void on_intercept(struct cpu_core *c, uint32_t svm_exit)
 	if (what == CPU_INTERCEPT_RDTSCP)
 		c->regs.gpr[CPU_RCX] = (u32)msr_read(c, 0xC0000103);	/* IA32_TSC_AUX */
 	c->ops->intercept(c->owner, c, &c->regs, what);
-	if (c->event.valid && !deliver_pending(c)) {
-		c->in_shutdown = true;
-		uc_emu_stop(c->uc);
-	}
 	finish_boundary(c);
 }
 
