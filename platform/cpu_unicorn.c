@@ -901,7 +901,6 @@ static bool deliver(struct cpu_core *c, const struct pending_event *ev)
 	return true;
 }
 
-/* Delivers the pending event; a failure escalates to #DF, then shutdown. */
 /*
  * QEMU keeps NMI blocking in hflags2 and its IRET clears it; the core sets
  * it when it delivers an NMI itself.
@@ -928,6 +927,7 @@ static void take_nmi(struct cpu_core *c)
 	c->event = (struct pending_event){ true, VEC_NMI, false, 0, true };
 }
 
+/* Delivers the pending event; a failure escalates to #DF, then shutdown. */
 static bool deliver_pending(struct cpu_core *c)
 {
 	struct pending_event ev = c->event;
@@ -1028,16 +1028,23 @@ static void apply_io_sites(struct cpu_core *c)
 	c->io_sites_changed = false;
 }
 
-/* The code size the core runs: the mode flags QEMU's translator decodes with. */
-static enum x86_mode code_mode(struct cpu_core *c)
+/*
+ * The code size the core runs: the mode flags QEMU's translator decodes
+ * with, from the blob as last saved.
+ */
+static enum x86_mode blob_code_mode(struct cpu_core *c)
 {
-	u32 hf;
+	u32 hf = blob_read32(c, c->off_hflags);
 
-	uc_context_save(c->uc, c->ctx);
-	hf = blob_read32(c, c->off_hflags);
 	if (hf & HF_CS64_MASK)
 		return X86_MODE_64;
 	return hf & HF_CS32_MASK ? X86_MODE_32 : X86_MODE_16;
+}
+
+static enum x86_mode code_mode(struct cpu_core *c)
+{
+	uc_context_save(c->uc, c->ctx);
+	return blob_code_mode(c);
 }
 
 /* Reads code at @va: as much of @len as is mapped, 0 if nothing. */
@@ -1117,7 +1124,10 @@ static bool io_permitted(struct cpu_core *c, u16 port, unsigned int size)
 	return !((bits >> (port & 7)) & ((1u << size) - 1));
 }
 
-/* The core stopped at a stopping point: I/O for the owner, or code that changed. */
+/*
+ * The core stopped at a stopping point: I/O for the owner, or code that
+ * changed.  The blob is the one rip_linear() just saved.
+ */
 static void on_io_site(struct cpu_core *c, u64 linear)
 {
 	u8 code[15] = { 0 };
@@ -1125,7 +1135,7 @@ static void on_io_site(struct cpu_core *c, u64 linear)
 	struct x86_io_insn x;
 	struct cpu_io_insn io;
 
-	if (!x86_decode_io(code, n, code_mode(c), &x)) {
+	if (!x86_decode_io(code, n, blob_code_mode(c), &x)) {
 		io_site_drop(c, linear);
 		uc_emu_stop(c->uc);
 		return;
