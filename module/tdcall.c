@@ -183,6 +183,8 @@ static u64 tdg_mem_page_accept(struct td_vcpu *v, struct cpu_regs *r, bool *retr
 	hpa = sept_hpa(val);
 	for (u64 i = 0; i < (pi.level ? 512 : 1); i++)
 		seam_init_page(&c, hpa + i * TDX_PAGE_SIZE, v->td.tdr->hkid, 0);
+	/* The page may have held this vCPU's code before it was removed. */
+	cpu_core_host_wrote(v->core, hpa, pi.level ? TDX_PAGE_SIZE_2M : TDX_PAGE_SIZE);
 	sept_entry_set_unlock(v->td.tdcs, entry, sept_make(SEPTI_MAPPED, hpa, pi.level));
 	sept_unlock(&v->td, LOCK_SHARED);
 	return TDX_SUCCESS;

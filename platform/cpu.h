@@ -224,6 +224,12 @@ void cpu_core_request_irq_window(struct cpu_core *c, bool on);
 bool cpu_core_nmi_pending(const struct cpu_core *c);
 /* Forgets cached translations (the guest's and the second stage's). */
 void cpu_core_flush_tlb(struct cpu_core *c);
+/*
+ * The owner changed host memory at [@hpa, @hpa + @len) behind the engine
+ * (a page zeroed at accept): code translated from it is dropped.  From the
+ * core's callbacks or while it is not running.
+ */
+void cpu_core_host_wrote(struct cpu_core *c, u64 hpa, u64 len);
 /* Guest-virtual copy through the core's page walk; -1 if it would fault. */
 int cpu_core_read_virt(struct cpu_core *c, u64 gva, void *dst, unsigned int len);
 

@@ -29,6 +29,7 @@
  *   with the mode flags QEMU derives from them (cpu_core_set_state()).
  *   Real-mode events go through the IVT, long-mode ones through the IDT.
  */
+#include "page_set.h"
 #include "platform_internal.h"
 #include "x86_insn.h"
 
@@ -89,6 +90,11 @@
  */
 #define MMIO_WINDOW_PA		(1ULL << 50)
 #define MMIO_WINDOW_SIZE	(1ULL << 50)
+/*
+ * Where the core asks the engine to drop the code of host page P: a
+ * non-canonical address that only this file's fill answers, with P.
+ */
+#define CODE_PROBE_VA(hpa)	((1ULL << 63) | (hpa))
 #define FS_BASE_MAGIC		0x0FF5E7B45E5AFE11ULL
 #define GDT_BASE_MAGIC		0x6D7B45E0C0DE5A11ULL
 #define TDCALL_BYTES		"\x66\x0f\x01\xcc"
@@ -189,6 +195,12 @@ struct cpu_core {
 	 * translated blocks found, which are the engine's exits (stopping
 	 * points); changed means not yet applied.
 	 */
+	/*
+	 * Host pages the engine translated code from (see grant()), and the
+	 * one whose code is being dropped (CODE_PROBE_VA).
+	 */
+	struct page_set code_pages;
+	u64 probe_hpa;
 	bool scan_io;			/* ops->io_insn: blocks are scanned */
 	uc_hook first_block;		/* scans the engine's very first block, then goes */
 	bool first_block_seen;
@@ -711,7 +723,7 @@ static bool walk_long(struct cpu_core *c, u64 va, unsigned int access, bool user
 	w->user = us;
 	w->nx = nx;
 	/* A page first read stays unwritable until a write walk sets D. */
-	w->writable = rw && (access & CPU_ACCESS_WRITE || e & PTE_D);
+	w->writable = (rw || (!user && !(c->regs.cr0 & CR0_WP))) && (access & CPU_ACCESS_WRITE || e & PTE_D);
 	return true;
 }
 
@@ -739,6 +751,30 @@ static bool translate_va(struct cpu_core *c, u64 va, unsigned int access, struct
 		return false;
 	w->writable = w->writable && guest_rw;
 	return true;
+}
+
+/*
+ * Translated code and the stores that change it.  Unicorn 2.1 catches a
+ * store into a page with translated code only through a TLB entry's first
+ * store: it then marks the entry clean (tlb_set_dirty) whatever code the
+ * page still holds, and marks nothing dirty again when code is translated
+ * later (its tlb_protect_code is empty).  A store through a clean entry
+ * leaves stale translations that run as the page's old code.  So the core
+ * keeps that protection itself: no TLB entry is ever writable and
+ * executable at once, a fetch fill makes its page a code page, and a
+ * store fill into a code page drops the page's code first.  Between the
+ * two, the whole TLB goes, so that no entry of the other kind survives
+ * through another virtual address.
+ */
+static void forget_code_page(struct cpu_core *c, u64 hpa)
+{
+	u64 page = hpa & ~0xFFFULL;
+
+	c->probe_hpa = page;
+	uc_ctl_remove_cache(c->uc, CODE_PROBE_VA(page), CODE_PROBE_VA(page) + 4096);
+	c->probe_hpa = 0;
+	page_set_del(&c->code_pages, page >> 12);
+	uc_ctl_flush_tlb(c->uc);
 }
 
 int cpu_core_read_virt(struct cpu_core *c, u64 gva, void *dst, unsigned int len)
@@ -773,12 +809,47 @@ static int write_virt(struct cpu_core *c, u64 gva, const void *src, unsigned int
 			n = len;
 		if (!translate_va(c, gva, CPU_ACCESS_WRITE, &w) || !w.writable || w.mmio)
 			return -1;
+		cpu_core_host_wrote(c, w.hpa, 1);
 		memcpy(ram_at(c, w.hpa) + (gva & 0xFFF), in, n);
 		in += n;
 		gva += n;
 		len -= n;
 	}
 	return 0;
+}
+
+void cpu_core_host_wrote(struct cpu_core *c, u64 hpa, u64 len)
+{
+	for (u64 page = hpa & ~0xFFFULL; page < hpa + len; page += 4096)
+		if (page_set_has(&c->code_pages, page >> 12))
+			forget_code_page(c, page);
+}
+
+/* The engine permissions for @w, which the walk allowed for @access. */
+static int grant(struct cpu_core *c, const struct walk *w, unsigned int access)
+{
+	u64 frame = w->hpa >> 12;
+	int added;
+
+	if (w->mmio)
+		return UC_PROT_READ | UC_PROT_WRITE;
+	if (access & CPU_ACCESS_FETCH) {
+		added = page_set_add(&c->code_pages, frame);
+		if (added < 0) {
+			snprintf(c->error, sizeof(c->error), "out of memory for code pages");
+			c->failed = true;
+			uc_emu_stop(c->uc);
+		} else if (added) {
+			uc_ctl_flush_tlb(c->uc);
+		}
+		return UC_PROT_READ | UC_PROT_EXEC;
+	}
+	if (page_set_has(&c->code_pages, frame)) {
+		if (!(access & CPU_ACCESS_WRITE))
+			return UC_PROT_READ | (w->nx && c->regs.efer & EFER_NXE ? 0 : UC_PROT_EXEC);
+		forget_code_page(c, w->hpa);
+	}
+	return UC_PROT_READ | (w->writable ? UC_PROT_WRITE : 0);
 }
 
 static bool on_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e, void *data)
@@ -789,6 +860,11 @@ static bool on_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_ent
 	struct walk w;
 
 	(void)uc;
+	if (c->probe_hpa && va == CODE_PROBE_VA(c->probe_hpa)) {
+		e->paddr = c->probe_hpa;
+		e->perms = UC_PROT_READ | UC_PROT_EXEC;
+		return true;
+	}
 	pull_regs(c);
 	if (!translate_va(c, va, access, &w)) {
 		if (w.pf) {
@@ -804,8 +880,7 @@ static bool on_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_ent
 	if (!c->want_state)
 		push_regs(c);
 	e->paddr = w.hpa;
-	e->perms = UC_PROT_READ | (w.writable ? UC_PROT_WRITE : 0) |
-		   (w.mmio || (w.nx && c->regs.efer & EFER_NXE) ? 0 : UC_PROT_EXEC);
+	e->perms = grant(c, &w, access);
 	return true;
 }
 
@@ -1759,6 +1834,7 @@ static void *core_thread(void *arg)
 		uc_close(c->uc);
 	free(c->svm_area);
 	free(c->io_sites);
+	page_set_free(&c->code_pages);
 	return NULL;
 }
 

@@ -452,6 +452,47 @@ static void test_port_io_code_changed(void **state)
 	teardown(&f);
 }
 
+/*
+ * Code the guest rewrites after it ran: the new code runs, whether the
+ * store goes through the mapping whose TLB entry already caught one store
+ * into that code (Unicorn 2.1 checks an entry's first store only) or
+ * through another guest-physical alias of the same host page.  Debian's OVMF died in DXE
+ * of the first: a driver's code ran as an older image's at that address.
+ */
+static void test_code_rewritten(void **state)
+{
+	static const u8 code[] = {
+		0xC6, 0x05, 0x10, 0x10, 0xFF, 0xBF, 0x90,	/* movb $0x90,A+0x10 */
+		0xC7, 0x05, 0x00, 0x10, 0xFF, 0xFF,		/* movl $0x1b8,P: */
+		0xB8, 0x01, 0x00, 0x00,				/*   mov $1,%eax ... */
+		0x66, 0xC7, 0x05, 0x04, 0x10, 0xFF, 0xFF,	/* movw $0xc300,P+4: */
+		0x00, 0xC3,					/*   ... ret */
+		0xBC, 0x00, 0x30, 0xFF, 0xFF,			/* mov $0xffff3000,%esp */
+		0xBE, 0x00, 0x10, 0xFF, 0xFF,			/* mov $P,%esi */
+		0xFF, 0xD6,					/* call *%esi: 1 */
+		0x89, 0xC3,					/* mov %eax,%ebx */
+		0xC6, 0x05, 0x01, 0x10, 0xFF, 0xFF, 0x02,	/* movb $2,P+1 */
+		0xFF, 0xD6,					/* call *%esi: 2 */
+		0x01, 0xC3,					/* add %eax,%ebx */
+		0xC6, 0x05, 0x01, 0x10, 0xFF, 0xFF, 0x08,	/* movb $8,P+1 */
+		0xFF, 0xD6,					/* call *%esi: 8 */
+		0x01, 0xC3,					/* add %eax,%ebx */
+		0xC6, 0x05, 0x01, 0x10, 0xFF, 0xBF, 0x04,	/* movb $4,A+1 */
+		0xFF, 0xD6,					/* call *%esi: 4 */
+		0x01, 0xC3,					/* add %eax,%ebx */
+		0x89, 0xD8,					/* mov %ebx,%eax */
+		0xE6, 0xF4,					/* out %al,$0xf4 */
+	};
+	struct fixture f;
+
+	(void)state;
+	/* P = 0xffff1000; A = 0xbfff1000 is P's page too (the flat second stage wraps at 1 GiB). */
+	setup_code_ops(&f, code, sizeof(code), &io_ops);
+	assert_int_equal(cpu_core_run(f.c), CPU_RUN_EXIT);
+	assert_int_equal(f.o.exit_code, 1 + 2 + 8 + 4);
+	teardown(&f);
+}
+
 /* 32-bit flat protected mode at CPL 3 with @rflags; no TSS. */
 static void enter_cpl3(struct fixture *f, u64 rflags)
 {
@@ -503,6 +544,7 @@ int main(void)
 		cmocka_unit_test(test_port_io_precise),
 		cmocka_unit_test(test_port_io_code_changed),
 		cmocka_unit_test(test_port_io_privilege),
+		cmocka_unit_test(test_code_rewritten),
 		cmocka_unit_test(test_probe),
 		cmocka_unit_test(test_translate_exit_retries),
 		cmocka_unit_test(test_kick),
