@@ -31,6 +31,7 @@
  */
 #include "page_set.h"
 #include "platform_internal.h"
+#include "x86_event.h"
 #include "x86_insn.h"
 
 #include <errno.h>
@@ -128,10 +129,6 @@
 #define PF_RSVD			(1u << 3)
 #define PF_I			(1u << 4)
 
-#define VEC_NMI			2
-#define VEC_GP			13
-#define VEC_DF			8
-#define VEC_PF			14
 
 enum core_state { CORE_PARKED, CORE_RUNNING, CORE_QUIT };
 
@@ -149,6 +146,7 @@ struct pending_event {
 	bool has_error;
 	u32 error;
 	bool nmi;		/* vector 2 as an NMI: blocks NMIs until IRET */
+	bool soft;		/* INT n, INT3, INTO: RIP is past it, the gate's DPL counts */
 };
 
 struct cpu_core {
@@ -404,7 +402,7 @@ void cpu_core_flush_tlb(struct cpu_core *c)
 
 void cpu_core_inject(struct cpu_core *c, u8 vector, bool has_error, u32 error)
 {
-	c->event = (struct pending_event){ true, vector, has_error, error, false };
+	c->event = (struct pending_event){ true, vector, has_error, error, false, false };
 }
 
 void cpu_core_set_nmi_pending(struct cpu_core *c, bool pending)
@@ -727,10 +725,16 @@ static bool walk_long(struct cpu_core *c, u64 va, unsigned int access, bool user
 	return true;
 }
 
+/*
+ * An implicit supervisor access (descriptor tables, the TSS, an event's
+ * stack frame): the walk checks it as CPL 0's whatever the CPL.
+ */
+#define ACCESS_SUPERVISOR	0x100
+
 /* VA -> host page for @access, as the CPU would do it. */
 static bool translate_va(struct cpu_core *c, u64 va, unsigned int access, struct walk *w)
 {
-	bool user = is_user(c);
+	bool user = !(access & ACCESS_SUPERVISOR) && is_user(c);
 	bool guest_rw;
 
 	memset(w, 0, sizeof(*w));
@@ -747,7 +751,7 @@ static bool translate_va(struct cpu_core *c, u64 va, unsigned int access, struct
 		w->xlate = CPU_XLATE_EXIT;
 		return false;
 	}
-	if (!second_stage(c, w->gpa, va, access, w))
+	if (!second_stage(c, w->gpa, va, access & ~ACCESS_SUPERVISOR, w))
 		return false;
 	w->writable = w->writable && guest_rw;
 	return true;
@@ -777,9 +781,17 @@ static void forget_code_page(struct cpu_core *c, u64 hpa)
 	uc_ctl_flush_tlb(c->uc);
 }
 
-int cpu_core_read_virt(struct cpu_core *c, u64 gva, void *dst, unsigned int len)
+/* What a failed access of the core's own is: a guest #PF, or the engine's failure. */
+#define FAULT_ENGINE	0xFF
+
+/*
+ * Copies guest-virtual memory as the CPU would access it (@access one of
+ * READ/WRITE, maybe with ACCESS_SUPERVISOR); -1 with *f the fault.
+ */
+static int virt_copy(struct cpu_core *c, u64 gva, u8 *buf, unsigned int len,
+		     unsigned int access, struct x86_fault *f)
 {
-	u8 *out = dst;
+	bool write = access & CPU_ACCESS_WRITE;
 	struct walk w;
 
 	while (len) {
@@ -787,35 +799,29 @@ int cpu_core_read_virt(struct cpu_core *c, u64 gva, void *dst, unsigned int len)
 
 		if (n > len)
 			n = len;
-		if (!translate_va(c, gva, CPU_ACCESS_READ, &w) || w.mmio)
+		if (!translate_va(c, gva, access, &w) || w.mmio || (write && !w.writable)) {
+			*f = w.pf ? (struct x86_fault){ X86_VEC_PF, w.pf_error, true, gva }
+				  : (struct x86_fault){ .vector = FAULT_ENGINE };
 			return -1;
-		memcpy(out, ram_at(c, w.hpa) + (gva & 0xFFF), n);
-		out += n;
+		}
+		if (write) {
+			cpu_core_host_wrote(c, w.hpa, 1);
+			memcpy(ram_at(c, w.hpa) + (gva & 0xFFF), buf, n);
+		} else {
+			memcpy(buf, ram_at(c, w.hpa) + (gva & 0xFFF), n);
+		}
+		buf += n;
 		gva += n;
 		len -= n;
 	}
 	return 0;
 }
 
-static int write_virt(struct cpu_core *c, u64 gva, const void *src, unsigned int len)
+int cpu_core_read_virt(struct cpu_core *c, u64 gva, void *dst, unsigned int len)
 {
-	const u8 *in = src;
-	struct walk w;
+	struct x86_fault f;
 
-	while (len) {
-		unsigned int n = 4096 - (gva & 0xFFF);
-
-		if (n > len)
-			n = len;
-		if (!translate_va(c, gva, CPU_ACCESS_WRITE, &w) || !w.writable || w.mmio)
-			return -1;
-		cpu_core_host_wrote(c, w.hpa, 1);
-		memcpy(ram_at(c, w.hpa) + (gva & 0xFFF), in, n);
-		in += n;
-		gva += n;
-		len -= n;
-	}
-	return 0;
+	return virt_copy(c, gva, dst, len, CPU_ACCESS_READ, &f);
 }
 
 void cpu_core_host_wrote(struct cpu_core *c, u64 hpa, u64 len)
@@ -869,7 +875,7 @@ static bool on_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_ent
 	if (!translate_va(c, va, access, &w)) {
 		if (w.pf) {
 			c->regs.cr2 = va;
-			cpu_core_inject(c, VEC_PF, true, w.pf_error);
+			cpu_core_inject(c, X86_VEC_PF, true, w.pf_error);
 		} else if (w.xlate == CPU_XLATE_EXIT) {
 			c->exit_pending = true;
 		}
@@ -886,94 +892,64 @@ static bool on_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_ent
 
 /* ---- event delivery through the IDT ------------------------------------------------ */
 
-static bool vector_has_error(u8 vector)
+static int implicit_read(void *ctx, u64 la, void *buf, unsigned int len, struct x86_fault *f)
 {
-	return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21;
+	return virt_copy(ctx, la, buf, len, CPU_ACCESS_READ | ACCESS_SUPERVISOR, f);
+}
+
+static int implicit_write(void *ctx, u64 la, const void *buf, unsigned int len,
+			  struct x86_fault *f)
+{
+	return virt_copy(ctx, la, (u8 *)buf, len, CPU_ACCESS_WRITE | ACCESS_SUPERVISOR, f);
+}
+
+static const struct x86_mem_ops implicit_access = { implicit_read, implicit_write };
+
+/* The architectural state x86_event.c reads, from the registers and a fresh blob. */
+static void arch_state(struct cpu_core *c, struct x86_state *s)
+{
+	const struct cpu_regs *r = &c->regs;
+	size_t gdt = seg_offset(c, CPU_NR_SEGS);
+
+	uc_context_save(c->uc, c->ctx);
+	*s = (struct x86_state){
+		.rip = r->rip, .rsp = r->gpr[CPU_RSP], .rflags = r->rflags,
+		.cr0 = r->cr0, .efer = r->efer,
+		.cpl = blob_read32(c, c->off_hflags) & HF_CPL_MASK,
+		.idt_base = r->idt_base, .idt_limit = r->idt_limit,
+		.gdt_limit = (u16)blob_read32(c, gdt + 16),
+	};
+	memcpy(&s->gdt_base, (u8 *)c->ctx + gdt + 8, sizeof(s->gdt_base));
+	blob_get_seg(c, CPU_CS, &s->cs);
+	blob_get_seg(c, CPU_SS, &s->ss);
+	blob_get_seg(c, CPU_TR, &s->tr);
 }
 
 /*
- * Real-mode delivery through the IVT: FLAGS, CS and IP pushed on SS:SP,
- * IF/TF/AC cleared, CS:IP from the vector's entry.  The CS cache is patched
- * in the blob (base = selector << 4); registers follow with push_regs().
+ * A control transfer into the engine: RIP, RSP, RFLAGS through the
+ * registers, CS (and SS) as caches in the blob with the mode flags QEMU
+ * derives from them, so that a privilege change moves the CPL.
  */
-static bool deliver_real(struct cpu_core *c, const struct pending_event *ev)
+static void load_transfer(struct cpu_core *c, const struct x86_transfer *t)
 {
-	struct cpu_regs *r = &c->regs;
-	struct cpu_segment cs, ss;
-	u16 entry[2], frame[3];
-	u16 sp = (u16)(r->gpr[CPU_RSP] - sizeof(frame));
+	struct cpu_segs segs;
+	unsigned int i;
 
-	if (4u * ev->vector + 3 > r->idt_limit ||
-	    cpu_core_read_virt(c, r->idt_base + 4u * ev->vector, entry, sizeof(entry)))
-		return false;
 	uc_context_save(c->uc, c->ctx);
-	blob_get_seg(c, CPU_CS, &cs);
-	blob_get_seg(c, CPU_SS, &ss);
-	frame[0] = (u16)r->rip;
-	frame[1] = cs.selector;
-	frame[2] = (u16)r->rflags;
-	if (write_virt(c, ss.base + sp, frame, sizeof(frame)))
-		return false;
-	cs.selector = entry[1];
-	cs.base = (u64)entry[1] << 4;
-	blob_set_seg(c, CPU_CS, &cs);
+	for (i = 0; i < CPU_NR_SEGS; i++)
+		blob_get_seg(c, i, &segs.seg[i]);
+	segs.seg[CPU_CS] = t->cs;
+	if (t->ss_changed)
+		segs.seg[CPU_SS] = t->ss;
+	blob_set_seg(c, CPU_CS, &segs.seg[CPU_CS]);
+	blob_set_seg(c, CPU_SS, &segs.seg[CPU_SS]);
+	blob_write32(c, c->off_hflags, seg_hflags(blob_read32(c, c->off_hflags), &segs, t->rflags));
 	uc_context_restore(c->uc, c->ctx);
-	r->gpr[CPU_RSP] = (r->gpr[CPU_RSP] & ~0xFFFFULL) | sp;
-	r->rflags &= ~(RFLAGS_TF | RFLAGS_IF | RFLAGS_AC);
-	r->cs = entry[1];
-	r->rip = entry[0];
-	return true;
-}
-
-/* Long-mode delivery to CPL 0 on the current or the IST stack. */
-static bool deliver(struct cpu_core *c, const struct pending_event *ev)
-{
-	struct cpu_regs *r = &c->regs;
-	u8 gate[16];
-	u64 frame[6], handler, rsp;
-	unsigned int n = 0, ist;
-	u16 sel;
-
-	if (!(r->cr0 & CR0_PE))
-		return deliver_real(c, ev);
-	if (!(r->efer & EFER_LMA)) {
-		if (c->undeliverable < 0)
-			c->undeliverable = ev->vector;
-		return false;
-	}
-	if (16u * ev->vector + 15 > r->idt_limit)
-		return false;
-	if (cpu_core_read_virt(c, r->idt_base + 16u * ev->vector, gate, sizeof(gate)))
-		return false;
-	if (!(gate[5] & 0x80) || ((gate[5] & 0xF) != 0xE && (gate[5] & 0xF) != 0xF))
-		return false;
-	handler = (u64)gate[0] | (u64)gate[1] << 8 | (u64)gate[6] << 16 | (u64)gate[7] << 24 |
-		  (u64)gate[8] << 32 | (u64)gate[9] << 40 | (u64)gate[10] << 48 |
-		  (u64)gate[11] << 56;
-	sel = (u16)(gate[2] | gate[3] << 8);
-	ist = gate[4] & 7;
-	if (ist) {
-		snprintf(c->error, sizeof(c->error), "IST stacks are not supported (vector %u)",
-			 ev->vector);
-		return false;
-	}
-	if (ev->has_error)
-		frame[n++] = ev->error;
-	frame[n++] = r->rip;
-	frame[n++] = r->cs;
-	frame[n++] = r->rflags;
-	frame[n++] = r->gpr[CPU_RSP];
-	frame[n++] = r->ss;
-	/* 64-bit delivery aligns the stack; frame[] is already in memory order. */
-	rsp = (r->gpr[CPU_RSP] & ~0xFULL) - 8ULL * n;
-	if (write_virt(c, rsp, frame, 8 * n))
-		return false;
-	r->gpr[CPU_RSP] = rsp;
-	r->rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM |
-		       ((gate[5] & 0xF) == 0xE ? RFLAGS_IF : 0));
-	r->cs = sel;
-	r->rip = handler;
-	return true;
+	c->regs.rip = t->rip;
+	c->regs.gpr[CPU_RSP] = t->rsp;
+	c->regs.rflags = t->rflags;
+	c->regs.cs = c->loaded.cs = t->cs.selector;
+	c->regs.ss = c->loaded.ss = segs.seg[CPU_SS].selector;
 }
 
 /*
@@ -999,29 +975,49 @@ static void take_nmi(struct cpu_core *c)
 	if (!c->nmi_pending || c->event.valid || nmi_blocked(c))
 		return;
 	c->nmi_pending = false;
-	c->event = (struct pending_event){ true, VEC_NMI, false, 0, true };
+	c->event = (struct pending_event){ true, X86_VEC_NMI, false, 0, true, false };
 }
 
-/* Delivers the pending event; a failure escalates to #DF, then shutdown. */
+/*
+ * Delivers the pending event; a fault while delivering it is delivered
+ * instead, or becomes #DF (x86_fault_during_delivery()); false for a triple
+ * fault or an event the engine cannot deliver.
+ */
 static bool deliver_pending(struct cpu_core *c)
 {
-	struct pending_event ev = c->event;
+	struct pending_event pe = c->event;
+	struct x86_event ev = {
+		pe.vector, pe.soft ? X86_EVENT_SOFTWARE : X86_EVENT_EXTERNAL, pe.has_error, pe.error,
+	};
+	struct x86_transfer t;
+	struct x86_state s;
+	struct x86_fault f;
+	int rc;
 
 	c->event.valid = false;
-	if (!ev.valid)
+	if (!pe.valid)
 		return true;
-	ev.has_error = vector_has_error(ev.vector);
-	if (deliver(c, &ev)) {
-		if (ev.nmi)
-			block_nmi(c);
-		return true;
+	for (;;) {
+		arch_state(c, &s);
+		rc = x86_deliver(&s, &ev, &implicit_access, c, &t, &f);
+		if (!rc)
+			break;
+		if (rc == -2) {
+			if (c->undeliverable < 0)
+				c->undeliverable = ev.vector;
+			return false;
+		}
+		if (f.vector == FAULT_ENGINE || !x86_fault_during_delivery(ev.vector, &f))
+			return false;
+		if (f.has_cr2)
+			c->regs.cr2 = f.cr2;
+		ev = (struct x86_event){ f.vector, X86_EVENT_EXTERNAL, x86_vector_has_error(f.vector),
+					 f.error };
 	}
-	if (ev.vector != VEC_DF) {
-		ev = (struct pending_event){ true, VEC_DF, true, 0, false };
-		if (deliver(c, &ev))
-			return true;
-	}
-	return false;
+	load_transfer(c, &t);
+	if (pe.nmi && ev.vector == X86_VEC_NMI)
+		block_nmi(c);
+	return true;
 }
 
 /*
@@ -1223,22 +1219,24 @@ static void on_io_site(struct cpu_core *c, u64 linear)
 	if (io_permitted(c, io.port, io.size))
 		c->ops->io_insn(c->owner, c, &c->regs, &io);
 	else
-		cpu_core_inject(c, VEC_GP, true, 0);
+		cpu_core_inject(c, X86_VEC_GP, true, 0);
 	finish_boundary(c);
 }
 
 /* ---- hooks ---------------------------------------------------------------------- */
 
 /*
- * The error code of the exception being reported; QEMU's "exception in
- * flight" and "software interrupt" flags are cleared, as delivery would.
+ * The exception being reported: its error code, and whether it is a
+ * software interrupt (INT n, INT3, INTO); QEMU's "exception in flight"
+ * and "software interrupt" flags are cleared, as delivery would.
  */
-static u32 take_exception(struct cpu_core *c)
+static u32 take_exception(struct cpu_core *c, bool *soft)
 {
 	u32 err;
 
 	uc_context_save(c->uc, c->ctx);
 	err = blob_read32(c, c->off_error_code);
+	*soft = blob_read32(c, c->off_is_int);
 	blob_write32(c, c->off_old_exception, ~0u);
 	blob_write32(c, c->off_is_int, 0);
 	uc_context_restore(c->uc, c->ctx);
@@ -1341,6 +1339,7 @@ static bool on_invalid(uc_engine *uc, void *data)
 static void on_interrupt(uc_engine *uc, uint32_t intno, void *data)
 {
 	struct cpu_core *c = data;
+	bool soft;
 	u32 err;
 
 	if (intno == 6 && c->tdcall_done) {
@@ -1353,9 +1352,12 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *data)
 		return;
 	}
 	/* An exception, or INT n (RIP already past it): deliver it next. */
-	err = take_exception(c);
+	err = take_exception(c, &soft);
 	pull_regs(c);
-	cpu_core_inject(c, (u8)intno, intno < 32 && vector_has_error((u8)intno), err);
+	c->event = (struct pending_event){
+		true, (u8)intno, !soft && intno < 32 && x86_vector_has_error((u8)intno), err,
+		false, soft,
+	};
 	uc_emu_stop(uc);
 }
 
