@@ -211,6 +211,7 @@ struct cpu_core {
 	bool irq_window_open;		/* ... and it is 1: call ops->irq_window */
 	bool exit_pending;		/* translate() exited from a TLB fill */
 	bool tdcall_done;		/* swallow the #UD report after a TDCALL */
+	bool syscall;			/* a SYSCALL ran Unicorn's stub: transfer after the stop */
 	bool quantum_over;
 	/*
 	 * on_block() looks at the rest only when the budget runs out or the
@@ -1409,6 +1410,44 @@ static void on_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void 
 	io_access(c, (u16)port, (unsigned int)size, false, value);
 }
 
+/*
+ * Unicorn 2.1's SYSCALL only calls hooks and steps over the instruction
+ * (no transfer, no checks), and its block ends there: stop, and make the
+ * architectural transfer with RIP already past it (do_syscall()).
+ */
+static void on_syscall(uc_engine *uc, void *data)
+{
+	struct cpu_core *c = data;
+
+	c->syscall = true;
+	uc_emu_stop(uc);
+}
+
+#define MSR_STAR		0xC0000081
+#define MSR_LSTAR		0xC0000082
+#define MSR_FMASK		0xC0000084
+#define SYSCALL_LEN		2
+
+static void do_syscall(struct cpu_core *c)
+{
+	struct x86_transfer t;
+	struct x86_state s;
+	u64 rcx, r11;
+
+	c->syscall = false;
+	arch_state(c, &s);
+	if (!x86_syscall(&s, msr_read(c, MSR_STAR), msr_read(c, MSR_LSTAR), msr_read(c, MSR_FMASK),
+			 &t, &rcx, &r11)) {
+		/* #UD is a fault: reported at the instruction. */
+		c->regs.rip -= SYSCALL_LEN;
+		cpu_core_inject(c, X86_VEC_UD, false, 0);
+		return;
+	}
+	c->regs.gpr[CPU_RCX] = rcx;
+	c->regs.gpr[CPU_R11] = r11;
+	load_transfer(c, &t);
+}
+
 static u64 now_ns(void)
 {
 	struct timespec ts;
@@ -1624,7 +1663,8 @@ static bool engine_setup(struct cpu_core *c)
 	     ((e = uc_hook_add(c->uc, &c->first_block, UC_HOOK_BLOCK, on_first_block, c, 1, 0)) ||
 	      (e = uc_hook_add(c->uc, &h, UC_HOOK_EDGE_GENERATED, on_block_translated, c, 1, 0)))) ||
 	    (e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, on_in, c, 1, 0, UC_X86_INS_IN)) ||
-	    (e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, on_out, c, 1, 0, UC_X86_INS_OUT))) {
+	    (e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, on_out, c, 1, 0, UC_X86_INS_OUT)) ||
+	    (e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, on_syscall, c, 1, 0, UC_X86_INS_SYSCALL))) {
 		snprintf(c->error, sizeof(c->error), "Unicorn setup: %s", uc_strerror(e));
 		return false;
 	}
@@ -1773,6 +1813,8 @@ static bool run_slice(struct cpu_core *c)
 	c->exit_pending = false;
 	e = uc_emu_start(c->uc, c->regs.rip, 0, 0, 0);
 	pull_regs(c);
+	if (c->syscall)
+		do_syscall(c);
 	if (c->exit_pending)
 		return !c->failed;	/* the owner parked us in translate(); just retry */
 	if (e == UC_ERR_EXCEPTION && c->event.valid)

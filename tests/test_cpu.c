@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-extern const u8 guest_probe[], guest_hello[];
-extern const u64 guest_probe_size, guest_hello_size;
+extern const u8 guest_probe[], guest_hello[], guest_usermode[];
+extern const u64 guest_probe_size, guest_hello_size, guest_usermode_size;
 
 #define IMAGE_GPA	0xFFFF0000ULL
 #define TDX_EFER	0x901ULL
@@ -116,10 +116,10 @@ static void intercept(void *data, struct cpu_core *c, struct cpu_regs *r,
 	}
 }
 
-/* SYSENTER_CS and TSC_AUX run natively; nothing else does (EFER always does). */
+/* SYSENTER_CS, TSC_AUX and the SYSCALL MSRs run natively; nothing else does (EFER always does). */
 static bool passthrough(u32 msr)
 {
-	return msr == 0x174 || msr == 0xC0000103;
+	return msr == 0x174 || msr == 0xC0000103 || (msr >= 0xC0000081 && msr <= 0xC0000084);
 }
 
 static const struct cpu_ops test_ops = {
@@ -453,6 +453,45 @@ static void test_port_io_code_changed(void **state)
 }
 
 /*
+ * CPL 3 as Linux's user space reaches it: SYSCALL and SYSRET, INT n
+ * through a DPL-3 gate onto TSS.RSP0, INT n through a DPL-0 gate (#GP with
+ * the gate's error code), a user read of a supervisor page (#PF), INT3
+ * on an IST stack (guests/usermode.c).
+ */
+static void test_usermode(void **state)
+{
+	enum cpu_run_result rr;
+	struct fixture f;
+	struct cpu_regs r;
+
+	(void)state;
+	setup(&f, guest_usermode, guest_usermode_size);
+	cpu_core_get_regs(f.c, &r);
+	r.gpr[CPU_RSI] = 0;		/* vCPU 0 */
+	cpu_core_set_regs(f.c, &r);
+	/* The host's tick may end a run before the guest is done. */
+	while ((rr = cpu_core_run(f.c)) == CPU_RUN_KICKED)
+		;
+	assert_int_equal(rr, CPU_RUN_EXIT);
+	assert_string_equal(f.o.console, "usermode: back in the kernel\n");
+	assert_int_equal(f.o.exit_code, 0);
+	assert_int_equal(f.o.nr_reports, 12);
+	assert_int_equal(f.o.reports[0], 2);		/* RCX: past the SYSCALL */
+	assert_int_equal(f.o.reports[1], 0x202);	/* R11: the user's RFLAGS */
+	assert_int_equal(f.o.reports[2], 0x08);		/* CS from STAR */
+	assert_int_equal(f.o.reports[3], 0x002);	/* RFLAGS masked by FMASK */
+	assert_int_equal(f.o.reports[4], 0x5CA11);	/* SYSRET came back */
+	assert_int_equal(f.o.reports[5], 0x23);		/* INT $0x80: the user's CS ... */
+	assert_int_equal(f.o.reports[6], 0x1B);		/* ... and SS in the frame ... */
+	assert_int_equal(f.o.reports[7], 1);		/* ... on TSS.RSP0's stack */
+	assert_int_equal(f.o.reports[8], 0x40A);	/* INT $0x81, a DPL-0 gate: #GP(0x81 * 8 + 2) */
+	assert_int_equal(f.o.reports[9], 5);		/* #PF: present, user */
+	assert_int_equal(f.o.reports[10], 0x40000000);
+	assert_int_equal(f.o.reports[11], 1);		/* INT3 on IST1 */
+	teardown(&f);
+}
+
+/*
  * Code the guest rewrites after it ran: the new code runs, whether the
  * store goes through the mapping whose TLB entry already caught one store
  * into that code (Unicorn 2.1 checks an entry's first store only) or
@@ -545,6 +584,7 @@ int main(void)
 		cmocka_unit_test(test_port_io_code_changed),
 		cmocka_unit_test(test_port_io_privilege),
 		cmocka_unit_test(test_code_rewritten),
+		cmocka_unit_test(test_usermode),
 		cmocka_unit_test(test_probe),
 		cmocka_unit_test(test_translate_exit_retries),
 		cmocka_unit_test(test_kick),
