@@ -129,6 +129,8 @@ static enum cpu_xlate vmx_translate(void *owner, struct cpu_core *c, u64 gpa, u6
 	*hpa = slot_page(vcpu->vm, gpa, access, writable, &mapped);
 	if (*hpa != PLATFORM_NO_HPA)
 		return CPU_XLATE_OK;
+	if (access & CPU_ACCESS_PROBE)
+		return CPU_XLATE_NONE;
 	if (!mapped) {
 		/* The slot's memory could not become host-physical (no window left). */
 		internal_error(vcpu->run, KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON, 1, gpa);

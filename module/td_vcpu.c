@@ -106,9 +106,12 @@ static enum cpu_xlate shared_translate(struct td_vcpu *v, u64 gpa, u64 gla, unsi
 				       u64 *hpa, bool *writable)
 {
 	u64 eptp = v->tdvps->shared_eptp;
+	enum cpu_ept_result res = eptp ? cpu_ept_translate(v->m->plat, eptp, gpa, access, hpa,
+							     writable) : CPU_EPT_VIOLATION;
 
-	switch (eptp ? cpu_ept_translate(v->m->plat, eptp, gpa, access, hpa, writable) :
-		       CPU_EPT_VIOLATION) {
+	if (res != CPU_EPT_OK && (access & CPU_ACCESS_PROBE))
+		return CPU_XLATE_NONE;
+	switch (res) {
 	case CPU_EPT_OK:
 		return CPU_XLATE_OK;
 	case CPU_EPT_VE:
@@ -140,6 +143,18 @@ static enum cpu_xlate td_translate(void *owner, struct cpu_core *core, u64 gpa, 
 		return shared_translate(v, gpa, gla, access, hpa, writable);
 	td_vcpu_ctx(v, &c, &scratch);
 	entry = sept_walk(&c, &v->td, gpa, 0, &level);
+	/* The engine's own lookups see MAPPED pages only, and change nothing. */
+	if (access & CPU_ACCESS_PROBE) {
+		val = entry ? sept_entry_read(entry) : 0;
+		if (!entry || sept_state(val) != SEPTI_MAPPED)
+			return CPU_XLATE_NONE;
+		page = sept_leaf_hpa(val, level, gpa) & ~(TDX_PAGE_SIZE - 1);
+		if (!seam_intact(c.p, page, v->td.tdr->hkid))
+			return CPU_XLATE_NONE;
+		*hpa = page;
+		*writable = false;
+		return CPU_XLATE_OK;
+	}
 	if (!entry) {
 		td_exit_fatal(v, TDX_NON_RECOVERABLE_TD);
 		return CPU_XLATE_EXIT;

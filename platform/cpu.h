@@ -46,6 +46,13 @@ enum cpu_access {
 	CPU_ACCESS_READ = 1,
 	CPU_ACCESS_WRITE = 2,
 	CPU_ACCESS_FETCH = 4,
+	/*
+	 * With FETCH: the engine looks up code for itself (it drops cached
+	 * code at its stopping points after each run), not for the guest.
+	 * The owner answers OK for mapped memory and CPU_XLATE_NONE for
+	 * anything else, with no exit, no event and no other side effect.
+	 */
+	CPU_ACCESS_PROBE = 8,
 };
 
 /* How a guest-physical access resolves. */
@@ -54,6 +61,7 @@ enum cpu_xlate {
 	CPU_XLATE_EXIT,		/* the owner called cpu_core_exit(); retry the instruction */
 	CPU_XLATE_EVENT,	/* the owner injected an event with cpu_core_inject() */
 	CPU_XLATE_MMIO,		/* no memory: each access goes to cpu_ops.mmio (not for fetches) */
+	CPU_XLATE_NONE,		/* a CPU_ACCESS_PROBE found nothing mapped; nothing else happened */
 };
 
 /*

@@ -210,6 +210,7 @@ struct cpu_core {
 	bool irq_window;		/* the owner waits for RFLAGS.IF */
 	bool irq_window_open;		/* ... and it is 1: call ops->irq_window */
 	bool exit_pending;		/* translate() exited from a TLB fill */
+	bool probe_missed;		/* an engine lookup of code found nothing (fetch_for_guest()) */
 	bool tdcall_done;		/* swallow the #UD report after a TDCALL */
 	bool syscall;			/* a SYSCALL ran Unicorn's stub: transfer after the stop */
 	bool quantum_over;
@@ -631,6 +632,8 @@ static bool second_stage(struct cpu_core *c, u64 gpa, u64 gla, unsigned int acce
 
 	w->mmio = false;
 	w->xlate = c->ops->translate(c->owner, c, gpa & ~0xFFFULL, gla, access, &hpa, &writable);
+	if (w->xlate == CPU_XLATE_MMIO && (access & CPU_ACCESS_PROBE))
+		w->xlate = CPU_XLATE_NONE;
 	if (w->xlate == CPU_XLATE_MMIO)
 		return mmio_page(c, gpa, access, w);
 	if (w->xlate != CPU_XLATE_OK)
@@ -643,7 +646,7 @@ static bool second_stage(struct cpu_core *c, u64 gpa, u64 gla, unsigned int acce
 	}
 	/* A window made since the last slice is not on the bus yet: map it, retry. */
 	if (hpa - PLATFORM_MEM_BASE >= c->ram_size && platform_windows_gen(c->p) != c->windows_gen) {
-		w->xlate = CPU_XLATE_EXIT;
+		w->xlate = access & CPU_ACCESS_PROBE ? CPU_XLATE_NONE : CPU_XLATE_EXIT;
 		return false;
 	}
 	w->hpa = hpa;
@@ -859,6 +862,38 @@ static int grant(struct cpu_core *c, const struct walk *w, unsigned int access)
 	return UC_PROT_READ | (w->writable ? UC_PROT_WRITE : 0);
 }
 
+/*
+ * CS's base for a code fill, which must not cost a context save in long
+ * mode: 0 there (64-bit code ignores it; compatibility-mode code with a
+ * based CS is assumed away, as no 64-bit OS has one), the cached base
+ * otherwise (a real-mode CS keeps any base, as F000 at RESET does).
+ */
+static u64 code_base(struct cpu_core *c)
+{
+	struct cpu_segment cs;
+
+	if (c->regs.efer & EFER_LMA)
+		return 0;
+	uc_context_save(c->uc, c->ctx);
+	blob_get_seg(c, CPU_CS, &cs);
+	return cs.base;
+}
+
+/*
+ * A code fill is the guest's when it is for the block at RIP, which may
+ * run into the next page.  Any other comes from the engine looking code up
+ * for itself: after each run Unicorn drops the blocks at its stopping
+ * points, probing their pages, which the guest may have unmapped since
+ * (Linux frees its __init text); such a miss must not become a guest #PF.
+ */
+static bool fetch_for_guest(struct cpu_core *c, u64 va)
+{
+	u64 rip = code_base(c) + c->regs.rip;
+
+	return (va & ~0xFFFULL) == (rip & ~0xFFFULL) ||
+	       (va & ~0xFFFULL) == (rip & ~0xFFFULL) + 4096;
+}
+
 static bool on_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e, void *data)
 {
 	struct cpu_core *c = data;
@@ -873,8 +908,13 @@ static bool on_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_ent
 		return true;
 	}
 	pull_regs(c);
+	if (access == CPU_ACCESS_FETCH && !fetch_for_guest(c, va))
+		access |= CPU_ACCESS_PROBE;
 	if (!translate_va(c, va, access, &w)) {
-		if (w.pf) {
+		if (access & CPU_ACCESS_PROBE) {
+			/* Nothing for the guest to see; the engine ignores the miss. */
+			c->probe_missed = true;
+		} else if (w.pf) {
 			c->regs.cr2 = va;
 			cpu_core_inject(c, X86_VEC_PF, true, w.pf_error);
 		} else if (w.xlate == CPU_XLATE_EXIT) {
@@ -1811,14 +1851,15 @@ static bool run_slice(struct cpu_core *c)
 	}
 	c->quantum_over = false;
 	c->exit_pending = false;
+	c->probe_missed = false;
 	e = uc_emu_start(c->uc, c->regs.rip, 0, 0, 0);
 	pull_regs(c);
 	if (c->syscall)
 		do_syscall(c);
 	if (c->exit_pending)
 		return !c->failed;	/* the owner parked us in translate(); just retry */
-	if (e == UC_ERR_EXCEPTION && c->event.valid)
-		return true;	/* a guest #PF from the walk */
+	if (e == UC_ERR_EXCEPTION && (c->event.valid || c->probe_missed))
+		return true;	/* a guest #PF from the walk, or the engine's own miss */
 	if (e != UC_ERR_OK && e != UC_ERR_EXCEPTION) {
 		snprintf(c->error, sizeof(c->error), "engine stopped at RIP 0x%llx: %s",
 			 (unsigned long long)c->regs.rip, uc_strerror(e));

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-extern const u8 guest_probe[], guest_hello[], guest_usermode[];
-extern const u64 guest_probe_size, guest_hello_size, guest_usermode_size;
+extern const u8 guest_probe[], guest_hello[], guest_usermode[], guest_stalecode[];
+extern const u64 guest_probe_size, guest_hello_size, guest_usermode_size, guest_stalecode_size;
 
 #define IMAGE_GPA	0xFFFF0000ULL
 #define TDX_EFER	0x901ULL
@@ -44,10 +44,9 @@ static enum cpu_xlate flat_translate(void *data, struct cpu_core *c, u64 gpa, u6
 
 	(void)c;
 	(void)gla;
-	(void)access;
 	o->translations++;
 	gpa &= ~(1ULL << 47);
-	if (o->exit_once_gpa && gpa == o->exit_once_gpa) {
+	if (o->exit_once_gpa && gpa == o->exit_once_gpa && !(access & CPU_ACCESS_PROBE)) {
 		o->exit_once_gpa = 0;
 		cpu_core_exit(c);
 		return CPU_XLATE_EXIT;
@@ -492,6 +491,34 @@ static void test_usermode(void **state)
 }
 
 /*
+ * The engine's own lookups of code it drops after each run (at its I/O
+ * stopping points) never become guest faults, even once the guest unmapped
+ * that code (guests/stalecode.c): the guest sees its INT3, and no #PF.
+ */
+static void test_unmapped_stopping_point(void **state)
+{
+	enum cpu_run_result rr;
+	struct fixture f;
+	struct cpu_regs r;
+
+	(void)state;
+	setup_ops(&f, guest_stalecode, guest_stalecode_size, &io_ops);
+	cpu_core_get_regs(f.c, &r);
+	r.gpr[CPU_RSI] = 0;		/* vCPU 0 */
+	cpu_core_set_regs(f.c, &r);
+	while ((rr = cpu_core_run(f.c)) == CPU_RUN_KICKED)
+		;
+	assert_int_equal(rr, CPU_RUN_EXIT);
+	assert_int_equal(f.o.exit_code, 0);
+	assert_int_equal(f.o.nr_io, 1);
+	assert_int_equal(f.o.io[0].rip, (4ULL << 39) + 16);
+	assert_int_equal(f.o.nr_reports, 2);
+	assert_int_equal(f.o.reports[0], 1);	/* the INT3 */
+	assert_int_equal(f.o.reports[1], 0);	/* no #PF */
+	teardown(&f);
+}
+
+/*
  * Code the guest rewrites after it ran: the new code runs, whether the
  * store goes through the mapping whose TLB entry already caught one store
  * into that code (Unicorn 2.1 checks an entry's first store only) or
@@ -585,6 +612,7 @@ int main(void)
 		cmocka_unit_test(test_port_io_privilege),
 		cmocka_unit_test(test_code_rewritten),
 		cmocka_unit_test(test_usermode),
+		cmocka_unit_test(test_unmapped_stopping_point),
 		cmocka_unit_test(test_probe),
 		cmocka_unit_test(test_translate_exit_retries),
 		cmocka_unit_test(test_kick),
