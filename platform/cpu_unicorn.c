@@ -31,6 +31,7 @@
  */
 #include "page_set.h"
 #include "platform_internal.h"
+#include "x86_emulate.h"
 #include "x86_event.h"
 #include "x86_insn.h"
 
@@ -104,6 +105,7 @@
 #define CR0_WP			(1ULL << 16)
 #define CR0_PG			(1ULL << 31)
 #define CR4_PAE			(1ULL << 5)
+#define CR4_OSFXSR		(1ULL << 9)
 #define CR4_LA57		(1ULL << 12)
 #define EFER_LMA		(1ULL << 10)
 #define EFER_NXE		(1ULL << 11)
@@ -211,7 +213,7 @@ struct cpu_core {
 	bool irq_window_open;		/* ... and it is 1: call ops->irq_window */
 	bool exit_pending;		/* translate() exited from a TLB fill */
 	bool probe_missed;		/* an engine lookup of code found nothing (fetch_for_guest()) */
-	bool tdcall_done;		/* swallow the #UD report after a TDCALL */
+	bool ud_handled;		/* swallow the #UD report after a TDCALL or an emulated insn */
 	bool syscall;			/* a SYSCALL ran Unicorn's stub: transfer after the stop */
 	bool quantum_over;
 	/*
@@ -1357,6 +1359,44 @@ static void on_mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_
 	mmio_access(data, offset, size, true, value);
 }
 
+static int explicit_read(void *ctx, u64 la, void *buf, unsigned int len, struct x86_fault *f)
+{
+	return virt_copy(ctx, la, buf, len, CPU_ACCESS_READ, f);
+}
+
+/*
+ * SHLX and ADCX, which the engine refuses while CR4.OSFXSR is clear
+ * (x86_emulate.h); false if the instruction at RIP is neither.
+ */
+static bool emulate_refused(struct cpu_core *c)
+{
+	static const struct x86_mem_ops explicit_access = { explicit_read, NULL };
+	struct x86_emu_regs r = {
+		.rip = c->regs.rip, .rflags = c->regs.rflags,
+		.fs_base = reg_read(c, UC_X86_REG_FS_BASE), .gs_base = reg_read(c, UC_X86_REG_GS_BASE),
+	};
+	u8 code[15];
+	unsigned int n = read_code(c, code_base(c) + c->regs.rip, code, sizeof(code));
+	struct x86_fault f;
+	int len;
+
+	memcpy(r.gpr, c->regs.gpr, sizeof(r.gpr));
+	len = x86_emulate_no_osfxsr(code, n, code_mode(c), &r, &explicit_access, c, &f);
+	if (!len)
+		return false;
+	if (len < 0) {
+		if (f.vector == FAULT_ENGINE)
+			return false;
+		c->regs.cr2 = f.cr2;
+		cpu_core_inject(c, f.vector, true, f.error);
+		return true;
+	}
+	memcpy(c->regs.gpr, r.gpr, sizeof(r.gpr));
+	c->regs.rflags = r.rflags;
+	c->regs.rip += (u64)len;
+	return true;
+}
+
 static bool on_invalid(uc_engine *uc, void *data)
 {
 	struct cpu_core *c = data;
@@ -1364,12 +1404,17 @@ static bool on_invalid(uc_engine *uc, void *data)
 
 	(void)uc;
 	pull_regs(c);
+	if (!(c->regs.cr4 & CR4_OSFXSR) && emulate_refused(c)) {
+		c->ud_handled = true;
+		finish_boundary(c);
+		return true;
+	}
 	/* Not a TDCALL: the #UD report that follows (on_interrupt) delivers it. */
 	if (cpu_core_read_virt(c, c->regs.rip, insn, sizeof(insn)) ||
 	    memcmp(insn, TDCALL_BYTES, sizeof(insn)) || !c->ops->tdcall)
 		return true;
 	c->ops->tdcall(c->owner, c, &c->regs);
-	c->tdcall_done = true;
+	c->ud_handled = true;
 	if (c->event.valid) {
 		deliver_pending(c);
 	}
@@ -1383,11 +1428,11 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *data)
 	bool soft;
 	u32 err;
 
-	if (intno == 6 && c->tdcall_done) {
-		c->tdcall_done = false;
+	if (intno == 6 && c->ud_handled) {
+		c->ud_handled = false;
 		return;
 	}
-	c->tdcall_done = false;
+	c->ud_handled = false;
 	if (intno >= EXCP_VMEXIT) {
 		on_intercept(c, intno - EXCP_VMEXIT);
 		return;

@@ -519,6 +519,31 @@ static void test_unmapped_stopping_point(void **state)
 }
 
 /*
+ * SHLX and ADCX with CR4.OSFXSR clear, as Linux's decompressor runs them:
+ * the engine refuses them (#UD), the core emulates them.
+ */
+static void test_bmi_without_osfxsr(void **state)
+{
+	static const u8 code[] = {
+		0xB9, 0x04, 0x00, 0x00, 0x00,		/* mov $4,%ecx */
+		0xB8, 0x03, 0x00, 0x00, 0x00,		/* mov $3,%eax */
+		0xC4, 0xE2, 0x71, 0xF7, 0xD0,		/* shlx %ecx,%eax,%edx */
+		0xF9,					/* stc */
+		0xBB, 0x0F, 0x00, 0x00, 0x00,		/* mov $0xf,%ebx */
+		0x66, 0x0F, 0x38, 0xF6, 0xD3,		/* adcx %ebx,%edx */
+		0x89, 0xD0,				/* mov %edx,%eax */
+		0xE6, 0xF4,				/* out %al,$0xf4 */
+	};
+	struct fixture f;
+
+	(void)state;
+	setup_code_ops(&f, code, sizeof(code), &io_ops);
+	assert_int_equal(cpu_core_run(f.c), CPU_RUN_EXIT);
+	assert_int_equal(f.o.exit_code, (3 << 4) + 0xF + 1);
+	teardown(&f);
+}
+
+/*
  * Code the guest rewrites after it ran: the new code runs, whether the
  * store goes through the mapping whose TLB entry already caught one store
  * into that code (Unicorn 2.1 checks an entry's first store only) or
@@ -612,6 +637,7 @@ int main(void)
 		cmocka_unit_test(test_port_io_privilege),
 		cmocka_unit_test(test_code_rewritten),
 		cmocka_unit_test(test_usermode),
+		cmocka_unit_test(test_bmi_without_osfxsr),
 		cmocka_unit_test(test_unmapped_stopping_point),
 		cmocka_unit_test(test_probe),
 		cmocka_unit_test(test_translate_exit_retries),
