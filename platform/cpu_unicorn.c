@@ -34,6 +34,7 @@
 #include "x86_emulate.h"
 #include "x86_event.h"
 #include "x86_insn.h"
+#include "x86_walk.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -102,35 +103,12 @@
 #define TDCALL_BYTES		"\x66\x0f\x01\xcc"
 
 #define CR0_PE			(1ULL << 0)
-#define CR0_WP			(1ULL << 16)
 #define CR0_PG			(1ULL << 31)
 #define CR4_PAE			(1ULL << 5)
 #define CR4_OSFXSR		(1ULL << 9)
-#define CR4_LA57		(1ULL << 12)
 #define EFER_LMA		(1ULL << 10)
-#define EFER_NXE		(1ULL << 11)
-#define RFLAGS_TF		(1ULL << 8)
 #define RFLAGS_IF		(1ULL << 9)
-#define RFLAGS_NT		(1ULL << 14)
-#define RFLAGS_RF		(1ULL << 16)
 #define RFLAGS_VM		(1ULL << 17)
-#define RFLAGS_AC		(1ULL << 18)
-
-#define PTE_P			(1ULL << 0)
-#define PTE_RW			(1ULL << 1)
-#define PTE_US			(1ULL << 2)
-#define PTE_A			(1ULL << 5)
-#define PTE_D			(1ULL << 6)
-#define PTE_PS			(1ULL << 7)
-#define PTE_NX			(1ULL << 63)
-#define PTE_ADDR		0x000FFFFFFFFFF000ULL
-
-#define PF_P			(1u << 0)
-#define PF_W			(1u << 1)
-#define PF_U			(1u << 2)
-#define PF_RSVD			(1u << 3)
-#define PF_I			(1u << 4)
-
 
 enum core_state { CORE_PARKED, CORE_RUNNING, CORE_QUIT };
 
@@ -597,7 +575,7 @@ struct walk {
 	u64 gpa;		/* of the 4 KiB page */
 	u64 hpa;
 	bool writable;		/* guest PTEs and second stage both allow stores */
-	bool user, nx;
+	bool executable;	/* the guest may fetch from it at this privilege */
 	bool mmio;		/* hpa is in the MMIO window */
 	enum cpu_xlate xlate;	/* != OK: the second stage stopped the walk */
 	u32 pf_error;		/* != 0 or pf: a guest #PF */
@@ -668,74 +646,62 @@ static void set_pf(struct walk *w, u32 error)
 }
 
 /*
- * IA-32e paging (4 or 5 levels) through the second stage; a table entry
- * gets its accessed bit, the leaf its dirty bit on a write.
- */
-static bool walk_long(struct cpu_core *c, u64 va, unsigned int access, bool user, struct walk *w)
-{
-	int levels = (c->regs.cr4 & CR4_LA57) ? 5 : 4, level;
-	u64 table = c->regs.cr3 & PTE_ADDR, e = 0;
-	bool rw = true, us = true, nx = false;
-	u32 err = (access & CPU_ACCESS_WRITE ? PF_W : 0) | (user ? PF_U : 0) |
-		  (access & CPU_ACCESS_FETCH && c->regs.efer & EFER_NXE ? PF_I : 0);
-	struct walk tw;
-	_Atomic u64 *slot;
-
-	for (level = levels; level >= 1; level--) {
-		u64 gpa = table + 8 * ((va >> (12 + 9 * (level - 1))) & 511);
-
-		if (!second_stage(c, gpa, va, CPU_ACCESS_READ | CPU_ACCESS_WRITE, &tw)) {
-			w->xlate = tw.xlate;
-			return false;
-		}
-		if (tw.mmio) {
-			snprintf(c->error, sizeof(c->error), "a page table at MMIO GPA 0x%llx",
-				 (unsigned long long)gpa);
-			return stage_failed(c, w);
-		}
-		slot = (_Atomic u64 *)(void *)ram_at(c, tw.hpa + (gpa & 0xFFF));
-		e = atomic_load(slot);
-		if (!(e & PTE_P)) {
-			set_pf(w, err);
-			return false;
-		}
-		if ((e & PTE_NX) && !(c->regs.efer & EFER_NXE)) {
-			set_pf(w, err | PF_P | PF_RSVD);
-			return false;
-		}
-		rw &= !!(e & PTE_RW);
-		us &= !!(e & PTE_US);
-		nx |= !!(e & PTE_NX);
-		if (!(e & PTE_A))
-			atomic_fetch_or(slot, PTE_A);
-		if (level == 1 || ((e & PTE_PS) && level <= 3))
-			break;
-		table = e & PTE_ADDR;
-	}
-	if ((user && !us) || (access & CPU_ACCESS_WRITE && !rw && (user || c->regs.cr0 & CR0_WP)) ||
-	    (access & CPU_ACCESS_FETCH && nx && c->regs.efer & EFER_NXE)) {
-		set_pf(w, err | PF_P);
-		return false;
-	}
-	if (access & CPU_ACCESS_WRITE && !(e & PTE_D))
-		atomic_fetch_or(slot, PTE_D);
-	if (level == 1)
-		w->gpa = e & PTE_ADDR;
-	else
-		w->gpa = (e & PTE_ADDR & ~((1ULL << (12 + 9 * (level - 1))) - 1)) |
-			 (va & ((1ULL << (12 + 9 * (level - 1))) - 1) & ~0xFFFULL);
-	w->user = us;
-	w->nx = nx;
-	/* A page first read stays unwritable until a write walk sets D. */
-	w->writable = (rw || (!user && !(c->regs.cr0 & CR0_WP))) && (access & CPU_ACCESS_WRITE || e & PTE_D);
-	return true;
-}
-
-/*
  * An implicit supervisor access (descriptor tables, the TSS, an event's
  * stack frame): the walk checks it as CPL 0's whatever the CPL.
  */
 #define ACCESS_SUPERVISOR	0x100
+
+/* A walk's paging structures come through the second stage. */
+struct table_walk {
+	struct cpu_core *c;
+	struct walk *w;
+	u64 va;
+	unsigned int probe;	/* CPU_ACCESS_PROBE or 0 */
+};
+
+/* The entry at @gpa of a paging structure, or NULL with w->xlate saying why not. */
+static _Atomic u64 *table_entry(void *ctx, u64 gpa)
+{
+	struct table_walk *t = ctx;
+	struct walk tw;
+
+	if (!second_stage(t->c, gpa, t->va, CPU_ACCESS_READ | CPU_ACCESS_WRITE | t->probe, &tw)) {
+		t->w->xlate = tw.xlate;
+		return NULL;
+	}
+	if (tw.mmio) {
+		snprintf(t->c->error, sizeof(t->c->error), "a page table at MMIO GPA 0x%llx",
+			 (unsigned long long)gpa);
+		stage_failed(t->c, t->w);
+		return NULL;
+	}
+	return (_Atomic u64 *)(void *)ram_at(t->c, tw.hpa + (gpa & 0xFFF));
+}
+
+/* IA-32e paging (x86_walk.c) with the core's control state. */
+static bool walk_long(struct cpu_core *c, u64 va, unsigned int access, bool user, struct walk *w)
+{
+	const struct x86_paging pg = {
+		c->regs.cr0, c->regs.cr3, c->regs.cr4, c->regs.efer, c->regs.rflags,
+		user, access & ACCESS_SUPERVISOR,
+	};
+	struct table_walk t = { c, w, va, access & CPU_ACCESS_PROBE };
+	struct x86_walk xw;
+
+	switch (x86_walk_long(&pg, va, access & (CPU_ACCESS_READ | CPU_ACCESS_WRITE | CPU_ACCESS_FETCH),
+			      table_entry, &t, &xw)) {
+	case X86_WALK_OK:
+		w->gpa = xw.gpa;
+		w->writable = xw.writable;
+		w->executable = xw.executable;
+		return true;
+	case X86_WALK_PF:
+		set_pf(w, xw.pf_error);
+		return false;
+	default:
+		return false;
+	}
+}
 
 /* VA -> host page for @access, as the CPU would do it. */
 static bool translate_va(struct cpu_core *c, u64 va, unsigned int access, struct walk *w)
@@ -746,6 +712,7 @@ static bool translate_va(struct cpu_core *c, u64 va, unsigned int access, struct
 	memset(w, 0, sizeof(*w));
 	if (!(c->regs.cr0 & CR0_PG)) {
 		w->gpa = va & 0xFFFFF000ULL;
+		w->executable = true;
 		guest_rw = true;
 	} else if (c->regs.efer & EFER_LMA) {
 		if (!walk_long(c, va, access, user, w))
@@ -858,7 +825,7 @@ static int grant(struct cpu_core *c, const struct walk *w, unsigned int access)
 	}
 	if (page_set_has(&c->code_pages, frame)) {
 		if (!(access & CPU_ACCESS_WRITE))
-			return UC_PROT_READ | (w->nx && c->regs.efer & EFER_NXE ? 0 : UC_PROT_EXEC);
+			return UC_PROT_READ | (w->executable ? UC_PROT_EXEC : 0);
 		forget_code_page(c, w->hpa);
 	}
 	return UC_PROT_READ | (w->writable ? UC_PROT_WRITE : 0);
