@@ -12,8 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-extern const u8 guest_probe[], guest_hello[], guest_usermode[], guest_stalecode[];
-extern const u64 guest_probe_size, guest_hello_size, guest_usermode_size, guest_stalecode_size;
+extern const u8 guest_probe[], guest_hello[], guest_usermode[], guest_stalecode[], guest_churn[];
+extern const u64 guest_probe_size, guest_hello_size, guest_usermode_size, guest_stalecode_size,
+	guest_churn_size;
 
 #define IMAGE_GPA	0xFFFF0000ULL
 #define TDX_EFER	0x901ULL
@@ -544,6 +545,35 @@ static void test_bmi_without_osfxsr(void **state)
 }
 
 /*
+ * Translation-buffer flushes under load (guests/churn.c): code rewritten
+ * and run until the buffer has filled several times; every function
+ * returns what its latest bytes say.
+ */
+static void test_code_churn(void **state)
+{
+	enum cpu_run_result rr;
+	struct fixture f;
+	struct cpu_regs r;
+	u64 expect = 0;
+
+	(void)state;
+	for (u64 round = 0; round < 24; round++)
+		for (u64 i = 0; i < 8192; i++)
+			expect += round * 7 + i;
+	setup(&f, guest_churn, guest_churn_size);
+	cpu_core_get_regs(f.c, &r);
+	r.gpr[CPU_RSI] = 0;		/* vCPU 0 */
+	cpu_core_set_regs(f.c, &r);
+	while ((rr = cpu_core_run(f.c)) == CPU_RUN_KICKED)
+		;
+	assert_int_equal(rr, CPU_RUN_EXIT);
+	assert_int_equal(f.o.exit_code, 0);
+	assert_int_equal(f.o.nr_reports, 1);
+	assert_int_equal(f.o.reports[0], expect);
+	teardown(&f);
+}
+
+/*
  * Code the guest rewrites after it ran: the new code runs, whether the
  * store goes through the mapping whose TLB entry already caught one store
  * into that code (Unicorn 2.1 checks an entry's first store only) or
@@ -636,6 +666,7 @@ int main(void)
 		cmocka_unit_test(test_port_io_code_changed),
 		cmocka_unit_test(test_port_io_privilege),
 		cmocka_unit_test(test_code_rewritten),
+		cmocka_unit_test(test_code_churn),
 		cmocka_unit_test(test_usermode),
 		cmocka_unit_test(test_bmi_without_osfxsr),
 		cmocka_unit_test(test_unmapped_stopping_point),
