@@ -656,6 +656,17 @@ static int inject_nmi(struct kvm_vcpu *vcpu)
 	return kvm_seamcall_on(t->lp, TDH_VP_WR, &r) ? -EIO : 0;
 }
 
+/*
+ * tdx_exit_handlers_fastpath(): TDH.VP.ENTER that lost a race for the
+ * S-EPT (an S-EPT change, or a zap) or for the TD epoch (TDH.MEM.TRACK)
+ * entered nothing; KVM enters again, it is no failed entry.
+ */
+static bool entry_contended(u64 ret)
+{
+	return ret == (TDX_OPERAND_BUSY | TDX_OPERAND_ID_SEPT) ||
+	       ret == (TDX_OPERAND_BUSY | TDX_OPERAND_ID_TD_EPOCH);
+}
+
 int tdx_vcpu_run(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vcpu_tdx *t = tdx_of(vcpu);
@@ -673,6 +684,8 @@ int tdx_vcpu_run(struct kvm_vcpu *vcpu)
 			return r;
 		t->vp_enter_args.rcx = t->tdvpr;
 		t->vp_enter_ret = kvm_seamcall_on(t->lp, TDH_VP_ENTER, &t->vp_enter_args);
+		if (entry_contended(t->vp_enter_ret))
+			continue;
 		t->exit_reason = exit_reason_of(vcpu);
 		r = handle_exit(vcpu);
 		if (r <= 0)

@@ -525,6 +525,45 @@ static void test_convert_under_running_vcpu(void **state)
 	td_run_destroy(&t);
 }
 
+/*
+ * Entries that lose a race for the TD epoch or the S-EPT to a zap (BLOCK,
+ * TRACK, REMOVE) are entered again, as Linux's TDX fast path does, never
+ * a failed entry: 2 MiB pre-faulted through the other vCPU and converted
+ * to shared, and an MSI posted, 200 times, while the first vCPU spins in
+ * the guest with interrupts off.
+ */
+static int signal_msi(int vm, unsigned int dest, unsigned int vector);
+
+static void test_entry_contention(void **state)
+{
+	struct kvm_pre_fault_memory pf;
+	unsigned long long before;
+	struct td_run t;
+	pthread_t thr;
+	void *ret;
+
+	(void)state;
+	td_run_create_smp(&t, guest_spin, guest_spin_size, true);
+	assert_int_equal(kvm_ioctl(t.vcpu, KVM_RUN, 0), 0);	/* the report: accepted */
+	before = kvm_stats().private_pages;
+	assert_int_equal(pthread_create(&thr, NULL, run_vcpu, &t), 0);
+	for (int i = 0; i < 200; i++) {
+		set_attrs(t.td, 0x600000, 2ULL << 20, true);
+		pf = (struct kvm_pre_fault_memory){ .gpa = 0x600000, .size = 2ULL << 20 };
+		assert_int_equal(kvm_ioctl(t.ap, KVM_PRE_FAULT_MEMORY, &pf), 0);
+		assert_int_equal(kvm_stats().private_pages, before + 512);
+		set_attrs(t.td, 0x600000, 2ULL << 20, false);
+		/* An interrupt the spinning guest never takes: one more exit and entry. */
+		assert_int_equal(signal_msi(t.td, 0, 0x40), 1);
+	}
+	__atomic_store_n(&t.run->immediate_exit, 1, __ATOMIC_RELEASE);
+	pthread_join(thr, &ret);
+	assert_int_equal((long)ret, EINTR);
+	assert_int_equal(t.run->exit_reason, KVM_EXIT_INTR);
+	assert_int_equal(kvm_stats().private_pages, before);
+	td_run_destroy(&t);
+}
+
 static void *run_ap(void *arg)
 {
 	struct td_run *t = arg;
@@ -797,6 +836,7 @@ int main(void)
 		KVM_TEST(test_halt_and_immediate_exit),
 		KVM_TEST(test_halt_and_signal),
 		KVM_TEST(test_convert_under_running_vcpu),
+		KVM_TEST(test_entry_contention),
 		KVM_TEST(test_two_vcpus_atomic),
 		KVM_TEST(test_interrupts),
 		KVM_TEST(test_nmi),
