@@ -53,6 +53,11 @@ struct kvm_tdx {
 	int gpaw;			/* 48 or 52 */
 	struct mirror_table *mirror_root;
 	_Atomic u64 vcpu_lps;		/* LPs its vCPUs are associated with */
+	/*
+	 * tdx_no_vcpus_enter_start(): zaps that keep every vCPU out of the TD
+	 * until their SEAMCALL is through, and the vCPUs inside TDH.VP.ENTER.
+	 */
+	_Atomic int no_enter, in_enter;
 	u64 shared_root;		/* the shared EPT's root page, or 0 */
 };
 
@@ -66,6 +71,10 @@ static inline u64 td_shared_bit(const struct kvm_tdx *td)
 {
 	return 1ULL << (td->gpaw - 1);
 }
+
+/* A vCPU about to TDH.VP.ENTER: false while a zap keeps vCPUs out (try again). */
+bool tdx_begin_enter(struct kvm_tdx *td);
+void tdx_end_enter(struct kvm_tdx *td);
 
 struct platform *tdx_plat(void);
 u64 tdx_alloc_td_page(void);

@@ -22,7 +22,6 @@
 #define MIRROR_ENTRIES	512
 #define ENTRY_LEAF	1ULL	/* HPA | ENTRY_LEAF: a mapped page; else a child table */
 #define PAGES_2M	512
-#define SEAMCALL_RETRIES	100000	/* kicked vCPUs leave within a block */
 
 struct mirror_table {
 	u64 sept_pa;		/* the S-EPT page behind this table (0: the root) */
@@ -212,26 +211,66 @@ long tdx_mirror_page_add(struct kvm_tdx *td, u64 gpa, u64 hpa, u64 source)
 
 /* ---- BLOCK -> TRACK -> ... --------------------------------------------------------------- */
 
+bool tdx_begin_enter(struct kvm_tdx *td)
+{
+	/* Counted in first, then the check: a zap that set no_enter sees this vCPU. */
+	atomic_fetch_add(&td->in_enter, 1);
+	if (!atomic_load(&td->no_enter))
+		return true;
+	atomic_fetch_sub(&td->in_enter, 1);
+	return false;
+}
+
+void tdx_end_enter(struct kvm_tdx *td)
+{
+	atomic_fetch_sub(&td->in_enter, 1);
+}
+
+/* tdx_no_vcpus_enter_start(): no vCPU enters, and the ones inside are kicked out. */
+static void no_vcpus_enter_start(struct kvm_tdx *td)
+{
+	atomic_fetch_add(&td->no_enter, 1);
+	while (atomic_load(&td->in_enter)) {
+		tdx_kick_vcpus(td);
+		sched_yield();
+	}
+}
+
+static void no_vcpus_enter_stop(struct kvm_tdx *td)
+{
+	atomic_fetch_sub(&td->no_enter, 1);
+}
+
+static bool held_up(u64 st)
+{
+	return TDX_STATUS(st) == TDX_OPERAND_BUSY || TDX_STATUS(st) == TDX_TLB_TRACKING_NOT_DONE;
+}
+
 /*
- * A SEAMCALL that running vCPUs can hold up: OPERAND_BUSY from a guest's
- * TDCALL holding an S-EPT lock, or TLB tracking not done because a vCPU
- * still runs in the old epoch.  The vCPUs are kicked out (they re-enter
- * in the new epoch) and the call retried, as upstream does.
+ * A SEAMCALL that running vCPUs can hold up: OPERAND_BUSY from a TD entry
+ * or a guest's TDCALL holding an S-EPT lock, or TLB tracking not done
+ * because a vCPU still runs in the old epoch.  As Linux's
+ * tdh_do_no_vcpus(): then every vCPU is kept out of the TD until the call
+ * is through, and it never gives up (what can still hold it up is other
+ * host threads' SEAMCALLs, which end).
  */
 static u64 seamcall_kick_retry(struct kvm_tdx *td, u64 leaf, const struct seamcall_regs *in,
 			       struct seamcall_regs *out)
 {
-	for (unsigned int tries = 0;; tries++) {
-		u64 st;
+	u64 st;
 
+	*out = *in;
+	st = kvm_seamcall(leaf, out);
+	if (!held_up(st))
+		return st;
+	no_vcpus_enter_start(td);
+	do {
+		sched_yield();
 		*out = *in;
 		st = kvm_seamcall(leaf, out);
-		if ((TDX_STATUS(st) != TDX_OPERAND_BUSY &&
-		     TDX_STATUS(st) != TDX_TLB_TRACKING_NOT_DONE) || tries >= SEAMCALL_RETRIES)
-			return st;
-		tdx_kick_vcpus(td);
-		sched_yield();
-	}
+	} while (held_up(st));
+	no_vcpus_enter_stop(td);
+	return st;
 }
 
 /* Blocks (@gpa, @level) and starts a new TLB epoch. */

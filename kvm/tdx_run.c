@@ -9,6 +9,7 @@
  */
 #include "tdx_internal.h"
 
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -682,8 +683,13 @@ int tdx_vcpu_run(struct kvm_vcpu *vcpu)
 		r = inject_nmi(vcpu);
 		if (r)
 			return r;
+		if (!tdx_begin_enter(vcpu->vm->tdx)) {
+			sched_yield();		/* a zap keeps the TD's vCPUs out for now */
+			continue;
+		}
 		t->vp_enter_args.rcx = t->tdvpr;
 		t->vp_enter_ret = kvm_seamcall_on(t->lp, TDH_VP_ENTER, &t->vp_enter_args);
+		tdx_end_enter(vcpu->vm->tdx);
 		if (entry_contended(t->vp_enter_ret))
 			continue;
 		t->exit_reason = exit_reason_of(vcpu);
