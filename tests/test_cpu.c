@@ -202,15 +202,30 @@ static void setup(struct fixture *f, const u8 *image, u64 size)
 	setup_ops(f, image, size, &test_ops);
 }
 
-/* The hello guest, as vCPU 0 (the others halt). */
-static void setup_hello(struct fixture *f)
+/* A guest image as vCPU 0 (the kit's other vCPUs halt or return at once). */
+static void setup_vcpu0(struct fixture *f, const u8 *image, u64 size, const struct cpu_ops *ops)
 {
 	struct cpu_regs r;
 
-	setup(f, guest_hello, guest_hello_size);
+	setup_ops(f, image, size, ops);
 	cpu_core_get_regs(f->c, &r);
 	r.gpr[CPU_RSI] = 0;
 	cpu_core_set_regs(f->c, &r);
+}
+
+static void setup_hello(struct fixture *f)
+{
+	setup_vcpu0(f, guest_hello, guest_hello_size, &test_ops);
+}
+
+/* Runs the core until it stops for good: the host's tick may end a run before the guest is done. */
+static enum cpu_run_result run_past_ticks(struct fixture *f)
+{
+	enum cpu_run_result rr;
+
+	while ((rr = cpu_core_run(f->c)) == CPU_RUN_KICKED)
+		;
+	return rr;
 }
 
 /* A core of @ops with @code at the image's first byte and RIP there (32-bit mode). */
@@ -460,19 +475,11 @@ static void test_port_io_code_changed(void **state)
  */
 static void test_usermode(void **state)
 {
-	enum cpu_run_result rr;
 	struct fixture f;
-	struct cpu_regs r;
 
 	(void)state;
-	setup(&f, guest_usermode, guest_usermode_size);
-	cpu_core_get_regs(f.c, &r);
-	r.gpr[CPU_RSI] = 0;		/* vCPU 0 */
-	cpu_core_set_regs(f.c, &r);
-	/* The host's tick may end a run before the guest is done. */
-	while ((rr = cpu_core_run(f.c)) == CPU_RUN_KICKED)
-		;
-	assert_int_equal(rr, CPU_RUN_EXIT);
+	setup_vcpu0(&f, guest_usermode, guest_usermode_size, &test_ops);
+	assert_int_equal(run_past_ticks(&f), CPU_RUN_EXIT);
 	assert_string_equal(f.o.console, "usermode: back in the kernel\n");
 	assert_int_equal(f.o.exit_code, 0);
 	assert_int_equal(f.o.nr_reports, 12);
@@ -498,18 +505,11 @@ static void test_usermode(void **state)
  */
 static void test_unmapped_stopping_point(void **state)
 {
-	enum cpu_run_result rr;
 	struct fixture f;
-	struct cpu_regs r;
 
 	(void)state;
-	setup_ops(&f, guest_stalecode, guest_stalecode_size, &io_ops);
-	cpu_core_get_regs(f.c, &r);
-	r.gpr[CPU_RSI] = 0;		/* vCPU 0 */
-	cpu_core_set_regs(f.c, &r);
-	while ((rr = cpu_core_run(f.c)) == CPU_RUN_KICKED)
-		;
-	assert_int_equal(rr, CPU_RUN_EXIT);
+	setup_vcpu0(&f, guest_stalecode, guest_stalecode_size, &io_ops);
+	assert_int_equal(run_past_ticks(&f), CPU_RUN_EXIT);
 	assert_int_equal(f.o.exit_code, 0);
 	assert_int_equal(f.o.nr_io, 1);
 	assert_int_equal(f.o.io[0].rip, (4ULL << 39) + 16);
@@ -551,22 +551,15 @@ static void test_bmi_without_osfxsr(void **state)
  */
 static void test_code_churn(void **state)
 {
-	enum cpu_run_result rr;
 	struct fixture f;
-	struct cpu_regs r;
 	u64 expect = 0;
 
 	(void)state;
 	for (u64 round = 0; round < 24; round++)
 		for (u64 i = 0; i < 8192; i++)
 			expect += round * 7 + i;
-	setup(&f, guest_churn, guest_churn_size);
-	cpu_core_get_regs(f.c, &r);
-	r.gpr[CPU_RSI] = 0;		/* vCPU 0 */
-	cpu_core_set_regs(f.c, &r);
-	while ((rr = cpu_core_run(f.c)) == CPU_RUN_KICKED)
-		;
-	assert_int_equal(rr, CPU_RUN_EXIT);
+	setup_vcpu0(&f, guest_churn, guest_churn_size, &test_ops);
+	assert_int_equal(run_past_ticks(&f), CPU_RUN_EXIT);
 	assert_int_equal(f.o.exit_code, 0);
 	assert_int_equal(f.o.nr_reports, 1);
 	assert_int_equal(f.o.reports[0], expect);
