@@ -115,10 +115,7 @@ static long vm_enable_cap(struct kvm_vm *vm, unsigned long arg)
 		if (cap.args[0] > KVM_MAX_IRQ_ROUTES)
 			break;
 		ret = -EEXIST;
-		if (vm->split_irqchip)
-			break;
-		ret = -EINVAL;
-		if (vm->created_vcpus)
+		if (vm->split_irqchip || vm->created_vcpus)
 			break;
 		vm->split_irqchip = true;
 		ret = 0;

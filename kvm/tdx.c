@@ -960,8 +960,9 @@ static long tdx_pre_fault_memory(struct kvm_vcpu *vcpu, unsigned long arg)
 
 	if (kvm_copy_from_user(&range, arg, sizeof(range)))
 		return -EFAULT;
+	/* kvm_vcpu_pre_fault_memory(): an empty range is as invalid as a wrapping one. */
 	if (range.flags || (range.gpa | range.size) & (TDX_PAGE_SIZE - 1) ||
-	    range.gpa + range.size < range.gpa)
+	    range.gpa + range.size <= range.gpa)
 		return -EINVAL;
 	if (vm->tdx->state != TD_STATE_RUNNABLE)
 		return -EOPNOTSUPP;

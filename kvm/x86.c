@@ -1131,17 +1131,20 @@ static long vcpu_ioctl_run(struct kvm_vcpu *vcpu, unsigned long arg)
 	} else if (run->kvm_valid_regs || run->kvm_dirty_regs) {
 		ret = -EINVAL;
 	} else {
-		ret = vcpu->vm->vcpu_ops->pre_run(vcpu);
-		/* What userspace completed goes in even with immediate_exit, as in x86.c. */
-		if (ret > 0 && vcpu->arch.complete_userspace_io) {
+		/*
+		 * x86.c's order: what userspace completed goes in (even with
+		 * immediate_exit), then immediate_exit, then the vendor's checks.
+		 */
+		ret = 1;
+		if (vcpu->arch.complete_userspace_io) {
 			int (*cui)(struct kvm_vcpu *) = vcpu->arch.complete_userspace_io;
 
 			vcpu->arch.complete_userspace_io = NULL;
 			ret = cui(vcpu);
 		}
-		if (ret > 0 && !wants_to_run) {
-			ret = -EINTR;
-		} else if (ret > 0 && vcpu->arch.triple_fault) {
+		if (ret > 0)
+			ret = wants_to_run ? vcpu->vm->vcpu_ops->pre_run(vcpu) : -EINTR;
+		if (ret > 0 && vcpu->arch.triple_fault) {
 			vcpu->arch.triple_fault = false;
 			run->exit_reason = KVM_EXIT_SHUTDOWN;
 			ret = 0;

@@ -89,7 +89,7 @@ static void test_vm_types(void **state)
 
 static void test_enable_cap(void **state)
 {
-	int kvm = kvm_open(), td = vm_create(kvm, KVM_X86_TDX_VM);
+	int kvm = kvm_open(), td = vm_create(kvm, KVM_X86_TDX_VM), vm, vcpu;
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 } };
 
 	(void)state;
@@ -108,6 +108,14 @@ static void test_enable_cap(void **state)
 	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_ENABLE_CAP, &cap), EINVAL);
 	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_ENABLE_CAP, (void *)8), EFAULT);
 	kvm_close(td);
+	/* Once a vCPU exists the irqchip is settled: EEXIST, as x86.c says. */
+	vm = vm_create(kvm, KVM_X86_DEFAULT_VM);
+	vcpu = kvm_ioctl(vm, KVM_CREATE_VCPU, 0);
+	assert_true(vcpu >= 0);
+	cap = (struct kvm_enable_cap){ .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 } };
+	TEST_ASSERT_ERRNO(kvm_ioctl(vm, KVM_ENABLE_CAP, &cap), EEXIST);
+	kvm_close(vcpu);
+	kvm_close(vm);
 	kvm_close(kvm);
 }
 

@@ -324,6 +324,10 @@ static void test_pre_fault_and_convert(void **state)
 	TEST_ASSERT_ERRNO(__pre_fault(t.vcpu, &r), EINVAL);
 	r = (struct kvm_pre_fault_memory){ .gpa = MEM_GPA + 8, .size = 4096 };
 	TEST_ASSERT_ERRNO(__pre_fault(t.vcpu, &r), EINVAL);
+	r = (struct kvm_pre_fault_memory){ .gpa = MEM_GPA, .size = 0 };
+	TEST_ASSERT_ERRNO(__pre_fault(t.vcpu, &r), EINVAL);
+	r = (struct kvm_pre_fault_memory){ .gpa = -4096ULL, .size = 4096 };
+	TEST_ASSERT_ERRNO(__pre_fault(t.vcpu, &r), EINVAL);
 	r = (struct kvm_pre_fault_memory){ .gpa = 0x40000000, .size = 4096 };
 	assert_int_equal(__set_attrs(t.td, 0x40000000, 4096, KVM_MEMORY_ATTRIBUTE_PRIVATE, 0), 0);
 	TEST_ASSERT_ERRNO(__pre_fault(t.vcpu, &r), ENOENT);	/* no memslot */
