@@ -1371,15 +1371,15 @@ static bool on_invalid(uc_engine *uc, void *data)
 
 	(void)uc;
 	pull_regs(c);
-	if (!(c->regs.cr4 & CR4_OSFXSR) && emulate_refused(c)) {
-		c->ud_handled = true;
-		finish_boundary(c);
+	if (cpu_core_read_virt(c, c->regs.rip, insn, sizeof(insn)) ||
+	    memcmp(insn, TDCALL_BYTES, sizeof(insn)) || !c->ops->tdcall) {
+		if (!(c->regs.cr4 & CR4_OSFXSR) && emulate_refused(c)) {
+			c->ud_handled = true;
+			finish_boundary(c);
+		}
+		/* Otherwise the #UD report that follows (on_interrupt) delivers it. */
 		return true;
 	}
-	/* Not a TDCALL: the #UD report that follows (on_interrupt) delivers it. */
-	if (cpu_core_read_virt(c, c->regs.rip, insn, sizeof(insn)) ||
-	    memcmp(insn, TDCALL_BYTES, sizeof(insn)) || !c->ops->tdcall)
-		return true;
 	c->ops->tdcall(c->owner, c, &c->regs);
 	c->ud_handled = true;
 	if (c->event.valid) {
