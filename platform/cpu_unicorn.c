@@ -938,14 +938,15 @@ static void arch_state(struct cpu_core *c, struct x86_state *s)
 /*
  * A control transfer into the engine: RIP, RSP, RFLAGS through the
  * registers, CS (and SS) as caches in the blob with the mode flags QEMU
- * derives from them, so that a privilege change moves the CPL.
+ * derives from them, so that a privilege change moves the CPL.  The blob
+ * is the one arch_state() just saved (the transfer's memory accesses
+ * change no CPU state).
  */
 static void load_transfer(struct cpu_core *c, const struct x86_transfer *t)
 {
 	struct cpu_segs segs;
 	unsigned int i;
 
-	uc_context_save(c->uc, c->ctx);
 	for (i = 0; i < CPU_NR_SEGS; i++)
 		blob_get_seg(c, i, &segs.seg[i]);
 	segs.seg[CPU_CS] = t->cs;
