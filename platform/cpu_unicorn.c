@@ -29,7 +29,7 @@
  *   with the mode flags QEMU derives from them (cpu_core_set_state()).
  *   Real-mode events go through the IVT, long-mode ones through the IDT.
  */
-#include "page_set.h"
+#include "page_map.h"
 #include "platform_internal.h"
 #include "x86_emulate.h"
 #include "x86_event.h"
@@ -112,12 +112,23 @@
 
 enum core_state { CORE_PARKED, CORE_RUNNING, CORE_QUIT };
 
-/* A ticket lock: the core holding the current ticket executes; FIFO, so fair. */
+#define GROUP_MAX_CORES	64
+
 struct cpu_group {
+	/* A ticket lock: the core holding the current ticket executes; FIFO, so fair. */
 	pthread_mutex_t lock;
 	pthread_cond_t turn;
 	u64 next_ticket, now_serving;
 	_Atomic int waiters;
+	/*
+	 * Each core has an engine, and each engine its own translated code,
+	 * so code is kept coherent here: the host pages any core translated
+	 * code from, with a bit for each core that did (see grant()).  Under
+	 * code_lock, with cores[] and each core's stale_code.
+	 */
+	pthread_mutex_t code_lock;
+	struct page_map code;
+	struct cpu_core *cores[GROUP_MAX_CORES];
 };
 
 struct pending_event {
@@ -174,10 +185,16 @@ struct cpu_core {
 	 * points); changed means not yet applied.
 	 */
 	/*
-	 * Host pages the engine translated code from (see grant()), and the
-	 * one whose code is being dropped (CODE_PROBE_VA).
+	 * The core's bit in its group's code map; code pages other cores
+	 * wrote (frames, under the group's code_lock), and whether there is
+	 * anything for the core to drop before it runs on.  probe_hpa: the
+	 * page whose code is being dropped (CODE_PROBE_VA).
 	 */
-	struct page_set code_pages;
+	unsigned int index;
+	u64 *stale_code;
+	size_t nr_stale_code, stale_code_cap;
+	bool tlb_stale, all_code_stale;
+	atomic_bool coherence;
 	u64 probe_hpa;
 	bool scan_io;			/* ops->io_insn: blocks are scanned */
 	uc_hook first_block;		/* scans the engine's very first block, then goes */
@@ -214,6 +231,7 @@ struct cpu_group *cpu_group_create(void)
 	if (g) {
 		pthread_mutex_init(&g->lock, NULL);
 		pthread_cond_init(&g->turn, NULL);
+		pthread_mutex_init(&g->code_lock, NULL);
 	}
 	return g;
 }
@@ -224,7 +242,37 @@ void cpu_group_destroy(struct cpu_group *g)
 		return;
 	pthread_mutex_destroy(&g->lock);
 	pthread_cond_destroy(&g->turn);
+	pthread_mutex_destroy(&g->code_lock);
+	page_map_free(&g->code);
 	free(g);
+}
+
+/* Gives @c a bit in the group's code map; false when all are taken. */
+static bool group_add_core(struct cpu_group *g, struct cpu_core *c)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&g->code_lock);
+	for (unsigned int i = 0; i < GROUP_MAX_CORES && !found; i++) {
+		if (!g->cores[i]) {
+			g->cores[i] = c;
+			c->index = i;
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&g->code_lock);
+	return found;
+}
+
+/*
+ * The map may keep the core's bit on pages: whoever gets the slot next
+ * drops that code once for nothing, which is harmless.
+ */
+static void group_remove_core(struct cpu_group *g, struct cpu_core *c)
+{
+	pthread_mutex_lock(&g->code_lock);
+	g->cores[c->index] = NULL;
+	pthread_mutex_unlock(&g->code_lock);
 }
 
 static void group_enter(struct cpu_group *g)
@@ -743,15 +791,117 @@ static bool translate_va(struct cpu_core *c, u64 va, unsigned int access, struct
  * two, the whole TLB goes, so that no entry of the other kind survives
  * through another virtual address.
  */
-static void forget_code_page(struct cpu_core *c, u64 hpa)
+static void drop_page_code(struct cpu_core *c, u64 frame)
 {
-	u64 page = hpa & ~0xFFFULL;
-
-	c->probe_hpa = page;
-	uc_ctl_remove_cache(c->uc, CODE_PROBE_VA(page), CODE_PROBE_VA(page) + 4096);
+	c->probe_hpa = frame << 12;
+	uc_ctl_remove_cache(c->uc, CODE_PROBE_VA(c->probe_hpa), CODE_PROBE_VA(c->probe_hpa) + 4096);
 	c->probe_hpa = 0;
-	page_set_del(&c->code_pages, page >> 12);
-	uc_ctl_flush_tlb(c->uc);
+}
+
+static u64 core_bit(const struct cpu_core *c)
+{
+	return 1ULL << c->index;
+}
+
+/*
+ * Cores share memory but not translated code: a page one core makes code
+ * must lose every writable entry in the others' TLBs, and a store into it
+ * must drop the code every core translated from it.  Other cores are not
+ * running (the group runs one core at a time); they catch up before they
+ * run on (core_catch_up()), as real CPUs need a serializing instruction
+ * before they run code another CPU wrote.
+ */
+static void tell_core(struct cpu_core *o, u64 frame, bool code_written)
+{
+	if (!code_written) {
+		o->tlb_stale = true;
+	} else if (o->nr_stale_code < o->stale_code_cap) {
+		o->stale_code[o->nr_stale_code++] = frame;
+	} else {
+		size_t cap = o->stale_code_cap ? 2 * o->stale_code_cap : 64;
+		u64 *n = realloc(o->stale_code, cap * sizeof(*n));
+
+		if (n) {
+			o->stale_code = n;
+			o->stale_code_cap = cap;
+			o->stale_code[o->nr_stale_code++] = frame;
+		} else {
+			o->all_code_stale = true;	/* no room to say which page */
+		}
+	}
+	atomic_store(&o->coherence, true);
+	atomic_store(&o->attention, true);
+}
+
+/* Takes @frame out of the code map, dropping its code on every core. */
+static void code_written(struct cpu_core *c, u64 frame)
+{
+	struct cpu_group *g = c->g;
+	u64 mask;
+
+	pthread_mutex_lock(&g->code_lock);
+	mask = page_map_del(&g->code, frame);
+	for (unsigned int i = 0; i < GROUP_MAX_CORES; i++)
+		if ((mask >> i & 1) && i != c->index && g->cores[i])
+			tell_core(g->cores[i], frame, true);
+	pthread_mutex_unlock(&g->code_lock);
+	if (mask & core_bit(c)) {
+		drop_page_code(c, frame);
+		uc_ctl_flush_tlb(c->uc);
+	}
+}
+
+/* Puts @c's bit on @frame; a page new to the map leaves no writable TLB entry anywhere. */
+static bool code_fetched(struct cpu_core *c, u64 frame)
+{
+	struct cpu_group *g = c->g;
+	u64 old = 0;
+	int err;
+
+	pthread_mutex_lock(&g->code_lock);
+	err = page_map_or(&g->code, frame, core_bit(c), &old);
+	if (!err && !old)
+		for (unsigned int i = 0; i < GROUP_MAX_CORES; i++)
+			if (i != c->index && g->cores[i])
+				tell_core(g->cores[i], frame, false);
+	pthread_mutex_unlock(&g->code_lock);
+	if (err)
+		return false;
+	if (!old)
+		uc_ctl_flush_tlb(c->uc);
+	return true;
+}
+
+static u64 code_cores(struct cpu_core *c, u64 frame)
+{
+	u64 mask;
+
+	pthread_mutex_lock(&c->g->code_lock);
+	mask = page_map_get(&c->g->code, frame);
+	pthread_mutex_unlock(&c->g->code_lock);
+	return mask;
+}
+
+/* What other cores told this one: code to drop, TLB entries to forget. */
+static void core_catch_up(struct cpu_core *c)
+{
+	struct cpu_group *g = c->g;
+	bool flush;
+
+	if (!atomic_exchange(&c->coherence, false))
+		return;
+	pthread_mutex_lock(&g->code_lock);
+	for (size_t i = 0; i < c->nr_stale_code; i++)
+		drop_page_code(c, c->stale_code[i]);
+	flush = c->tlb_stale || c->nr_stale_code || c->all_code_stale;
+	if (c->all_code_stale)
+		uc_ctl_flush_tb(c->uc);
+	c->nr_stale_code = 0;
+	c->tlb_stale = false;
+	c->all_code_stale = false;
+	pthread_mutex_unlock(&g->code_lock);
+	if (flush)
+		uc_ctl_flush_tlb(c->uc);
 }
 
 /* What a failed access of the core's own is: a guest #PF, or the engine's failure. */
@@ -800,34 +950,34 @@ int cpu_core_read_virt(struct cpu_core *c, u64 gva, void *dst, unsigned int len)
 void cpu_core_host_wrote(struct cpu_core *c, u64 hpa, u64 len)
 {
 	for (u64 page = hpa & ~0xFFFULL; page < hpa + len; page += 4096)
-		if (page_set_has(&c->code_pages, page >> 12))
-			forget_code_page(c, page);
+		if (code_cores(c, page >> 12))
+			code_written(c, page >> 12);
 }
 
-/* The engine permissions for @w, which the walk allowed for @access. */
+/*
+ * The engine permissions for @w, which the walk allowed for @access.  A
+ * read entry is executable only on the core's own code pages, so that
+ * every core's first fetch from a page comes through here.
+ */
 static int grant(struct cpu_core *c, const struct walk *w, unsigned int access)
 {
-	u64 frame = w->hpa >> 12;
-	int added;
+	u64 frame = w->hpa >> 12, cores;
 
 	if (w->mmio)
 		return UC_PROT_READ | UC_PROT_WRITE;
 	if (access & CPU_ACCESS_FETCH) {
-		added = page_set_add(&c->code_pages, frame);
-		if (added < 0) {
+		if (!code_fetched(c, frame)) {
 			snprintf(c->error, sizeof(c->error), "out of memory for code pages");
 			c->failed = true;
 			uc_emu_stop(c->uc);
-		} else if (added) {
-			uc_ctl_flush_tlb(c->uc);
 		}
 		return UC_PROT_READ | UC_PROT_EXEC;
 	}
-	if (page_set_has(&c->code_pages, frame)) {
-		if (!(access & CPU_ACCESS_WRITE))
-			return UC_PROT_READ | (w->executable ? UC_PROT_EXEC : 0);
-		forget_code_page(c, w->hpa);
-	}
+	cores = code_cores(c, frame);
+	if (cores && !(access & CPU_ACCESS_WRITE))
+		return UC_PROT_READ | (w->executable && (cores & core_bit(c)) ? UC_PROT_EXEC : 0);
+	if (cores)
+		code_written(c, frame);
 	return UC_PROT_READ | (w->writable ? UC_PROT_WRITE : 0);
 }
 
@@ -1519,6 +1669,7 @@ static __attribute__((noinline)) void block_attention(struct cpu_core *c)
 	bool quantum = false;
 
 	atomic_store(&c->attention, false);
+	core_catch_up(c);
 	if (!c->block_budget) {
 		c->block_budget = TICK_CHECK_BLOCKS;
 		if (now_ns() >= atomic_load(&c->tick_deadline))
@@ -1836,6 +1987,7 @@ static bool run_slice(struct cpu_core *c)
 
 	if (!sync_physical_space(c))
 		return false;
+	core_catch_up(c);
 	if (c->io_sites_changed)
 		apply_io_sites(c);
 	if (c->want_state)
@@ -1932,7 +2084,6 @@ static void *core_thread(void *arg)
 		uc_close(c->uc);
 	free(c->svm_area);
 	free(c->io_sites);
-	page_set_free(&c->code_pages);
 	return NULL;
 }
 
@@ -1953,9 +2104,16 @@ struct cpu_core *cpu_core_create(struct platform *p, struct cpu_group *g,
 	c->state = CORE_PARKED;
 	c->undeliverable = -1;
 	c->block_budget = TICK_CHECK_BLOCKS;
+	if (!group_add_core(g, c)) {
+		fprintf(stderr, "softtdx: CPU engine: a group runs at most %d cores\n",
+			GROUP_MAX_CORES);
+		free(c);
+		return NULL;
+	}
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	if (pthread_create(&c->thread, NULL, core_thread, c)) {
+		group_remove_core(g, c);
 		free(c);
 		return NULL;
 	}
@@ -1999,7 +2157,9 @@ void cpu_core_destroy(struct cpu_core *c)
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	pthread_join(c->thread, NULL);
+	group_remove_core(c->g, c);
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->cond);
+	free(c->stale_code);
 	free(c);
 }

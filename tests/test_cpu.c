@@ -607,6 +607,62 @@ static void test_code_rewritten(void **state)
 	teardown(&f);
 }
 
+/* Another core of @f's group with @f's owner, in 32-bit flat mode at @rip. */
+static struct cpu_core *add_core(struct fixture *f, const struct cpu_ops *ops, u64 rip)
+{
+	struct cpu_core *c = cpu_core_create(f->o.p, f->g, ops, &f->o);
+	struct cpu_regs r;
+
+	assert_non_null(c);
+	cpu_core_get_regs(f->c, &r);
+	r.rip = rip;
+	cpu_core_set_regs(c, &r);
+	cpu_core_set_protected_mode(c, TDX_EFER);
+	return c;
+}
+
+/*
+ * Code one core writes is what the other core runs next (Linux patches
+ * its text on one CPU and syncs the others): core 0 calls P, which returns
+ * the byte core 1 increments.  The second round also checks core 1's
+ * writable TLB entry went when core 0 made the page code again.
+ */
+static void test_code_written_by_other_core(void **state)
+{
+	static const u8 caller[] = {
+		0xBC, 0x00, 0x30, 0xFF, 0xFF,		/* mov $0xffff3000,%esp */
+		0xBE, 0x00, 0x10, 0xFF, 0xFF,		/* 1: mov $P,%esi */
+		0xFF, 0xD6,				/* call *%esi */
+		0xE6, 0xF4,				/* out %al,$0xf4 */
+		0xEB, 0xF5,				/* jmp 1b */
+	};
+	static const u8 patcher[] = {
+		0xFE, 0x05, 0x01, 0x10, 0xFF, 0xFF,	/* 1: incb P+1 */
+		0xE6, 0xF4,				/* out %al,$0xf4 */
+		0xEB, 0xF6,				/* jmp 1b */
+	};
+	static const u8 p[] = { 0xB8, 0x01, 0x00, 0x00, 0x00, 0xC3 };	/* mov $1,%eax; ret */
+	static u8 image[0x1100];
+	struct cpu_core *other;
+	struct fixture f;
+
+	(void)state;
+	memcpy(image, caller, sizeof(caller));
+	memcpy(image + 0x100, patcher, sizeof(patcher));
+	memcpy(image + 0x1000, p, sizeof(p));		/* P = 0xffff1000 */
+	setup_code_ops(&f, image, sizeof(image), &io_ops);
+	other = add_core(&f, &io_ops, IMAGE_GPA + 0x100);
+	for (int round = 1; round <= 4; round++) {
+		assert_int_equal(cpu_core_run(f.c), CPU_RUN_EXIT);
+		assert_int_equal(f.o.exit_code, round);
+		f.o.exit_code = -1;
+		assert_int_equal(cpu_core_run(other), CPU_RUN_EXIT);
+		f.o.nr_io = 0;
+	}
+	cpu_core_destroy(other);
+	teardown(&f);
+}
+
 /* 32-bit flat protected mode at CPL 3 with @rflags; no TSS. */
 static void enter_cpl3(struct fixture *f, u64 rflags)
 {
@@ -660,6 +716,7 @@ int main(void)
 		cmocka_unit_test(test_port_io_privilege),
 		cmocka_unit_test(test_code_rewritten),
 		cmocka_unit_test(test_code_churn),
+		cmocka_unit_test(test_code_written_by_other_core),
 		cmocka_unit_test(test_usermode),
 		cmocka_unit_test(test_bmi_without_osfxsr),
 		cmocka_unit_test(test_unmapped_stopping_point),
