@@ -63,6 +63,7 @@
 #define SVM_EXIT_RDTSC		0x06e
 #define SVM_EXIT_CPUID		0x072
 #define SVM_EXIT_INVD		0x076
+#define SVM_EXIT_PAUSE		0x077
 #define SVM_EXIT_HLT		0x078
 #define SVM_EXIT_MSR		0x07c
 #define SVM_EXIT_WBINVD		0x089
@@ -1425,6 +1426,31 @@ static bool intercept_of(uint32_t svm_exit, const u8 *insn, enum cpu_intercept *
 	}
 }
 
+/*
+ * PAUSE: the core spins, waiting for another (a lock, the MP-wakeup
+ * mailbox), so a core of the group waiting for its turn gets it now, not
+ * at the end of this core's quantum.  The owner never hears of it.
+ */
+static void on_pause(struct cpu_core *c)
+{
+	u8 b = 0;
+
+	/* Prefixes may come before F3 90; each byte was fetched already. */
+	for (unsigned int len = 1; len <= 15; len++) {
+		if (cpu_core_read_virt(c, c->regs.rip + len - 1, &b, 1))
+			break;
+		if (b == 0x90) {
+			c->regs.rip += len;
+			break;
+		}
+	}
+	finish_boundary(c);
+	if (atomic_load(&c->g->waiters)) {
+		c->quantum_over = true;
+		uc_emu_stop(c->uc);
+	}
+}
+
 /* An SVM "VM exit" at the instruction: the owner emulates it in place. */
 static void on_intercept(struct cpu_core *c, uint32_t svm_exit)
 {
@@ -1432,6 +1458,10 @@ static void on_intercept(struct cpu_core *c, uint32_t svm_exit)
 	u8 insn[2] = { 0, 0 };
 
 	pull_regs(c);
+	if (svm_exit == SVM_EXIT_PAUSE) {
+		on_pause(c);
+		return;
+	}
 	if (svm_exit == SVM_EXIT_HLT && c->nr_io_sites) {
 		u64 linear = rip_linear(c);
 
@@ -1826,7 +1856,7 @@ static bool setup_intercepts(struct cpu_core *c)
 	u64 bits = SVM_BIT(SVM_EXIT_CPUID) | SVM_BIT(SVM_EXIT_HLT) | SVM_BIT(SVM_EXIT_MSR) |
 		   SVM_BIT(SVM_EXIT_INVD) | SVM_BIT(SVM_EXIT_WBINVD) |
 		   SVM_BIT(SVM_EXIT_MONITOR) | SVM_BIT(SVM_EXIT_MWAIT) |
-		   SVM_BIT(SVM_EXIT_RDTSC) | SVM_BIT(SVM_EXIT_RDTSCP);
+		   SVM_BIT(SVM_EXIT_RDTSC) | SVM_BIT(SVM_EXIT_RDTSCP) | SVM_BIT(SVM_EXIT_PAUSE);
 
 	c->svm_area = aligned_alloc(4096, SVM_AREA_SIZE);
 	if (!c->svm_area)

@@ -12,9 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-extern const u8 guest_probe[], guest_hello[], guest_usermode[], guest_stalecode[], guest_churn[];
+extern const u8 guest_probe[], guest_hello[], guest_usermode[], guest_stalecode[], guest_churn[],
+	guest_pingpong[];
 extern const u64 guest_probe_size, guest_hello_size, guest_usermode_size, guest_stalecode_size,
-	guest_churn_size;
+	guest_churn_size, guest_pingpong_size;
 
 #define IMAGE_GPA	0xFFFF0000ULL
 #define TDX_EFER	0x901ULL
@@ -663,6 +664,42 @@ static void test_code_written_by_other_core(void **state)
 	teardown(&f);
 }
 
+static void *run_other(void *arg)
+{
+	while (cpu_core_run(arg) == CPU_RUN_KICKED)
+		;
+	return NULL;
+}
+
+/*
+ * A core spinning with PAUSE gives the group to a core waiting for it, so
+ * most hand-offs of the turn cost a few PAUSEs, not the spinner's whole
+ * quantum (about 2,000).  Some take longer however fast the engine is: the
+ * other core's thread is not waiting while the host's tick parks it.
+ */
+static void test_pause_yields(void **state)
+{
+	struct cpu_core *other;
+	struct fixture f;
+	struct cpu_regs r;
+	pthread_t t;
+
+	(void)state;
+	setup_vcpu0(&f, guest_pingpong, guest_pingpong_size, &test_ops);
+	other = add_core(&f, &test_ops, 0xFFFFFFF0);
+	cpu_core_get_regs(other, &r);
+	r.gpr[CPU_RSI] = 1;
+	cpu_core_set_regs(other, &r);
+	assert_int_equal(pthread_create(&t, NULL, run_other, other), 0);
+	assert_int_equal(run_past_ticks(&f), CPU_RUN_EXIT);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(f.o.nr_reports, 2);
+	assert_in_range(f.o.reports[0], 500, 1000);	/* quick rounds of 1000 */
+	assert_in_range(f.o.reports[1], 500, 1000);
+	cpu_core_destroy(other);
+	teardown(&f);
+}
+
 /* 32-bit flat protected mode at CPL 3 with @rflags; no TSS. */
 static void enter_cpl3(struct fixture *f, u64 rflags)
 {
@@ -717,6 +754,7 @@ int main(void)
 		cmocka_unit_test(test_code_rewritten),
 		cmocka_unit_test(test_code_churn),
 		cmocka_unit_test(test_code_written_by_other_core),
+		cmocka_unit_test(test_pause_yields),
 		cmocka_unit_test(test_usermode),
 		cmocka_unit_test(test_bmi_without_osfxsr),
 		cmocka_unit_test(test_unmapped_stopping_point),
