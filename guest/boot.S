@@ -3,6 +3,8 @@
  * Start-up of a softtdx test guest: from the TDX initial vCPU state (32-bit
  * protected mode, paging off, EFER.LME set, EBX = GPAW, ESI = vCPU index,
  * ECX = the INIT_VCPU value) to 64-bit C with identity-mapped low 4 GiB.
+ * vCPU i's stack is [boot_stacks + i << boot_stack_shift, + 1 << shift):
+ * the image's own (link.ld), or softtdx's TDVF's in TempMem (tdvf_table.S).
  * Two more aliases of that 4 GiB carry a shared bit in their PTEs: VA
  * 512 GiB (GPA bit 47, GPAW 48) and VA 1 TiB (GPA bit 51, GPAW 52).
  */
@@ -32,10 +34,12 @@ entry64:
 	mov	%ax, %ds
 	mov	%ax, %es
 	mov	%ax, %ss
-	lea	stack_top(%rip), %rsp	/* 4 KiB per vCPU, up to four */
-	mov	%esi, %eax
-	shl	$12, %rax
-	sub	%rax, %rsp
+	lea	1(%rsi), %eax
+	mov	$boot_stack_shift, %ecx
+	shl	%cl, %rax
+	mov	$boot_stacks, %edx	/* below 4 GiB: zero-extended */
+	add	%rdx, %rax
+	mov	%rax, %rsp
 	mov	%edi, %edi		/* initial RCX (low half) */
 	mov	%esi, %esi		/* vCPU index */
 	mov	%ebx, %edx		/* GPAW */
@@ -53,11 +57,6 @@ gdt_end:
 gdt_desc:
 	.word	gdt_end - gdt - 1
 	.long	gdt
-
-	.section .bss
-	.balign 16
-	.skip	16384
-stack_top:
 
 	.section .pagetables, "aw"
 	.balign 4096

@@ -8,10 +8,11 @@
 
 #define TDVF_IMAGE_BASE		0xFFFF0000	/* BFV: the 64 KiB image, up to 4 GiB */
 #define TDVF_IMAGE_SIZE		0x10000
-#define TDVF_TEMP_MEM		0x00800000	/* payload stacks */
-#define TDVF_TEMP_MEM_SIZE	0x00040000
-#define TDVF_STACK_SIZE		0x00010000	/* per vCPU, four at most */
-#define TDVF_HOB		0x00840000
+#define TDVF_TEMP_MEM		0x00800000	/* the vCPUs' stacks */
+#define TDVF_TEMP_MEM_SIZE	0x00400000
+#define TDVF_STACK_SIZE		0x00010000	/* per vCPU: 64 vCPUs at most */
+#define TDVF_STACK_SHIFT	16
+#define TDVF_HOB		0x00C00000
 #define TDVF_HOB_SIZE		0x00010000
 #define TDVF_PAYLOAD		0x01000000	/* the VMM adds the payload ELF file here */
 #define TDVF_PAYLOAD_MAX	0x01000000

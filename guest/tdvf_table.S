@@ -14,6 +14,11 @@
 #define SECTION_TEMP_MEM	3
 #define ATTR_MR_EXTEND		1
 
+/* boot.S starts each vCPU on the stack it will give the payload. */
+	.globl	boot_stacks, boot_stack_shift
+	.set	boot_stacks, TDVF_TEMP_MEM
+	.set	boot_stack_shift, TDVF_STACK_SHIFT
+
 .macro section offset, raw, address, size, type, attributes
 	.long	\offset, \raw
 	.quad	\address, \size

@@ -254,7 +254,7 @@ static u32 env_trace(void)
 
 /*
  * The machine softtdx's KVM runs on: SOFTTDX_MEM_GB of TDX memory (default
- * 4), SOFTTDX_LPS logical processors (default 4: a TD gets at most as many
+ * 4), SOFTTDX_LPS logical processors (default 64: a TD gets at most as many
  * vCPUs, as upstream caps them at the present CPUs) and 64 TDX KeyIDs,
  * then the TDX module brought up on it.  Without TDX, only default VMs can be created.
  */
@@ -268,7 +268,7 @@ static void dev_init(void)
 	cfg.keyid_bits = 7;
 	cfg.nr_private_keyids = 64;
 	cfg.mem_size = env_u64("SOFTTDX_MEM_GB", 4) << 30;
-	cfg.lps_per_package = (u32)env_u64("SOFTTDX_LPS", 4);
+	cfg.lps_per_package = (u32)env_u64("SOFTTDX_LPS", 64);
 	cfg.trace = env_trace();
 	dev.tdx = tdx_host_create(&cfg);
 	if (!dev.tdx)

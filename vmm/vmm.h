@@ -91,7 +91,8 @@ void vmm_quotes_drain(struct vmm_quotes *q);
 
 /* ---- `softtdx run`'s command line (run_options.c) -------------------------------- */
 
-#define VMM_MAX_VCPUS		4
+/* As many as softtdx's TDVF has stacks for, and a CPU group runs. */
+#define VMM_MAX_VCPUS		64
 
 enum {
 	VMM_TRACE_EXIT = 1u << 0,	/* KVM exits the launcher handles */

@@ -2,7 +2,7 @@
 # The softtdx command line: exact exit status and message of each error
 # path, a successful measure of Debian's OVMF.fd when it is installed, and a
 # TD run from a guest-kit image and from a payload on softtdx's TDVF.
-#   test_softtdx.sh SOFTTDX_BINARY HELLO_IMAGE DEMO_PAYLOAD TDVF_IMAGE COUNTER_IMAGE
+#   test_softtdx.sh SOFTTDX_BINARY HELLO_IMAGE DEMO_PAYLOAD TDVF_IMAGE COUNTER_PAYLOAD
 set -u
 softtdx=$1
 hello=$2
@@ -40,7 +40,7 @@ expect 2 "give -bios FILE, --payload FILE" run --payload "$demo" --image "$hello
 expect 2 "unexpected argument" run --image "$hello" extra
 expect 2 "bad memory size '4Q'" run --image "$hello" -m 4Q
 expect 2 "bad memory size '3M'" run --image "$hello" -m 3M
-expect 2 "-smp takes 1 to 4" run --image "$hello" -smp 9
+expect 2 "-smp takes 1 to 64" run --image "$hello" -smp 65
 expect 2 "unsupported device 'e1000'" run --image "$hello" -device e1000
 expect 2 "unsupported tdx-guest property 'foo'" run --image "$hello" -object tdx-guest,foo=1
 expect 2 "bad -serial or -debugcon 'bogus'" run --image "$hello" -serial bogus
@@ -59,11 +59,13 @@ expect 67 "hello from a TD" run --image "$hello" -device isa-debug-exit
 expect 67 "hello from a TD" run --image "$hello" -device isa-debug-exit,iobase=0xf4 -smp 2 \
 	-object tdx-guest,id=tdx0,sept-ve-disable=off
 rm -f "$odd"
-# Two and four vCPUs on one counter, with LOCK INC and with a spinlock: exact totals.
+# 2, 4 and 16 vCPUs on one counter, with LOCK INC and with a spinlock: exact totals.
 expect 1 "counter: 2 vCPUs, LOCK INC 100000, spinlock 100000" \
-	run --image "$counter" -smp 2 -device isa-debug-exit
+	run --payload "$counter" -smp 2 -device isa-debug-exit
 expect 1 "counter: 4 vCPUs, LOCK INC 200000, spinlock 200000" \
-	run --image "$counter" -smp 4 -device isa-debug-exit
+	run --payload "$counter" -smp 4 -device isa-debug-exit
+expect 1 "counter: 16 vCPUs, LOCK INC 800000, spinlock 800000" \
+	run --payload "$counter" -smp 16 -device isa-debug-exit
 # Payloads on softtdx's TDVF
 expect 1 "cannot open /nonexistent" run --payload /nonexistent
 expect 1 "not a little-endian ELF64 file" run --payload "$hello"

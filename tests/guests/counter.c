@@ -4,7 +4,7 @@
  * counters: one with LOCK INC, one with a plain load-add-store under a
  * spinlock (XCHG).  vCPU 0 waits for all, prints both totals on COM1 and
  * ends through isa-debug-exit: 0 when both are exact, 1 when not.
- * tests/cli/test_softtdx.sh runs it with -smp 2 and 4.
+ * tests/cli/test_softtdx.sh runs it as a payload with -smp 2, 4 and 16.
  */
 #include "guest.h"
 
