@@ -297,6 +297,41 @@ static void group_leave(struct cpu_group *g)
 	pthread_mutex_unlock(&g->lock);
 }
 
+/*
+ * Ends the run.  At the end of each run Unicorn drops the blocks at all
+ * its exits, which costs a lookup per stopping point and the translation
+ * of every block with I/O again: with the thousands of I/O instructions a
+ * kernel has, that is most of a run's cost.  The blocks stay right as long
+ * as the stopping points do (io_site_drop() drops a block whose point
+ * goes), so the exits are switched off for the end of the run and on again
+ * at the next (run_slice()); nothing is translated in between.
+ */
+static void end_run(struct cpu_core *c)
+{
+	uc_ctl_exits_disable(c->uc);
+	uc_emu_stop(c->uc);
+}
+
+/*
+ * Gives the turn to the cores waiting for it and waits for the next.  The
+ * core queues before it lets go, so whoever runs next sees it waiting
+ * even when the host has not run this thread again yet.
+ */
+static void group_yield(struct cpu_group *g)
+{
+	u64 ticket;
+
+	atomic_fetch_add(&g->waiters, 1);
+	pthread_mutex_lock(&g->lock);
+	ticket = g->next_ticket++;
+	g->now_serving++;
+	pthread_cond_broadcast(&g->turn);
+	while (g->now_serving != ticket)
+		pthread_cond_wait(&g->turn, &g->lock);
+	pthread_mutex_unlock(&g->lock);
+	atomic_fetch_sub(&g->waiters, 1);
+}
+
 /* ---- registers ----------------------------------------------------------------- */
 
 static const int gpr_ids[CPU_NR_GPRS] = {
@@ -970,7 +1005,7 @@ static int grant(struct cpu_core *c, const struct walk *w, unsigned int access)
 		if (!code_fetched(c, frame)) {
 			snprintf(c->error, sizeof(c->error), "out of memory for code pages");
 			c->failed = true;
-			uc_emu_stop(c->uc);
+			end_run(c);
 		}
 		return UC_PROT_READ | UC_PROT_EXEC;
 	}
@@ -1040,6 +1075,9 @@ static bool on_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_ent
 		} else if (w.xlate == CPU_XLATE_EXIT) {
 			c->exit_pending = true;
 		}
+		/* A guest's miss ends the run (the engine's own lookups come after it ended). */
+		if (!(access & CPU_ACCESS_PROBE))
+			uc_ctl_exits_disable(c->uc);
 		if (!c->want_state)
 			push_regs(c);
 		return false;
@@ -1190,7 +1228,7 @@ static void finish_boundary(struct cpu_core *c)
 {
 	if (c->event.valid && !deliver_pending(c)) {
 		c->in_shutdown = true;
-		uc_emu_stop(c->uc);
+		end_run(c);
 	}
 	if (c->want_state)
 		load_state(c);
@@ -1248,6 +1286,9 @@ static void io_site_drop(struct cpu_core *c, u64 addr)
 		if (c->io_sites[i] == addr)
 			c->io_sites[i] = c->io_sites[--c->nr_io_sites];
 	c->io_sites_changed = true;
+	/* The block that ends there, and the stop at it (see end_run()). */
+	uc_ctl_remove_cache(c->uc, addr - 1, addr);
+	uc_ctl_remove_cache(c->uc, addr, addr + 1);
 }
 
 /*
@@ -1260,6 +1301,7 @@ static void apply_io_sites(struct cpu_core *c)
 	uc_ctl_set_exits(c->uc, c->io_sites, c->nr_io_sites);
 	c->io_sites_changed = false;
 }
+
 
 /*
  * The code size the core runs: the mode flags QEMU's translator decodes
@@ -1318,7 +1360,7 @@ static void scan_block(struct cpu_core *c, u64 addr, u32 size)
 	if (c->nr_io_sites != sites) {
 		/* Before the block runs: it goes, to come back with its exits. */
 		uc_ctl_remove_cache(c->uc, addr, addr + size);
-		uc_emu_stop(c->uc);
+		end_run(c);
 	}
 }
 
@@ -1370,7 +1412,7 @@ static void on_io_site(struct cpu_core *c, u64 linear)
 
 	if (!x86_decode_io(code, n, blob_code_mode(c), &x)) {
 		io_site_drop(c, linear);
-		uc_emu_stop(c->uc);
+		end_run(c);
 		return;
 	}
 	io = (struct cpu_io_insn){
@@ -1447,7 +1489,7 @@ static void on_pause(struct cpu_core *c)
 	finish_boundary(c);
 	if (atomic_load(&c->g->waiters)) {
 		c->quantum_over = true;
-		uc_emu_stop(c->uc);
+		end_run(c);
 	}
 }
 
@@ -1475,7 +1517,7 @@ static void on_intercept(struct cpu_core *c, uint32_t svm_exit)
 		snprintf(c->error, sizeof(c->error), "unexpected intercept 0x%x at RIP 0x%llx",
 			 svm_exit, (unsigned long long)c->regs.rip);
 		c->failed = true;
-		uc_emu_stop(c->uc);
+		end_run(c);
 		return;
 	}
 	if (what == CPU_INTERCEPT_RDTSCP)
@@ -1576,6 +1618,7 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *data)
 	bool soft;
 	u32 err;
 
+	(void)uc;
 	if (intno == 6 && c->ud_handled) {
 		c->ud_handled = false;
 		return;
@@ -1592,7 +1635,7 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *data)
 		true, (u8)intno, !soft && intno < 32 && x86_vector_has_error((u8)intno), err,
 		false, soft,
 	};
-	uc_emu_stop(uc);
+	end_run(c);
 }
 
 static void refuse_io(struct cpu_core *c)
@@ -1602,7 +1645,7 @@ static void refuse_io(struct cpu_core *c)
 		 "(Unicorn 2.1 reports IN/OUT only from inside the instruction)",
 		 (unsigned long long)reg_read(c, UC_X86_REG_RIP));
 	c->failed = true;
-	uc_emu_stop(c->uc);
+	end_run(c);
 }
 
 /*
@@ -1652,8 +1695,9 @@ static void on_syscall(uc_engine *uc, void *data)
 {
 	struct cpu_core *c = data;
 
+	(void)uc;
 	c->syscall = true;
-	uc_emu_stop(uc);
+	end_run(c);
 }
 
 #define MSR_STAR		0xC0000081
@@ -1710,7 +1754,7 @@ static __attribute__((noinline)) void block_attention(struct cpu_core *c)
 	/* An NMI held back by blocking: its handler's IRET has run, deliver it now. */
 	if (c->nmi_pending) {
 		if (!nmi_blocked(c))
-			uc_emu_stop(c->uc);
+			end_run(c);
 		else
 			atomic_store(&c->attention, true);
 	}
@@ -1718,14 +1762,14 @@ static __attribute__((noinline)) void block_attention(struct cpu_core *c)
 	if (c->irq_window) {
 		if (reg_read(c, UC_X86_REG_RFLAGS) & RFLAGS_IF) {
 			c->irq_window_open = true;
-			uc_emu_stop(c->uc);
+			end_run(c);
 		} else {
 			atomic_store(&c->attention, true);
 		}
 	}
 	if (atomic_load(&c->kick) || quantum) {
 		c->quantum_over = true;
-		uc_emu_stop(c->uc);
+		end_run(c);
 	}
 }
 
@@ -1760,7 +1804,7 @@ static void on_first_block(uc_engine *uc, uint64_t addr, uint32_t size, void *da
 	scan_block(c, addr, size);
 	uc_ctl_remove_cache(uc, addr, addr + size);
 	c->first_block_seen = true;
-	uc_emu_stop(uc);
+	end_run(c);
 }
 
 /* ---- engine setup ------------------------------------------------------------------- */
@@ -1962,7 +2006,7 @@ void cpu_core_exit(struct cpu_core *c)
 {
 	park(c, CPU_RUN_EXIT);
 	if (c->state == CORE_QUIT)
-		uc_emu_stop(c->uc);
+		end_run(c);
 }
 
 static bool window_in(const struct platform_window *w, const struct platform_window *set,
@@ -2018,6 +2062,7 @@ static bool run_slice(struct cpu_core *c)
 	if (!sync_physical_space(c))
 		return false;
 	core_catch_up(c);
+	uc_ctl_exits_enable(c->uc);
 	if (c->io_sites_changed)
 		apply_io_sites(c);
 	if (c->want_state)
@@ -2093,8 +2138,7 @@ static void *core_thread(void *arg)
 			continue;
 		}
 		if (c->quantum_over && atomic_load(&c->g->waiters)) {
-			group_leave(c->g);
-			group_enter(c->g);
+			group_yield(c->g);
 		}
 		if (!run_slice(c)) {
 			if (c->in_shutdown) {

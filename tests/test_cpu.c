@@ -28,7 +28,7 @@ struct owner {
 	u64 reports[32];
 	unsigned int nr_reports;
 	int exit_code;		/* isa-debug-exit value, -1 until then */
-	unsigned int hlts, translations, exits, msr_exits;
+	unsigned int hlts, translations, exits, msr_exits, counted_io;
 	u32 last_msr;
 	struct {
 		u64 rip, rax, rbx;
@@ -160,6 +160,25 @@ static const struct cpu_ops io_ops = {
 	.intercept = intercept,
 	.msr_passthrough = passthrough,
 	.io_insn = io_insn,
+};
+
+/* Port I/O counted and stepped over: the guest runs on however much of it there is. */
+static void count_io_insn(void *data, struct cpu_core *c, struct cpu_regs *r,
+			  const struct cpu_io_insn *io)
+{
+	struct owner *o = data;
+
+	(void)c;
+	o->counted_io++;
+	r->rip += io->len;
+}
+
+static const struct cpu_ops count_io_ops = {
+	.translate = flat_translate,
+	.tdcall = io_tdcall,
+	.intercept = intercept,
+	.msr_passthrough = passthrough,
+	.io_insn = count_io_insn,
 };
 
 struct fixture {
@@ -548,7 +567,9 @@ static void test_bmi_without_osfxsr(void **state)
 /*
  * Translation-buffer flushes under load (guests/churn.c): code rewritten
  * and run until the buffer has filled several times; every function
- * returns what its latest bytes say.
+ * returns what its latest bytes say, and each of its 196,608 OUTs reaches
+ * the owner.  Unicorn 2.1.1 dropped the blocks at all 8192 stopping points
+ * after every run: 28 s, and a SIGBUS in most runs.
  */
 static void test_code_churn(void **state)
 {
@@ -559,11 +580,12 @@ static void test_code_churn(void **state)
 	for (u64 round = 0; round < 24; round++)
 		for (u64 i = 0; i < 8192; i++)
 			expect += round * 7 + i;
-	setup_vcpu0(&f, guest_churn, guest_churn_size, &test_ops);
+	setup_vcpu0(&f, guest_churn, guest_churn_size, &count_io_ops);
 	assert_int_equal(run_past_ticks(&f), CPU_RUN_EXIT);
 	assert_int_equal(f.o.exit_code, 0);
 	assert_int_equal(f.o.nr_reports, 1);
 	assert_int_equal(f.o.reports[0], expect);
+	assert_int_equal(f.o.counted_io, 24 * 8192);
 	teardown(&f);
 }
 
