@@ -1932,6 +1932,13 @@ static bool engine_setup(struct cpu_core *c)
 	    (e = uc_mem_map_ptr(c->uc, PLATFORM_MEM_BASE, c->ram_size, UC_PROT_ALL, c->ram)) ||
 	    (e = uc_ctl_tlb_mode(c->uc, UC_TLB_VIRTUAL)) ||
 	    (e = uc_ctl_exits_enable(c->uc)) ||
+	    /*
+	     * Unicorn 2.1.1 leaves its one translation region unclaimed, so
+	     * the first time the buffer fills it starts over without a flush,
+	     * over blocks still in use (SIGSEGV/SIGBUS; fixed in 2.1.3 by
+	     * 2128e01e).  A flush claims it.
+	     */
+	    (e = uc_ctl_flush_tb(c->uc)) ||
 	    (e = uc_context_alloc(c->uc, &c->ctx)) ||
 	    (e = uc_hook_add(c->uc, &h, UC_HOOK_TLB_FILL, on_tlb_fill, c, 1, 0)) ||
 	    (e = uc_hook_add(c->uc, &h, UC_HOOK_INSN_INVALID, on_invalid, c, 1, 0)) ||

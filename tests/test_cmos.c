@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The launcher's CMOS (vmm/cmos.c): the memory-size bytes QEMU's q35 puts
- * there, for the sizes and splits firmware sees, and the index/data ports.
+ * The launcher's CMOS (vmm/devices/cmos.c): the memory-size bytes QEMU's
+ * q35 puts there, for the sizes and splits firmware sees, and the
+ * index/data ports, reached through a port bus as the machine has it.
  */
 #include "tdtest.h"
 
@@ -13,12 +14,27 @@
 #define MiB	(1ULL << 20)
 #define GiB	(1ULL << 30)
 
+static struct vmm_bus bus;
+
+/* Puts @c on a fresh bus, as the machine does. */
+static void on_bus(struct vmm_cmos *c)
+{
+	vmm_bus_init(&bus, false);
+	assert_int_equal(vmm_cmos_register(c, &bus), 0);
+}
+
+static void cmos_io(uint16_t port, bool write, uint8_t *v)
+{
+	vmm_bus_access(&bus, VMM_SPACE_PIO, port, 1, write, v);
+}
+
 static uint8_t cmos_read(struct vmm_cmos *c, uint8_t reg)
 {
 	uint8_t v = reg;
 
-	assert_true(vmm_cmos_io(c, 0x70, true, &v));
-	assert_true(vmm_cmos_io(c, 0x71, false, &v));
+	(void)c;
+	cmos_io(0x70, true, &v);
+	cmos_io(0x71, false, &v);
 	return v;
 }
 
@@ -31,6 +47,7 @@ static void test_memory_size(void **state)
 	struct vmm_cmos c;
 
 	(void)state;
+	on_bus(&c);
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		vmm_cmos_init(&c, sizes[i].below, sizes[i].above, 4);
 		assert_int_equal((((uint64_t)cmos_read(&c, 0x35) << 8 | cmos_read(&c, 0x34)) << 16) +
@@ -44,6 +61,7 @@ static void test_memory_size(void **state)
 	assert_int_equal(cmos_read(&c, 0x30) | cmos_read(&c, 0x31) << 8, 15 * 1024);
 	vmm_cmos_init(&c, 256 * MiB, 0, 1);			/* KiB above 1 MiB, capped */
 	assert_int_equal(cmos_read(&c, 0x30) | cmos_read(&c, 0x31) << 8, 0xFFFF);
+	vmm_bus_destroy(&bus);
 }
 
 static void test_ports(void **state)
@@ -53,20 +71,24 @@ static void test_ports(void **state)
 
 	(void)state;
 	vmm_cmos_init(&c, 256 * MiB, 0, 1);
+	on_bus(&c);
 	v = 0x80 | 0x40;			/* NMI-disable bit set */
-	assert_true(vmm_cmos_io(&c, 0x70, true, &v));
+	cmos_io(0x70, true, &v);
 	v = 0x5A;
-	assert_true(vmm_cmos_io(&c, 0x71, true, &v));
+	cmos_io(0x71, true, &v);
 	assert_int_equal(cmos_read(&c, 0x40), 0x5A);
-	assert_true(vmm_cmos_io(&c, 0x70, false, &v));
+	cmos_io(0x70, false, &v);
 	assert_int_equal(v, 0xFF);		/* the index port reads nothing */
 	v = 0x0D;
-	vmm_cmos_io(&c, 0x70, true, &v);
+	cmos_io(0x70, true, &v);
 	v = 0;
-	vmm_cmos_io(&c, 0x71, true, &v);	/* register D is read-only */
+	cmos_io(0x71, true, &v);		/* register D is read-only */
 	assert_int_equal(cmos_read(&c, 0x0D), 0x80);
 	assert_int_equal(cmos_read(&c, 0x0B), 0x02);	/* 24-hour, BCD */
-	assert_false(vmm_cmos_io(&c, 0x72, false, &v));
+	v = 0;
+	cmos_io(0x72, false, &v);		/* not the CMOS's: all ones */
+	assert_int_equal(v, 0xFF);
+	vmm_bus_destroy(&bus);
 }
 
 static void test_clock(void **state)
@@ -79,10 +101,12 @@ static void test_clock(void **state)
 	(void)state;
 	gmtime_r(&now, &tm);
 	vmm_cmos_init(&c, 256 * MiB, 0, 1);
+	on_bus(&c);
 	year = cmos_read(&c, 0x09);
 	assert_int_equal((year >> 4) * 10 + (year & 15), tm.tm_year % 100);
 	assert_int_equal(cmos_read(&c, 0x32), 0x20);	/* century */
 	assert_true(cmos_read(&c, 0x00) <= 0x59 && (cmos_read(&c, 0x00) & 15) <= 9);
+	vmm_bus_destroy(&bus);
 }
 
 int main(void)

@@ -78,7 +78,8 @@ struct td {
 	int vcpu[VMM_MAX_VCPUS];
 	struct kvm_run *run[VMM_MAX_VCPUS];
 	unsigned int nr_vcpus;
-	struct vmm_devices dev;
+	struct vmm_machine machine;
+	FILE *serial, *debugcon;	/* the chardevs COM1 and the debug console write to */
 	struct vmm_quotes quotes;
 	pthread_mutex_t lock;		/* devices, attributes, the end */
 	int status;			/* the process's exit status, -1 while running */
@@ -480,17 +481,19 @@ static bool handle_exit(struct td *t, unsigned int id, int ret)
 	} else {
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
-			vmm_devices_io(&t->dev, run->io.port, run->io.size,
-				       run->io.direction == KVM_EXIT_IO_OUT,
-				       (uint8_t *)run + run->io.data_offset);
-			if (t->dev.exit_status >= 0 && t->status < 0) {
+			for (uint32_t i = 0; i < run->io.count; i++)
+				vmm_bus_access(&t->machine.bus, VMM_SPACE_PIO, run->io.port,
+					       run->io.size, run->io.direction == KVM_EXIT_IO_OUT,
+					       (uint8_t *)run + run->io.data_offset +
+					       i * run->io.size);
+			if (t->machine.debug_exit.status >= 0 && t->status < 0) {
 				t->end = "isa-debug-exit";
-				stop_all(t, t->dev.exit_status);
+				stop_all(t, t->machine.debug_exit.status);
 			}
 			break;
 		case KVM_EXIT_MMIO:
-			vmm_devices_mmio(&t->dev, run->mmio.phys_addr, run->mmio.len,
-					 run->mmio.is_write, run->mmio.data);
+			vmm_bus_access(&t->machine.bus, VMM_SPACE_MMIO, run->mmio.phys_addr,
+				       run->mmio.len, run->mmio.is_write, run->mmio.data);
 			break;
 		case KVM_EXIT_HYPERCALL:	/* MapGPA */
 			run->hypercall.ret = set_private(t, run->hypercall.args[0],
@@ -732,29 +735,30 @@ static int open_vm(struct td *t)
 	return t->vm < 0 ? fail("KVM_CREATE_VM(KVM_X86_TDX_VM)") : 0;
 }
 
-static int open_consoles(struct td *t)
+/* The consoles, then the machine's devices on them. */
+static int open_machine(struct td *t)
 {
 	const struct run_options *o = t->o;
 
-	t->dev = (struct vmm_devices){ .exit_port = o->exit_port, .exit_status = -1,
-				       .trace = o->trace & VMM_TRACE_EXIT };
-	t->dev.serial = open_chardev(o->serial);
-	t->dev.debugcon = open_chardev(o->debugcon);
-	if ((!t->dev.serial && strcmp(o->serial, "none")) ||
-	    (o->debugcon && !t->dev.debugcon && strcmp(o->debugcon, "none"))) {
+	t->serial = open_chardev(o->serial);
+	t->debugcon = open_chardev(o->debugcon);
+	if ((!t->serial && strcmp(o->serial, "none")) ||
+	    (o->debugcon && !t->debugcon && strcmp(o->debugcon, "none"))) {
 		fprintf(stderr, "softtdx run: bad -serial or -debugcon '%s'\n",
-			t->dev.serial ? o->debugcon : o->serial);
+			t->serial ? o->debugcon : o->serial);
 		return -1;
 	}
-	return 0;
+	return vmm_machine_init(&t->machine, t->serial, t->debugcon, o->exit_port, o->ram,
+				low_ram(o->ram), o->smp, o->trace & VMM_TRACE_EXIT);
 }
 
-static void close_consoles(struct td *t)
+static void close_machine(struct td *t)
 {
-	if (t->dev.serial && t->dev.serial != stdout)
-		fclose(t->dev.serial);
-	if (t->dev.debugcon && t->dev.debugcon != stdout)
-		fclose(t->dev.debugcon);
+	vmm_machine_destroy(&t->machine);
+	if (t->serial && t->serial != stdout)
+		fclose(t->serial);
+	if (t->debugcon && t->debugcon != stdout)
+		fclose(t->debugcon);
 	fflush(stdout);
 }
 
@@ -771,9 +775,8 @@ int cmd_run(int argc, char **argv)
 	t.o = &o;
 	pthread_mutex_init(&t.lock, NULL);
 	vmm_quotes_init(&t.quotes, o.quote_socket, o.quote_out, notify_vcpu, &t);
-	if (open_consoles(&t))
+	if (open_machine(&t))
 		return 2;
-	vmm_cmos_init(&t.dev.cmos, low_ram(o.ram), o.ram - low_ram(o.ram), o.smp);
 	image = vmm_read_firmware(o.bios ? o.bios : o.image, MAX_FIRMWARE, o.payload, &fw_len,
 				  &len);
 	acc = &accels[o.kernel_kvm];
@@ -785,6 +788,6 @@ int cmd_run(int argc, char **argv)
 	free(image);
 	if (o.json)
 		print_summary(&t, ret);
-	close_consoles(&t);
+	close_machine(&t);
 	return ret;
 }

@@ -28,9 +28,46 @@ uint8_t *vmm_read_firmware(const char *fw_path, size_t fw_max, const char *paylo
 int vmm_parse_size(const char *s, uint64_t *bytes);
 void vmm_print_hex(FILE *f, const uint8_t *b, size_t n);
 
-/* ---- port devices (devices.c, cmos.c) ----------------------------------------- */
+/* ---- the I/O buses (bus.c) -------------------------------------------------------- */
 
-/* The RTC's CMOS RAM, with QEMU's q35 memory-size bytes. */
+enum vmm_space { VMM_SPACE_PIO, VMM_SPACE_MMIO };
+
+/* A device's side of its region: @offset from the region's base, @size bytes. */
+struct vmm_io_ops {
+	uint64_t (*read)(void *dev, uint64_t offset, unsigned int size);
+	void (*write)(void *dev, uint64_t offset, unsigned int size, uint64_t val);
+};
+
+struct vmm_region {
+	enum vmm_space space;
+	uint64_t base, len;
+	unsigned int max_access;	/* 1, 2, 4 or 8: wider accesses are split */
+	const struct vmm_io_ops *ops;
+	void *dev;
+};
+
+#define VMM_BUS_MAX_REGIONS	32
+
+struct vmm_bus {
+	pthread_mutex_t lock;		/* one device access at a time */
+	struct vmm_region r[VMM_BUS_MAX_REGIONS];
+	size_t nr;
+	bool trace;			/* report unclaimed ports and MMIO pages once */
+	uint64_t mmio_seen[64];		/* MMIO pages reported, +1 (0: free) */
+	uint8_t port_seen[65536 / 8];
+};
+
+void vmm_bus_init(struct vmm_bus *b, bool trace);
+void vmm_bus_destroy(struct vmm_bus *b);
+/* -EINVAL (empty, wrapping, beyond port 0xFFFF, bad max_access), -EEXIST (overlap), -ENOSPC. */
+int vmm_bus_register(struct vmm_bus *b, const struct vmm_region *r);
+/* One access of @size bytes; @data holds what is written, or gets what is read. */
+void vmm_bus_access(struct vmm_bus *b, enum vmm_space space, uint64_t addr, unsigned int size,
+		    bool write, uint8_t *data);
+
+/* ---- devices (devices/) ------------------------------------------------------------ */
+
+/* The RTC's CMOS RAM at 0x70/0x71, with QEMU's q35 memory-size bytes. */
 struct vmm_cmos {
 	uint8_t index;
 	uint8_t ram[128];
@@ -38,26 +75,48 @@ struct vmm_cmos {
 
 void vmm_cmos_init(struct vmm_cmos *c, uint64_t ram_below_4g, uint64_t ram_above_4g,
 		   unsigned int cpus);
-/* One byte at 0x70/0x71; false for any other port. */
-bool vmm_cmos_io(struct vmm_cmos *c, uint16_t port, bool write, uint8_t *data);
+int vmm_cmos_register(struct vmm_cmos *c, struct vmm_bus *b);
 
-struct vmm_devices {
-	FILE *serial;		/* COM1 16550 at 0x3F8, or NULL (-serial none) */
-	FILE *debugcon;		/* port 0x402, or NULL */
-	int exit_port;		/* isa-debug-exit, or -1 */
-	int exit_status;	/* what isa-debug-exit asked for, or -1 */
-	bool trace;		/* report unclaimed ports and MMIO pages once */
-	struct vmm_cmos cmos;
-	uint64_t mmio_seen[64];	/* MMIO pages reported, +1 (0: free) */
-	uint8_t port_seen[65536 / 8];
+/* A 16550 UART (COM1 at 0x3F8) whose output goes to @out (NULL: dropped). */
+struct vmm_serial {
+	FILE *out;
+	uint8_t regs[8];
 };
 
-/* One port access; @data holds @size bytes (written, or to read into). */
-void vmm_devices_io(struct vmm_devices *d, uint16_t port, unsigned int size, bool write,
-		    uint8_t *data);
-/* MMIO nothing claims: reads give all ones, as on QEMU. */
-void vmm_devices_mmio(struct vmm_devices *d, uint64_t gpa, unsigned int len, bool write,
-		      uint8_t *data);
+int vmm_serial_register(struct vmm_serial *s, struct vmm_bus *b, uint16_t base, FILE *out);
+
+/* QEMU's debug console at 0x402. */
+struct vmm_debugcon {
+	FILE *out;
+};
+
+int vmm_debugcon_register(struct vmm_debugcon *d, struct vmm_bus *b, uint16_t port, FILE *out);
+
+/* isa-debug-exit: a write of V asks to end with status (V << 1) | 1. */
+struct vmm_debug_exit {
+	_Atomic int status;		/* -1 until written */
+};
+
+int vmm_debug_exit_register(struct vmm_debug_exit *d, struct vmm_bus *b, uint16_t iobase);
+
+/* ---- the machine (machine.c) ------------------------------------------------------- */
+
+struct vmm_machine {
+	struct vmm_bus bus;
+	struct vmm_serial com1;
+	struct vmm_debugcon debugcon;
+	struct vmm_debug_exit debug_exit;
+	struct vmm_cmos cmos;
+};
+
+/*
+ * The devices on their buses: COM1 to @serial, the debug console to
+ * @debugcon when not NULL, isa-debug-exit at @exit_port when >= 0, the
+ * CMOS for @ram bytes (below 4 GiB up to @low) and @cpus CPUs.
+ */
+int vmm_machine_init(struct vmm_machine *m, FILE *serial, FILE *debugcon, int exit_port,
+		     uint64_t ram, uint64_t low, unsigned int cpus, bool trace);
+void vmm_machine_destroy(struct vmm_machine *m);
 
 /* ---- GetQuote (getquote.c) ----------------------------------------------------- */
 

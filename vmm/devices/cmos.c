@@ -4,13 +4,12 @@
  * q35 fills it: firmware (OVMF) reads the RAM size from it when there is
  * no fw_cfg.  The clock reads the host's time in BCD, 24-hour mode.
  */
-#include "vmm.h"
+#include "../vmm.h"
 
 #include <string.h>
 #include <time.h>
 
 #define CMOS_INDEX		0x70
-#define CMOS_DATA		0x71
 #define RTC_SECONDS		0x00
 #define RTC_MINUTES		0x02
 #define RTC_HOURS		0x04
@@ -78,20 +77,30 @@ static uint8_t rtc_read(const struct vmm_cmos *c, uint8_t reg)
 	}
 }
 
-bool vmm_cmos_io(struct vmm_cmos *c, uint16_t port, bool write, uint8_t *data)
+/* 0x70: the index (bit 7 masks NMIs; reads float high); 0x71: the byte at the index. */
+static uint64_t cmos_read(void *dev, uint64_t offset, unsigned int size)
 {
-	if (port == CMOS_INDEX) {
-		if (write)
-			c->index = data[0] & 0x7F;	/* bit 7 masks NMIs */
-		else
-			data[0] = 0xFF;
-		return true;
-	}
-	if (port != CMOS_DATA)
-		return false;
-	if (!write)
-		data[0] = rtc_read(c, c->index);
+	struct vmm_cmos *c = dev;
+
+	(void)size;
+	return offset ? rtc_read(c, c->index) : 0xFF;
+}
+
+static void cmos_write(void *dev, uint64_t offset, unsigned int size, uint64_t val)
+{
+	struct vmm_cmos *c = dev;
+
+	(void)size;
+	if (!offset)
+		c->index = val & 0x7F;
 	else if (c->index != RTC_REG_C && c->index != RTC_REG_D)	/* read-only */
-		c->ram[c->index] = data[0];
-	return true;
+		c->ram[c->index] = (uint8_t)val;
+}
+
+static const struct vmm_io_ops cmos_ops = { cmos_read, cmos_write };
+
+int vmm_cmos_register(struct vmm_cmos *c, struct vmm_bus *b)
+{
+	return vmm_bus_register(b, &(struct vmm_region){ VMM_SPACE_PIO, CMOS_INDEX, 2, 1,
+							 &cmos_ops, c });
 }

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The machine `softtdx run` gives a TD, assembled in one place: the
+ * devices and where each sits on the buses.
+ */
+#include "vmm.h"
+
+#include <string.h>
+
+#define COM1		0x3F8
+#define DEBUGCON	0x402
+
+int vmm_machine_init(struct vmm_machine *m, FILE *serial, FILE *debugcon, int exit_port,
+		     uint64_t ram, uint64_t low, unsigned int cpus, bool trace)
+{
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	vmm_bus_init(&m->bus, trace);
+	m->debug_exit.status = -1;
+	vmm_cmos_init(&m->cmos, low, ram - low, cpus);
+	err = vmm_serial_register(&m->com1, &m->bus, COM1, serial);
+	if (!err && debugcon)
+		err = vmm_debugcon_register(&m->debugcon, &m->bus, DEBUGCON, debugcon);
+	if (!err)
+		err = vmm_cmos_register(&m->cmos, &m->bus);
+	if (!err && exit_port >= 0)
+		err = vmm_debug_exit_register(&m->debug_exit, &m->bus, (uint16_t)exit_port);
+	if (err) {
+		fprintf(stderr, "softtdx run: the devices overlap (%s)\n", strerror(-err));
+		vmm_bus_destroy(&m->bus);
+	}
+	return err;
+}
+
+void vmm_machine_destroy(struct vmm_machine *m)
+{
+	vmm_bus_destroy(&m->bus);
+}
