@@ -48,6 +48,17 @@ int vmm_bus_register(struct vmm_bus *b, const struct vmm_region *r)
 	return 0;
 }
 
+int vmm_bus_unregister(struct vmm_bus *b, enum vmm_space space, uint64_t base)
+{
+	for (size_t i = 0; i < b->nr; i++) {
+		if (b->r[i].space == space && b->r[i].base == base) {
+			b->r[i] = b->r[--b->nr];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 static const struct vmm_region *find(const struct vmm_bus *b, enum vmm_space space,
 				     uint64_t addr)
 {

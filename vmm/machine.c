@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The machine `softtdx run` gives a TD, assembled in one place: the
- * devices and where each sits on the buses.
+ * devices and where each sits on the buses.  It is a q35 as QEMU builds
+ * one for a TD, so far its host bridge, LPC bridge with the ACPI PM block,
+ * COM1, the CMOS and QEMU's debug devices.
  */
 #include "vmm.h"
 
@@ -17,9 +19,16 @@ int vmm_machine_init(struct vmm_machine *m, FILE *serial, FILE *debugcon, int ex
 
 	memset(m, 0, sizeof(*m));
 	vmm_bus_init(&m->bus, trace);
+	m->power.status = -1;
 	m->debug_exit.status = -1;
 	vmm_cmos_init(&m->cmos, low, ram - low, cpus);
-	err = vmm_serial_register(&m->com1, &m->bus, COM1, serial);
+	err = vmm_pci_init(&m->pci, &m->bus);
+	if (!err)
+		err = vmm_q35_mch_init(&m->mch, &m->pci);
+	if (!err)
+		err = vmm_ich9_lpc_init(&m->lpc, &m->pci, &m->power);
+	if (!err)
+		err = vmm_serial_register(&m->com1, &m->bus, COM1, serial);
 	if (!err && debugcon)
 		err = vmm_debugcon_register(&m->debugcon, &m->bus, DEBUGCON, debugcon);
 	if (!err)

@@ -367,6 +367,17 @@ static void stop_all(struct td *t, int status)
 		__atomic_store_n(&t->run[i]->immediate_exit, 1, __ATOMIC_RELEASE);
 }
 
+/* The guest powered the machine off, or reset it (a TD cannot be reset: it ends, as on QEMU). */
+static void machine_ended(struct td *t)
+{
+	int status = t->machine.power.status;
+
+	if (status >= 0 && t->status < 0) {
+		t->end = t->machine.power.reason;
+		stop_all(t, status);
+	}
+}
+
 static int set_private(struct td *t, uint64_t gpa, uint64_t size, bool private)
 {
 	struct kvm_memory_attributes a = {
@@ -490,10 +501,12 @@ static bool handle_exit(struct td *t, unsigned int id, int ret)
 				t->end = "isa-debug-exit";
 				stop_all(t, t->machine.debug_exit.status);
 			}
+			machine_ended(t);
 			break;
 		case KVM_EXIT_MMIO:
 			vmm_bus_access(&t->machine.bus, VMM_SPACE_MMIO, run->mmio.phys_addr,
 				       run->mmio.len, run->mmio.is_write, run->mmio.data);
+			machine_ended(t);
 			break;
 		case KVM_EXIT_HYPERCALL:	/* MapGPA */
 			run->hypercall.ret = set_private(t, run->hypercall.args[0],

@@ -59,8 +59,14 @@ struct vmm_bus {
 
 void vmm_bus_init(struct vmm_bus *b, bool trace);
 void vmm_bus_destroy(struct vmm_bus *b);
-/* -EINVAL (empty, wrapping, beyond port 0xFFFF, bad max_access), -EEXIST (overlap), -ENOSPC. */
+/*
+ * Regions come and go before the vCPUs run, or from a device's own access
+ * (a BAR or window the guest moves), when the bus lock is held already.
+ * Register: -EINVAL (empty, wrapping, beyond port 0xFFFF, bad max_access),
+ * -EEXIST (overlap), -ENOSPC.  Unregister: -ENOENT when no region starts at @base.
+ */
 int vmm_bus_register(struct vmm_bus *b, const struct vmm_region *r);
+int vmm_bus_unregister(struct vmm_bus *b, enum vmm_space space, uint64_t base);
 /* One access of @size bytes; @data holds what is written, or gets what is read. */
 void vmm_bus_access(struct vmm_bus *b, enum vmm_space space, uint64_t addr, unsigned int size,
 		    bool write, uint8_t *data);
@@ -99,10 +105,102 @@ struct vmm_debug_exit {
 
 int vmm_debug_exit_register(struct vmm_debug_exit *d, struct vmm_bus *b, uint16_t iobase);
 
+/* ---- PCI (devices/pci.c) ----------------------------------------------------------- */
+
+#define VMM_PCI_CFG_SIZE	4096
+
+/*
+ * One PCI function: its configuration space, which bits of it the guest
+ * may write, and what else a write does.  @cfg_size is 256 for a
+ * conventional function (the rest reads all ones), 4096 for PCI Express.
+ */
+struct vmm_pci_fn {
+	uint8_t cfg[VMM_PCI_CFG_SIZE];
+	uint8_t wmask[VMM_PCI_CFG_SIZE];
+	unsigned int cfg_size;
+	/* Called after a write of @size bytes at @offset, with the bus lock held. */
+	void (*written)(struct vmm_pci_fn *f, unsigned int offset, unsigned int size);
+	void *dev;
+};
+
+/*
+ * PCI bus 0 and its host's two ways in: configuration mechanism #1
+ * (CONFIG_ADDRESS at 0xCF8, CONFIG_DATA at 0xCFC) and the memory-mapped
+ * (ECAM) window its host bridge places.  0xCF9 sits inside CONFIG_ADDRESS's
+ * dword (the chipset's reset control): byte accesses there go to @rcr.
+ */
+struct vmm_pci {
+	struct vmm_bus *bus;
+	struct vmm_pci_fn *fn[256];		/* by devfn: device << 3 | function */
+	uint32_t config_address;
+	uint64_t ecam_base, ecam_len;		/* ecam_len 0: no window */
+	const struct vmm_io_ops *rcr;
+	void *rcr_dev;
+};
+
+int vmm_pci_init(struct vmm_pci *pci, struct vmm_bus *bus);
+/* Puts @f at @devfn; -EEXIST when taken. */
+int vmm_pci_add(struct vmm_pci *pci, unsigned int devfn, struct vmm_pci_fn *f);
+/* Configuration accesses as both mechanisms make them: all ones where nothing is. */
+uint32_t vmm_pci_config_read(struct vmm_pci *pci, unsigned int devfn, unsigned int offset,
+			     unsigned int size);
+void vmm_pci_config_write(struct vmm_pci *pci, unsigned int devfn, unsigned int offset,
+			  unsigned int size, uint32_t val);
+/* Moves the ECAM window (len 0 removes it); with the bus lock held, or before vCPUs run. */
+int vmm_pci_set_ecam(struct vmm_pci *pci, uint64_t base, uint64_t len);
+/* A function's identity: IDs, revision, class code and header type 0. */
+void vmm_pci_fn_init(struct vmm_pci_fn *f, uint16_t vendor, uint16_t device, uint8_t revision,
+		     uint32_t class_code, unsigned int cfg_size);
+
+/* ---- q35's chipset (devices/q35_mch.c, devices/ich9_lpc.c, devices/ich9_pm.c) ------- */
+
+/* How the guest asked the machine to end: power-off (S5) or a reset a TD cannot take. */
+struct vmm_power {
+	_Atomic int status;		/* -1 while running, else softtdx run's exit status */
+	const char *_Atomic reason;	/* "poweroff" or "reset" */
+};
+
+void vmm_power_request(struct vmm_power *p, const char *reason);
+
+/* The MCH host bridge (8086:29C0) at 00.0; it places the ECAM window. */
+struct vmm_q35_mch {
+	struct vmm_pci_fn fn;
+	struct vmm_pci *pci;
+};
+
+int vmm_q35_mch_init(struct vmm_q35_mch *m, struct vmm_pci *pci);
+
+/* The ICH9 power-management I/O block (128 ports at PMBASE) with the ACPI PM timer. */
+struct vmm_ich9_pm {
+	struct vmm_bus *bus;
+	struct vmm_power *power;
+	uint16_t base;			/* 0: not decoded */
+	uint16_t pm1_sts, pm1_en, pm1_cnt;
+	uint8_t gpe0[16];
+	uint32_t smi_en;
+	uint64_t start_ns;		/* the PM timer's zero */
+};
+
+/* The ICH9 LPC bridge (8086:2918) at 1f.0: PMBASE, ACPI_CNTL, PIRQ routing, RST_CNT at 0xCF9. */
+struct vmm_ich9_lpc {
+	struct vmm_pci_fn fn;
+	struct vmm_ich9_pm pm;
+	struct vmm_power *power;
+	uint8_t rst_cnt;
+};
+
+int vmm_ich9_lpc_init(struct vmm_ich9_lpc *l, struct vmm_pci *pci, struct vmm_power *power);
+/* Decodes the PM block at @base (0: nowhere); with the bus lock held, or before vCPUs run. */
+int vmm_ich9_pm_map(struct vmm_ich9_pm *pm, uint16_t base);
+
 /* ---- the machine (machine.c) ------------------------------------------------------- */
 
 struct vmm_machine {
 	struct vmm_bus bus;
+	struct vmm_power power;
+	struct vmm_pci pci;
+	struct vmm_q35_mch mch;
+	struct vmm_ich9_lpc lpc;
 	struct vmm_serial com1;
 	struct vmm_debugcon debugcon;
 	struct vmm_debug_exit debug_exit;
