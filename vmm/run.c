@@ -378,6 +378,19 @@ static void machine_ended(struct td *t)
 	}
 }
 
+/*
+ * Whether guest memory holds [@gpa, + @size): converting anything else
+ * would not stop the guest faulting on it (QEMU refuses to convert
+ * non-RAM too).
+ */
+static bool in_slots(const struct td *t, uint64_t gpa, uint64_t size)
+{
+	for (unsigned int i = 0; i < t->nr_slots; i++)
+		if (gpa >= t->slots[i].gpa && gpa + size <= t->slots[i].gpa + t->slots[i].size)
+			return true;
+	return false;
+}
+
 static int set_private(struct td *t, uint64_t gpa, uint64_t size, bool private)
 {
 	struct kvm_memory_attributes a = {
@@ -459,6 +472,12 @@ static void trace_exit(struct td *t, unsigned int id, const struct kvm_run *run)
 	else if (run->exit_reason == KVM_EXIT_MMIO)
 		fprintf(stderr, " mmio %#llx %s len %u", (unsigned long long)run->mmio.phys_addr,
 			run->mmio.is_write ? "write" : "read", run->mmio.len);
+	else if (run->exit_reason == KVM_EXIT_MEMORY_FAULT)
+		fprintf(stderr, " memory fault %#llx size %#llx %s",
+			(unsigned long long)kvm_run_memory_fault((struct kvm_run *)run)->gpa,
+			(unsigned long long)kvm_run_memory_fault((struct kvm_run *)run)->size,
+			kvm_run_memory_fault((struct kvm_run *)run)->flags &
+			KVM_MEMORY_EXIT_FLAG_PRIVATE ? "private" : "shared");
 	else if (run->exit_reason == KVM_EXIT_TDX)
 		fprintf(stderr, " tdx nr %#llx", (unsigned long long)kvm_run_tdx((struct kvm_run *)run)->nr);
 	fputc('\n', stderr);
@@ -478,8 +497,16 @@ static bool handle_exit(struct td *t, unsigned int id, int ret)
 	if (ret && errno == EFAULT && run->exit_reason == KVM_EXIT_MEMORY_FAULT) {
 		struct kvm_memory_fault_exit *mf = kvm_run_memory_fault(run);
 
-		if (set_private(t, mf->gpa, mf->size, mf->flags & KVM_MEMORY_EXIT_FLAG_PRIVATE))
+		if (!in_slots(t, mf->gpa, mf->size)) {
+			fprintf(stderr, "softtdx run: vCPU %u: %s access to %#llx, outside guest "
+				"memory\n", id, mf->flags & KVM_MEMORY_EXIT_FLAG_PRIVATE ?
+				"private" : "shared", (unsigned long long)mf->gpa);
+			t->end = "error";
 			stop_all(t, 1);
+		} else if (set_private(t, mf->gpa, mf->size,
+				       mf->flags & KVM_MEMORY_EXIT_FLAG_PRIVATE)) {
+			stop_all(t, 1);
+		}
 	} else if (ret && errno == EINTR && !__atomic_load_n(&run->immediate_exit, __ATOMIC_ACQUIRE)) {
 		/* A signal this thread took, not a stop: KVM_RUN again. */
 	} else if (ret) {

@@ -20,8 +20,7 @@ static void debugcon_write(void *dev, uint64_t offset, unsigned int size, uint64
 	(void)size;
 	if (d->out) {
 		fputc((int)(val & 0xFF), d->out);
-		if ((val & 0xFF) == '\n')
-			fflush(d->out);
+		fflush(d->out);
 	}
 }
 

@@ -32,9 +32,9 @@ static void serial_write(void *dev, uint64_t offset, unsigned int size, uint64_t
 	(void)size;
 	if (offset == UART_THR && !(s->regs[UART_LCR] & LCR_DLAB)) {
 		if (s->out) {
+			/* At once, as a UART sends it: a prompt has no newline. */
 			fputc((int)(val & 0xFF), s->out);
-			if ((val & 0xFF) == '\n')
-				fflush(s->out);
+			fflush(s->out);
 		}
 	} else if (offset != UART_LSR) {
 		s->regs[offset] = (uint8_t)val;
