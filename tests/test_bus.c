@@ -133,12 +133,12 @@ static void test_machine(void **state)
 {
 	struct vmm_machine m;
 	char out[64] = { 0 };
-	FILE *serial = fmemopen(out, sizeof(out), "w");
+	struct vmm_chardev serial = { .out = fmemopen(out, sizeof(out), "w"), .in_fd = -1 };
 	uint8_t v;
 
 	(void)state;
-	assert_non_null(serial);
-	assert_int_equal(vmm_machine_init(&m, serial, NULL, 0x501, 256 << 20, 256 << 20, 2,
+	assert_non_null(serial.out);
+	assert_int_equal(vmm_machine_init(&m, &serial, NULL, 0x501, 256 << 20, 256 << 20, 2,
 					  false), 0);
 	for (const char *s = "hi\n"; *s; s++) {
 		v = (uint8_t)*s;
@@ -158,7 +158,7 @@ static void test_machine(void **state)
 	vmm_bus_access(&m.bus, VMM_SPACE_PIO, 0x502, 1, true, &v);	/* iosize 2 */
 	assert_int_equal(m.debug_exit.status, 0x43);
 	vmm_machine_destroy(&m);
-	fclose(serial);
+	vmm_chardev_close(&serial);
 	assert_string_equal(out, "hi\n");
 }
 

@@ -12,8 +12,8 @@
 #define COM1		0x3F8
 #define DEBUGCON	0x402
 
-int vmm_machine_init(struct vmm_machine *m, FILE *serial, FILE *debugcon, int exit_port,
-		     uint64_t ram, uint64_t low, unsigned int cpus, bool trace)
+int vmm_machine_init(struct vmm_machine *m, struct vmm_chardev *serial, FILE *debugcon,
+		     int exit_port, uint64_t ram, uint64_t low, unsigned int cpus, bool trace)
 {
 	int err;
 
@@ -21,6 +21,7 @@ int vmm_machine_init(struct vmm_machine *m, FILE *serial, FILE *debugcon, int ex
 	vmm_bus_init(&m->bus, trace);
 	m->power.status = -1;
 	m->debug_exit.status = -1;
+	serial->quit = &m->power;
 	vmm_cmos_init(&m->cmos, low, ram - low, cpus);
 	err = vmm_pci_init(&m->pci, &m->bus);
 	if (!err)

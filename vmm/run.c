@@ -79,7 +79,7 @@ struct td {
 	struct kvm_run *run[VMM_MAX_VCPUS];
 	unsigned int nr_vcpus;
 	struct vmm_machine machine;
-	FILE *serial, *debugcon;	/* the chardevs COM1 and the debug console write to */
+	struct vmm_chardev serial, debugcon;	/* behind COM1 and the debug console */
 	struct vmm_quotes quotes;
 	pthread_mutex_t lock;		/* devices, attributes, the end */
 	int status;			/* the process's exit status, -1 while running */
@@ -615,18 +615,6 @@ static void td_destroy(struct td *t)
 
 /* ---- the command ------------------------------------------------------------------------ */
 
-static FILE *open_chardev(const char *spec)
-{
-	if (!spec || !strcmp(spec, "none"))
-		return NULL;
-	if (!strcmp(spec, "stdio"))
-		return stdout;
-	if (!strncmp(spec, "file:", 5))
-		return fopen(spec + 5, "w");
-	errno = EINVAL;
-	return NULL;
-}
-
 /* A flat image as one measured section ending at 4 GiB. */
 static void image_meta(size_t len, struct tdvf_meta *meta)
 {
@@ -780,25 +768,22 @@ static int open_machine(struct td *t)
 {
 	const struct run_options *o = t->o;
 
-	t->serial = open_chardev(o->serial);
-	t->debugcon = open_chardev(o->debugcon);
-	if ((!t->serial && strcmp(o->serial, "none")) ||
-	    (o->debugcon && !t->debugcon && strcmp(o->debugcon, "none"))) {
-		fprintf(stderr, "softtdx run: bad -serial or -debugcon '%s'\n",
-			t->serial ? o->debugcon : o->serial);
+	if (vmm_chardev_open(&t->serial, o->serial, true) ||
+	    vmm_chardev_open(&t->debugcon, o->debugcon, false)) {
+		fprintf(stderr, "softtdx run: bad -serial '%s' or -debugcon '%s'\n", o->serial,
+			o->debugcon ? o->debugcon : "none");
+		vmm_chardev_close(&t->serial);
 		return -1;
 	}
-	return vmm_machine_init(&t->machine, t->serial, t->debugcon, o->exit_port, o->ram,
+	return vmm_machine_init(&t->machine, &t->serial, t->debugcon.out, o->exit_port, o->ram,
 				low_ram(o->ram), o->smp, o->trace & VMM_TRACE_EXIT);
 }
 
 static void close_machine(struct td *t)
 {
 	vmm_machine_destroy(&t->machine);
-	if (t->serial && t->serial != stdout)
-		fclose(t->serial);
-	if (t->debugcon && t->debugcon != stdout)
-		fclose(t->debugcon);
+	vmm_chardev_close(&t->serial);
+	vmm_chardev_close(&t->debugcon);
 	fflush(stdout);
 }
 

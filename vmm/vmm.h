@@ -28,6 +28,24 @@ uint8_t *vmm_read_firmware(const char *fw_path, size_t fw_max, const char *paylo
 int vmm_parse_size(const char *s, uint64_t *bytes);
 void vmm_print_hex(FILE *f, const uint8_t *b, size_t n);
 
+/* ---- character devices (chardev.c) --------------------------------------------------- */
+
+struct vmm_power;
+
+struct vmm_chardev {
+	FILE *out;			/* NULL: output dropped */
+	int in_fd;			/* -1: no input */
+	bool eof, escape;		/* input ended; Ctrl-A seen */
+	struct vmm_power *quit;		/* where Ctrl-A x asks to end */
+};
+
+/* stdio, file:PATH or none (or NULL); @input: stdio also reads. -EINVAL, or -errno. */
+int vmm_chardev_open(struct vmm_chardev *c, const char *spec, bool input);
+void vmm_chardev_close(struct vmm_chardev *c);
+void vmm_chardev_put(struct vmm_chardev *c, uint8_t byte);
+/* What input there is now, at most @n bytes, without waiting. */
+size_t vmm_chardev_read(struct vmm_chardev *c, uint8_t *buf, size_t n);
+
 /* ---- the I/O buses (bus.c) -------------------------------------------------------- */
 
 enum vmm_space { VMM_SPACE_PIO, VMM_SPACE_MMIO };
@@ -83,13 +101,16 @@ void vmm_cmos_init(struct vmm_cmos *c, uint64_t ram_below_4g, uint64_t ram_above
 		   unsigned int cpus);
 int vmm_cmos_register(struct vmm_cmos *c, struct vmm_bus *b);
 
-/* A 16550 UART (COM1 at 0x3F8) whose output goes to @out (NULL: dropped). */
+/* A 16550 UART (COM1 at 0x3F8) on a character device; it receives when polled. */
 struct vmm_serial {
-	FILE *out;
+	struct vmm_chardev *chr;
 	uint8_t regs[8];
+	uint8_t rx[16];			/* the receive FIFO */
+	unsigned int rx_head, rx_len;
 };
 
-int vmm_serial_register(struct vmm_serial *s, struct vmm_bus *b, uint16_t base, FILE *out);
+int vmm_serial_register(struct vmm_serial *s, struct vmm_bus *b, uint16_t base,
+			struct vmm_chardev *chr);
 
 /* QEMU's debug console at 0x402. */
 struct vmm_debugcon {
@@ -212,8 +233,8 @@ struct vmm_machine {
  * @debugcon when not NULL, isa-debug-exit at @exit_port when >= 0, the
  * CMOS for @ram bytes (below 4 GiB up to @low) and @cpus CPUs.
  */
-int vmm_machine_init(struct vmm_machine *m, FILE *serial, FILE *debugcon, int exit_port,
-		     uint64_t ram, uint64_t low, unsigned int cpus, bool trace);
+int vmm_machine_init(struct vmm_machine *m, struct vmm_chardev *serial, FILE *debugcon,
+		     int exit_port, uint64_t ram, uint64_t low, unsigned int cpus, bool trace);
 void vmm_machine_destroy(struct vmm_machine *m);
 
 /* ---- GetQuote (getquote.c) ----------------------------------------------------- */

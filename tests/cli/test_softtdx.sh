@@ -43,7 +43,7 @@ expect 2 "bad memory size '3M'" run --image "$hello" -m 3M
 expect 2 "-smp takes 1 to 64" run --image "$hello" -smp 65
 expect 2 "unsupported device 'e1000'" run --image "$hello" -device e1000
 expect 2 "unsupported tdx-guest property 'foo'" run --image "$hello" -object tdx-guest,foo=1
-expect 2 "bad -serial or -debugcon 'bogus'" run --image "$hello" -serial bogus
+expect 2 "bad -serial 'bogus' or -debugcon 'none'" run --image "$hello" -serial bogus
 expect 1 "cannot open /nonexistent" run --image /nonexistent
 expect 1 "is not a whole number of pages" run --image "$odd"
 expect 1 "no OVMF GUIDed table footer" run -bios "$softtdx"
