@@ -34,6 +34,7 @@ bench: all
 	$(BUILD)/bench/kvm
 	$(BUILD)/bench/td
 	$(BUILD)/bench/td-uapi
+	$(BUILD)/bench/ovmf $(BUILD)/vmm/softtdx
 
 $(ASAN_BUILD)/build.ninja: | deps
 	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined \
