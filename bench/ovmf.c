@@ -7,10 +7,8 @@
  * machine.  The best of RUNS each; stdout is watched through a pipe.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "piped.h"
+
 #define OVMF		"/usr/share/ovmf/OVMF.fd"
 #define MARK		"startup.nsh"
 #define RUNS		3
 #define DEADLINE_S	600.0	/* a run that never gets there is a failure, not a figure */
-
-extern char **environ;
 
 static double now_s(void)
 {
@@ -36,35 +34,24 @@ static double now_s(void)
 /* Seconds until @argv prints MARK, or -1 with *why. */
 static double time_to_shell(char *const argv[], char *why, size_t len)
 {
-	posix_spawn_file_actions_t fa;
 	static char out[1 << 20];	/* what the firmware printed so far: far less than this */
 	double start = now_s(), t = -1;
 	size_t got = 0;
-	int fds[2], err, status;
+	int fd, err, status;
 	pid_t pid;
 	ssize_t n;
 
-	if (pipe2(fds, O_CLOEXEC)) {
-		snprintf(why, len, "pipe: %s", strerror(errno));
-		return -1;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[1]);
-	if (err) {
+	fd = spawn_piped(argv, &pid, &err);
+	if (fd < 0) {
 		snprintf(why, len, "%s: %s", argv[0], strerror(err));
-		close(fds[0]);
 		return -1;
 	}
 	while (t < 0 && got < sizeof(out) && now_s() - start < DEADLINE_S) {
-		struct pollfd p = { .fd = fds[0], .events = POLLIN };
+		struct pollfd p = { .fd = fd, .events = POLLIN };
 
 		if (poll(&p, 1, 1000) == 0)
 			continue;
-		n = read(fds[0], out + got, sizeof(out) - got);
+		n = read(fd, out + got, sizeof(out) - got);
 		if (n <= 0)
 			break;
 		got += (size_t)n;
@@ -73,7 +60,7 @@ static double time_to_shell(char *const argv[], char *why, size_t len)
 	}
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
-	close(fds[0]);
+	close(fd);
 	if (t < 0)
 		snprintf(why, len, "%s never reached the shell", argv[0]);
 	return t;

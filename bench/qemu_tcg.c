@@ -8,22 +8,20 @@
 #include "baselines.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "piped.h"
 #include "uapi_util.h"
 #include "workload.h"
 
 #define QEMU		"qemu-system-x86_64"
 #define RUNS		3	/* the fastest of RUNS per round count */
 
-extern char **environ;
 
 /* The QEMU command line for one run of @image with @rounds. */
 static void qemu_argv(char *argv[], const char *image, char *append)
@@ -41,31 +39,19 @@ static void qemu_argv(char *argv[], const char *image, char *append)
 /* Starts QEMU with its stdout on a pipe; returns the read end, or -1. */
 static int spawn_qemu(const char *image, unsigned int rounds, pid_t *pid, char *why, size_t len)
 {
-	posix_spawn_file_actions_t fa;
 	char append[32], *argv[20];
-	int fds[2], err;
+	int fd, err;
 
 	snprintf(append, sizeof(append), "rounds=%u", rounds);
 	qemu_argv(argv, image, append);
-	if (pipe2(fds, O_CLOEXEC)) {
-		snprintf(why, len, "pipe: %s", strerror(errno));
-		return -1;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	err = posix_spawnp(pid, QEMU, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[1]);
-	if (err) {
-		close(fds[0]);
+	fd = spawn_piped(argv, pid, &err);
+	if (fd < 0) {
 		if (err == ENOENT)
 			snprintf(why, len, "qemu-system-x86 not installed");
 		else
 			snprintf(why, len, QEMU ": %s", strerror(err));
-		return -1;
 	}
-	return fds[0];
+	return fd;
 }
 
 /* Reads QEMU's output until it exits; the hash the image printed, or -1. */
