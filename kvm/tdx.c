@@ -68,9 +68,23 @@ static u64 supported_attrs(const struct tdx_sysinfo *si)
 	return KVM_SUPPORTED_TD_ATTRS & si->attributes_fixed0;
 }
 
+/*
+ * What the host CPU's XSAVE supports (CPUID.0xD: XCR0 in subleaf 0, IA32_XSS
+ * in subleaf 1), as Linux takes it from the host: here the platform's
+ * CPUs, which execute x87 and SSE state only.
+ */
+static u64 host_xsave_features(void)
+{
+	u32 v0[4], v1[4];
+
+	platform_cpuid(tdx_plat(), 0xD, 0, v0);
+	platform_cpuid(tdx_plat(), 0xD, 1, v1);
+	return ((u64)v0[3] << 32 | v0[0]) | ((u64)v1[3] << 32 | v1[2]);
+}
+
 static u64 supported_xfam(const struct tdx_sysinfo *si)
 {
-	u64 xfam = (HOST_SUPPORTED_XCR0 | HOST_SUPPORTED_XSS) & si->xfam_fixed0;
+	u64 xfam = host_xsave_features() & si->xfam_fixed0;
 
 	return (xfam & si->xfam_fixed1) == si->xfam_fixed1 ? xfam : 0;
 }

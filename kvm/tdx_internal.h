@@ -14,9 +14,6 @@ enum kvm_tdx_state { TD_STATE_UNINITIALIZED, TD_STATE_INITIALIZED, TD_STATE_RUNN
 #define TDVPS_PAGES_MAX		15
 #define RDRAND_RETRY_LOOPS	10
 #define KVM_SUPPORTED_TD_ATTRS	TDX_ATTR_SEPT_VE_DISABLE
-/* What the host CPU's XSAVE supports: XCR0 and IA32_XSS features. */
-#define HOST_SUPPORTED_XCR0	0x602E7ULL	/* x87 SSE AVX AVX-512 PKRU AMX */
-#define HOST_SUPPORTED_XSS	0x1800ULL	/* CET user and supervisor */
 #define CPUID_7_0_EBX_TSX	((1u << 4) | (1u << 11))	/* HLE, RTM */
 #define CPUID_7_0_ECX_WAITPKG	(1u << 5)
 #define NO_SUBLEAF		0xFFFFFFFFu
