@@ -9,6 +9,7 @@
 
 #include "../vmm/vmm.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define LPC	(31u << 3)
@@ -148,6 +149,27 @@ static void test_pm_block(void **state)
 	vmm_machine_destroy(&m);
 }
 
+/* A PM block placed over another device is not decoded; the device keeps its port. */
+static void test_pm_block_overlap(void **state)
+{
+	char out[8] = { 0 };
+	FILE *debugcon = fmemopen(out, sizeof(out), "w");
+
+	(void)state;
+	assert_non_null(debugcon);
+	assert_int_equal(vmm_machine_init(&m, &none, debugcon, -1, 256 << 20, 256 << 20, 1, false),
+			 0);
+	cf8_write(LPC, 0x40, 4, 0x401);		/* PM1 at 0x400-0x403: the debug console's 0x402 */
+	cf8_write(LPC, 0x44, 1, 0x80);
+	assert_int_equal(m.lpc.pm.base, 0);
+	assert_int_equal(pio(0x408, 4), 0xFFFFFFFF);
+	assert_int_equal(pio(0x402, 1), 0xE9);
+	cf8_write(LPC, 0x40, 4, 0x601);		/* elsewhere it comes */
+	assert_true(pio(0x608, 4) <= 0xFFFFFF);
+	vmm_machine_destroy(&m);
+	fclose(debugcon);
+}
+
 /* OVMF's ResetSystem(EfiResetShutdown): SLP_TYP 0 with SLP_EN in PM1_CNT. */
 static void test_s5_and_reset(void **state)
 {
@@ -179,6 +201,7 @@ int main(void)
 		cmocka_unit_test(test_config_mechanism_1),
 		cmocka_unit_test(test_pciexbar),
 		cmocka_unit_test(test_pm_block),
+		cmocka_unit_test(test_pm_block_overlap),
 		cmocka_unit_test(test_s5_and_reset),
 	};
 

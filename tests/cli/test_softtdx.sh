@@ -2,13 +2,14 @@
 # The softtdx command line: exact exit status and message of each error
 # path, a successful measure of Debian's OVMF.fd when it is installed, and a
 # TD run from a guest-kit image and from a payload on softtdx's TDVF.
-#   test_softtdx.sh SOFTTDX_BINARY HELLO_IMAGE DEMO_PAYLOAD TDVF_IMAGE COUNTER_PAYLOAD
+#   test_softtdx.sh SOFTTDX_BINARY HELLO_IMAGE DEMO_PAYLOAD TDVF_IMAGE COUNTER_PAYLOAD OUTSIDE_IMAGE
 set -u
 softtdx=$1
 hello=$2
 demo=$3
 tdvf=$4
 counter=$5
+outside=$6
 ovmf=/usr/share/ovmf/OVMF.fd
 . "$(dirname "$0")/common.sh"
 
@@ -44,6 +45,10 @@ expect 2 "-smp takes 1 to 64" run --image "$hello" -smp 65
 expect 2 "unsupported device 'e1000'" run --image "$hello" -device e1000
 expect 2 "unsupported tdx-guest property 'foo'" run --image "$hello" -object tdx-guest,foo=1
 expect 2 "bad -serial 'bogus' or -debugcon 'none'" run --image "$hello" -serial bogus
+expect 2 "bad -serial 'file:/nonexistent/out' or -debugcon 'none'" \
+	run --image "$hello" -serial file:/nonexistent/out
+expect 1 "vCPU 0: private access to 0x40000000, outside guest memory" \
+	run --image "$outside" -m 256M
 expect 1 "cannot open /nonexistent" run --image /nonexistent
 expect 1 "is not a whole number of pages" run --image "$odd"
 expect 1 "no OVMF GUIDed table footer" run -bios "$softtdx"
