@@ -986,8 +986,7 @@ int cpu_core_read_virt(struct cpu_core *c, u64 gva, void *dst, unsigned int len)
 void cpu_core_host_wrote(struct cpu_core *c, u64 hpa, u64 len)
 {
 	for (u64 page = hpa & ~0xFFFULL; page < hpa + len; page += 4096)
-		if (code_cores(c, page >> 12))
-			code_written(c, page >> 12);
+		code_written(c, page >> 12);
 }
 
 /*

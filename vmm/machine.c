@@ -7,6 +7,7 @@
  */
 #include "vmm.h"
 
+#include <errno.h>
 #include <string.h>
 
 #define COM1		0x3F8
@@ -34,12 +35,16 @@ int vmm_machine_init(struct vmm_machine *m, struct vmm_chardev *serial, FILE *de
 		err = vmm_debugcon_register(&m->debugcon, &m->bus, DEBUGCON, debugcon);
 	if (!err)
 		err = vmm_cmos_register(&m->cmos, &m->bus);
-	if (!err && exit_port >= 0)
-		err = vmm_debug_exit_register(&m->debug_exit, &m->bus, (uint16_t)exit_port);
 	if (err) {
-		fprintf(stderr, "softtdx run: the devices overlap (%s)\n", strerror(-err));
-		vmm_bus_destroy(&m->bus);
+		fprintf(stderr, "softtdx run: the machine's devices: %s\n", strerror(-err));
+	} else if (exit_port >= 0 &&
+		   (err = vmm_debug_exit_register(&m->debug_exit, &m->bus, (uint16_t)exit_port))) {
+		/* The only device placed from the command line. */
+		fprintf(stderr, "softtdx run: isa-debug-exit at port %#x: %s\n", exit_port,
+			err == -EEXIST ? "overlaps another device" : strerror(-err));
 	}
+	if (err)
+		vmm_bus_destroy(&m->bus);
 	return err;
 }
 

@@ -775,8 +775,13 @@ static int open_machine(struct td *t)
 		vmm_chardev_close(&t->serial);
 		return -1;
 	}
-	return vmm_machine_init(&t->machine, &t->serial, t->debugcon.out, o->exit_port, o->ram,
-				low_ram(o->ram), o->smp, o->trace & VMM_TRACE_EXIT);
+	if (vmm_machine_init(&t->machine, &t->serial, t->debugcon.out, o->exit_port, o->ram,
+			     low_ram(o->ram), o->smp, o->trace & VMM_TRACE_EXIT)) {
+		vmm_chardev_close(&t->serial);
+		vmm_chardev_close(&t->debugcon);
+		return -1;
+	}
+	return 0;
 }
 
 static void close_machine(struct td *t)

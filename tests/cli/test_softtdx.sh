@@ -59,6 +59,8 @@ if [ -e /dev/kvm ]; then
 else
 	expect 1 "cannot open /dev/kvm" run --image "$hello" --accel kvm
 fi
+expect 2 "isa-debug-exit at port 0x3f9: overlaps another device" \
+	run --image "$hello" -device isa-debug-exit,iobase=0x3f9
 # isa-debug-exit: hello writes 0x21, so the status is (0x21 << 1) | 1
 expect 67 "hello from a TD" run --image "$hello" -device isa-debug-exit
 expect 67 "hello from a TD" run --image "$hello" -device isa-debug-exit,iobase=0xf4 -smp 2 \
