@@ -26,7 +26,7 @@ static volatile sig_atomic_t tty_raw;
 static void restore_tty(void)
 {
 	if (tty_raw) {
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tty);
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
 		tty_raw = 0;
 	}
 }
@@ -52,7 +52,8 @@ static void make_raw(void)
 	t.c_cflag |= CS8;
 	t.c_cc[VMIN] = 1;
 	t.c_cc[VTIME] = 0;
-	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &t))
+	/* TCSANOW, as QEMU's stdio: what was typed ahead is kept, not flushed. */
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &t))
 		return;
 	tty_raw = 1;
 	atexit(restore_tty);

@@ -3,7 +3,8 @@
 # at a terminal would: it reaches the UEFI shell, `pci` lists q35's host
 # bridge and LPC bridge, and `reset -s` powers off (ACPI S5), which ends
 # softtdx with status 0.  Commands go in only once the prompt is out: the
-# firmware reads and drops what is typed ahead while it boots.
+# firmware reads and drops what is typed ahead while it boots.  Then, on a
+# terminal (script(1) gives softtdx a pty), Ctrl-A x quits with status 0.
 #   test_ovmf_shell.sh SOFTTDX_BINARY
 set -u
 softtdx=$1
@@ -61,4 +62,13 @@ if [ $status -ne 0 ]; then
 	echo "FAIL: softtdx ended with status $status after reset -s"
 	exit 1
 fi
-echo "PASS: UEFI shell, pci, reset -s"
+if command -v script >/dev/null; then
+	printf '\001x' | timeout 600 script -qec "$softtdx run -bios $ovmf -m 1G --quiet" /dev/null >"$dir/tty" 2>&1
+	status=$?
+	if [ $status -ne 0 ] || ! grep -aq "terminated (Ctrl-A x)" "$dir/tty"; then
+		echo "FAIL: Ctrl-A x on a terminal: status $status"
+		cat "$dir/tty"
+		exit 1
+	fi
+fi
+echo "PASS: UEFI shell, pci, reset -s, Ctrl-A x"
