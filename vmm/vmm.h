@@ -75,6 +75,12 @@ struct vmm_bus {
 	uint8_t port_seen[65536 / 8];
 };
 
+/* What nothing answers with: all ones, @size bytes (1 to 8) wide. */
+static inline uint64_t vmm_ones(unsigned int size)
+{
+	return ~0ULL >> (64 - 8 * size);
+}
+
 void vmm_bus_init(struct vmm_bus *b, bool trace);
 void vmm_bus_destroy(struct vmm_bus *b);
 /*
@@ -169,7 +175,7 @@ void vmm_pci_config_write(struct vmm_pci *pci, unsigned int devfn, unsigned int 
 			  unsigned int size, uint32_t val);
 /* Moves the ECAM window (len 0 removes it); with the bus lock held, or before vCPUs run. */
 int vmm_pci_set_ecam(struct vmm_pci *pci, uint64_t base, uint64_t len);
-/* A function's identity: IDs, revision, class code and header type 0. */
+/* A function's identity (IDs, revision, class code, header type 0, QEMU's subsystem) and QEMU's write masks. */
 void vmm_pci_fn_init(struct vmm_pci_fn *f, uint16_t vendor, uint16_t device, uint8_t revision,
 		     uint32_t class_code, unsigned int cfg_size);
 

@@ -10,7 +10,7 @@ static uint64_t debug_exit_read(void *dev, uint64_t offset, unsigned int size)
 {
 	(void)dev;
 	(void)offset;
-	return size >= 8 ? ~0ULL : (1ULL << 8 * size) - 1;
+	return vmm_ones(size);
 }
 
 static void debug_exit_write(void *dev, uint64_t offset, unsigned int size, uint64_t val)

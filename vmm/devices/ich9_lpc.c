@@ -81,12 +81,6 @@ int vmm_ich9_lpc_init(struct vmm_ich9_lpc *l, struct vmm_pci *pci, struct vmm_po
 
 	vmm_pci_fn_init(f, 0x8086, LPC_DEVICE_ID, LPC_REVISION, PCI_CLASS_ISA_BRIDGE, 256);
 	f->cfg[0x0E] = 0x80;			/* multi-function */
-	f->cfg[0x2C] = 0xF4;			/* QEMU's subsystem 1af4:1100 */
-	f->cfg[0x2D] = 0x1A;
-	f->cfg[0x2F] = 0x11;
-	f->wmask[0x05] = 0x05;
-	for (unsigned int i = 0x40; i < 0x100; i++)
-		f->wmask[i] = 0xFF;
 	/* PMBASE: bits 15:7, and bits 2:0 as QEMU leaves them writable. */
 	f->cfg[LPC_PMBASE] = (uint8_t)PMBASE_RESET;
 	f->wmask[LPC_PMBASE] = 0x87;

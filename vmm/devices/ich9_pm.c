@@ -43,12 +43,12 @@ static uint32_t pm_timer(const struct vmm_ich9_pm *pm)
 /* @size bytes at @at bytes into the little-endian register @v. */
 static uint64_t bytes_of(uint64_t v, uint64_t at, unsigned int size)
 {
-	return v >> 8 * at & ((1ULL << 8 * size) - 1);
+	return v >> 8 * at & vmm_ones(size);
 }
 
 static uint64_t put_bytes(uint64_t v, uint64_t at, unsigned int size, uint64_t val)
 {
-	uint64_t m = ((1ULL << 8 * size) - 1) << 8 * at;
+	uint64_t m = vmm_ones(size) << 8 * at;
 
 	return (v & ~m) | (val << 8 * at & m);
 }
@@ -128,7 +128,7 @@ static uint64_t smi_read(void *dev, uint64_t offset, unsigned int size)
 	struct vmm_ich9_pm *pm = dev;
 
 	if (size != 4)
-		return (1ULL << 8 * size) - 1;
+		return vmm_ones(size);
 	return offset ? 0 : pm->smi_en;
 }
 

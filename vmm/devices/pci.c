@@ -15,6 +15,8 @@
 #define CONFIG_ENABLE		0x80000000u
 #define ECAM_BUS_SHIFT		20
 #define ECAM_DEVFN_SHIFT	12
+#define SUBSYS_VENDOR		0x1AF4	/* QEMU's default subsystem, on every function */
+#define SUBSYS_DEVICE		0x1100
 
 void vmm_pci_fn_init(struct vmm_pci_fn *f, uint16_t vendor, uint16_t device, uint8_t revision,
 		     uint32_t class_code, unsigned int cfg_size)
@@ -29,9 +31,16 @@ void vmm_pci_fn_init(struct vmm_pci_fn *f, uint16_t vendor, uint16_t device, uin
 	f->cfg[0x09] = (uint8_t)class_code;		/* programming interface */
 	f->cfg[0x0A] = (uint8_t)(class_code >> 8);	/* subclass */
 	f->cfg[0x0B] = (uint8_t)(class_code >> 16);	/* base class */
-	f->wmask[0x04] = 0x07;				/* command: I/O, memory, bus master */
-	f->wmask[0x0C] = 0xFF;				/* cache line size */
-	f->wmask[0x0D] = 0xFF;				/* latency timer */
+	f->cfg[0x2C] = (uint8_t)SUBSYS_VENDOR;
+	f->cfg[0x2D] = SUBSYS_VENDOR >> 8;
+	f->cfg[0x2E] = (uint8_t)SUBSYS_DEVICE;
+	f->cfg[0x2F] = SUBSYS_DEVICE >> 8;
+	/* QEMU's write masks: command (I/O, memory, bus master, SERR, INTx disable), cache line, latency, and all of 0x40 on. */
+	f->wmask[0x04] = 0x07;
+	f->wmask[0x05] = 0x05;
+	f->wmask[0x0C] = 0xFF;
+	f->wmask[0x0D] = 0xFF;
+	memset(f->wmask + 0x40, 0xFF, cfg_size - 0x40);
 }
 
 uint32_t vmm_pci_config_read(struct vmm_pci *pci, unsigned int devfn, unsigned int offset,
@@ -41,7 +50,7 @@ uint32_t vmm_pci_config_read(struct vmm_pci *pci, unsigned int devfn, unsigned i
 	uint32_t v = 0;
 
 	if (!f || offset + size > f->cfg_size)
-		return size == 4 ? ~0u : (1u << 8 * size) - 1;
+		return (uint32_t)vmm_ones(size);
 	memcpy(&v, f->cfg + offset, size);
 	return v;
 }
@@ -71,7 +80,7 @@ static uint64_t address_read(void *dev, uint64_t offset, unsigned int size)
 		return pci->config_address;
 	if (offset == 1 && size == 1 && pci->rcr)
 		return pci->rcr->read(pci->rcr_dev, 0, 1);
-	return (1ULL << 8 * size) - 1;
+	return vmm_ones(size);
 }
 
 static void address_write(void *dev, uint64_t offset, unsigned int size, uint64_t val)
@@ -102,7 +111,7 @@ static uint64_t data_read(void *dev, uint64_t offset, unsigned int size)
 	unsigned int devfn, reg;
 
 	if (!data_target(dev, offset, &devfn, &reg))
-		return (1ULL << 8 * size) - 1;
+		return vmm_ones(size);
 	return vmm_pci_config_read(dev, devfn, reg, size);
 }
 
@@ -117,7 +126,7 @@ static void data_write(void *dev, uint64_t offset, unsigned int size, uint64_t v
 static uint64_t ecam_read(void *dev, uint64_t offset, unsigned int size)
 {
 	if (offset >> ECAM_BUS_SHIFT)
-		return (1ULL << 8 * size) - 1;
+		return vmm_ones(size);
 	return vmm_pci_config_read(dev, offset >> ECAM_DEVFN_SHIFT & 0xFF, offset & 0xFFF, size);
 }
 

@@ -14,8 +14,6 @@
 #define PCIEXBAR_DEFAULT	0xB0000000ULL
 #define PCIEXBAR_EN		1ULL
 #define PCIEXBAR_BASE_256M	0xFF0000000ULL		/* bits 35:28 */
-#define SUBSYS_VENDOR		0x1AF4			/* QEMU's default subsystem */
-#define SUBSYS_DEVICE		0x1100
 
 static uint64_t cfg64(const struct vmm_pci_fn *f, unsigned int off)
 {
@@ -57,13 +55,6 @@ int vmm_q35_mch_init(struct vmm_q35_mch *m, struct vmm_pci *pci)
 	struct vmm_pci_fn *f = &m->fn;
 
 	vmm_pci_fn_init(f, 0x8086, MCH_DEVICE_ID, 0, PCI_CLASS_HOST_BRIDGE, 256);
-	f->cfg[0x2C] = (uint8_t)SUBSYS_VENDOR;
-	f->cfg[0x2D] = SUBSYS_VENDOR >> 8;
-	f->cfg[0x2E] = (uint8_t)SUBSYS_DEVICE;
-	f->cfg[0x2F] = SUBSYS_DEVICE >> 8;
-	f->wmask[0x05] = 0x05;			/* command: SERR, INTx disable */
-	for (unsigned int i = 0x40; i < 0x100; i++)
-		f->wmask[i] = 0xFF;
 	for (unsigned int i = 0; i < 8; i++)
 		f->cfg[MCH_PCIEXBAR + i] = (uint8_t)(PCIEXBAR_DEFAULT >> 8 * i);
 	f->written = mch_written;
