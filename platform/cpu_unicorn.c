@@ -1008,11 +1008,13 @@ static int grant(struct cpu_core *c, const struct walk *w, unsigned int access)
 		}
 		return UC_PROT_READ | UC_PROT_EXEC;
 	}
-	cores = code_cores(c, frame);
-	if (cores && !(access & CPU_ACCESS_WRITE))
-		return UC_PROT_READ | (w->executable && (cores & core_bit(c)) ? UC_PROT_EXEC : 0);
-	if (cores)
+	if (access & CPU_ACCESS_WRITE) {
 		code_written(c, frame);
+		return UC_PROT_READ | (w->writable ? UC_PROT_WRITE : 0);
+	}
+	cores = code_cores(c, frame);
+	if (cores)
+		return UC_PROT_READ | (w->executable && (cores & core_bit(c)) ? UC_PROT_EXEC : 0);
 	return UC_PROT_READ | (w->writable ? UC_PROT_WRITE : 0);
 }
 
