@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: MIT
 /*
  * softtdx's TDVF: a minimal TDX virtual firmware.  The BSP checks the TD
- * HOB the VMM built, loads the payload ELF the VMM added at TDVF_PAYLOAD
- * (accepting the memory its segments go to) and starts it on every vCPU,
- * as docs/payload-abi.md describes.  What it finds wrong it prints on COM1
- * and reports with TDG.VP.VMCALL<ReportFatalError>: it never runs a
- * payload it could not check.
+ * HOB the VMM built, then either loads the payload ELF the VMM added at
+ * TDVF_PAYLOAD (accepting the memory its segments go to) and starts it on
+ * every vCPU, as docs/payload-abi.md describes, or starts the Linux kernel
+ * the VMM added with its boot region (docs/linux-td.md): all RAM accepted,
+ * the APs parked on the ACPI multiprocessor-wakeup mailbox.  What it finds
+ * wrong it prints on COM1 and reports with TDG.VP.VMCALL<ReportFatalError>:
+ * it never runs a payload it could not check.
  */
 #include "guest.h"
 #include "tdvf_layout.h"
 
 #include <stddef.h>
+
+#define __stringify_1(x)	#x
+#define __stringify(x)		__stringify_1(x)
 
 #define PAGE_4K		0x1000ULL
 #define PAGE_2M		0x200000ULL
@@ -53,6 +58,26 @@ struct hob_resource {
 #define RESOURCE_UNACCEPTED	7
 
 static u64 payload_entry;	/* set by the BSP once the payload is in place */
+static bool linux_boot;		/* set by the BSP before payload_entry: park the APs */
+static u32 parked;		/* APs waiting on the mailbox */
+
+/* The ACPI multiprocessor-wakeup mailbox (ACPI 6.4, 5.2.12.19), OS half. */
+struct mp_wakeup_mailbox {
+	u16 command, reserved;
+	u32 apic_id;
+	u64 wakeup_vector;
+};
+#define MP_WAKEUP_COMMAND_WAKEUP	1
+
+/* The boot protocol's zero page fields the firmware reads. */
+#define ZP_HDR_MAGIC		0x202
+#define ZP_CODE32_START		0x214
+#define LINUX_ENTRY64		0x200	/* from the protected-mode kernel's start */
+#define ICH9_LPC_PCI		0x8000F800u	/* CONFIG_ADDRESS of 00:1f.0 */
+#define ICH9_PMBASE		0x40
+#define ICH9_ACPI_CNTL		0x44
+#define ICH9_ACPI_EN		0x80
+#define PM_BASE			0x600	/* what the FADT says: OVMF's choice too */
 
 static void __attribute__((noreturn)) fatal(const char *why)
 {
@@ -172,6 +197,100 @@ static u64 load_payload(u64 hob)
 	return eh->entry;
 }
 
+/* ---- Linux ------------------------------------------------------------------------- */
+
+static void pci_config_write32(u32 address, u32 value)
+{
+	tdvmcall(TDVMCALL_IO, 4, 1, 0xCF8, address, 0);
+	tdvmcall(TDVMCALL_IO, 4, 1, 0xCFC, value, 0);
+}
+
+/* Every unaccepted RAM range in the HOB: Linux gets no unaccepted-memory table here. */
+static void accept_all(u64 hob)
+{
+	const u8 *p = (const u8 *)hob, *end = p + TDVF_HOB_SIZE;
+
+	while (end - p >= (long)sizeof(struct hob_header)) {
+		const struct hob_header *h = (const void *)p;
+		const struct hob_resource *r = (const void *)p;
+
+		if (h->type == HOB_END)
+			return;
+		if (h->length < sizeof(*h) || h->length % 8 || h->length > end - p)
+			fatal("TD HOB: a HOB's length is out of range");
+		if (h->type == HOB_RESOURCE && h->length >= sizeof(*r) &&
+		    r->resource_type == RESOURCE_UNACCEPTED && r->start % PAGE_4K == 0 &&
+		    r->length % PAGE_4K == 0 && r->start + r->length > r->start)
+			accept(r->start, r->start + r->length);
+		p += h->length;
+	}
+	fatal("TD HOB: no end-of-list HOB");
+}
+
+/* The 64-bit entry of the kernel the VMM added, with all RAM accepted and ACPI on. */
+static u64 prepare_linux(u64 hob)
+{
+	const u8 *zp = (const u8 *)TDVF_LINUX_ZERO_PAGE;
+	u64 kernel;
+
+	if (__builtin_memcmp(zp + ZP_HDR_MAGIC, "HdrS", 4))
+		fatal("-kernel: the zero page has no setup header");
+	kernel = *(const u32 *)(zp + ZP_CODE32_START);
+	if (!find_ram(hob, RESOURCE_SYSTEM_MEMORY, kernel, LINUX_ENTRY64 + 1))
+		fatal("-kernel: the VMM added no kernel at code32_start");
+	accept_all(hob);
+	/* The PM block where the FADT says, as OVMF leaves it. */
+	pci_config_write32(ICH9_LPC_PCI | ICH9_PMBASE, PM_BASE | 1);
+	pci_config_write32(ICH9_LPC_PCI | ICH9_ACPI_CNTL, ICH9_ACPI_EN);
+	return kernel + LINUX_ENTRY64;
+}
+
+static u32 vcpu_count(void)
+{
+	struct tdcall_regs r = { .rax = TDG_VP_INFO };
+
+	if (tdcall(&r))
+		fatal("TDG.VP.INFO failed");
+	return (u32)r.r8;
+}
+
+/*
+ * An AP waits for the OS's wakeup command for its APIC ID (the vCPU index,
+ * as the MADT says), acknowledges it and jumps to the vector in 64-bit
+ * mode with these identity-mapped page tables.  Registers only: the OS
+ * owns the stacks' memory from the BSP's jump on.
+ */
+static void __attribute__((noreturn)) park(u32 apic_id)
+{
+	__atomic_add_fetch(&parked, 1, __ATOMIC_RELEASE);
+	__asm__ volatile("1:\tpause\n\t"
+			 "cmpw $" __stringify(MP_WAKEUP_COMMAND_WAKEUP) ", (%0)\n\t"
+			 "jne 1b\n\t"
+			 "cmpl %1, 4(%0)\n\t"
+			 "jne 1b\n\t"
+			 "mov 8(%0), %%rax\n\t"
+			 "movw $0, (%0)\n\t"
+			 "jmp *%%rax"
+			 : : "r"(TDVF_LINUX_MAILBOX), "r"(apic_id) : "rax", "memory");
+	__builtin_unreachable();
+}
+
+/* Into the kernel's 64-bit entry as the boot protocol wants it: __BOOT_CS 0x10, __BOOT_DS 0x18. */
+static void __attribute__((noreturn)) start_linux(u64 entry)
+{
+	static const u64 gdt[4] = { 0, 0, 0x00AF9A000000FFFFULL, 0x00CF92000000FFFFULL };
+	struct __attribute__((packed)) { u16 limit; u64 base; } desc = { sizeof(gdt) - 1, (u64)gdt };
+
+	while (__atomic_load_n(&parked, __ATOMIC_ACQUIRE) != vcpu_count() - 1)
+		__builtin_ia32_pause();
+	__asm__ volatile("lgdt %0\n\t"
+			 "mov $0x18, %%eax\n\t"
+			 "mov %%eax, %%ds\n\tmov %%eax, %%es\n\tmov %%eax, %%ss\n\t"
+			 "pushq $0x10\n\tpushq %1\n\tlretq"
+			 : : "m"(desc), "r"(entry), "S"((u64)TDVF_LINUX_ZERO_PAGE) : "rax", "memory");
+	__builtin_unreachable();
+}
+
 void guest_main(u64 hob, u32 vcpu_index, u32 gpaw)
 {
 	u64 entry, stack;
@@ -181,10 +300,16 @@ void guest_main(u64 hob, u32 vcpu_index, u32 gpaw)
 		fatal("more vCPUs than the firmware has stacks for");
 	if (vcpu_index == 0) {
 		check_hob(hob);
-		__atomic_store_n(&payload_entry, load_payload(hob), __ATOMIC_RELEASE);
+		linux_boot = find_ram(hob, RESOURCE_SYSTEM_MEMORY, TDVF_LINUX_ZERO_PAGE, PAGE_4K);
+		entry = linux_boot ? prepare_linux(hob) : load_payload(hob);
+		__atomic_store_n(&payload_entry, entry, __ATOMIC_RELEASE);
+		if (linux_boot)
+			start_linux(entry);
 	}
 	while (!(entry = __atomic_load_n(&payload_entry, __ATOMIC_ACQUIRE)))
 		__builtin_ia32_pause();
+	if (linux_boot)
+		park(vcpu_index);
 	stack = TDVF_TEMP_MEM + (vcpu_index + 1ULL) * TDVF_STACK_SIZE;
 	__asm__ volatile("mov %0, %%rsp\n\txor %%ebp, %%ebp\n\tjmp *%1"
 			 : : "r"(stack), "r"(entry), "D"(hob), "S"((u64)vcpu_index),

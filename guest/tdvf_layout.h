@@ -16,5 +16,14 @@
 #define TDVF_HOB_SIZE		0x00010000
 #define TDVF_PAYLOAD		0x01000000	/* the VMM adds the payload ELF file here */
 #define TDVF_PAYLOAD_MAX	0x01000000
+/*
+ * -kernel: the VMM adds the boot region here (MP-wakeup mailbox, zero
+ * page, command line, ACPI tables; vmm/linux.h) and the kernel at its
+ * preferred address, which is TDVF_PAYLOAD for x86-64 Linux.
+ */
+#define TDVF_LINUX_BOOT		0x00C10000
+#define TDVF_LINUX_BOOT_MAX	0x00100000
+#define TDVF_LINUX_MAILBOX	TDVF_LINUX_BOOT
+#define TDVF_LINUX_ZERO_PAGE	(TDVF_LINUX_BOOT + 0x1000)
 
 #endif /* SOFTTDX_TDVF_LAYOUT_H */

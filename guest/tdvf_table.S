@@ -5,7 +5,8 @@
  * at the end of the image that points at it, laid out as OVMF lays its own
  * (footer GUID 48 bytes before the end, entries [data][u16 length][GUID]
  * walked backwards).  One more table entry, under softtdx's own GUID, says
- * where the VMM puts a payload.  The addresses are in tdvf_layout.h.
+ * where the VMM puts a payload, and one where it puts a Linux kernel's
+ * boot region (docs/linux-td.md).  The addresses are in tdvf_layout.h.
  */
 #include "tdvf_layout.h"
 
@@ -43,11 +44,17 @@ tdvf_descriptor:
  * section at 0xFFFFFF00 and the reset vector at 0xFFFFFFF0.
  */
 #define PAYLOAD_ENTRY_LEN	(16 + 18)
+#define LINUX_ENTRY_LEN		(16 + 18)
 #define METADATA_ENTRY_LEN	(4 + 18)
-#define TABLE_LEN		(PAYLOAD_ENTRY_LEN + METADATA_ENTRY_LEN + 18)
+#define TABLE_LEN		(LINUX_ENTRY_LEN + PAYLOAD_ENTRY_LEN + METADATA_ENTRY_LEN + 18)
 	.section .ovmftable, "a"
 table_start:
 	.fill	0xD0 - (TABLE_LEN - 16), 1, 0
+	/* softtdx Linux boot region, 50e67227-7d42-4250-b3ce-93bccd5e2179 */
+	.quad	TDVF_LINUX_BOOT, TDVF_LINUX_BOOT_MAX
+	.word	LINUX_ENTRY_LEN
+	.byte	0x27, 0x72, 0xe6, 0x50, 0x42, 0x7d, 0x50, 0x42
+	.byte	0xb3, 0xce, 0x93, 0xbc, 0xcd, 0x5e, 0x21, 0x79
 	/* softtdx payload window, f74bc86c-b44d-4af5-8b36-5b60d23084b3 */
 	.quad	TDVF_PAYLOAD, TDVF_PAYLOAD_MAX
 	.word	PAYLOAD_ENTRY_LEN

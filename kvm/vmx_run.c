@@ -341,8 +341,9 @@ static void vmx_intercept(void *owner, struct cpu_core *c, struct cpu_regs *r,
 }
 
 /* FS and GS bases are segment state the core keeps; the rest goes to KVM's MSR code. */
-static bool vmx_msr_passthrough(u32 msr)
+static bool vmx_msr_passthrough(u32 msr, bool write)
 {
+	(void)write;
 	return msr == MSR_FS_BASE || msr == MSR_GS_BASE;
 }
 

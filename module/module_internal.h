@@ -185,6 +185,7 @@ struct tdvps {
 	/* The virtual APIC's interrupt state (its page, in the real module). */
 	u32 virr[8], visr[8];
 	u8 vtpr;
+	u64 debugctl;			/* IA32_DEBUGCTL, as the module keeps it for the guest */
 };
 static_assert(sizeof(struct tdvps) <= TDX_PAGE_SIZE, "TDVPS page 0 fits a page");
 
@@ -604,6 +605,15 @@ bool td_apic_msr(struct td_vcpu *v, struct cpu_regs *r, bool write);
  */
 void td_tsc_init(struct tdcs *t);
 bool td_tsc_intercept(struct td_vcpu *v, struct cpu_regs *r, enum cpu_intercept what);
+
+/*
+ * The TD's MSRs (td_msr.c): whether the bitmaps let an access through,
+ * and the exit for one they do not (#GP, #VE, or the module's answer).
+ */
+#define MSR_IA32_TSC	0x10
+
+bool td_msr_native(u32 msr, bool write);
+void td_msr_exit(struct td_vcpu *v, struct cpu_regs *r, bool write);
 
 /* TDCALL from the guest (tdcall.c). */
 void td_tdcall(void *owner, struct cpu_core *core, struct cpu_regs *regs);

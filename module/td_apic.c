@@ -19,7 +19,9 @@
 #define X2APIC_PPR	0x80A
 #define X2APIC_EOI	0x80B
 #define X2APIC_ISR0	0x810
+#define X2APIC_TMR0	0x818
 #define X2APIC_IRR0	0x820
+#define X2APIC_SELF_IPI	0x83F
 
 /* The highest vector set in a 256-bit register, or -1. */
 static int highest(const u32 reg[8])
@@ -102,6 +104,12 @@ bool td_apic_msr(struct td_vcpu *v, struct cpu_regs *r, bool write)
 		r->rip += 2;
 		td_apic_deliver(v);
 		return true;
+	} else if (write && msr == X2APIC_SELF_IPI) {
+		/* Self-IPI virtualization: the vector goes into the virtual IRR. */
+		t->virr[(u8)r->gpr[CPU_RAX] / 32] |= 1u << ((u8)r->gpr[CPU_RAX] % 32);
+		r->rip += 2;
+		td_apic_deliver(v);
+		return true;
 	} else if (msr == X2APIC_TPR) {
 		value = t->vtpr;
 	} else if (!write && msr == X2APIC_PPR) {
@@ -110,6 +118,8 @@ bool td_apic_msr(struct td_vcpu *v, struct cpu_regs *r, bool write)
 		value = t->visr[msr - X2APIC_ISR0];
 	} else if (!write && msr >= X2APIC_IRR0 && msr < X2APIC_IRR0 + 8) {
 		value = t->virr[msr - X2APIC_IRR0];
+	} else if (!write && msr >= X2APIC_TMR0 && msr < X2APIC_TMR0 + 8) {
+		value = 0;	/* every vector posted to a TD is edge-triggered */
 	} else {
 		return false;
 	}

@@ -9,7 +9,6 @@
 #include "module_internal.h"
 
 #define TSC_FRAC_BITS	48
-#define MSR_IA32_TSC	0x10
 
 static u64 scale(u64 tsc, u64 multiplier)
 {

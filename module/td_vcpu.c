@@ -24,19 +24,15 @@ struct td_cores {
  * MSRs a TD reads and writes natively: TDX context-switches them per vCPU.
  * IA32_TSC is read through the TD's TSC (td_tsc.c); a write is a #VE.
  */
-static bool td_msr_passthrough(u32 msr)
+/*
+ * The MSRs the TD's bitmaps let through (td_msr.c), but for two the
+ * module keeps on the intercept path: the TSC, which it offsets and
+ * scales (td_tsc.c), and the x2APIC registers of the virtual APIC
+ * (td_apic.c) that the CPU itself would virtualize.
+ */
+static bool td_msr_passthrough(u32 msr, bool write)
 {
-	switch (msr) {
-	case 0x48: case 0x49:		/* SPEC_CTRL, PRED_CMD */
-	case 0x10a: case 0x10b:		/* ARCH_CAPABILITIES, FLUSH_CMD */
-	case 0x174: case 0x175: case 0x176:	/* SYSENTER_CS/ESP/EIP */
-	case 0x277:			/* PAT */
-	case 0xC0000081: case 0xC0000082: case 0xC0000083: case 0xC0000084:
-	case 0xC0000100: case 0xC0000101: case 0xC0000102: case 0xC0000103:
-		return true;
-	default:
-		return false;
-	}
+	return td_msr_native(msr, write) && msr != MSR_IA32_TSC && (msr < 0x800 || msr > 0x8FF);
 }
 
 void td_vcpu_ctx(struct td_vcpu *v, struct seam_ctx *c, struct seamcall_regs *scratch)
@@ -224,9 +220,9 @@ static void td_intercept(void *owner, struct cpu_core *core, struct cpu_regs *r,
 	else if (td_tsc_intercept(v, r, what))
 		return;
 	else if ((what == CPU_INTERCEPT_RDMSR || what == CPU_INTERCEPT_WRMSR) &&
-		 td_apic_msr(v, r, what == CPU_INTERCEPT_WRMSR))
-		return;
-	else
+		 !td_apic_msr(v, r, what == CPU_INTERCEPT_WRMSR))
+		td_msr_exit(v, r, what == CPU_INTERCEPT_WRMSR);
+	else if (what != CPU_INTERCEPT_RDMSR && what != CPU_INTERCEPT_WRMSR)
 		td_inject_ve(v, ve[what].reason, 0, 0, 0, ve[what].len);
 }
 

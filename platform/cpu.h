@@ -127,8 +127,8 @@ struct cpu_ops {
 	 */
 	void (*intercept)(void *owner, struct cpu_core *c, struct cpu_regs *regs,
 			  enum cpu_intercept what);
-	/* MSRs the guest reads and writes without an intercept (EFER always). */
-	bool (*msr_passthrough)(u32 msr);
+	/* MSR reads or writes the guest makes without an intercept (EFER always). */
+	bool (*msr_passthrough)(u32 msr, bool write);
 	/*
 	 * IN/OUT of @size bytes; returns what IN reads.  The engine reports
 	 * port I/O only from inside the instruction: the GPRs are those before

@@ -1888,8 +1888,10 @@ static void build_msrpm(struct cpu_core *c, u8 *msrpm)
 		for (i = 0; i < 0x2000; i++) {
 			u32 msr = base[r] + i, bit = (r * 0x2000 + i) * 2;
 
-			if (msr == 0xC0000080 || (c->ops->msr_passthrough && c->ops->msr_passthrough(msr)))
-				msrpm[bit / 8] &= (u8)~(3u << (bit % 8));
+			for (u32 write = 0; write < 2; write++)
+				if (msr == 0xC0000080 || (c->ops->msr_passthrough &&
+							  c->ops->msr_passthrough(msr, write)))
+					msrpm[(bit + write) / 8] &= (u8)~(1u << ((bit + write) % 8));
 		}
 	}
 }
@@ -2245,3 +2247,4 @@ void cpu_core_destroy(struct cpu_core *c)
 	free(c->stale_code);
 	free(c);
 }
+

@@ -118,8 +118,9 @@ static void intercept(void *data, struct cpu_core *c, struct cpu_regs *r,
 }
 
 /* SYSENTER_CS, TSC_AUX and the SYSCALL MSRs run natively; nothing else does (EFER always does). */
-static bool passthrough(u32 msr)
+static bool passthrough(u32 msr, bool write)
 {
+	(void)write;
 	return msr == 0x174 || msr == 0xC0000103 || (msr >= 0xC0000081 && msr <= 0xC0000084);
 }
 

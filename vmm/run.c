@@ -11,6 +11,8 @@
  *                measured, at the window the firmware names
  *   --image FILE a flat image (the guest kit's) ending at 4 GiB, measured;
  *                RCX = 0
+ *   -kernel FILE a bzImage (with -initrd, -append) that softtdx's TDVF
+ *                starts: kernel, initrd and boot region go in measured
  *
  * All RAM is guest_memfd-backed and private; the guest accepts it.  vCPUs
  * run on their own threads; port I/O goes to the devices, MMIO nothing
@@ -18,6 +20,7 @@
  */
 #include "vmm.h"
 #include "tdvf.h"
+#include "linux.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -637,26 +640,32 @@ static void compute_mrtd(struct td *t, const uint8_t *image, const struct tdvf_m
 }
 
 /* The firmware's sections, or a flat image's one; NULL with a message. */
-static struct tdvf_meta *image_layout(const struct run_options *o, const uint8_t *image,
-				      size_t fw_len, size_t len, struct td_ram_map *map)
+static struct tdvf_meta *image_layout(const struct run_options *o, uint8_t **image,
+				      size_t fw_len, size_t *len, struct td_ram_map *map)
 {
 	struct tdvf_meta *meta = malloc(sizeof(*meta));
 	const char *what = o->bios ? o->bios : "softtdx's TDVF";
+	const struct vmm_linux_args linux_args = {
+		o->kernel, o->initrd, o->append, o->ram, o->smp,
+	};
 	char err[160];
 
 	if (!meta) {
 		fprintf(stderr, "softtdx run: out of memory\n");
 	} else if (o->image) {
-		if (len % PAGE == 0 && len <= MAX_FIRMWARE) {
-			image_meta(len, meta);
+		if (*len % PAGE == 0 && *len <= MAX_FIRMWARE) {
+			image_meta(*len, meta);
 			return meta;
 		}
 		fprintf(stderr, "softtdx run: %s: %zu bytes is not a whole number of pages\n",
-			o->image, len);
-	} else if (tdvf_parse(image, fw_len, meta, err, sizeof(err))) {
+			o->image, *len);
+	} else if (tdvf_parse(*image, fw_len, meta, err, sizeof(err))) {
 		fprintf(stderr, "softtdx run: %s: %s\n", what, err);
+	} else if (o->kernel) {
+		if (!vmm_load_linux(&linux_args, image, fw_len, len, meta, map))
+			return meta;
 	} else if (o->payload &&
-		   tdvf_add_payload(image, fw_len, len - fw_len, o->ram, meta, err, sizeof(err))) {
+		   tdvf_add_payload(*image, fw_len, *len - fw_len, o->ram, meta, err, sizeof(err))) {
 		fprintf(stderr, "softtdx run: %s: %s\n", o->payload, err);
 	} else if (td_ram_map_build(o->ram, meta, map, err, sizeof(err))) {
 		fprintf(stderr, "softtdx run: %s: %s\n", o->payload ? o->payload : what, err);
@@ -668,7 +677,7 @@ static struct tdvf_meta *image_layout(const struct run_options *o, const uint8_t
 }
 
 /* Everything before the first KVM_RUN; the measurement is reported then. */
-static int build(struct td *t, const uint8_t *image, size_t fw_len, size_t len)
+static int build(struct td *t, uint8_t **image, size_t fw_len, size_t *len)
 {
 	const struct run_options *o = t->o;
 	struct td_ram_map map;
@@ -681,12 +690,12 @@ static int build(struct td *t, const uint8_t *image, size_t fw_len, size_t len)
 		goto out;
 	if (add_vcpus(t, o->smp, td_hob_gpa(meta)))
 		goto out;
-	ret = !o->image ? load_tdvf(t, image, meta, &map) :
-			init_region(t, FOUR_GIB - len, len, image, len, true);
+	ret = !o->image ? load_tdvf(t, *image, meta, &map) :
+			init_region(t, FOUR_GIB - *len, *len, *image, *len, true);
 	if (!ret && tdx_cmd(t->vm, KVM_TDX_FINALIZE_VM, 0, 0))
 		ret = fail("KVM_TDX_FINALIZE_VM");
 	if (!ret)
-		compute_mrtd(t, image, meta);
+		compute_mrtd(t, *image, meta);
 out:
 	free(meta);
 	return ret;
@@ -812,7 +821,7 @@ int cmd_run(int argc, char **argv)
 	acc = &accels[o.kernel_kvm];
 	if (acc == &accels[0])
 		enable_kvm_tracepoints(o.trace);
-	ret = !image || open_vm(&t) || build(&t, image, fw_len, len) ? 1 : run_vcpus(&t);
+	ret = !image || open_vm(&t) || build(&t, &image, fw_len, &len) ? 1 : run_vcpus(&t);
 	vmm_quotes_drain(&t.quotes);
 	td_destroy(&t);
 	free(image);

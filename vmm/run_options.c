@@ -28,7 +28,8 @@ static int bad(const char *fmt, const char *arg)
 void vmm_run_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: softtdx run (-bios FILE | --payload ELF | --image FILE) [-m SIZE] [-smp N]\n"
+		"usage: softtdx run (-bios FILE | --payload ELF | --image FILE |\n"
+		"                    -kernel BZIMAGE [-initrd FILE] [-append CMDLINE]) [-m SIZE] [-smp N]\n"
 		"                   [-serial stdio|none|file:PATH] [-debugcon stdio|none|file:PATH]\n"
 		"                   [-device isa-debug-exit[,iobase=PORT]]\n"
 		"                   [-object tdx-guest,id=ID[,attributes=N][,sept-ve-disable=on|off]\n"
@@ -43,6 +44,8 @@ void vmm_run_usage(FILE *f)
 		"  -bios FILE      a TDVF firmware image (OVMF with TDX metadata)\n"
 		"  --payload ELF   an x86-64 ELF started by softtdx's own TDVF\n"
 		"  --image FILE    a flat image that ends at 4 GiB (softtdx's guest kit)\n"
+		"  -kernel FILE    a Linux bzImage started by softtdx's own TDVF (docs/linux-td.md)\n"
+		"  -initrd FILE    its initramfs; -append: its command line\n"
 		"  -m SIZE         guest RAM (default 256M; QEMU syntax)\n"
 		"  -smp N          vCPUs, 1 to %d (default 1)\n"
 		"  --quote-socket  the QGS for TDVMCALL<GetQuote>: a unix socket path, unix:PATH\n"
@@ -261,9 +264,14 @@ static int parse_smp(const char *arg, struct run_options *o)
 /* What the options say together: one firmware, QEMU's DEBUG refusal, one QGS. */
 static int check_combination(struct run_options *o)
 {
-	if ((o->image && (o->bios || o->payload)) || !(o->image || o->bios || o->payload))
-		return bad("%s", "give -bios FILE, --payload FILE (both, for another softtdx TDVF) "
-			   "or --image FILE");
+	if ((o->image && (o->bios || o->payload || o->kernel)) || (o->payload && o->kernel) ||
+	    !(o->image || o->bios || o->payload || o->kernel))
+		return bad("%s", "give -bios FILE, --payload FILE, -kernel FILE (with -bios, for "
+			   "another softtdx TDVF) or --image FILE");
+	if (o->initrd && !o->kernel)
+		return bad("%s", "-initrd only allowed with -kernel option");
+	if (o->append && !o->kernel)
+		return bad("%s", "-append only allowed with -kernel option");
 	if (o->attributes & TD_ATTR_DEBUG)
 		return bad("%s", "tdx-guest attributes: softtdx doesn't support attributes.debug "
 			   "[bit 0] for a TDX VM");
@@ -290,6 +298,9 @@ static int parse_option(int c, struct run_options *o)
 	case 'b': o->bios = optarg; return 0;
 	case 'i': o->image = optarg; return 0;
 	case 'p': o->payload = optarg; return 0;
+	case 'k': o->kernel = optarg; return 0;
+	case 'r': o->initrd = optarg; return 0;
+	case 'A': o->append = optarg; return 0;
 	case 'm': return parse_ram(optarg, o);
 	case 's': return parse_smp(optarg, o);
 	case 'S': o->serial = optarg; return 0;
@@ -317,6 +328,8 @@ int vmm_run_parse(int argc, char **argv, struct run_options *o)
 	static const struct option opts[] = {
 		{ "bios", required_argument, NULL, 'b' }, { "image", required_argument, NULL, 'i' },
 		{ "payload", required_argument, NULL, 'p' }, { "m", required_argument, NULL, 'm' },
+		{ "kernel", required_argument, NULL, 'k' }, { "initrd", required_argument, NULL, 'r' },
+		{ "append", required_argument, NULL, 'A' },
 		{ "smp", required_argument, NULL, 's' }, { "serial", required_argument, NULL, 'S' },
 		{ "debugcon", required_argument, NULL, 'd' }, { "device", required_argument, NULL, 'D' },
 		{ "object", required_argument, NULL, 'o' }, { "machine", required_argument, NULL, 'M' },

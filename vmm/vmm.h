@@ -24,6 +24,25 @@ uint8_t *vmm_read_file(const char *path, size_t max, size_t *len);
  */
 uint8_t *vmm_read_firmware(const char *fw_path, size_t fw_max, const char *payload_path,
 			   size_t *fw_len, size_t *len);
+struct tdvf_meta;
+struct td_ram_map;
+
+/* -kernel FILE [-initrd FILE] [-append CMDLINE] for a TD of @ram bytes and @cpus vCPUs. */
+struct vmm_linux_args {
+	const char *kernel, *initrd, *append;
+	uint64_t ram;
+	unsigned int cpus;
+};
+
+/*
+ * Appends the kernel, the initrd and the boot region to *@image (whose
+ * first @fw_len bytes are softtdx's TDVF, parsed into @meta), adds their
+ * measured sections to @meta and builds the RAM map into @map.  0, or -1
+ * with a message on stderr.
+ */
+int vmm_load_linux(const struct vmm_linux_args *a, uint8_t **image, size_t fw_len, size_t *len,
+		   struct tdvf_meta *meta, struct td_ram_map *map);
+
 /* QEMU's -m syntax: 512M, 2G, plain MiB; 0 or -1. */
 int vmm_parse_size(const char *s, uint64_t *bytes);
 void vmm_print_hex(FILE *f, const uint8_t *b, size_t n);
@@ -288,6 +307,7 @@ enum {
 
 struct run_options {
 	const char *bios, *image, *payload;
+	const char *kernel, *initrd, *append;
 	uint64_t ram;
 	unsigned int smp;
 	const char *serial, *debugcon;
