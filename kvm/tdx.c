@@ -1013,7 +1013,7 @@ static bool x2apic_virtualized(u32 index)
 	u32 reg = (index - 0x800) << 4;
 
 	return reg == 0x80 || reg == 0xa0 || reg == 0xb0 ||	/* TPR, PPR, EOI */
-	       (reg >= 0x100 && reg <= 0x280);			/* ISR, TMR, IRR */
+	       (reg >= 0x100 && reg < 0x280);			/* ISR, TMR, IRR: not ESR */
 }
 
 /* tdx_has_emulated_msr(): what KVM emulates for a TD; the module owns the rest. */

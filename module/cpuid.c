@@ -3,7 +3,8 @@
  * The CPUID leaves a host may configure in TD_PARAMS, in TD_PARAMS order
  * (the TDX 1.5 list).  A leaf's configurable mask is the set of feature bits
  * the platform CPU has (platform_cpuid()): a TD may keep or drop a native
- * feature, never add one.
+ * feature, never add one.  Features that come with an XSAVE component are
+ * not configurable: XFAM decides them (PKU with PKRU, XFAM bit 9).
  */
 #include "module_internal.h"
 
@@ -16,7 +17,7 @@ const struct cpuid_config cpuid_configs[TDX_MAX_NUM_CPUID_CONFIG] = {
 	{ 0x4, 1, V(0, 0, 0, 0) },
 	{ 0x4, 2, V(0, 0, 0, 0) },
 	{ 0x4, 3, V(0, 0, 0, 0) },
-	{ 0x7, 0, V(0, 0x01980389, 0x00010008, 0xbc000410) },
+	{ 0x7, 0, V(0, 0x01980389, 0x00010000, 0xbc000410) },
 	{ 0x7, 1, V(0x00001c00, 0, 0, 0) },
 	{ 0xa, NO_SUB, V(0, 0, 0, 0) },
 	{ 0x1c, NO_SUB, V(0, 0, 0, 0) },
@@ -25,6 +26,20 @@ const struct cpuid_config cpuid_configs[TDX_MAX_NUM_CPUID_CONFIG] = {
 	{ 0x23, 0, V(0, 0, 0, 0) },
 };
 
+/* Feature flags (leaves 1 and 7) only where the CPU has them; fields such as GuestPhysBits as they are. */
+struct tdx_cpuid_value cpuid_config_mask(struct platform *plat, int i)
+{
+	const struct cpuid_config *cc = &cpuid_configs[i];
+	u32 nat[4] = { ~0u, ~0u, ~0u, ~0u };
+
+	if (cc->leaf == 1 || cc->leaf == 7)
+		platform_cpuid(plat, cc->leaf, cc->subleaf, nat);
+	return (struct tdx_cpuid_value){
+		cc->mask.eax & nat[0], cc->mask.ebx & nat[1], cc->mask.ecx & nat[2],
+		cc->mask.edx & nat[3],
+	};
+}
+
 /* ---- the TD's virtual CPUID (td_cpuid.c and cpuid_configurations.c) ---------- */
 
 #define MAX_BASIC_LEAF	0x23
@@ -32,6 +47,8 @@ const struct cpuid_config cpuid_configs[TDX_MAX_NUM_CPUID_CONFIG] = {
 #define CR4_OSXSAVE	(1ULL << 18)
 #define CR4_PKE		(1ULL << 22)
 #define CPUID_1_ECX_HYPERVISOR	(1u << 31)
+#define CPUID_7_ECX_PKU		(1u << 3)
+#define XFAM_PKRU		(1ULL << 9)
 #define XSAVE_LEGACY	576	/* legacy area + XSAVE header */
 
 /* XSAVE state components: size and standard-format offset (0: supervisor). */
@@ -149,6 +166,8 @@ static void td_leaf_value(struct platform *plat, const struct tdcs *tdcs, u32 le
 	if (configured_leaf(tdcs, leaf, subleaf, out)) {
 		if (leaf == 1)
 			out[2] |= CPUID_1_ECX_HYPERVISOR;	/* fixed to 1 in every TD */
+		if (leaf == 7 && subleaf == 0 && !(tdcs->xfam & XFAM_PKRU))
+			out[2] &= ~CPUID_7_ECX_PKU;
 		return;
 	}
 	switch (leaf) {

@@ -118,13 +118,12 @@ static u64 g_cpuid_leaf(struct md_ctx *x, u32 i)
 }
 static u64 g_cpuid_value(struct md_ctx *x, u32 i)
 {
-	const struct tdx_cpuid_value *m;
+	struct tdx_cpuid_value m;
 
-	(void)x;
 	if (i / 2 >= TDX_MAX_NUM_CPUID_CONFIG)
 		return 0;
-	m = &cpuid_configs[i / 2].mask;
-	return i % 2 ? m->ecx | (u64)m->edx << 32 : m->eax | (u64)m->ebx << 32;
+	m = cpuid_config_mask(x->c->p, (int)(i / 2));
+	return i % 2 ? m.ecx | (u64)m.edx << 32 : m.eax | (u64)m.ebx << 32;
 }
 
 #define RO(id_, nf, ne, get_) { id_, nf, ne, ALL, 0, ALL, 0, get_, NULL, 0, 0 }

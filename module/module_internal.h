@@ -517,6 +517,8 @@ struct cpuid_config {
 	struct tdx_cpuid_value mask;
 };
 extern const struct cpuid_config cpuid_configs[TDX_MAX_NUM_CPUID_CONFIG];
+/* Entry @i's configurable bits on @plat: the table's, feature flags where the CPU has them. */
+struct tdx_cpuid_value cpuid_config_mask(struct platform *plat, int i);
 
 /*
  * The TD's virtual CPUID for (@leaf, @subleaf) as a vCPU sees it; false

@@ -230,9 +230,9 @@ static u64 check_td_params(struct seam_ctx *c, const struct td_params *tp, u32 n
 	for (int i = 0; i < TDX_MAX_NUM_CPUID_CONFIG; i++) {
 		const struct tdx_cpuid_value *v = &tp->cpuid_values[i];
 		const struct cpuid_config *cc = &cpuid_configs[i];
+		struct tdx_cpuid_value m = cpuid_config_mask(c->p, i);
 
-		if ((v->eax & ~cc->mask.eax) || (v->ebx & ~cc->mask.ebx) ||
-		    (v->ecx & ~cc->mask.ecx) || (v->edx & ~cc->mask.edx)) {
+		if ((v->eax & ~m.eax) || (v->ebx & ~m.ebx) || (v->ecx & ~m.ecx) || (v->edx & ~m.edx)) {
 			c->regs->rcx = cc->leaf | (u64)cc->subleaf << 32;
 			return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_CPUID_CONFIG);
 		}

@@ -401,7 +401,7 @@ u64 tdh_sys_tdmr_init(struct seam_ctx *c)
 
 /* ---- TDH.SYS.INFO ------------------------------------------------------------ */
 
-static void fill_tdsysinfo(struct tdsysinfo *si)
+static void fill_tdsysinfo(struct platform *plat, struct tdsysinfo *si)
 {
 	memset(si, 0, sizeof(*si));
 	si->vendor_id = MODULE_VENDOR_ID;
@@ -422,13 +422,14 @@ static void fill_tdsysinfo(struct tdsysinfo *si)
 	si->num_cpuid_config = TDX_MAX_NUM_CPUID_CONFIG;
 	for (int i = 0; i < TDX_MAX_NUM_CPUID_CONFIG; i++) {
 		const struct cpuid_config *cc = &cpuid_configs[i];
+		struct tdx_cpuid_value m = cpuid_config_mask(plat, i);
 
 		si->cpuid_config[i].leaf = cc->leaf;
 		si->cpuid_config[i].subleaf = cc->subleaf;
-		si->cpuid_config[i].eax = cc->mask.eax;
-		si->cpuid_config[i].ebx = cc->mask.ebx;
-		si->cpuid_config[i].ecx = cc->mask.ecx;
-		si->cpuid_config[i].edx = cc->mask.edx;
+		si->cpuid_config[i].eax = m.eax;
+		si->cpuid_config[i].ebx = m.ebx;
+		si->cpuid_config[i].ecx = m.ecx;
+		si->cpuid_config[i].edx = m.edx;
 	}
 }
 
@@ -455,7 +456,7 @@ u64 tdh_sys_info(struct seam_ctx *c)
 		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_R8);
 	if (nr_cmrs < TDX_MAX_CMRS)
 		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_R9);
-	fill_tdsysinfo(&si);
+	fill_tdsysinfo(c->p, &si);
 	seam_write_shared(c->p, si_pa, &si, sizeof(si));
 	seam_write_shared(c->p, cmr_pa, cmrs, sizeof(cmrs));
 	r->rdx = sizeof(si);

@@ -116,7 +116,10 @@ struct cpu_io_insn {
 };
 
 struct cpu_ops {
-	/* Second stage: the host page behind guest-physical @gpa, 4 KiB aligned. */
+	/*
+	 * Second stage: the host page (4 KiB aligned) behind guest-physical
+	 * @gpa, the byte accessed, as an EPT violation or #VE reports it.
+	 */
 	enum cpu_xlate (*translate)(void *owner, struct cpu_core *c, u64 gpa, u64 gla,
 				    unsigned int access, u64 *hpa, bool *writable);
 	/* TDCALL (66 0F 01 CC) at regs->rip; the callback moves rip on. */

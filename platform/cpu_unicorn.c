@@ -695,7 +695,7 @@ static bool second_stage(struct cpu_core *c, u64 gpa, u64 gla, unsigned int acce
 	bool writable = false;
 
 	w->mmio = false;
-	w->xlate = c->ops->translate(c->owner, c, gpa & ~0xFFFULL, gla, access, &hpa, &writable);
+	w->xlate = c->ops->translate(c->owner, c, gpa, gla, access, &hpa, &writable);
 	if (w->xlate == CPU_XLATE_MMIO && (access & CPU_ACCESS_PROBE))
 		w->xlate = CPU_XLATE_NONE;
 	if (w->xlate == CPU_XLATE_MMIO)
@@ -808,7 +808,7 @@ static bool translate_va(struct cpu_core *c, u64 va, unsigned int access, struct
 		w->xlate = CPU_XLATE_EXIT;
 		return false;
 	}
-	if (!second_stage(c, w->gpa, va, access & ~ACCESS_SUPERVISOR, w))
+	if (!second_stage(c, w->gpa | (va & 0xFFF), va, access & ~ACCESS_SUPERVISOR, w))
 		return false;
 	w->writable = w->writable && guest_rw;
 	return true;
@@ -1050,6 +1050,38 @@ static bool fetch_for_guest(struct cpu_core *c, u64 va)
 	       (va & ~0xFFFULL) == (rip & ~0xFFFULL) + 4096;
 }
 
+static enum x86_mode code_mode(struct cpu_core *c);
+static unsigned int read_code(struct cpu_core *c, u64 va, u8 *buf, unsigned int len);
+
+/*
+ * Unicorn hands the TLB-fill hook the page, not the byte, but #PF (CR2),
+ * #VE (GLA and GPA) and an EPT violation report the byte: the faulting
+ * instruction's memory operand, when it lies in that page (an access
+ * that crosses into the page reports the page's start, as the CPU does).
+ */
+static u64 access_address(struct cpu_core *c, u64 page, unsigned int access)
+{
+	u64 rip = code_base(c) + c->regs.rip, ea, mask;
+	struct x86_mem_operand m;
+	u8 code[15];
+	unsigned int n = read_code(c, rip, code, sizeof(code));
+
+	if (!n || !x86_decode_mem(code, n, code_mode(c), &m))
+		return page;
+	if (m.string) {
+		ea = c->regs.gpr[access & CPU_ACCESS_WRITE ? CPU_RDI : CPU_RSI];
+	} else {
+		ea = (u64)m.disp + (m.base >= 0 ? c->regs.gpr[m.base] : 0) +
+		     (m.index >= 0 ? c->regs.gpr[m.index] * m.scale : 0) +
+		     (m.rip_relative ? rip + m.len : 0);
+	}
+	mask = m.addr_size == 8 ? ~0ULL : (1ULL << (8 * m.addr_size)) - 1;
+	ea &= mask;
+	if (m.seg == CPU_FS || m.seg == CPU_GS)
+		ea += reg_read(c, m.seg == CPU_FS ? UC_X86_REG_FS_BASE : UC_X86_REG_GS_BASE);
+	return (ea & ~0xFFFULL) == page ? ea : page;
+}
+
 static bool on_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e, void *data)
 {
 	struct cpu_core *c = data;
@@ -1066,6 +1098,8 @@ static bool on_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_ent
 	pull_regs(c);
 	if (access == CPU_ACCESS_FETCH && !fetch_for_guest(c, va))
 		access |= CPU_ACCESS_PROBE;
+	if (access != CPU_ACCESS_FETCH && !(access & CPU_ACCESS_PROBE))
+		va = access_address(c, va, access);
 	if (!translate_va(c, va, access, &w)) {
 		if (access & CPU_ACCESS_PROBE) {
 			/* Nothing for the guest to see; the engine ignores the miss. */

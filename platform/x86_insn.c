@@ -53,6 +53,8 @@ struct cursor {
 	const u8 *buf;
 	unsigned int pos, lim;
 	bool bad;
+	u8 rex;				/* REX, or VEX/EVEX's X and B as REX bits */
+	struct x86_mem_operand *mem;	/* filled by a ModRM that names memory, if set */
 };
 
 static struct cursor cursor_at(const u8 *buf, unsigned int avail)
@@ -134,6 +136,7 @@ static void read_prefixes(struct cursor *c, enum x86_mode mode, struct prefixes 
 		}
 		fetch(c);
 	}
+	c->rex = rex;
 	/* REX.W wins over 66; 16-bit code has 16-bit defaults that 66 and 67 turn to 32. */
 	if (rex & 8)
 		px->opsize = 8;
@@ -145,27 +148,55 @@ static void read_prefixes(struct cursor *c, enum x86_mode mode, struct prefixes 
 		px->addr = (mode == X86_MODE_16) != p67 ? 2 : 4;
 }
 
+/* The 16-bit forms' base and index by rm: BX+SI, BX+DI, BP+SI, BP+DI, SI, DI, BP, BX. */
+static const int8_t base16[8] = { 3, 3, 5, 5, 6, 7, 5, 3 }, index16[8] = { 6, 7, 6, 7, -1, -1, -1, -1 };
+
+/* A little-endian displacement of @n bytes at @p, sign-extended. */
+static int64_t disp_at(const u8 *p, unsigned int n)
+{
+	u64 v = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		v |= (u64)p[i] << 8 * i;
+	return n == 1 ? (int8_t)v : n == 2 ? (int16_t)v : (int32_t)v;
+}
+
 /* Consumes a ModRM with its SIB and displacement; returns the ModRM. */
 static u8 modrm(struct cursor *c, u8 addr)
 {
-	u8 m = fetch(c), mod = m >> 6, rm = m & 7;
+	u8 m = fetch(c), mod = m >> 6, rm = m & 7, sib = 0;
 	unsigned int disp;
+	int8_t base, index = -1;
 
 	if (mod == 3)
 		return m;
 	if (addr == 2) {	/* [BX+SI]...: disp16 alone is rm=110 with mod=00 */
 		disp = mod == 1 ? 1 : (mod == 2 || rm == 6) ? 2 : 0;
+		base = mod == 0 && rm == 6 ? -1 : base16[rm];
+		index = index16[rm];
 	} else {		/* disp32 alone (RIP-relative in 64-bit) is rm=101 with mod=00 */
 		disp = mod == 1 ? 1 : mod == 2 ? 4 : 0;
+		base = (int8_t)(rm | (c->rex & 1) << 3);
 		if (rm == 4) {
-			u8 sib = fetch(c);
-
-			if (mod == 0 && (sib & 7) == 5)	/* SIB without a base */
+			sib = fetch(c);
+			base = (int8_t)((sib & 7) | (c->rex & 1) << 3);
+			index = (int8_t)((sib >> 3 & 7) | (c->rex & 2) << 2);
+			if (index == 4)				/* no index */
+				index = -1;
+			if (mod == 0 && (sib & 7) == 5) {	/* SIB without a base */
 				disp = 4;
+				base = -1;
+			}
 		} else if (mod == 0 && rm == 5) {
 			disp = 4;
+			base = -2;				/* RIP-relative, or disp32 alone */
 		}
 	}
+	if (c->mem && !c->bad && c->pos + disp <= c->lim)
+		*c->mem = (struct x86_mem_operand){
+			.addr_size = addr, .base = base, .index = index, .scale = (u8)(1u << (sib >> 6)),
+			.disp = disp_at(c->buf + c->pos, disp), .has_modrm = true,
+		};
 	skip(c, disp);
 	return m;
 }
@@ -218,11 +249,14 @@ static void vex(struct cursor *c, const struct prefixes *px, u8 esc)
 	if (esc == 0xC5) {
 		map = 1;
 		fetch(c);
+		c->rex = 0;
 	} else if (esc == 0x62) {
-		map = fetch(c) & 7;
+		map = peek(c) & 7;
+		c->rex = (u8)(~fetch(c) >> 5 & 3);	/* inverted X, B */
 		skip(c, 2);
 	} else {
-		map = fetch(c) & 0x1F;
+		map = peek(c) & 0x1F;
+		c->rex = (u8)(~fetch(c) >> 5 & 3);
 		fetch(c);
 	}
 	op = fetch(c);
@@ -312,6 +346,33 @@ unsigned int x86_insn_len(const u8 *buf, unsigned int avail, enum x86_mode mode)
 	read_prefixes(&c, mode, &px);
 	opcode(&c, mode, &px);
 	return c.bad ? 0 : c.pos;
+}
+
+bool x86_decode_mem(const u8 *buf, unsigned int avail, enum x86_mode mode,
+		    struct x86_mem_operand *m)
+{
+	struct cursor c = cursor_at(buf, avail);
+	struct prefixes px;
+	u8 op;
+
+	*m = (struct x86_mem_operand){ .base = -1, .index = -1 };
+	c.mem = m;
+	read_prefixes(&c, mode, &px);
+	op = peek(&c);
+	opcode(&c, mode, &px);
+	if (c.bad)
+		return false;
+	/* MOVS, STOS, LODS: rSI is read, rDI written. */
+	m->string = (op >= 0xA4 && op <= 0xA5) || (op >= 0xAA && op <= 0xAD);
+	if (m->string)
+		m->addr_size = px.addr;
+	m->len = (u8)c.pos;
+	m->seg = px.seg;
+	if (m->base == -2) {
+		m->base = -1;
+		m->rip_relative = mode == X86_MODE_64 && m->addr_size != 2;
+	}
+	return m->has_modrm || m->string;
 }
 
 bool x86_decode_io(const u8 *buf, unsigned int avail, enum x86_mode mode, struct x86_io_insn *io)

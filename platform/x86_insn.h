@@ -38,6 +38,23 @@ struct x86_io_insn {
  */
 unsigned int x86_insn_len(const u8 *buf, unsigned int avail, enum x86_mode mode);
 
+/* Where an instruction's explicit memory operand is: the ModRM form, or a string one. */
+struct x86_mem_operand {
+	u8 len;			/* the whole instruction */
+	u8 addr_size;		/* 2, 4 or 8 */
+	u8 seg;			/* the override, as in x86_io_insn, or 0xFF: none */
+	int8_t base, index;		/* GPR numbers (16-bit forms: BX 3, BP 5, SI 6, DI 7), -1: none */
+	u8 scale;		/* 1, 2, 4 or 8 */
+	bool rip_relative;	/* disp from the next instruction (64-bit mode) */
+	bool has_modrm;		/* base + index * scale + disp */
+	bool string;		/* MOVS, STOS, LODS: reads at rSI, writes at rDI */
+	int64_t disp;
+};
+
+/* True if the instruction at @buf has one of those; fills @m. */
+bool x86_decode_mem(const u8 *buf, unsigned int avail, enum x86_mode mode,
+		    struct x86_mem_operand *m);
+
 /*
  * True if the instruction at @buf is IN/OUT/INS/OUTS (opcodes E4-E7, EC-EF,
  * 6C-6F after any prefixes); fills @io.  @io is left alone otherwise.

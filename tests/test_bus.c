@@ -138,8 +138,9 @@ static void test_machine(void **state)
 
 	(void)state;
 	assert_non_null(serial.out);
-	assert_int_equal(vmm_machine_init(&m, &serial, NULL, 0x501, 256 << 20, 256 << 20, 2,
-					  false), 0);
+	assert_int_equal(vmm_machine_init(&m, &(struct vmm_machine_config){
+		.serial = &serial, .exit_port = 0x501, .ram = 256 << 20, .low = 256 << 20,
+		.cpus = 2 }), 0);
 	for (const char *s = "hi\n"; *s; s++) {
 		v = (uint8_t)*s;
 		vmm_bus_access(&m.bus, VMM_SPACE_PIO, 0x3F8, 1, true, &v);

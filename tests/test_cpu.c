@@ -47,7 +47,7 @@ static enum cpu_xlate flat_translate(void *data, struct cpu_core *c, u64 gpa, u6
 	(void)c;
 	(void)gla;
 	o->translations++;
-	gpa &= ~(1ULL << 47);
+	gpa &= ~(1ULL << 47) & ~0xFFFULL;
 	if (o->exit_once_gpa && gpa == o->exit_once_gpa && !(access & CPU_ACCESS_PROBE)) {
 		o->exit_once_gpa = 0;
 		cpu_core_exit(c);

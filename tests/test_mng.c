@@ -727,6 +727,13 @@ static void test_init_cpuid_config(void **state)
 	tdlib_default_params(&tp);
 	tp.cpuid_values[11].edx = 1u << 31;
 	expect_cpuid_error(t, &tp, 0x23);
+	/* In the module's table, but not in the platform's CPU: BMI2, PKU. */
+	tdlib_default_params(&tp);
+	tp.cpuid_values[5].ebx = 1u << 8;
+	expect_cpuid_error(t, &tp, 0x7);
+	tdlib_default_params(&tp);
+	tp.cpuid_values[5].ecx = 1u << 3;
+	expect_cpuid_error(t, &tp, 0x7);
 	/* Two bad leaves: the first in TD_PARAMS order is reported. */
 	tdlib_default_params(&tp);
 	tp.cpuid_values[10].edx = 1u << 6;	/* leaf 7.2: mask 0x3f */
@@ -735,7 +742,7 @@ static void test_init_cpuid_config(void **state)
 	/* Bits inside the mask are accepted. */
 	tdlib_default_params(&tp);
 	tp.cpuid_values[0].ecx = 0x47f82203;
-	tp.cpuid_values[5].ebx = 0x01980389;
+	tp.cpuid_values[5].ebx = 0x01900281;	/* the platform has no BMI1/2, ADX */
 	tp.cpuid_values[9].eax = 0x00ff0000;
 	tp.cpuid_values[10].edx = 0x3f;
 	expect_init(t, &tp, TDX_SUCCESS);

@@ -11,15 +11,37 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define LPC	(31u << 3)
 
 static struct vmm_machine m;
 static struct vmm_chardev none = { .in_fd = -1 };
 
+/* The IOAPIC's messages, as KVM_SIGNAL_MSI would get them. */
+static struct { uint32_t address, data; unsigned int n; } msis;
+
+static void record_msi(void *ctx, uint32_t address, uint32_t data)
+{
+	(void)ctx;
+	msis.address = address;
+	msis.data = data;
+	msis.n++;
+}
+
+static const struct vmm_msi_sink sink = { record_msi, NULL };
+
+static int machine_init(struct vmm_chardev *serial, FILE *debugcon)
+{
+	memset(&msis, 0, sizeof(msis));
+	return vmm_machine_init(&m, &(struct vmm_machine_config){
+		.serial = serial, .debugcon = debugcon, .exit_port = -1, .ram = 256 << 20,
+		.low = 256 << 20, .cpus = 1, .msi = &sink });
+}
+
 static void machine_up(void)
 {
-	assert_int_equal(vmm_machine_init(&m, &none, NULL, -1, 256 << 20, 256 << 20, 1, false), 0);
+	assert_int_equal(machine_init(&none, NULL), 0);
 }
 
 static uint32_t pio(uint16_t port, unsigned int size)
@@ -41,6 +63,23 @@ static uint32_t mmio(uint64_t gpa, unsigned int size)
 
 	vmm_bus_access(&m.bus, VMM_SPACE_MMIO, gpa, size, false, (uint8_t *)&v);
 	return v;
+}
+
+static void mmio_out(uint64_t gpa, unsigned int size, uint32_t v)
+{
+	vmm_bus_access(&m.bus, VMM_SPACE_MMIO, gpa, size, true, (uint8_t *)&v);
+}
+
+static uint32_t ioapic_reg(uint8_t reg)
+{
+	mmio_out(0xFEC00000, 4, reg);
+	return mmio(0xFEC00010, 4);
+}
+
+static void ioapic_reg_write(uint8_t reg, uint32_t v)
+{
+	mmio_out(0xFEC00000, 4, reg);
+	mmio_out(0xFEC00010, 4, v);
 }
 
 /* As OVMF's PciCf8Lib does it: address dword, then the data port at the byte offset. */
@@ -157,8 +196,7 @@ static void test_pm_block_overlap(void **state)
 
 	(void)state;
 	assert_non_null(debugcon);
-	assert_int_equal(vmm_machine_init(&m, &none, debugcon, -1, 256 << 20, 256 << 20, 1, false),
-			 0);
+	assert_int_equal(machine_init(&none, debugcon), 0);
 	cf8_write(LPC, 0x40, 4, 0x401);		/* PM1 at 0x400-0x403: the debug console's 0x402 */
 	cf8_write(LPC, 0x44, 1, 0x80);
 	assert_int_equal(m.lpc.pm.base, 0);
@@ -195,6 +233,79 @@ static void test_s5_and_reset(void **state)
 	vmm_machine_destroy(&m);
 }
 
+/* Version 0x20 with 24 pins; an unmasked edge entry sends its MSI on a rising edge. */
+static void test_ioapic(void **state)
+{
+	(void)state;
+	machine_up();
+	assert_int_equal(ioapic_reg(1), 0x00170020);
+	assert_int_equal(ioapic_reg(0x10), 0x10000);		/* pin 0: masked */
+	ioapic_reg_write(0x10 + 2 * 5, 0x30);			/* pin 5: vector 0x30, edge */
+	ioapic_reg_write(0x11 + 2 * 5, 3u << 24);		/* to APIC ID 3 */
+	assert_int_equal(ioapic_reg(0x10 + 2 * 5), 0x30);
+	assert_int_equal(ioapic_reg(0x11 + 2 * 5), 3u << 24);
+	vmm_ioapic_set_irq(&m.ioapic, 5, true);
+	assert_int_equal(msis.n, 1);
+	assert_int_equal(msis.address, 0xFEE03000);
+	assert_int_equal(msis.data, 0x30);
+	vmm_ioapic_set_irq(&m.ioapic, 5, true);			/* no edge */
+	assert_int_equal(msis.n, 1);
+	vmm_ioapic_set_irq(&m.ioapic, 5, false);
+	vmm_ioapic_set_irq(&m.ioapic, 5, true);
+	assert_int_equal(msis.n, 2);
+	/* Level: remote IRR holds it until the EOI register names the vector. */
+	ioapic_reg_write(0x10 + 2 * 9, 0x8041);
+	vmm_ioapic_set_irq(&m.ioapic, 9, true);
+	assert_int_equal(msis.n, 3);
+	assert_int_equal(msis.data, 0xC041);
+	assert_int_equal(ioapic_reg(0x10 + 2 * 9), 0xC041);	/* remote IRR set */
+	mmio_out(0xFEC00040, 4, 0x41);
+	assert_int_equal(msis.n, 4);				/* still asserted: again */
+	vmm_ioapic_set_irq(&m.ioapic, 9, false);
+	mmio_out(0xFEC00040, 4, 0x41);
+	assert_int_equal(msis.n, 4);
+	assert_int_equal(ioapic_reg(0x10 + 2 * 9), 0x8041);
+	vmm_machine_destroy(&m);
+}
+
+/* COM1's THR-empty and receive interrupts reach IOAPIC pin 4. */
+static void test_serial_irq(void **state)
+{
+	int fds[2];
+	struct vmm_chardev in = { .in_fd = -1 };
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	in.in_fd = fds[0];
+	in.out = fopen("/dev/null", "w");
+	assert_int_equal(machine_init(&in, NULL), 0);
+	ioapic_reg_write(0x10 + 2 * 4, 0x24);
+	pio_out(0x3FA, 1, 0x01);				/* FIFO on */
+	assert_int_equal(pio(0x3FA, 1), 0xC1);			/* 16550A, nothing pending */
+	pio_out(0x3F9, 1, 0x02);				/* THRI */
+	assert_int_equal(msis.n, 1);
+	assert_int_equal(msis.data, 0x24);
+	assert_int_equal(pio(0x3FA, 1), 0xC2);			/* THR empty, cleared by the read */
+	assert_int_equal(pio(0x3FA, 1), 0xC1);
+	pio_out(0x3F8, 1, 'x');
+	assert_int_equal(msis.n, 2);
+	pio_out(0x3F9, 1, 0x01);				/* RDI only */
+	assert_int_equal(write(fds[1], "ab", 2), 2);
+	vmm_machine_input(&m);
+	assert_int_equal(msis.n, 3);
+	assert_int_equal(pio(0x3FA, 1), 0xC4);
+	assert_int_equal(pio(0x3F8, 1), 'a');
+	assert_int_equal(pio(0x3F8, 1), 'b');
+	assert_int_equal(pio(0x3FA, 1), 0xC1);
+	/* Loopback: MSR reflects MCR's outputs, as Linux's probe checks. */
+	pio_out(0x3FC, 1, 0x1A);
+	assert_int_equal(pio(0x3FE, 1) & 0xF0, 0x90);
+	vmm_machine_destroy(&m);
+	fclose(in.out);
+	close(fds[0]);
+	close(fds[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +314,8 @@ int main(void)
 		cmocka_unit_test(test_pm_block),
 		cmocka_unit_test(test_pm_block_overlap),
 		cmocka_unit_test(test_s5_and_reset),
+		cmocka_unit_test(test_ioapic),
+		cmocka_unit_test(test_serial_irq),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

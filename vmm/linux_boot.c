@@ -7,13 +7,13 @@
  */
 #include "linux.h"
 #include "tdvf_internal.h"
+#include "vmm.h"
 
 #include <string.h>
 
 #define GiB			(1ULL << 30)
 #define LOW_RAM_SPLIT		0xB0000000ULL	/* as td_ram_map_build() */
 #define ICH9_PM_BASE		0x600		/* where the firmware puts PMBASE, as OVMF */
-#define IOAPIC_BASE		0xFEC00000u
 
 /* boot_params (arch/x86/include/uapi/asm/bootparam.h) */
 #define BP_ACPI_RSDP_ADDR	0x070
@@ -212,7 +212,7 @@ int linux_boot_build(const struct linux_boot *lb, const uint8_t *kernel,
 	uint64_t acpi_off = LINUX_CMDLINE_OFFSET + cmdline_area(lb);
 	const struct acpi_machine m = {
 		.cpus = lb->cpus, .mailbox = lb->boot_gpa + LINUX_MAILBOX_OFFSET,
-		.pm_base = ICH9_PM_BASE, .ioapic_base = IOAPIC_BASE,
+		.pm_base = ICH9_PM_BASE, .ioapic_base = VMM_IOAPIC_BASE,
 	};
 	size_t acpi_len;
 

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@
 #define FOUR_GIB	(4ULL << 30)
 #define LOW_RAM_MAX	(2ULL << 30)	/* q35: RAM above 2 GiB moves to 4 GiB when >= 0xB0000000 */
 #define PAGE		4096ULL
+#define INPUT_POLL_MS	20
 
 /* Where the ioctls go: softtdx's KVM, or the kernel's /dev/kvm (--accel kvm). */
 struct accel {
@@ -82,6 +84,7 @@ struct td {
 	struct kvm_run *run[VMM_MAX_VCPUS];
 	unsigned int nr_vcpus;
 	struct vmm_machine machine;
+	struct vmm_msi_sink msi;		/* the IOAPIC's: KVM_SIGNAL_MSI */
 	struct vmm_chardev serial, debugcon;	/* behind COM1 and the debug console */
 	struct vmm_quotes quotes;
 	pthread_mutex_t lock;		/* devices, attributes, the end */
@@ -415,6 +418,17 @@ static uint8_t *shared_hva(struct td *t, uint64_t gpa, uint64_t len)
 	return NULL;
 }
 
+/* The IOAPIC's messages; before the TD exists there is no one to take them. */
+static void signal_msi(void *ctx, uint32_t address, uint32_t data)
+{
+	struct td *t = ctx;
+	struct kvm_msi msi = { .address_lo = address, .data = data };
+
+	if (t->vm >= 0 && acc->ioctl(t->vm, KVM_SIGNAL_MSI, &msi) < 0 && !t->o->quiet)
+		fprintf(stderr, "softtdx run: interrupt %#x to %#x lost: %s\n", data, address,
+			strerror(errno));
+}
+
 /* The GetQuote notification: an MSI to the vCPU that asked for it, as QEMU sends. */
 static void notify_vcpu(void *ctx, uint32_t apic_id, uint8_t vector)
 {
@@ -584,10 +598,37 @@ static void *vcpu_thread(void *p)
 	return NULL;
 }
 
+/*
+ * Console input goes to COM1 when it comes, so a guest waiting for its
+ * receive interrupt (or halted) gets it; a full FIFO waits for the guest.
+ */
+static void *input_thread(void *p)
+{
+	struct td *t = p;
+	struct pollfd pfd = { .fd = t->serial.in_fd, .events = POLLIN };
+	bool waiting = false, done = false;
+
+	while (!done) {
+		if (waiting || poll(&pfd, 1, INPUT_POLL_MS) == 0)
+			usleep(waiting ? INPUT_POLL_MS * 1000 : 0);
+		pthread_mutex_lock(&t->lock);
+		done = t->status >= 0 || t->serial.eof;
+		if (!done) {
+			vmm_machine_input(&t->machine);
+			waiting = t->machine.com1.rx_len != 0;
+			machine_ended(t);
+		}
+		pthread_mutex_unlock(&t->lock);
+	}
+	return NULL;
+}
+
 static int run_vcpus(struct td *t)
 {
 	struct vcpu_arg args[VMM_MAX_VCPUS];
-	pthread_t thr[VMM_MAX_VCPUS];
+	pthread_t thr[VMM_MAX_VCPUS], input;
+	bool have_input = t->serial.in_fd >= 0 &&
+			  !pthread_create(&input, NULL, input_thread, t);
 
 	for (unsigned int i = 0; i < t->nr_vcpus; i++) {
 		args[i] = (struct vcpu_arg){ t, i };
@@ -599,6 +640,12 @@ static int run_vcpus(struct td *t)
 	}
 	for (unsigned int i = 0; i < t->nr_vcpus; i++)
 		pthread_join(thr[i], NULL);
+	if (have_input) {
+		pthread_mutex_lock(&t->lock);
+		stop_all(t, 0);		/* every vCPU is done: the input thread is too */
+		pthread_mutex_unlock(&t->lock);
+		pthread_join(input, NULL);
+	}
 	return t->status < 0 ? 0 : t->status;
 }
 
@@ -784,8 +831,11 @@ static int open_machine(struct td *t)
 		vmm_chardev_close(&t->serial);
 		return -1;
 	}
-	if (vmm_machine_init(&t->machine, &t->serial, t->debugcon.out, o->exit_port, o->ram,
-			     low_ram(o->ram), o->smp, o->trace & VMM_TRACE_EXIT)) {
+	t->msi = (struct vmm_msi_sink){ signal_msi, t };
+	if (vmm_machine_init(&t->machine, &(struct vmm_machine_config){
+				.serial = &t->serial, .debugcon = t->debugcon.out,
+				.exit_port = o->exit_port, .ram = o->ram, .low = low_ram(o->ram),
+				.cpus = o->smp, .trace = o->trace & VMM_TRACE_EXIT, .msi = &t->msi })) {
 		vmm_chardev_close(&t->serial);
 		vmm_chardev_close(&t->debugcon);
 		return -1;

@@ -126,16 +126,44 @@ void vmm_cmos_init(struct vmm_cmos *c, uint64_t ram_below_4g, uint64_t ram_above
 		   unsigned int cpus);
 int vmm_cmos_register(struct vmm_cmos *c, struct vmm_bus *b);
 
-/* A 16550 UART (COM1 at 0x3F8) on a character device; it receives when polled. */
+/* Where an interrupt controller's messages go: KVM_SIGNAL_MSI, for a TD. */
+struct vmm_msi_sink {
+	void (*send)(void *ctx, uint32_t address, uint32_t data);
+	void *ctx;
+};
+
+#define VMM_IOAPIC_PINS		24
+#define VMM_IOAPIC_BASE		0xFEC00000u
+
+/* The IOAPIC (version 0x20, 24 pins); its pins fire MSIs into @sink. */
+struct vmm_ioapic {
+	const struct vmm_msi_sink *sink;
+	uint8_t id, sel;
+	uint32_t lines;			/* the pins' input levels */
+	uint64_t redtbl[VMM_IOAPIC_PINS];
+};
+
+int vmm_ioapic_register(struct vmm_ioapic *io, struct vmm_bus *b, uint64_t base,
+			const struct vmm_msi_sink *sink);
+/* A device drives pin @pin: edge-triggered entries fire on the rising edge. */
+void vmm_ioapic_set_irq(struct vmm_ioapic *io, unsigned int pin, bool level);
+
+/* A 16550A UART (COM1 at 0x3F8) on a character device, its line on an IOAPIC pin. */
 struct vmm_serial {
 	struct vmm_chardev *chr;
+	struct vmm_ioapic *ioapic;	/* NULL: no interrupt line */
+	unsigned int gsi;
 	uint8_t regs[8];
+	uint8_t fcr;
+	bool thr_pending;		/* the THR-empty interrupt is pending */
 	uint8_t rx[16];			/* the receive FIFO */
 	unsigned int rx_head, rx_len;
 };
 
 int vmm_serial_register(struct vmm_serial *s, struct vmm_bus *b, uint16_t base,
-			struct vmm_chardev *chr);
+			struct vmm_chardev *chr, struct vmm_ioapic *ioapic, unsigned int gsi);
+/* Input may be waiting on the character device: take it, with the bus lock held. */
+void vmm_serial_input(struct vmm_serial *s);
 
 /* QEMU's debug console at 0x402. */
 struct vmm_debugcon {
@@ -247,20 +275,29 @@ struct vmm_machine {
 	struct vmm_pci pci;
 	struct vmm_q35_mch mch;
 	struct vmm_ich9_lpc lpc;
+	struct vmm_ioapic ioapic;
 	struct vmm_serial com1;
 	struct vmm_debugcon debugcon;
 	struct vmm_debug_exit debug_exit;
 	struct vmm_cmos cmos;
 };
 
-/*
- * The devices on their buses: COM1 to @serial, the debug console to
- * @debugcon when not NULL, isa-debug-exit at @exit_port when >= 0, the
- * CMOS for @ram bytes (below 4 GiB up to @low) and @cpus CPUs.
- */
-int vmm_machine_init(struct vmm_machine *m, struct vmm_chardev *serial, FILE *debugcon,
-		     int exit_port, uint64_t ram, uint64_t low, unsigned int cpus, bool trace);
+/* What the machine is built for. */
+struct vmm_machine_config {
+	struct vmm_chardev *serial;	/* behind COM1 */
+	FILE *debugcon;			/* the debug console's output, or NULL: none */
+	int exit_port;			/* isa-debug-exit, or -1 */
+	uint64_t ram, low;		/* RAM bytes, and those below 4 GiB (the CMOS says) */
+	unsigned int cpus;
+	bool trace;			/* report unclaimed ports and MMIO pages */
+	const struct vmm_msi_sink *msi;	/* where the IOAPIC's interrupts go (NULL: nowhere) */
+};
+
+/* The devices on their buses.  0, or -errno with a message. */
+int vmm_machine_init(struct vmm_machine *m, const struct vmm_machine_config *c);
 void vmm_machine_destroy(struct vmm_machine *m);
+/* Console input may be waiting: COM1 takes what it can (from any thread). */
+void vmm_machine_input(struct vmm_machine *m);
 
 /* ---- GetQuote (getquote.c) ----------------------------------------------------- */
 
