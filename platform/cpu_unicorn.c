@@ -46,6 +46,9 @@
 #include <unicorn/unicorn.h>
 
 #define QUANTUM_BLOCKS		4096
+#define SPIN_GAP_BLOCKS		2	/* a run back to the same PAUSE this short only spun */
+#define SPIN_STREAK		16	/* such runs in a row: the core waits for good */
+#define SPIN_DOZE_NS		1000000
 #define TICK_CHECK_BLOCKS	1024
 #define TICK_NS			10000000ULL	/* the host's timer tick: 10 ms */
 /*
@@ -218,6 +221,12 @@ struct cpu_core {
 	 */
 	unsigned int block_budget;
 	unsigned int budgets_used;
+	unsigned int slice_blocks;	/* the block count when this run began */
+	unsigned int slice_pauses;	/* PAUSEs in this run */
+	bool slice_spun;		/* each of them at the same RIP as the one before */
+	unsigned int spin_streak;	/* runs in a row that only spun to the same PAUSE */
+	bool pause_yield;		/* this run ended at a PAUSE for a waiting core */
+	u64 last_pause_rip;
 	atomic_bool attention;
 	bool in_shutdown;
 	char error[160];
@@ -330,6 +339,22 @@ static void group_yield(struct cpu_group *g)
 		pthread_cond_wait(&g->turn, &g->lock);
 	pthread_mutex_unlock(&g->lock);
 	atomic_fetch_sub(&g->waiters, 1);
+}
+
+/*
+ * A core that only spins (an idle AP polling the MP-wakeup mailbox) lets
+ * the group run without it for a while: queued, it would take a turn from
+ * the working cores after each of theirs and from each of their returns
+ * from the owner, only to spin again.  What it waits for (another core's
+ * store, a host write to shared memory) has SPIN_DOZE_NS to happen.
+ */
+static void group_doze(struct cpu_group *g)
+{
+	struct timespec ts = { 0, SPIN_DOZE_NS };
+
+	group_leave(g);
+	nanosleep(&ts, NULL);
+	group_enter(g);
 }
 
 /* ---- registers ----------------------------------------------------------------- */
@@ -1503,6 +1528,12 @@ static bool intercept_of(uint32_t svm_exit, const u8 *insn, enum cpu_intercept *
 	}
 }
 
+/* Blocks this core has run (wrapping). */
+static unsigned int blocks_run(const struct cpu_core *c)
+{
+	return c->budgets_used * TICK_CHECK_BLOCKS + (TICK_CHECK_BLOCKS - c->block_budget);
+}
+
 /*
  * PAUSE: the core spins, waiting for another (a lock, the MP-wakeup
  * mailbox), so a core of the group waiting for its turn gets it now, not
@@ -1522,7 +1553,16 @@ static void on_pause(struct cpu_core *c)
 		}
 	}
 	finish_boundary(c);
+	/* Each iteration of a spin loop is at most SPIN_GAP_BLOCKS blocks back to the same PAUSE. */
+	c->slice_spun = (c->slice_pauses++ == 0 || c->regs.rip == c->last_pause_rip) &&
+			(c->slice_pauses == 1 ? c->regs.rip == c->last_pause_rip : c->slice_spun);
+	c->last_pause_rip = c->regs.rip;
 	if (atomic_load(&c->g->waiters)) {
+		bool spun = c->slice_spun &&
+			    blocks_run(c) - c->slice_blocks <= SPIN_GAP_BLOCKS * c->slice_pauses;
+
+		c->spin_streak = spun ? c->spin_streak + 1 : 0;
+		c->pause_yield = true;
 		c->quantum_over = true;
 		end_run(c);
 	}
@@ -2039,6 +2079,7 @@ static void wait_while(struct cpu_core *c, enum core_state s)
 /* On the core thread: hand the result to cpu_core_run(), wait for the next entry. */
 static void park(struct cpu_core *c, enum cpu_run_result result)
 {
+	c->spin_streak = 0;	/* it went back to its owner: not spinning for good */
 	group_leave(c->g);
 	c->result = result;
 	set_state(c, CORE_PARKED);
@@ -2136,6 +2177,8 @@ static bool run_slice(struct cpu_core *c)
 	c->quantum_over = false;
 	c->exit_pending = false;
 	c->probe_missed = false;
+	c->slice_blocks = blocks_run(c);
+	c->slice_pauses = 0;
 	e = uc_emu_start(c->uc, c->regs.rip, 0, 0, 0);
 	pull_regs(c);
 	if (c->syscall)
@@ -2181,8 +2224,15 @@ static void *core_thread(void *arg)
 			park(c, CPU_RUN_KICKED);
 			continue;
 		}
+		if (!c->pause_yield)
+			c->spin_streak = 0;
+		c->pause_yield = false;
 		if (c->quantum_over && atomic_load(&c->g->waiters)) {
-			group_yield(c->g);
+			if (c->spin_streak >= SPIN_STREAK) {
+				group_doze(c->g);
+			}
+			else
+				group_yield(c->g);
 		}
 		if (!run_slice(c)) {
 			if (c->in_shutdown) {
