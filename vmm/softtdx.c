@@ -25,8 +25,12 @@ static void usage(FILE *f)
 		"       softtdx quote verify FILE ... (softtdx quote --help)\n"
 		"       softtdx measure (-bios FILE | --payload ELF | both) [-m SIZE] [--two-pass]\n"
 		"                       [--json]\n"
+		"       softtdx measure -kernel BZIMAGE [-initrd FILE] [-append CMDLINE] [-m SIZE]\n"
+		"                       [-smp N] [--json]\n"
 		"  Computes the MRTD of a TD booted from the TDVF image FILE (softtdx's\n"
-		"  own TDVF when only --payload is given) with the payload ELF.\n"
+		"  own TDVF when only --payload or -kernel is given) with the payload ELF,\n"
+		"  or with the Linux kernel, initrd and command line as softtdx run -kernel\n"
+		"  adds them (its boot region depends on -m and -smp: give run's values).\n"
 		"  -m SIZE     guest RAM (QEMU syntax: 2G, 512M; plain numbers are MiB):\n"
 		"              also print the TD's memory map and its TD HOB\n"
 		"  --two-pass  all PAGE.ADDs of a section before its MR.EXTENDs (older\n"
@@ -214,12 +218,18 @@ static int cmd_measure(int argc, char **argv)
 		{ "bios", required_argument, NULL, 'b' },
 		{ "payload", required_argument, NULL, 'p' },
 		{ "m", required_argument, NULL, 'm' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'r' },
+		{ "append", required_argument, NULL, 'A' },
+		{ "smp", required_argument, NULL, 's' },
 		{ "two-pass", no_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *bios = NULL, *payload = NULL;
+	struct vmm_linux_args linux_args = { .cpus = 1 };
+	struct td_ram_map map;
 	bool json = false, two_pass = false;
 	uint64_t ram = 0;
 	struct tdvf_meta *meta;
@@ -232,6 +242,16 @@ static int cmd_measure(int argc, char **argv)
 		switch (c) {
 		case 'b': bios = optarg; break;
 		case 'p': payload = optarg; break;
+		case 'k': linux_args.kernel = optarg; break;
+		case 'r': linux_args.initrd = optarg; break;
+		case 'A': linux_args.append = optarg; break;
+		case 's':
+			linux_args.cpus = (unsigned int)strtoul(optarg, NULL, 10);
+			if (!linux_args.cpus || linux_args.cpus > VMM_MAX_VCPUS) {
+				fprintf(stderr, "softtdx measure: -smp takes 1 to %d\n", VMM_MAX_VCPUS);
+				return 2;
+			}
+			break;
 		case 'm':
 			if (vmm_parse_size(optarg, &ram)) {
 				fprintf(stderr, "softtdx measure: bad memory size '%s'\n", optarg);
@@ -244,11 +264,18 @@ static int cmd_measure(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if ((!bios && !payload) || optind != argc) {
+	if ((!bios && !payload && !linux_args.kernel) || optind != argc ||
+	    (payload && linux_args.kernel) ||
+	    ((linux_args.initrd || linux_args.append) && !linux_args.kernel)) {
 		fprintf(stderr, "softtdx measure: %s\n", optind != argc ? "unexpected argument" :
-			"-bios FILE or --payload FILE is required");
+			payload && linux_args.kernel ? "--payload or -kernel, not both" :
+			!bios && !payload && !linux_args.kernel ?
+			"-bios FILE, --payload FILE or -kernel FILE is required" :
+			"-initrd and -append only go with -kernel");
 		return 2;
 	}
+	/* The boot region describes the TD's memory: run's default unless told. */
+	linux_args.ram = ram ? ram : 256ULL << 20;
 	image = vmm_read_firmware(bios, MAX_IMAGE_SIZE, payload, &fw_len, &len);
 	meta = malloc(sizeof(*meta));
 	if (!image || !meta)
@@ -258,13 +285,16 @@ static int cmd_measure(int argc, char **argv)
 	} else if (payload &&
 		   tdvf_add_payload(image, fw_len, len - fw_len, ram, meta, err, sizeof(err))) {
 		fprintf(stderr, "softtdx: %s: %s\n", payload, err);
+	} else if (linux_args.kernel &&
+		   vmm_load_linux(&linux_args, &image, fw_len, &len, meta, &map)) {
+		/* the message is out */
 	} else if (tdvf_mrtd(image, meta, two_pass ? TDVF_MEASURE_TWO_PASS :
 				 TDVF_MEASURE_PER_PAGE, mrtd)) {
 		fprintf(stderr, "softtdx: SHA-384 failed\n");
 	} else {
 		if (json)
 			printf("{");
-		ret = ram ? print_memory(meta, ram, json) : 0;
+		ret = ram || linux_args.kernel ? print_memory(meta, linux_args.ram, json) : 0;
 		if (!ret && json)
 			print_json(meta, mrtd, two_pass);
 		else if (!ret)

@@ -1,0 +1,80 @@
+#!/bin/sh
+# Debian's 6.12 kernel as a TD through softtdx's TDVF (-kernel): fetched
+# with apt-get download into the build tree, with an initramfs of Debian's
+# busybox-static built here.  The TD must detect TDX, run /init, see
+# tdx_guest in /proc/cpuinfo and power off (status 0); `softtdx measure`
+# must predict the MRTD run reports.  Then -kernel's refusals.
+#   test_linux_boot.sh SOFTTDX FIXTURE_DIR
+set -u
+softtdx=$1
+fixtures=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*"; [ -f "$work/serial" ] && tail -30 "$work/serial"; exit 1; }
+
+# The kernel: the package linux-image-6.12-amd64 names, from the machine's mirror.
+kernel=$(ls "$fixtures"/boot/vmlinuz-6.12.* 2>/dev/null | head -1)
+if [ -z "$kernel" ]; then
+	mkdir -p "$fixtures"
+	pkg=$(apt-cache depends linux-image-6.12-amd64 2>/dev/null |
+	      awk '/Depends: linux-image-6.12/ { print $2; exit }')
+	if [ -z "$pkg" ] || ! (cd "$fixtures" && apt-get download "$pkg" >/dev/null 2>&1); then
+		echo "SKIP: cannot download linux-image-6.12-amd64 (no Debian mirror reachable?)"
+		exit 77
+	fi
+	dpkg-deb -x "$fixtures"/"$pkg"_*.deb "$fixtures" || fail "cannot unpack $pkg"
+	kernel=$(ls "$fixtures"/boot/vmlinuz-6.12.* | head -1)
+fi
+[ -x /bin/busybox ] || fail "/bin/busybox is missing (package busybox-static)"
+
+# The initramfs: busybox and an /init that reports and powers off.
+mkdir -p "$work/root/bin" "$work/root/proc" "$work/root/sys" "$work/root/dev"
+cp /bin/busybox "$work/root/bin/"
+cat > "$work/root/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+echo "softtdx-init: up, $(nproc) cpus"
+grep -q tdx_guest /proc/cpuinfo && echo "softtdx-init: tdx_guest"
+poweroff -f
+INIT
+chmod +x "$work/root/init"
+(cd "$work/root" && find . | cpio -o -H newc 2>/dev/null | gzip) > "$work/initrd" ||
+	fail "cannot build the initramfs"
+
+boot() {	# -smp N
+	"$softtdx" run -kernel "$kernel" -initrd "$work/initrd" -append "console=ttyS0" \
+		-m 512M -smp "$1" -serial "file:$work/serial" >"$work/out" 2>&1
+}
+boot 1 || fail "-smp 1: status $? ($(cat "$work/out"))"
+grep -q "tdx: Guest detected" "$work/serial" || fail "no 'tdx: Guest detected'"
+grep -q "softtdx-init: up, 1 cpus" "$work/serial" || fail "/init did not run"
+grep -q "softtdx-init: tdx_guest" "$work/serial" || fail "no tdx_guest in /proc/cpuinfo"
+grep -q "reboot: Power down" "$work/serial" || fail "no power-off"
+grep -q "nokaslr\|no5lvl\|nopku" "$work/serial" && fail "a workaround on the command line"
+run_mrtd=$(sed -n 's/^softtdx run: MRTD //p' "$work/out")
+measured=$("$softtdx" measure -kernel "$kernel" -initrd "$work/initrd" -append "console=ttyS0" \
+	   -m 512M | sed -n 's/^MRTD: //p')
+[ -n "$run_mrtd" ] && [ "$run_mrtd" = "$measured" ] ||
+	fail "softtdx measure says $measured, the TD was built with $run_mrtd"
+
+# Refusals, each before a TD exists.
+expect() {	# STATUS MESSAGE ARGS...
+	want=$1 msg=$2
+	shift 2
+	"$softtdx" run "$@" >"$work/out" 2>&1
+	st=$?
+	[ $st -eq "$want" ] || fail "$* ended with $st, not $want: $(cat "$work/out")"
+	grep -q -- "$msg" "$work/out" || fail "$*: no '$msg' in: $(cat "$work/out")"
+}
+printf 'not a kernel' > "$work/junk"
+expect 1 "not a bzImage" -kernel "$work/junk"
+expect 1 "cannot open" -kernel "$work/missing"
+expect 1 "give the TD more memory" -kernel "$kernel" -m 32M
+expect 1 "-append: 3000 bytes, the kernel takes 2047 at most" -kernel "$kernel" \
+	-append "$(head -c 3000 /dev/zero | tr '\0' x)"
+expect 2 "-initrd only allowed with -kernel option" --payload "$work/junk" -initrd "$work/junk"
+expect 2 "-append only allowed with -kernel option" --payload "$work/junk" -append x
+expect 2 "give -bios FILE, --payload FILE, -kernel FILE" -kernel "$kernel" --payload "$work/junk"
+expect 1 "OVMF loads a kernel itself" -bios /usr/share/ovmf/OVMF.fd -kernel "$kernel"
+echo "PASS"
