@@ -10,8 +10,8 @@
 #include <openssl/sha.h>
 #include <string.h>
 
-extern const u8 guest_hello[], guest_tdcalls[];
-extern const u64 guest_hello_size, guest_tdcalls_size;
+extern const u8 guest_hello[], guest_tdcalls[], guest_msr[];
+extern const u64 guest_hello_size, guest_tdcalls_size, guest_msr_size;
 
 #define IMAGE_GPA	0xFFFF0000ULL
 #define INITIAL_RCX	0xABC000ULL
@@ -53,6 +53,16 @@ static int setup_hello(void **state)
 
 	tdlib_default_params(&tp);
 	setup_image(state, guest_hello, guest_hello_size, &tp);
+	assert_status(tdlib_finalize(&((struct tdtest *)*state)->td), TDX_SUCCESS);
+	return 0;
+}
+
+static int setup_msr(void **state)
+{
+	struct td_params tp;
+
+	tdlib_default_params(&tp);
+	setup_image(state, guest_msr, guest_msr_size, &tp);
 	assert_status(tdlib_finalize(&((struct tdtest *)*state)->td), TDX_SUCCESS);
 	return 0;
 }
@@ -134,7 +144,8 @@ static void run_guest(struct vmm *v)
 			v->augs++;
 			memset(&r, 0, sizeof(r));
 		} else {
-			fail_msg("unexpected TD exit %#llx", (unsigned long long)st);
+			fail_msg("unexpected TD exit %#llx after %u reports", (unsigned long long)st,
+				 v->nr_reports);
 		}
 	}
 }
@@ -364,11 +375,37 @@ static void test_poisoned_page_kills_td(void **state)
 	assert_status(vp_enter(t, &r), TDX_TD_FATAL);
 }
 
+/* The TDX 1.5 MSR table: native, #GP, #VE or the module's own answer, by MSR. */
+static void test_msr_table(void **state)
+{
+	static const u64 want[][2] = {
+		{ 0, 0x1801 }, { 20, VMX_EXIT_MSR_WRITE }, { 0, 0x20016B }, { 0, 1 },
+		{ 13, 0 }, { 20, VMX_EXIT_MSR_READ }, { 20, VMX_EXIT_MSR_READ },
+		{ 0, 0 }, { 0, 0x10 }, { 0, 0 }, { 0, 1 }, { 13, 0 },
+		{ 20, VMX_EXIT_MSR_WRITE }, { 0, 0 }, { 13, 0 }, { 0, 0 }, { 13, 0 },
+		{ 0, 0 }, { 13, 0 },
+	};
+	struct vmm v = { .t = *state };
+
+	run_guest(&v);
+	assert_int_equal(v.exit_code, 0);
+	assert_int_equal(v.nr_reports, 2 * sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		if (v.reports[2 * i] != want[i][0] || v.reports[2 * i + 1] != want[i][1])
+			fail_msg("access %zu: vector %llu value %#llx, expected %llu %#llx", i,
+				 (unsigned long long)v.reports[2 * i],
+				 (unsigned long long)v.reports[2 * i + 1],
+				 (unsigned long long)want[i][0], (unsigned long long)want[i][1]);
+	}
+	assert_int_equal(v.rdmsrs, 0);	/* the guest asked the VMM for nothing */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_hello, setup_hello, tdtest_teardown),
 		cmocka_unit_test_setup_teardown(test_tdcalls, setup_tdcalls, tdtest_teardown),
+		cmocka_unit_test_setup_teardown(test_msr_table, setup_msr, tdtest_teardown),
 		cmocka_unit_test_setup_teardown(test_enter_checks, setup_hello, tdtest_teardown),
 		cmocka_unit_test_setup_teardown(test_enter_before_finalize, tdtest_setup_built,
 						tdtest_teardown),

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The x86 length decoder (platform/x86_insn.c): lengths of common code in
- * each opcode map and mode, checked against GNU as, and the port-I/O forms
- * with the fields a VMX I/O exit reports.
+ * each opcode map and mode, checked against GNU as, the port-I/O forms
+ * with the fields a VMX I/O exit reports, and where a memory operand is.
  */
 #include "tdtest.h"
 
@@ -314,6 +314,63 @@ static void test_limits(void **state)
 	assert_int_equal(x86_insn_len(buf, sizeof(buf), M32), 7);
 }
 
+/* Where the memory operand is, for the address a fault reports. */
+static void test_mem_operand(void **state)
+{
+	static const struct {
+		struct insn i;
+		int8_t base, index;
+		u8 scale, addr, seg;
+		int64_t disp;
+		bool rip, string;
+	} cases[] = {
+		{ { M64, 4, { 0x8B, 0x44, 0x24, 0x08 }, "mov eax,[rsp+8]" },
+		  4, -1, 1, 8, 0xFF, 8, false, false },
+		{ { M64, 7, { 0x48, 0x8B, 0x05, 0x11, 0x22, 0x33, 0x44 }, "mov rax,[rip+d]" },
+		  -1, -1, 1, 8, 0xFF, 0x44332211, true, false },
+		{ { M64, 2, { 0x8B, 0x0B }, "mov ecx,[rbx]" }, 3, -1, 1, 8, 0xFF, 0, false, false },
+		{ { M64, 4, { 0x41, 0x89, 0x04, 0x88 }, "mov [r8+rcx*4],eax" },
+		  8, 1, 4, 8, 0xFF, 0, false, false },
+		{ { M64, 5, { 0x4A, 0x8B, 0x44, 0xF5, 0xF0 }, "mov rax,[rbp+r14*8-16]" },
+		  5, 14, 8, 8, 0xFF, -16, false, false },
+		{ { M64, 9, { 0x65, 0x48, 0x8B, 0x04, 0x25, 0x28, 0, 0, 0 }, "mov rax,gs:[0x28]" },
+		  -1, -1, 1, 8, GS, 0x28, false, false },
+		{ { M64, 3, { 0x67, 0x8B, 0x01 }, "mov eax,[ecx]" },
+		  1, -1, 1, 4, 0xFF, 0, false, false },
+		{ { M16, 3, { 0x8B, 0x40, 0x02 }, "mov ax,[bx+si+2]" },
+		  3, 6, 1, 2, 0xFF, 2, false, false },
+		{ { M64, 1, { 0xA5 }, "movsd" }, -1, -1, 0, 8, 0xFF, 0, false, true },
+		{ { M64, 2, { 0xF3, 0xAA }, "rep stosb" }, -1, -1, 0, 8, 0xFF, 0, false, true },
+		{ { M64, 5, { 0xC4, 0xC2, 0x61, 0xF7, 0x00 }, "shlx eax,[r8],ebx" },
+		  8, -1, 1, 8, 0xFF, 0, false, false },
+	};
+	static const struct insn none[] = {
+		{ M64, 2, { 0x89, 0xC8 }, "mov eax,ecx" },
+		{ M64, 1, { 0x50 }, "push rax" },
+		{ M64, 2, { 0xEB, 0xFE }, "jmp $" },
+	};
+	struct x86_mem_operand m;
+
+	(void)state;
+	for (size_t n = 0; n < sizeof(cases) / sizeof(cases[0]); n++) {
+		if (!x86_decode_mem(cases[n].i.b, 16, cases[n].i.mode, &m))
+			fail_msg("%s: no memory operand", cases[n].i.what);
+		if (m.len != cases[n].i.len || m.base != cases[n].base ||
+		    m.index != cases[n].index || m.addr_size != cases[n].addr ||
+		    m.seg != cases[n].seg || m.disp != cases[n].disp ||
+		    m.rip_relative != cases[n].rip || m.string != cases[n].string ||
+		    (!m.string && m.scale != cases[n].scale))
+			fail_msg("%s: len %u base %d index %d scale %u addr %u seg %#x disp %lld "
+				 "rip %d string %d", cases[n].i.what, m.len, m.base, m.index, m.scale,
+				 m.addr_size, m.seg, (long long)m.disp, m.rip_relative, m.string);
+	}
+	for (size_t n = 0; n < sizeof(none) / sizeof(none[0]); n++)
+		if (x86_decode_mem(none[n].b, 16, none[n].mode, &m))
+			fail_msg("%s: a memory operand?", none[n].what);
+	/* Cut short: no operand. */
+	assert_false(x86_decode_mem(cases[1].i.b, 4, M64, &m));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +378,7 @@ int main(void)
 		cmocka_unit_test(test_io),
 		cmocka_unit_test(test_not_io),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_mem_operand),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

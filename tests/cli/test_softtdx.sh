@@ -16,7 +16,7 @@ ovmf=/usr/share/ovmf/OVMF.fd
 expect 2 "softtdx measure (-bios FILE"
 expect 2 "unknown command 'frobnicate'" frobnicate
 expect 0 "softtdx measure (-bios FILE" --help
-expect 2 "-bios FILE or --payload FILE is required" measure
+expect 2 "-bios FILE, --payload FILE or -kernel FILE is required" measure
 expect 2 "unexpected argument" measure -bios "$ovmf" extra
 expect 2 "bad memory size '4Q'" measure -bios "$ovmf" -m 4Q
 expect 2 "bad memory size '0'" measure -bios "$ovmf" -m 0

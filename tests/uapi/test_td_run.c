@@ -177,7 +177,7 @@ static void handle_io(struct td_run *t)
 	else if (run->io.port == 0x84 && t->nr_reports < 64)
 		t->reports[t->nr_reports++] = (unsigned long long)v << 32 | t->report_low;
 	else if (run->io.port == 0x3F8 && t->console_len < sizeof(t->console) - 1)
-		t->console[t->console_len++] = (char)v;
+		t->console[__atomic_fetch_add(&t->console_len, 1, __ATOMIC_RELEASE)] = (char)v;
 	else if (run->io.port == 0xF4)
 		t->exit_code = (int)v;
 }
@@ -396,12 +396,24 @@ static void test_triple_fault(void **state)
 	td_run_destroy(&t);
 }
 
+/*
+ * Until the halt guest has printed its line (at most 10 s), then 30 ms
+ * for the HLT right after it: however slow the machine, the vCPU is halted.
+ */
+static void wait_for_halt(struct td_run *t)
+{
+	for (int i = 0; i < 10000 && __atomic_load_n(&t->console_len, __ATOMIC_ACQUIRE) <
+					 sizeof("halting\n") - 1; i++)
+		usleep(1000);
+	usleep(30000);
+}
+
 static void *set_immediate_exit(void *arg)
 {
-	struct kvm_run *run = arg;
+	struct td_run *t = arg;
 
-	usleep(30000);
-	__atomic_store_n(&run->immediate_exit, 1, __ATOMIC_RELEASE);
+	wait_for_halt(t);
+	__atomic_store_n(&t->run->immediate_exit, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -414,7 +426,7 @@ static void test_halt_and_immediate_exit(void **state)
 
 	(void)state;
 	td_run_create(&t, guest_halt, guest_halt_size);
-	assert_int_equal(pthread_create(&thr, NULL, set_immediate_exit, t.run), 0);
+	assert_int_equal(pthread_create(&thr, NULL, set_immediate_exit, &t), 0);
 	TEST_ASSERT_ERRNO(run_until_stop(&t), EINTR);
 	pthread_join(thr, NULL);
 	assert_string_equal(t.console, "halting\n");
@@ -437,18 +449,18 @@ static void on_sigusr1(int sig)
 struct kick {
 	pthread_t target;
 	int sig;
-	struct kvm_run *run;
+	struct td_run *t;
 };
 
-/* @sig to the vCPU's thread at 30 ms; immediate_exit at 300 ms, so the test never hangs. */
+/* @sig to the halted vCPU's thread; immediate_exit 270 ms later, so the test never hangs. */
 static void *signal_then_exit(void *arg)
 {
 	struct kick *k = arg;
 
-	usleep(30000);
+	wait_for_halt(k->t);
 	pthread_kill(k->target, k->sig);
 	usleep(270000);
-	__atomic_store_n(&k->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&k->t->run->immediate_exit, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -468,7 +480,7 @@ static void test_halt_and_signal(void **state)
 	td_run_create(&t, guest_halt, guest_halt_size);
 	assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
 	sigusr1_taken = 0;
-	k = (struct kick){ pthread_self(), SIGUSR1, t.run };
+	k = (struct kick){ pthread_self(), SIGUSR1, &t };
 	assert_int_equal(pthread_create(&thr, NULL, signal_then_exit, &k), 0);
 	TEST_ASSERT_ERRNO(run_until_stop(&t), EINTR);
 	assert_int_equal(t.run->exit_reason, KVM_EXIT_INTR);
@@ -746,7 +758,7 @@ static void test_nmi(void **state)
 		if (t.nr_reports == 1 || t.nr_reports == 2)
 			assert_int_equal(kvm_ioctl(t.vcpu, KVM_NMI, 0), 0);
 		else if (t.nr_reports == 5)
-			assert_int_equal(pthread_create(&thr, NULL, set_immediate_exit, t.run), 0);
+			assert_int_equal(pthread_create(&thr, NULL, set_immediate_exit, &t), 0);
 	}
 	rep = t.reports;
 	assert_int_equal(t.exit_code, 0);
