@@ -1,8 +1,10 @@
 #!/bin/sh
 # Debian's 6.12 kernel as a TD through softtdx's TDVF (-kernel): fetched
 # with apt-get download into the build tree, with an initramfs of Debian's
-# busybox-static built here.  The TD must detect TDX, run /init, see
-# tdx_guest in /proc/cpuinfo and power off (status 0); `softtdx measure`
+# busybox-static and the kernel's own tdx-guest modules built here.  The TD
+# must detect TDX, run /init, see tdx_guest in /proc/cpuinfo, get a quote
+# through configfs-tsm with the REPORTDATA this script chose (verified here
+# with softtdx quote verify) and power off (status 0); `softtdx measure`
 # must predict the MRTD run reports.  Then -kernel's refusals.
 #   test_linux_boot.sh SOFTTDX FIXTURE_DIR
 set -u
@@ -27,33 +29,62 @@ if [ -z "$kernel" ]; then
 fi
 [ -x /bin/busybox ] || fail "/bin/busybox is missing (package busybox-static)"
 
-# The initramfs: busybox and an /init that reports and powers off.
+# The initramfs: busybox, configfs-tsm's modules and an /init that reports,
+# asks for a quote with the REPORTDATA on its command line, and powers off.
 mkdir -p "$work/root/bin" "$work/root/proc" "$work/root/sys" "$work/root/dev"
 cp /bin/busybox "$work/root/bin/"
+for m in fs/configfs/configfs drivers/virt/coco/tsm drivers/virt/coco/tdx-guest/tdx-guest; do
+	xz -dc "$fixtures"/lib/modules/*/kernel/$m.ko.xz > "$work/root/${m##*/}.ko" ||
+		fail "no $m module in the kernel package"
+done
 cat > "$work/root/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
+mount -t sysfs sys /sys
 echo "softtdx-init: up, $(nproc) cpus"
 grep -q tdx_guest /proc/cpuinfo && echo "softtdx-init: tdx_guest"
+if insmod /configfs.ko && insmod /tsm.ko && insmod /tdx-guest.ko &&
+   mount -t configfs none /sys/kernel/config; then
+	r=/sys/kernel/config/tsm/report/q
+	mkdir $r
+	sed -n 's/.*softtdx.reportdata=\([0-9a-f]*\).*/\1/p' /proc/cmdline | tr -d '\n' > $r/inblob
+	echo "softtdx-init: quote $(cat $r/outblob | wc -c) bytes from $(cat $r/provider)"
+fi
 poweroff -f
 INIT
 chmod +x "$work/root/init"
 (cd "$work/root" && find . | cpio -o -H newc 2>/dev/null | gzip) > "$work/initrd" ||
 	fail "cannot build the initramfs"
 
+# 64 bytes of REPORTDATA: 32 random bytes in hex, fresh for this run.
+reportdata=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+append="console=ttyS0 softtdx.reportdata=$reportdata"
+"$softtdx" qgs --socket "$work/qgs.sock" >"$work/qgs.log" 2>&1 &
+qgs=$!
+trap 'kill $qgs 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 50); do [ -S "$work/qgs.sock" ] && break; sleep 0.1; done
+
 boot() {	# -smp N
-	"$softtdx" run -kernel "$kernel" -initrd "$work/initrd" -append "console=ttyS0" \
-		-m 512M -smp "$1" -serial "file:$work/serial" >"$work/out" 2>&1
+	"$softtdx" run -kernel "$kernel" -initrd "$work/initrd" -append "$append" \
+		-m 512M -smp "$1" -serial "file:$work/serial" --quote-socket "$work/qgs.sock" \
+		--quote-out "$work/quote" >"$work/out" 2>&1
 }
 boot 1 || fail "-smp 1: status $? ($(cat "$work/out"))"
 grep -q "tdx: Guest detected" "$work/serial" || fail "no 'tdx: Guest detected'"
 grep -q "softtdx-init: up, 1 cpus" "$work/serial" || fail "/init did not run"
 grep -q "softtdx-init: tdx_guest" "$work/serial" || fail "no tdx_guest in /proc/cpuinfo"
+grep -q "softtdx-init: quote [1-9][0-9]* bytes from tdx_guest" "$work/serial" ||
+	fail "no quote through configfs-tsm"
 grep -q "reboot: Power down" "$work/serial" || fail "no power-off"
 grep -q "nokaslr\|no5lvl\|nopku" "$work/serial" && fail "a workaround on the command line"
+"$softtdx" quote verify "$work/quote" >"$work/verify" 2>&1 ||
+	fail "the quote does not verify: $(cat "$work/verify")"
+want=$(printf '%s' "$reportdata" | od -An -tx1 | tr -d ' \n')
+grep -q "^REPORTDATA *$want\$" "$work/verify" || fail "the quote's REPORTDATA is not this run's"
 run_mrtd=$(sed -n 's/^softtdx run: MRTD //p' "$work/out")
-measured=$("$softtdx" measure -kernel "$kernel" -initrd "$work/initrd" -append "console=ttyS0" \
+grep -q "^MRTD *$run_mrtd\$" "$work/verify" || fail "the quote's MRTD is not the TD's"
+measured=$("$softtdx" measure -kernel "$kernel" -initrd "$work/initrd" -append "$append" \
 	   -m 512M | sed -n 's/^MRTD: //p')
 [ -n "$run_mrtd" ] && [ "$run_mrtd" = "$measured" ] ||
 	fail "softtdx measure says $measured, the TD was built with $run_mrtd"
