@@ -35,6 +35,9 @@ bench: all
 	$(BUILD)/bench/td
 	$(BUILD)/bench/td-uapi
 	$(BUILD)/bench/ovmf $(BUILD)/vmm/softtdx
+	@if kernel=$$(sh tests/linux/fixture.sh $(BUILD)/fixtures/linux $(BUILD)/bench-initrd); \
+	then $(BUILD)/bench/linux $(BUILD)/vmm/softtdx $$kernel $(BUILD)/bench-initrd; \
+	else echo "linux-boot s: skipped ($$kernel)"; fi
 
 $(ASAN_BUILD)/build.ninja: | deps
 	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined \

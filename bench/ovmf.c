@@ -6,14 +6,7 @@
  * run, non-TD on Debian's qemu-system-x86_64 with TCG and the same q35
  * machine.  The best of RUNS each; stdout is watched through a pipe.
  */
-#include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "piped.h"
@@ -23,55 +16,13 @@
 #define RUNS		3
 #define DEADLINE_S	600.0	/* a run that never gets there is a failure, not a figure */
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* Seconds until @argv prints MARK, or -1 with *why. */
-static double time_to_shell(char *const argv[], char *why, size_t len)
-{
-	static char out[1 << 20];	/* what the firmware printed so far: far less than this */
-	double start = now_s(), t = -1;
-	size_t got = 0;
-	int fd, err, status;
-	pid_t pid;
-	ssize_t n;
-
-	fd = spawn_piped(argv, &pid, &err);
-	if (fd < 0) {
-		snprintf(why, len, "%s: %s", argv[0], strerror(err));
-		return -1;
-	}
-	while (t < 0 && got < sizeof(out) && now_s() - start < DEADLINE_S) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-
-		if (poll(&p, 1, 1000) == 0)
-			continue;
-		n = read(fd, out + got, sizeof(out) - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		if (memmem(out, got, MARK, strlen(MARK)))
-			t = now_s() - start;
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	close(fd);
-	if (t < 0)
-		snprintf(why, len, "%s never reached the shell", argv[0]);
-	return t;
-}
-
 static double best_of(char *const argv[], char *why, size_t len)
 {
 	double best = -1;
 
 	for (int i = 0; i < RUNS; i++) {
-		double t = time_to_shell(argv, why, len);
+		static struct piped_output out;
+		double t = piped_time_to(argv, MARK, DEADLINE_S, &out, why, len);
 
 		if (t < 0)
 			return -1;

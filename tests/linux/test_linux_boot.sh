@@ -1,7 +1,7 @@
 #!/bin/sh
-# Debian's 6.12 kernel as a TD through softtdx's TDVF (-kernel): fetched
-# with apt-get download into the build tree, with an initramfs of Debian's
-# busybox-static and the kernel's own tdx-guest modules built here.  The TD
+# Debian's 6.12 kernel as a TD through softtdx's TDVF (-kernel), with the
+# busybox initramfs fixture.sh builds (the kernel fetched with apt-get
+# download into the build tree on first use).  The TD
 # must detect TDX, run /init, see tdx_guest in /proc/cpuinfo, get a quote
 # through configfs-tsm with the REPORTDATA this script chose (verified here
 # with softtdx quote verify) and power off (status 0); `softtdx measure`
@@ -14,48 +14,12 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; [ -f "$work/serial" ] && tail -30 "$work/serial"; exit 1; }
 
-# The kernel: the package linux-image-6.12-amd64 names, from the machine's mirror.
-kernel=$(ls "$fixtures"/boot/vmlinuz-6.12.* 2>/dev/null | head -1)
-if [ -z "$kernel" ]; then
-	mkdir -p "$fixtures"
-	pkg=$(apt-cache depends linux-image-6.12-amd64 2>/dev/null |
-	      awk '/Depends: linux-image-6.12/ { print $2; exit }')
-	if [ -z "$pkg" ] || ! (cd "$fixtures" && apt-get download "$pkg" >/dev/null 2>&1); then
-		echo "SKIP: cannot download linux-image-6.12-amd64 (no Debian mirror reachable?)"
-		exit 77
-	fi
-	dpkg-deb -x "$fixtures"/"$pkg"_*.deb "$fixtures" || fail "cannot unpack $pkg"
-	kernel=$(ls "$fixtures"/boot/vmlinuz-6.12.* | head -1)
-fi
-[ -x /bin/busybox ] || fail "/bin/busybox is missing (package busybox-static)"
-
-# The initramfs: busybox, configfs-tsm's modules and an /init that reports,
-# asks for a quote with the REPORTDATA on its command line, and powers off.
-mkdir -p "$work/root/bin" "$work/root/proc" "$work/root/sys" "$work/root/dev"
-cp /bin/busybox "$work/root/bin/"
-for m in fs/configfs/configfs drivers/virt/coco/tsm drivers/virt/coco/tdx-guest/tdx-guest; do
-	xz -dc "$fixtures"/lib/modules/*/kernel/$m.ko.xz > "$work/root/${m##*/}.ko" ||
-		fail "no $m module in the kernel package"
-done
-cat > "$work/root/init" <<'INIT'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-echo "softtdx-init: up, $(nproc) cpus"
-grep -q tdx_guest /proc/cpuinfo && echo "softtdx-init: tdx_guest"
-if insmod /configfs.ko && insmod /tsm.ko && insmod /tdx-guest.ko &&
-   mount -t configfs none /sys/kernel/config; then
-	r=/sys/kernel/config/tsm/report/q
-	mkdir $r
-	sed -n 's/.*softtdx.reportdata=\([0-9a-f]*\).*/\1/p' /proc/cmdline | tr -d '\n' > $r/inblob
-	echo "softtdx-init: quote $(cat $r/outblob | wc -c) bytes from $(cat $r/provider)"
-fi
-poweroff -f
-INIT
-chmod +x "$work/root/init"
-(cd "$work/root" && find . | cpio -o -H newc 2>/dev/null | gzip) > "$work/initrd" ||
-	fail "cannot build the initramfs"
+kernel=$(sh "$(dirname "$0")/fixture.sh" "$fixtures" "$work/initrd")
+case $? in
+0) ;;
+77) echo "SKIP: $kernel"; exit 77 ;;
+*) fail "$kernel" ;;
+esac
 
 # 64 bytes of REPORTDATA: 32 random bytes in hex, fresh for this run.
 reportdata=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
