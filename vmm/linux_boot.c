@@ -46,15 +46,6 @@ static uint64_t page_up(uint64_t n)
 	return (n + PAGE_SIZE_4K - 1) & ~(uint64_t)(PAGE_SIZE_4K - 1);
 }
 
-static bool meets(const struct tdvf_meta *meta, uint64_t a, uint64_t n)
-{
-	for (uint32_t i = 0; i < meta->nr_sections; i++)
-		if (a < meta->sections[i].address + meta->sections[i].size &&
-		    meta->sections[i].address < a + n)
-			return true;
-	return false;
-}
-
 static size_t cmdline_area(const struct linux_boot *lb)
 {
 	return page_up(strlen(lb->cmdline) + 1);
@@ -102,7 +93,7 @@ static int place_initrd(struct linux_boot *lb, uint64_t low_top, const struct td
 				 (unsigned long long)lb->initrd_len, (unsigned long long)kernel_end,
 				 (unsigned long long)top);
 	lb->initrd_gpa = top - page_up(lb->initrd_len);
-	if (meets(meta, lb->initrd_gpa, page_up(lb->initrd_len)))
+	if (tdvf_meets_section(meta, lb->initrd_gpa, page_up(lb->initrd_len)))
 		return tdvf_fail(err, errlen, "initrd at %#llx would overlap the firmware's memory",
 				 (unsigned long long)lb->initrd_gpa);
 	return 0;
@@ -123,13 +114,13 @@ int linux_boot_place(const uint8_t *image, size_t fw_len, size_t kernel_len, siz
 				 strlen(lb->cmdline), lb->bz.cmdline_max);
 	lb->boot_size = LINUX_CMDLINE_OFFSET + cmdline_area(lb) + acpi_max;
 	if (lb->boot_size > max || lb->boot_gpa % PAGE_SIZE_4K ||
-	    meets(meta, lb->boot_gpa, lb->boot_size))
+	    tdvf_meets_section(meta, lb->boot_gpa, lb->boot_size))
 		return tdvf_fail(err, errlen, "the firmware's boot region %#llx (%llu bytes) cannot "
 				 "hold %llu bytes", (unsigned long long)lb->boot_gpa,
 				 (unsigned long long)max, (unsigned long long)lb->boot_size);
 	lb->kernel_gpa = lb->bz.pref_address;
 	if (lb->kernel_gpa + lb->bz.init_size > low_top ||
-	    meets(meta, lb->kernel_gpa, lb->bz.init_size))
+	    tdvf_meets_section(meta, lb->kernel_gpa, lb->bz.init_size))
 		return tdvf_fail(err, errlen, "the kernel needs [%#llx, %#llx) in RAM below 4 GiB: "
 				 "give the TD more memory (-m)", (unsigned long long)lb->kernel_gpa,
 				 (unsigned long long)(lb->kernel_gpa + lb->bz.init_size));

@@ -56,8 +56,7 @@ static int check_header(const uint8_t *elf, size_t len, char *err, size_t errlen
 	return 0;
 }
 
-/* Whether [a, a + n) meets any section of @meta. */
-static bool meets_section(const struct tdvf_meta *meta, uint64_t a, uint64_t n)
+bool tdvf_meets_section(const struct tdvf_meta *meta, uint64_t a, uint64_t n)
 {
 	for (uint32_t i = 0; i < meta->nr_sections; i++)
 		if (a < meta->sections[i].address + meta->sections[i].size &&
@@ -77,7 +76,7 @@ static int check_segment(const struct load_segment *s, size_t len, uint64_t ram_
 		return tdvf_fail(err, errlen, "segment %u: [%#llx, +%#llx) is not in low RAM (below "
 				 "%#llx)", i, (unsigned long long)s->paddr,
 				 (unsigned long long)s->memsz, (unsigned long long)ram_top);
-	if (meets_section(meta, start, s->paddr + s->memsz - start))
+	if (tdvf_meets_section(meta, start, s->paddr + s->memsz - start))
 		return tdvf_fail(err, errlen, "segment %u: [%#llx, +%#llx) overlaps the firmware's "
 				 "memory", i, (unsigned long long)s->paddr,
 				 (unsigned long long)s->memsz);
@@ -128,7 +127,7 @@ int tdvf_add_payload(const uint8_t *image, size_t fw_len, size_t payload_len,
 	if (payload_len > max || payload_len > UINT32_MAX)
 		return tdvf_fail(err, errlen, "payload of %zu bytes, the firmware takes %llu at most",
 				 payload_len, (unsigned long long)max);
-	if (gpa % PAGE_SIZE_4K || meets_section(meta, gpa, size) ||
+	if (gpa % PAGE_SIZE_4K || tdvf_meets_section(meta, gpa, size) ||
 	    meta->nr_sections == TDVF_MAX_SECTIONS)
 		return tdvf_fail(err, errlen, "the firmware's payload window %#llx is misaligned or "
 				 "overlaps its sections", (unsigned long long)gpa);

@@ -3,6 +3,7 @@
 #ifndef SOFTTDX_VMM_TDVF_INTERNAL_H
 #define SOFTTDX_VMM_TDVF_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,11 @@ int tdvf_fail(char *err, size_t errlen, const char *fmt, ...)
  */
 int tdvf_find_table_entry(const uint8_t *image, size_t len, const uint8_t *guid,
 			  const uint8_t **data, size_t *data_len, char *err, size_t errlen);
+
+struct tdvf_meta;
+
+/* Whether [a, a + n) meets any section of @meta. */
+bool tdvf_meets_section(const struct tdvf_meta *meta, uint64_t a, uint64_t n);
 
 /* Firmware fields are little-endian whatever the host is. */
 static inline uint16_t le16(const uint8_t *p)
