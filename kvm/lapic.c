@@ -188,6 +188,26 @@ void lapic_timer_update(struct kvm_vcpu *vcpu, u32 old_lvtt)
 	pthread_mutex_unlock(&t->lock);
 }
 
+/*
+ * Under the timer's lock, as the expiry that clears the old deadline runs
+ * under it too: a deadline written while the old one fires must not be
+ * cleared by that expiry, or the guest never gets its next tick.
+ */
+void lapic_timer_set_deadline(struct kvm_vcpu *vcpu, u64 deadline)
+{
+	struct kvm_lapic_timer *t = deadline ? timer_of(vcpu) : vcpu->lapic_timer;
+
+	if (!t) {
+		vcpu->arch.tsc_deadline = deadline;
+		return;
+	}
+	pthread_mutex_lock(&t->lock);
+	t->lvtt = apic_get(&vcpu->arch, APIC_LVTT);
+	vcpu->arch.tsc_deadline = deadline;
+	arm_tsc_deadline(vcpu, t);
+	pthread_mutex_unlock(&t->lock);
+}
+
 void lapic_timer_start(struct kvm_vcpu *vcpu, u32 count)
 {
 	u32 lvtt = apic_get(&vcpu->arch, APIC_LVTT);

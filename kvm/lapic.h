@@ -42,11 +42,13 @@ static inline void apic_set(struct kvm_vcpu_arch *a, u32 reg, u32 v)
 }
 
 /*
- * The APIC timer, re-armed after a write of LVTT, TDCR or IA32_TSC_DEADLINE
+ * The APIC timer, re-armed after a write of LVTT or TDCR
  * (the register already holds the new value; @old_lvtt is LVTT before, so
  * a mode change stops the timer as on hardware).
  */
 void lapic_timer_update(struct kvm_vcpu *vcpu, u32 old_lvtt);
+/* IA32_TSC_DEADLINE written in TSC-deadline mode: the new deadline (0 disarms). */
+void lapic_timer_set_deadline(struct kvm_vcpu *vcpu, u64 deadline);
 /* The guest wrote TMICT: count down from @count (0 stops the timer). */
 void lapic_timer_start(struct kvm_vcpu *vcpu, u32 count);
 /* TMCCT: what is left of the count. */

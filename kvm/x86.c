@@ -442,10 +442,8 @@ int kvm_set_msr_common(struct kvm_vcpu *vcpu, u32 index, u64 data, bool host)
 		a->tsc_aux = data;
 		return 0;
 	case MSR_IA32_TSC_DEADLINE:
-		if (lapic_tscdeadline_mode(a)) {
-			a->tsc_deadline = data;
-			lapic_timer_update(vcpu, apic_get(a, APIC_LVTT));
-		}
+		if (lapic_tscdeadline_mode(a))
+			lapic_timer_set_deadline(vcpu, data);
 		return 0;
 	case MSR_IA32_APICBASE:
 		return kvm_apic_set_base(vcpu, data);

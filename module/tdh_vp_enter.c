@@ -149,8 +149,15 @@ static u64 run(struct seam_ctx *c, struct vp_ref *vp, struct td_vcpu *v)
 	else if (vp->tdvps->last_td_exit == LAST_EXIT_TDVMCALL)
 		complete_tdvmcall(v, &host);
 	vp->tdvps->state = VCPU_ACTIVE;
-	td_apic_entry(v);
+	/*
+	 * Running on the LP before the posted interrupts are taken: one posted
+	 * after td_apic_entry() read them then kicks this core (cpu_core_run()
+	 * sees the kick), as the notification IPI reaches a CPU in VMX
+	 * non-root mode.  The other order lost such an interrupt until the
+	 * next exit, forever for a vCPU that polled for it.
+	 */
 	seam_lp_running(c->p, c->lp, v->core, true);
+	td_apic_entry(v);
 	res = cpu_core_run(v->core);
 	seam_lp_running(c->p, c->lp, v->core, false);
 	vp->tdvps->pend_nmi = cpu_core_nmi_pending(v->core);
