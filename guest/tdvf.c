@@ -280,8 +280,9 @@ static void __attribute__((noreturn)) start_linux(u64 entry)
 {
 	static const u64 gdt[4] = { 0, 0, 0x00AF9A000000FFFFULL, 0x00CF92000000FFFFULL };
 	struct __attribute__((packed)) { u16 limit; u64 base; } desc = { sizeof(gdt) - 1, (u64)gdt };
+	u32 aps = vcpu_count() - 1;
 
-	while (__atomic_load_n(&parked, __ATOMIC_ACQUIRE) != vcpu_count() - 1)
+	while (__atomic_load_n(&parked, __ATOMIC_ACQUIRE) != aps)
 		__builtin_ia32_pause();
 	__asm__ volatile("lgdt %0\n\t"
 			 "mov $0x18, %%eax\n\t"
