@@ -7,6 +7,7 @@
  * checksummed, each 16-byte aligned after the RSDP (FACS: 64).
  */
 #include "linux.h"
+#include "tdvf_internal.h"
 
 #include <string.h>
 
@@ -49,12 +50,6 @@ static uint8_t *take(struct out *o, size_t n, size_t align)
 	return o->buf + at;
 }
 
-static void put(uint8_t *p, uint64_t v, unsigned int bytes)
-{
-	for (unsigned int i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(v >> 8 * i);
-}
-
 static uint64_t gpa_of(const struct out *o, const uint8_t *p)
 {
 	return o->gpa + (uint64_t)(p - o->buf);
@@ -79,16 +74,16 @@ static uint8_t *table(struct out *o, const char sig[4], size_t len, uint8_t revi
 		t[8] = revision;
 		memcpy(t + 10, "SOFTDX", 6);
 		memcpy(t + 16, "SOFTTDX ", 8);
-		put(t + 24, 1, 4);
+		put_le(t + 24, 1, 4);
 		memcpy(t + 28, "STDX", 4);
-		put(t + 32, 1, 4);
+		put_le(t + 32, 1, 4);
 	}
 	return t;
 }
 
 static void finish(uint8_t *t, size_t len)
 {
-	put(t + 4, len, 4);
+	put_le(t + 4, len, 4);
 	t[9] = checksum(t, len);
 }
 
@@ -145,7 +140,7 @@ static void gas_io(uint8_t *g, unsigned int bytes, uint64_t port)
 {
 	g[0] = 1;			/* system I/O */
 	g[1] = (uint8_t)(8 * bytes);
-	put(g + 4, port, 8);
+	put_le(g + 4, port, 8);
 }
 
 static uint8_t *fadt(struct out *o, const struct acpi_machine *m, uint64_t facs, uint64_t dsdt)
@@ -154,26 +149,26 @@ static uint8_t *fadt(struct out *o, const struct acpi_machine *m, uint64_t facs,
 
 	if (!t)
 		return NULL;
-	put(t + 36, facs, 4);
-	put(t + 40, dsdt, 4);
-	put(t + 46, 9, 2);			/* SCI_INT */
-	put(t + 56, m->pm_base, 4);		/* PM1a_EVT_BLK */
-	put(t + 64, m->pm_base + 4u, 4);	/* PM1a_CNT_BLK */
-	put(t + 76, m->pm_base + 8u, 4);	/* PM_TMR_BLK */
-	put(t + 80, m->pm_base + 0x20u, 4);	/* GPE0_BLK */
+	put_le(t + 36, facs, 4);
+	put_le(t + 40, dsdt, 4);
+	put_le(t + 46, 9, 2);			/* SCI_INT */
+	put_le(t + 56, m->pm_base, 4);		/* PM1a_EVT_BLK */
+	put_le(t + 64, m->pm_base + 4u, 4);	/* PM1a_CNT_BLK */
+	put_le(t + 76, m->pm_base + 8u, 4);	/* PM_TMR_BLK */
+	put_le(t + 80, m->pm_base + 0x20u, 4);	/* GPE0_BLK */
 	t[88] = 4;
 	t[89] = 2;
 	t[91] = 4;
 	t[92] = 16;
-	put(t + 96, 0xfff, 2);			/* no C2 */
-	put(t + 98, 0xfff, 2);			/* no C3 */
+	put_le(t + 96, 0xfff, 2);			/* no C2 */
+	put_le(t + 98, 0xfff, 2);			/* no C3 */
 	t[108] = 0x32;				/* CMOS century */
-	put(t + 112, FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON | FADT_RTC_S4 |
+	put_le(t + 112, FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON | FADT_RTC_S4 |
 		     FADT_RESET_REG_SUP, 4);
 	gas_io(t + 116, 1, 0xcf9);		/* RESET_REG: ICH9's reset control */
 	t[128] = 0x0f;
-	put(t + 132, facs, 8);
-	put(t + 140, dsdt, 8);
+	put_le(t + 132, facs, 8);
+	put_le(t + 140, dsdt, 8);
 	finish(t, FADT_LEN);
 	return t;
 }
@@ -185,30 +180,30 @@ static uint8_t *madt(struct out *o, const struct acpi_machine *m)
 
 	if (!t)
 		return NULL;
-	put(t + 36, 0xfee00000, 4);
+	put_le(t + 36, 0xfee00000, 4);
 	p = t + 44;
 	for (unsigned int i = 0; i < m->cpus; i++, p += 16) {
 		p[0] = MADT_LOCAL_X2APIC;
 		p[1] = 16;
-		put(p + 4, i, 4);		/* x2APIC ID */
-		put(p + 8, 1, 4);		/* enabled */
-		put(p + 12, i, 4);		/* ACPI processor UID */
+		put_le(p + 4, i, 4);		/* x2APIC ID */
+		put_le(p + 8, 1, 4);		/* enabled */
+		put_le(p + 12, i, 4);		/* ACPI processor UID */
 	}
 	p[0] = MADT_IOAPIC;
 	p[1] = 12;
-	put(p + 4, m->ioapic_base, 4);
+	put_le(p + 4, m->ioapic_base, 4);
 	p += 12;
 	/* ISA IRQ 0 is GSI 2; the SCI is level-triggered, active high. */
 	for (unsigned int i = 0; i < 2; i++, p += 10) {
 		p[0] = MADT_ISO;
 		p[1] = 10;
 		p[3] = i ? 9 : 0;
-		put(p + 4, i ? 9 : 2, 4);
-		put(p + 8, i ? 0xd : 0, 2);
+		put_le(p + 4, i ? 9 : 2, 4);
+		put_le(p + 8, i ? 0xd : 0, 2);
 	}
 	p[0] = MADT_MP_WAKEUP;
 	p[1] = 16;
-	put(p + 8, m->mailbox, 8);
+	put_le(p + 8, m->mailbox, 8);
 	finish(t, len);
 	return t;
 }
@@ -227,18 +222,18 @@ size_t acpi_build(const struct acpi_machine *m, uint64_t gpa, uint8_t *buf, size
 	if (o.overflow || !fadt_t || !madt_t)
 		return 0;
 	memcpy(facs, "FACS", 4);
-	put(facs + 4, FACS_LEN, 4);
+	put_le(facs + 4, FACS_LEN, 4);
 	facs[32] = 2;				/* version */
 	memcpy(dsdt + HDR_LEN, aml, aml_len);
 	finish(dsdt, HDR_LEN + aml_len);
-	put(xsdt + HDR_LEN, gpa_of(&o, fadt_t), 8);
-	put(xsdt + HDR_LEN + 8, gpa_of(&o, madt_t), 8);
+	put_le(xsdt + HDR_LEN, gpa_of(&o, fadt_t), 8);
+	put_le(xsdt + HDR_LEN + 8, gpa_of(&o, madt_t), 8);
 	finish(xsdt, HDR_LEN + 16);
 	memcpy(rsdp, "RSD PTR ", 8);
 	memcpy(rsdp + 9, "SOFTDX", 6);
 	rsdp[15] = 2;				/* ACPI 2.0+: the XSDT */
-	put(rsdp + 20, RSDP_LEN, 4);
-	put(rsdp + 24, gpa_of(&o, xsdt), 8);
+	put_le(rsdp + 20, RSDP_LEN, 4);
+	put_le(rsdp + 24, gpa_of(&o, xsdt), 8);
 	rsdp[8] = checksum(rsdp, 20);
 	rsdp[32] = checksum(rsdp, RSDP_LEN);
 	return o.len;

@@ -138,12 +138,6 @@ int linux_boot_place(const uint8_t *image, size_t fw_len, size_t kernel_len, siz
 
 /* ---- the boot region --------------------------------------------------------------------- */
 
-static void put(uint8_t *p, uint64_t v, unsigned int bytes)
-{
-	for (unsigned int i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(v >> 8 * i);
-}
-
 struct e820 {
 	uint8_t *zp;
 	unsigned int nr;
@@ -158,7 +152,7 @@ static void e820_add(struct e820 *e, uint64_t addr, uint64_t len, enum e820_type
 	if (!len)
 		return;
 	if (e->nr && le32(last + 16) == type && le64(last) + le64(last + 8) == addr) {
-		put(last + 8, le64(last + 8) + len, 8);
+		put_le(last + 8, le64(last + 8) + len, 8);
 		return;
 	}
 	if (e->nr == E820_MAX) {
@@ -166,9 +160,9 @@ static void e820_add(struct e820 *e, uint64_t addr, uint64_t len, enum e820_type
 		return;
 	}
 	last = e->zp + BP_E820_TABLE + 20 * e->nr++;
-	put(last, addr, 8);
-	put(last + 8, len, 8);
-	put(last + 16, type, 4);
+	put_le(last, addr, 8);
+	put_le(last + 8, len, 8);
+	put_le(last + 16, type, 4);
 }
 
 /* All RAM, the mailbox as ACPI NVS (the APs poll it) and the tables as ACPI data. */
@@ -215,14 +209,14 @@ int linux_boot_build(const struct linux_boot *lb, const uint8_t *kernel,
 	memcpy(zp + BP_HDR, kernel + BP_HDR, 0x202 + kernel[0x201] - BP_HDR);
 	zp[BP_TYPE_OF_LOADER] = LOADER_UNDEFINED;
 	zp[BP_LOADFLAGS] |= LOADED_HIGH;
-	put(zp + BP_CODE32_START, lb->kernel_gpa, 4);
-	put(zp + BP_RAMDISK_IMAGE, lb->initrd_gpa, 4);
-	put(zp + BP_RAMDISK_SIZE, lb->initrd_len, 4);
-	put(zp + BP_EXT_RAMDISK_IMAGE, lb->initrd_gpa >> 32, 4);
-	put(zp + BP_EXT_RAMDISK_SIZE, lb->initrd_len >> 32, 4);
-	put(zp + BP_CMD_LINE_PTR, cmdline_gpa, 4);
-	put(zp + BP_EXT_CMD_LINE_PTR, cmdline_gpa >> 32, 4);
-	put(zp + BP_ACPI_RSDP_ADDR, lb->boot_gpa + acpi_off, 8);
+	put_le(zp + BP_CODE32_START, lb->kernel_gpa, 4);
+	put_le(zp + BP_RAMDISK_IMAGE, lb->initrd_gpa, 4);
+	put_le(zp + BP_RAMDISK_SIZE, lb->initrd_len, 4);
+	put_le(zp + BP_EXT_RAMDISK_IMAGE, lb->initrd_gpa >> 32, 4);
+	put_le(zp + BP_EXT_RAMDISK_SIZE, lb->initrd_len >> 32, 4);
+	put_le(zp + BP_CMD_LINE_PTR, cmdline_gpa, 4);
+	put_le(zp + BP_EXT_CMD_LINE_PTR, cmdline_gpa >> 32, 4);
+	put_le(zp + BP_ACPI_RSDP_ADDR, lb->boot_gpa + acpi_off, 8);
 	memcpy(buf + LINUX_CMDLINE_OFFSET, lb->cmdline, strlen(lb->cmdline) + 1);
 	if (build_e820(lb, map, lb->boot_gpa + acpi_off, acpi_len, zp))
 		return tdvf_fail(err, errlen, "the memory map needs more than %d e820 entries",

@@ -41,4 +41,11 @@ static inline uint64_t le64(const uint8_t *p)
 	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
 }
 
+/* The low @bytes bytes of @v at @p, little-endian. */
+static inline void put_le(uint8_t *p, uint64_t v, unsigned int bytes)
+{
+	for (unsigned int i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(v >> 8 * i);
+}
+
 #endif /* SOFTTDX_VMM_TDVF_INTERNAL_H */
