@@ -107,6 +107,7 @@ struct kvm_vm_ops {
 	void (*zap_shared)(struct kvm_vm *vm, u64 start_gfn, u64 end_gfn);
 	/* A fixed interrupt for APIC ID @dest: vCPUs reached, or -errno. */
 	int (*deliver_interrupt)(struct kvm_vm *vm, u32 dest, u8 vector);
+	int (*deliver_nmi)(struct kvm_vm *vm, u32 dest);
 };
 
 struct kvm_tdx;
@@ -213,7 +214,8 @@ struct kvm_vcpu_arch {
 		bool injected, soft;
 		u8 nr, shadow;
 	} interrupt;
-	u32 nmi_queued, nmi_pending;
+	_Atomic u32 nmi_queued;		/* other vCPUs' NMI IPIs add to it */
+	u32 nmi_pending;
 	bool nmi_injected, nmi_masked, smi_pending;
 	bool init_pending, sipi_pending;
 	bool triple_fault;		/* KVM_REQ_TRIPLE_FAULT */

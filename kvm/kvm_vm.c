@@ -291,6 +291,13 @@ static int vmx_deliver_interrupt(struct kvm_vm *vm, u32 dest, u8 vector)
 	return -ENOSYS;
 }
 
+static int vmx_deliver_nmi(struct kvm_vm *vm, u32 dest)
+{
+	(void)vm;
+	(void)dest;
+	return -ENOSYS;
+}
+
 const struct kvm_vm_ops vmx_vm_ops = {
 	.init = vmx_vm_init,
 	.pre_destroy = vmx_vm_nothing,
@@ -300,4 +307,5 @@ const struct kvm_vm_ops vmx_vm_ops = {
 	.zap_private = vmx_zap_private,
 	.zap_shared = vmx_zap_shared,
 	.deliver_interrupt = vmx_deliver_interrupt,
+	.deliver_nmi = vmx_deliver_nmi,
 };

@@ -22,6 +22,10 @@
 #define ICR_DELIVERY_MODE(icr)	((u32)(icr) >> 8 & 7)
 #define ICR_DEST_SHORTHAND(icr)	((u32)(icr) >> 18 & 3)
 #define ICR_FIXED		0
+#define ICR_LOWEST_PRIORITY	1
+#define ICR_NMI			4
+/* X2APIC_ICR_RESERVED_BITS: 31:20, 17:16 and 13 */
+#define ICR_RESERVED		(0xFFF00000ULL | 3ULL << 16 | 1ULL << 13)
 #define X2APIC_BROADCAST	0xffffffffu
 
 struct kvm_lapic_timer {
@@ -263,20 +267,37 @@ void lapic_timer_destroy(struct kvm_vcpu *vcpu)
 }
 
 /*
- * Fixed IPIs to one x2APIC ID or by shorthand (self, all, all but self),
- * as the split irqchip's APICs send them.  Other delivery modes are
- * refused: INIT and SIPI never reach a TD, and softtdx sends no NMI IPIs.
+ * One IPI's effect on its target, as __apic_accept_irq() for a TD: fixed
+ * and lowest-priority vectors are posted, an NMI is queued; INIT, SIPI and
+ * SMI are accepted and dropped (a TD blocks INIT and has no SMM), as are
+ * ExtINT and the reserved mode.
+ */
+static void accept_ipi(struct kvm_vm *vm, u32 dest, u32 mode, u8 vector)
+{
+	if (mode == ICR_FIXED || mode == ICR_LOWEST_PRIORITY)
+		vm->ops->deliver_interrupt(vm, dest, vector);
+	else if (mode == ICR_NMI)
+		vm->ops->deliver_nmi(vm, dest);
+}
+
+/*
+ * An x2APIC ICR write (kvm_x2apic_icr_write()): to one x2APIC ID, all of
+ * them (0xFFFFFFFF), or by shorthand (self, all, all but self); a
+ * lowest-priority one goes to the first vCPU of its set.  Reserved
+ * bits and fixed vectors below 16 are refused (1).
  */
 int lapic_send_ipi(struct kvm_vcpu *vcpu, u64 icr)
 {
 	struct kvm_vm *vm = vcpu->vm;
 	u32 shorthand = ICR_DEST_SHORTHAND(icr), dest = (u32)(icr >> 32);
+	u32 mode = ICR_DELIVERY_MODE(icr);
 	u8 vector = (u8)icr;
 
-	if (ICR_DELIVERY_MODE(icr) != ICR_FIXED || vector < 16)
+	if ((icr & ICR_RESERVED) ||
+	    ((mode == ICR_FIXED || mode == ICR_LOWEST_PRIORITY) && vector < 16))
 		return 1;
 	if (shorthand == 1 || (shorthand == 0 && dest == vcpu->id)) {
-		vm->ops->deliver_interrupt(vm, vcpu->id, vector);
+		accept_ipi(vm, vcpu->id, mode, vector);
 		return 0;
 	}
 	for (u32 i = 0; i < vm->created_vcpus; i++) {
@@ -285,7 +306,9 @@ int lapic_send_ipi(struct kvm_vcpu *vcpu, u64 icr)
 		if ((shorthand == 0 && dest != X2APIC_BROADCAST && id != dest) ||
 		    (shorthand == 3 && id == vcpu->id))
 			continue;
-		vm->ops->deliver_interrupt(vm, id, vector);
+		accept_ipi(vm, id, mode, vector);
+		if (mode == ICR_LOWEST_PRIORITY)
+			break;		/* one of the set takes it */
 	}
 	return 0;
 }

@@ -620,6 +620,7 @@ const struct kvm_vm_ops tdx_vm_ops = {
 	.zap_private = tdx_zap_private,
 	.zap_shared = tdx_shared_zap,
 	.deliver_interrupt = tdx_deliver_interrupt,
+	.deliver_nmi = tdx_deliver_nmi,
 };
 
 /* ---- TD vCPUs ------------------------------------------------------------------------------ */
@@ -950,6 +951,21 @@ int tdx_deliver_interrupt(struct kvm_vm *vm, u32 dest, u8 vector)
 		atomic_fetch_or(&v->pid[vector / 64], 1ULL << (vector % 64));
 		atomic_fetch_or(&v->pid[4], 1);
 		platform_lp_kick(tdx_plat(), v->lp);
+		return 1;
+	}
+	return 0;
+}
+
+/* kvm_inject_nmi() from another vCPU's IPI: queued, and the target kicked to take it. */
+int tdx_deliver_nmi(struct kvm_vm *vm, u32 dest)
+{
+	for (u32 i = 0; i < vm->created_vcpus; i++) {
+		struct kvm_vcpu *vcpu = vm->vcpus[i];
+
+		if (vcpu->id != dest || !vcpu->tdx || !vcpu->tdx->pid)
+			continue;
+		atomic_fetch_add(&vcpu->arch.nmi_queued, 1);
+		platform_lp_kick(tdx_plat(), vcpu->tdx->lp);
 		return 1;
 	}
 	return 0;

@@ -104,6 +104,7 @@ void tdx_shared_ept_free(struct kvm_tdx *td);
 
 /* Posts @vector to the TD vCPU with APIC ID @dest: 1, or 0 if there is none. */
 int tdx_deliver_interrupt(struct kvm_vm *vm, u32 dest, u8 vector);
+int tdx_deliver_nmi(struct kvm_vm *vm, u32 dest);
 
 /* KVM_RUN of a TD vCPU after pre_run (tdx_run.c): 0 to userspace, or -errno. */
 int tdx_vcpu_run(struct kvm_vcpu *vcpu);

@@ -206,7 +206,8 @@ static bool virtual_interrupt_pending(struct kvm_vcpu *vcpu)
 
 /*
  * A halted vCPU sleeps until an interrupt is posted to it (kvm_vcpu_block),
- * then enters again (1); an NMI queued before this KVM_RUN wakes it too.
+ * then enters again (1); a queued NMI (KVM_NMI, another vCPU's NMI IPI)
+ * wakes it too.
  * immediate_exit or a signal ends the wait with -EINTR, and the next KVM_RUN sleeps
  * again.
  */
@@ -215,12 +216,12 @@ static int halt_wait(struct kvm_vcpu *vcpu)
 	const struct timespec tick = { 0, HALT_POLL_NS / 100 };
 	_Atomic u64 *pid = tdx_of(vcpu)->pid;
 
-	if (vcpu->arch.nmi_queued || virtual_interrupt_pending(vcpu)) {
+	if (atomic_load(&vcpu->arch.nmi_queued) || virtual_interrupt_pending(vcpu)) {
 		vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
 		return 1;
 	}
 	while (!kvm_vcpu_exit_requested(vcpu)) {
-		if (pid && (atomic_load(&pid[4]) & 1)) {
+		if ((pid && (atomic_load(&pid[4]) & 1)) || atomic_load(&vcpu->arch.nmi_queued)) {
 			vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
 			return 1;
 		}
@@ -650,9 +651,8 @@ static int inject_nmi(struct kvm_vcpu *vcpu)
 	struct kvm_vcpu_tdx *t = tdx_of(vcpu);
 	struct seamcall_regs r = { .rcx = t->tdvpr, .rdx = MD_VP_PEND_NMI, .r8 = 1, .r9 = 1 };
 
-	if (!vcpu->arch.nmi_queued && !vcpu->arch.nmi_pending)
+	if (!atomic_exchange(&vcpu->arch.nmi_queued, 0) && !vcpu->arch.nmi_pending)
 		return 0;
-	vcpu->arch.nmi_queued = 0;
 	vcpu->arch.nmi_pending = 0;
 	return kvm_seamcall_on(t->lp, TDH_VP_WR, &r) ? -EIO : 0;
 }

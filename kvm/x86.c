@@ -772,8 +772,7 @@ static void process_nmi(struct kvm_vcpu_arch *a)
 {
 	u32 limit = a->nmi_masked || a->nmi_injected ? 1 : 2;
 
-	a->nmi_pending += a->nmi_queued;
-	a->nmi_queued = 0;
+	a->nmi_pending += atomic_exchange(&a->nmi_queued, 0);
 	if (a->nmi_pending > limit)
 		a->nmi_pending = limit;
 }
@@ -873,7 +872,7 @@ static long set_vcpu_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_events *ev)
 	a->nmi_injected = ev->nmi.injected;
 	if (ev->flags & KVM_VCPUEVENT_VALID_NMI_PENDING) {
 		a->nmi_pending = 0;
-		a->nmi_queued = ev->nmi.pending;
+		atomic_store(&a->nmi_queued, ev->nmi.pending);
 	}
 	if (!a->guest_state_protected)	/* TDs: NMI blocking is the module's */
 		a->nmi_masked = ev->nmi.masked;
@@ -1188,7 +1187,7 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int request, unsigned l
 	case KVM_SET_MP_STATE:
 		return mp_state_ioctl(vcpu, arg, request == KVM_SET_MP_STATE);
 	case KVM_NMI:
-		a->nmi_queued++;
+		atomic_fetch_add(&a->nmi_queued, 1);
 		return 0;
 	case KVM_SMI:
 		return smi(vcpu);

@@ -50,18 +50,24 @@ bool td_apic_pending(const struct tdvps *t)
 /*
  * The highest deliverable vector into service if RFLAGS.IF allows it;
  * otherwise the core tells us when IF is set (virtual-interrupt delivery
- * re-evaluates then, after STI, POPF or IRET).
+ * re-evaluates then, after STI, POPF or IRET).  A vector already put in
+ * service whose delivery an exit interrupted goes first: a second one
+ * would replace it in the core and leave its ISR bit set with no handler
+ * to EOI it, masking its priority class for good.
  */
 void td_apic_deliver(struct td_vcpu *v)
 {
 	struct tdvps *t = v->tdvps;
+	bool delivering = cpu_core_event_pending(v->core);
 	struct cpu_regs r;
 	int vec;
 
 	cpu_core_get_regs(v->core, &r);
-	cpu_core_request_irq_window(v->core, td_apic_pending(t) && !(r.rflags & RFLAGS_IF));
+	cpu_core_request_irq_window(v->core, td_apic_pending(t) &&
+				    (delivering || !(r.rflags & RFLAGS_IF)));
 	/* A pending NMI goes first; its handler runs with interrupts off anyway. */
-	if (cpu_core_nmi_pending(v->core) || !td_apic_pending(t) || !(r.rflags & RFLAGS_IF))
+	if (delivering || cpu_core_nmi_pending(v->core) || !td_apic_pending(t) ||
+	    !(r.rflags & RFLAGS_IF))
 		return;
 	vec = highest(t->virr);
 	t->virr[vec / 32] &= ~(1u << (vec % 32));

@@ -221,8 +221,18 @@ void cpu_core_get_segs(struct cpu_core *c, struct cpu_segs *segs);
  * IVT and 64-bit IDT gates only), or -1 for a true triple fault.
  */
 int cpu_core_undeliverable_vector(const struct cpu_core *c);
-/* Delivers @vector through the guest IDT before the next instruction. */
+/*
+ * Delivers @vector through the guest IDT before the next instruction.  One
+ * event at a time: a second injected before the first was delivered
+ * replaces it, so owners ask cpu_core_event_pending() first.
+ */
 void cpu_core_inject(struct cpu_core *c, u8 vector, bool has_error, u32 error);
+/*
+ * An injected event not delivered yet.  It survives an exit: a core kicked
+ * before it ran an instruction delivers it at the next run, as VMX's
+ * IDT-vectoring information re-injects an event an exit interrupted.
+ */
+bool cpu_core_event_pending(const struct cpu_core *c);
 /*
  * A pending NMI is delivered (vector 2) before the next instruction once
  * no other event is being delivered and NMIs are not blocked; delivery

@@ -496,6 +496,11 @@ void cpu_core_inject(struct cpu_core *c, u8 vector, bool has_error, u32 error)
 	c->event = (struct pending_event){ true, vector, has_error, error, false, false };
 }
 
+bool cpu_core_event_pending(const struct cpu_core *c)
+{
+	return c->event.valid;
+}
+
 void cpu_core_set_nmi_pending(struct cpu_core *c, bool pending)
 {
 	c->nmi_pending = pending;

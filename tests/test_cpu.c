@@ -362,6 +362,28 @@ static void test_kick(void **state)
 	teardown(&f);
 }
 
+/*
+ * An injected event a kick interrupted before the first instruction stays
+ * pending and goes at the next run: through this guest's empty IDT, a
+ * shutdown, where the spin alone would run on.
+ */
+static void test_event_survives_kick(void **state)
+{
+	static const u8 spin[] = { 0xEB, 0xFE };	/* jmp . */
+	struct fixture f;
+
+	(void)state;
+	setup_code(&f, spin, sizeof(spin));
+	assert_false(cpu_core_event_pending(f.c));
+	cpu_core_inject(f.c, 0x30, false, 0);
+	cpu_core_kick(f.c);
+	assert_int_equal(cpu_core_run(f.c), CPU_RUN_KICKED);
+	assert_true(cpu_core_event_pending(f.c));
+	assert_int_equal(cpu_core_run(f.c), CPU_RUN_SHUTDOWN);
+	assert_false(cpu_core_event_pending(f.c));
+	teardown(&f);
+}
+
 /* An exception with no usable IDT is a triple fault: the core shuts down. */
 static void test_triple_fault(void **state)
 {
@@ -784,6 +806,7 @@ int main(void)
 		cmocka_unit_test(test_probe),
 		cmocka_unit_test(test_translate_exit_retries),
 		cmocka_unit_test(test_kick),
+		cmocka_unit_test(test_event_survives_kick),
 		cmocka_unit_test(test_triple_fault),
 		cmocka_unit_test(test_mmio_refused),
 		cmocka_unit_test(test_port_io_refused),

@@ -3,7 +3,7 @@
  * The x2APIC timer in a TD (tests/uapi/test_td_run.c), programmed as Linux
  * does from its #VE handler, through TDVMCALL<RDMSR/WRMSR>: one-shot,
  * periodic, masked and TSC-deadline modes, TMCCT, a mode change, then
- * self-IPIs by SELF_IPI and ICR.  The TSC it reads runs at the TD's
+ * self-IPIs by SELF_IPI and ICR (fixed, NMI, INIT).  The TSC it reads runs at the TD's
  * TSC_FREQUENCY (CPUID 0x15).  Results go out on ports 0x80/0x84.
  */
 #include "guest.h"
@@ -20,7 +20,7 @@
 #define TSC_DEADLINE_MODE (2u << 17)
 #define MASKED		(1u << 16)
 
-static volatile u64 ticks, last;
+static volatile u64 ticks, last, nmis;
 
 static void report(u64 v)
 {
@@ -52,6 +52,10 @@ static u64 rdtsc(void)
 
 static void on_interrupt(struct guest_frame *f)
 {
+	if (f->vector == 2) {
+		nmis++;		/* no EOI: the IRET ends an NMI */
+		return;
+	}
 	if (f->vector < 32)
 		guest_exit(0x40 + (u8)f->vector);
 	ticks++;
@@ -144,7 +148,12 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 	msr_write(ICR, 0x46);			/* fixed, physical, APIC ID 0 */
 	wait_ticks(base + 4);
 	report(last);
-	report(msr_write(ICR, 4u << 8 | 0x47));	/* NMI: refused */
+	report(msr_write(ICR, 4u << 8));		/* NMI to itself */
+	while (!nmis)
+		__asm__ volatile("pause");
+	report(nmis);
+	report(msr_write(ICR, 5u << 8));		/* INIT: accepted, a TD ignores it */
+	report(msr_write(ICR, 1u << 13 | 0x47));	/* reserved bit */
 	report(msr_write(SELF_IPI, 0x100));	/* reserved bits */
 	report(ticks - base);
 }

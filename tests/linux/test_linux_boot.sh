@@ -1,7 +1,7 @@
 #!/bin/sh
 # Debian's 6.12 kernel as a TD through softtdx's TDVF (-kernel), with the
 # busybox initramfs fixture.sh builds (the kernel fetched with apt-get
-# download into the build tree on first use).  The TD
+# download into the build tree on first use), on 1 and on 4 vCPUs.  The TD
 # must detect TDX, run /init, see tdx_guest in /proc/cpuinfo, get a quote
 # through configfs-tsm with the REPORTDATA this script chose (verified here
 # with softtdx quote verify) and power off (status 0); `softtdx measure`
@@ -29,29 +29,33 @@ qgs=$!
 trap 'kill $qgs 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 50); do [ -S "$work/qgs.sock" ] && break; sleep 0.1; done
 
-boot() {	# -smp N
+# One boot with -smp N: TDX detected, /init on N CPUs, tdx_guest, a quote
+# with this run's REPORTDATA that verifies and names the TD's MRTD, poweroff.
+boot() {	# N
+	rm -f "$work/serial" "$work/quote"
 	"$softtdx" run -kernel "$kernel" -initrd "$work/initrd" -append "$append" \
 		-m 512M -smp "$1" -serial "file:$work/serial" --quote-socket "$work/qgs.sock" \
-		--quote-out "$work/quote" >"$work/out" 2>&1
+		--quote-out "$work/quote" >"$work/out" 2>&1 || fail "-smp $1: status $? ($(cat "$work/out"))"
+	grep -q "tdx: Guest detected" "$work/serial" || fail "-smp $1: no 'tdx: Guest detected'"
+	grep -q "softtdx-init: up, $1 cpus" "$work/serial" || fail "-smp $1: /init did not run on $1 CPUs"
+	grep -q "softtdx-init: tdx_guest" "$work/serial" || fail "-smp $1: no tdx_guest in /proc/cpuinfo"
+	grep -q "softtdx-init: quote [1-9][0-9]* bytes from tdx_guest" "$work/serial" ||
+		fail "-smp $1: no quote through configfs-tsm"
+	grep -q "reboot: Power down" "$work/serial" || fail "-smp $1: no power-off"
+	grep -q "nokaslr\|no5lvl\|nopku" "$work/serial" && fail "a workaround on the command line"
+	"$softtdx" quote verify "$work/quote" >"$work/verify" 2>&1 ||
+		fail "-smp $1: the quote does not verify: $(cat "$work/verify")"
+	want=$(printf '%s' "$reportdata" | od -An -tx1 | tr -d ' \n')
+	grep -q "^REPORTDATA *$want\$" "$work/verify" || fail "the quote's REPORTDATA is not this run's"
+	run_mrtd=$(sed -n 's/^softtdx run: MRTD //p' "$work/out")
+	grep -q "^MRTD *$run_mrtd\$" "$work/verify" || fail "the quote's MRTD is not the TD's"
+	measured=$("$softtdx" measure -kernel "$kernel" -initrd "$work/initrd" -append "$append" \
+		   -m 512M -smp "$1" | sed -n 's/^MRTD: //p')
+	[ -n "$run_mrtd" ] && [ "$run_mrtd" = "$measured" ] ||
+		fail "-smp $1: softtdx measure says $measured, the TD was built with $run_mrtd"
 }
-boot 1 || fail "-smp 1: status $? ($(cat "$work/out"))"
-grep -q "tdx: Guest detected" "$work/serial" || fail "no 'tdx: Guest detected'"
-grep -q "softtdx-init: up, 1 cpus" "$work/serial" || fail "/init did not run"
-grep -q "softtdx-init: tdx_guest" "$work/serial" || fail "no tdx_guest in /proc/cpuinfo"
-grep -q "softtdx-init: quote [1-9][0-9]* bytes from tdx_guest" "$work/serial" ||
-	fail "no quote through configfs-tsm"
-grep -q "reboot: Power down" "$work/serial" || fail "no power-off"
-grep -q "nokaslr\|no5lvl\|nopku" "$work/serial" && fail "a workaround on the command line"
-"$softtdx" quote verify "$work/quote" >"$work/verify" 2>&1 ||
-	fail "the quote does not verify: $(cat "$work/verify")"
-want=$(printf '%s' "$reportdata" | od -An -tx1 | tr -d ' \n')
-grep -q "^REPORTDATA *$want\$" "$work/verify" || fail "the quote's REPORTDATA is not this run's"
-run_mrtd=$(sed -n 's/^softtdx run: MRTD //p' "$work/out")
-grep -q "^MRTD *$run_mrtd\$" "$work/verify" || fail "the quote's MRTD is not the TD's"
-measured=$("$softtdx" measure -kernel "$kernel" -initrd "$work/initrd" -append "$append" \
-	   -m 512M | sed -n 's/^MRTD: //p')
-[ -n "$run_mrtd" ] && [ "$run_mrtd" = "$measured" ] ||
-	fail "softtdx measure says $measured, the TD was built with $run_mrtd"
+boot 1
+boot 4
 
 # Refusals, each before a TD exists.
 expect() {	# STATUS MESSAGE ARGS...

@@ -17,10 +17,11 @@
 #include <unistd.h>
 
 extern const unsigned char guest_hello[], guest_ghci[], guest_triple[], guest_halt[],
-	guest_spin[], guest_smp[], guest_irq[], guest_timer[], guest_mapgpa[], guest_nmi[];
+	guest_spin[], guest_smp[], guest_irq[], guest_timer[], guest_mapgpa[], guest_nmi[],
+	guest_irqflood[];
 extern const unsigned long long guest_hello_size, guest_ghci_size, guest_triple_size,
 	guest_halt_size, guest_spin_size, guest_smp_size, guest_irq_size, guest_timer_size,
-	guest_mapgpa_size, guest_nmi_size;
+	guest_mapgpa_size, guest_nmi_size, guest_irqflood_size;
 
 #define IMAGE_GPA	0xFFFF0000ULL
 #define IMAGE_SIZE	0x10000ULL
@@ -727,6 +728,69 @@ static void test_interrupts(void **state)
 	td_run_destroy(&t);
 }
 
+struct flood {
+	struct td_run *t;
+	volatile bool stop;
+};
+
+/* 0x30 and 0x50 in turn, 0 to 60 us apart (kicks at every point of an entry), then 0x21. */
+static void *flood_msis(void *arg)
+{
+	struct flood *f = arg;
+
+	for (int i = 0; i < 20000 && !f->stop; i++) {
+		if (signal_msi(f->t->td, 0, i & 1 ? 0x50 : 0x30) != 1)
+			return (void *)1L;
+		usleep(i % 7 * 10);
+	}
+	return (void *)(long)(signal_msi(f->t->td, 0, 0x21) != 1);
+}
+
+/* The vCPU thread's end: the flood's last vector within 30 s, or immediate_exit. */
+static void *stop_after(void *arg)
+{
+	struct flood *f = arg;
+
+	for (int i = 0; i < 3000 && !f->stop; i++)
+		usleep(10000);
+	__atomic_store_n(&f->t->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * Interrupts posted while others are being delivered: each kick can land
+ * between the entry that put a vector in service and the guest's first
+ * instruction.  That vector is still delivered (never replaced by a newer
+ * one), so every ISR bit is EOId and the lowest class still gets through.
+ */
+static void test_interrupt_flood(void **state)
+{
+	struct td_run t;
+	struct flood f = { .t = &t };
+	pthread_t sender, timer;
+	void *ret;
+	int r;
+
+	(void)state;
+	td_run_create(&t, guest_irqflood, guest_irqflood_size);
+	assert_int_equal(kvm_ioctl(t.vcpu, KVM_RUN, 0), 0);	/* report(1): go */
+	handle_io(&t);
+	assert_int_equal(pthread_create(&sender, NULL, flood_msis, &f), 0);
+	assert_int_equal(pthread_create(&timer, NULL, stop_after, &f), 0);
+	r = run_until_stop(&t);
+	f.stop = true;
+	pthread_join(sender, &ret);
+	pthread_join(timer, NULL);
+	if (r)
+		fail_msg("vector 0x21 never came: a vector stuck in service (errno %d)", errno);
+	assert_int_equal((long)ret, 0);
+	assert_int_equal(t.exit_code, 0);
+	assert_int_equal(t.nr_reports, 3);
+	assert_int_equal(t.reports[1], 0);		/* nothing left in service */
+	assert_true(t.reports[2] >= 3);
+	td_run_destroy(&t);
+}
+
 /*
  * KVM_NMI into a TD: PEND_NMI, taken at the next entry through the guest's
  * IDT; one queued in the handler waits for its IRET (never nests); one
@@ -773,7 +837,8 @@ static void test_nmi(void **state)
 
 /*
  * The x2APIC timer: one-shot, periodic, masked and TSC-deadline, TMCCT, a
- * mode change, and self-IPIs, all fired into the TD as posted interrupts;
+ * mode change, and self-IPIs (an NMI one queued as KVM_NMI would), the
+ * rest fired into the TD as posted interrupts;
  * the TD's TSC runs at its TSC_FREQUENCY against the 25 MHz APIC bus.
  */
 static void test_timer(void **state)
@@ -786,7 +851,7 @@ static void test_timer(void **state)
 	assert_int_equal(run_until_stop(&t), 0);
 	rep = t.reports;
 	assert_int_equal(t.exit_code, 0);
-	assert_int_equal(t.nr_reports, 17);
+	assert_int_equal(t.nr_reports, 20);
 	assert_int_equal(rep[0], 2500000000ULL);	/* CPUID 0x15: the TD's 2.5 GHz */
 	assert_int_equal(rep[1], 1);			/* TMCCT counts down */
 	/* 10 ms of the APIC bus took at least 10 ms of the TD's TSC. */
@@ -802,9 +867,12 @@ static void test_timer(void **state)
 	assert_int_equal(rep[11], 0);			/* a mode change clears TMICT */
 	assert_int_equal(rep[12], 0x45);		/* SELF_IPI */
 	assert_int_equal(rep[13], 0x46);		/* ICR to itself */
-	assert_int_equal(rep[14], TDVMCALL_INVALID_OPERAND);	/* NMI IPI */
-	assert_int_equal(rep[15], TDVMCALL_INVALID_OPERAND);	/* SELF_IPI reserved bits */
-	assert_int_equal(rep[16], 4);			/* four since the periodic ticks */
+	assert_int_equal(rep[14], TDVMCALL_SUCCESS);	/* NMI IPI to itself ... */
+	assert_int_equal(rep[15], 1);			/* ... taken */
+	assert_int_equal(rep[16], TDVMCALL_SUCCESS);	/* INIT: dropped, as for a TD */
+	assert_int_equal(rep[17], TDVMCALL_INVALID_OPERAND);	/* ICR reserved bit */
+	assert_int_equal(rep[18], TDVMCALL_INVALID_OPERAND);	/* SELF_IPI reserved bits */
+	assert_int_equal(rep[19], 4);			/* four since the periodic ticks */
 	td_run_destroy(&t);
 }
 
@@ -851,6 +919,7 @@ int main(void)
 		KVM_TEST(test_entry_contention),
 		KVM_TEST(test_two_vcpus_atomic),
 		KVM_TEST(test_interrupts),
+		KVM_TEST(test_interrupt_flood),
 		KVM_TEST(test_nmi),
 	};
 
