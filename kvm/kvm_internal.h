@@ -249,6 +249,9 @@ struct kvm_vcpu {
 	struct kvm_lapic_timer *lapic_timer;	/* lapic.c, once the guest arms it */
 	struct kvm_vcpu_tdx *tdx;
 	struct kvm_vcpu_vmx *vmx;	/* a normal vCPU's core (vmx_run.c) */
+	/* kvm_vcpu_block()'s wait: a futex word wakers bump, and whether anyone sleeps on it */
+	_Atomic u32 wake_seq;
+	_Atomic bool sleeping;
 };
 
 long kvm_vm_create_vcpu(struct kvm_vm *vm, unsigned long id);
@@ -258,6 +261,16 @@ long kvm_vm_create_vcpu(struct kvm_vm *vm, unsigned long id);
  * KVM_EXIT_INTR.
  */
 bool kvm_vcpu_exit_requested(struct kvm_vcpu *vcpu);
+/*
+ * A halted vCPU's sleep (kvm_vcpu_block()): the caller reads
+ * kvm_vcpu_wake_seq(), checks what would wake it, then sleeps until
+ * kvm_vcpu_wake() or for at most 1 ms (how soon immediate_exit or a
+ * signal, which nothing here wakes for, ends the sleep).
+ */
+u32 kvm_vcpu_wake_seq(struct kvm_vcpu *vcpu);
+void kvm_vcpu_sleep(struct kvm_vcpu *vcpu, u32 seq);
+/* After an event for @vcpu is posted: a sleeping vCPU wakes (kvm_vcpu_kick()'s wake-up). */
+void kvm_vcpu_wake(struct kvm_vcpu *vcpu);
 /* The vCPU structs live until their VM goes; this frees one. */
 void kvm_vcpu_destroy(struct kvm_vcpu *vcpu);
 /* CPUID entry @function/@index of a vCPU's KVM_SET_CPUID2 table. */

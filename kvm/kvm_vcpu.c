@@ -8,9 +8,12 @@
 #include "kvm_internal.h"
 #include "lapic.h"
 
+#include <linux/futex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define RUN_AREA_SIZE	(KVM_VCPU_MMAP_PAGES * 4096)
@@ -104,6 +107,35 @@ static const struct kvm_obj_ops vcpu_obj_ops = {
 	.ioctl = vcpu_ioctl,
 	.release = vcpu_release,
 };
+
+#define SLEEP_MAX_NS	1000000L
+
+/*
+ * The sleeper marks itself before reading the sequence and the waker bumps
+ * the sequence before looking for a sleeper (both sequentially consistent):
+ * an event posted meanwhile is either seen by the caller's check or wakes
+ * the futex, and a vCPU that runs costs its wakers no system call.
+ */
+u32 kvm_vcpu_wake_seq(struct kvm_vcpu *vcpu)
+{
+	atomic_store(&vcpu->sleeping, true);
+	return atomic_load(&vcpu->wake_seq);
+}
+
+void kvm_vcpu_sleep(struct kvm_vcpu *vcpu, u32 seq)
+{
+	struct timespec ts = { 0, SLEEP_MAX_NS };
+
+	syscall(SYS_futex, &vcpu->wake_seq, FUTEX_WAIT_PRIVATE, seq, &ts, NULL, 0);
+	atomic_store(&vcpu->sleeping, false);
+}
+
+void kvm_vcpu_wake(struct kvm_vcpu *vcpu)
+{
+	atomic_fetch_add(&vcpu->wake_seq, 1);
+	if (atomic_load(&vcpu->sleeping))
+		syscall(SYS_futex, &vcpu->wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
 
 void kvm_vcpu_destroy(struct kvm_vcpu *vcpu)
 {

@@ -951,6 +951,7 @@ int tdx_deliver_interrupt(struct kvm_vm *vm, u32 dest, u8 vector)
 		atomic_fetch_or(&v->pid[vector / 64], 1ULL << (vector % 64));
 		atomic_fetch_or(&v->pid[4], 1);
 		platform_lp_kick(tdx_plat(), v->lp);
+		kvm_vcpu_wake(vcpu);
 		return 1;
 	}
 	return 0;
@@ -966,6 +967,7 @@ int tdx_deliver_nmi(struct kvm_vm *vm, u32 dest)
 			continue;
 		atomic_fetch_add(&vcpu->arch.nmi_queued, 1);
 		platform_lp_kick(tdx_plat(), vcpu->tdx->lp);
+		kvm_vcpu_wake(vcpu);
 		return 1;
 	}
 	return 0;

@@ -35,7 +35,6 @@
 #define KVM_ENOSYS		1000
 #define FAILED_VMENTRY		(~0u)
 #define TDX_ERROR_OR_NON_RECOVERABLE	(3ULL << 62)
-#define HALT_POLL_NS		10000000L
 
 static struct kvm_vcpu_tdx *tdx_of(struct kvm_vcpu *vcpu)
 {
@@ -213,20 +212,25 @@ static bool virtual_interrupt_pending(struct kvm_vcpu *vcpu)
  */
 static int halt_wait(struct kvm_vcpu *vcpu)
 {
-	const struct timespec tick = { 0, HALT_POLL_NS / 100 };
 	_Atomic u64 *pid = tdx_of(vcpu)->pid;
 
 	if (atomic_load(&vcpu->arch.nmi_queued) || virtual_interrupt_pending(vcpu)) {
 		vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
 		return 1;
 	}
-	while (!kvm_vcpu_exit_requested(vcpu)) {
+	for (;;) {
+		u32 seq = kvm_vcpu_wake_seq(vcpu);
+
 		if ((pid && (atomic_load(&pid[4]) & 1)) || atomic_load(&vcpu->arch.nmi_queued)) {
+			atomic_store(&vcpu->sleeping, false);
 			vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
 			return 1;
 		}
-		nanosleep(&tick, NULL);
+		if (kvm_vcpu_exit_requested(vcpu))
+			break;
+		kvm_vcpu_sleep(vcpu, seq);
 	}
+	atomic_store(&vcpu->sleeping, false);
 	vcpu->run->exit_reason = KVM_EXIT_INTR;
 	return -EINTR;
 }
