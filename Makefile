@@ -4,7 +4,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 MESON_OPTS ?=
 
-.PHONY: all deps run check bench asan clean
+.PHONY: all deps run check bench stress asan clean
 
 all: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -38,6 +38,11 @@ bench: all
 	@if kernel=$$(sh tests/linux/fixture.sh $(BUILD)/fixtures/linux $(BUILD)/bench-initrd); \
 	then $(BUILD)/bench/linux $(BUILD)/vmm/softtdx $$kernel $(BUILD)/bench-initrd; \
 	else echo "linux-boot s: skipped ($$kernel)"; fi
+
+# Repeated SMP boots of Debian's kernel as a TD (STRESS_BOOTS of them).
+STRESS_BOOTS ?= 16
+stress: all
+	sh tests/linux/stress.sh $(BUILD)/vmm/softtdx $(BUILD)/fixtures/linux $(STRESS_BOOTS)
 
 $(ASAN_BUILD)/build.ninja: | deps
 	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined \

@@ -76,7 +76,7 @@ double piped_time_to(char *const argv[], const char *mark, double deadline_s,
 	o->buf[o->len] = 0;
 	if (mark)
 		kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
+	wait4(pid, &status, 0, &o->ru);
 	close(fd);
 	if (t < 0)
 		snprintf(why, len, "%s never %s%s", argv[0], mark ? "printed " : "ended",

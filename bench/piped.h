@@ -4,6 +4,7 @@
 #define SOFTTDX_BENCH_PIPED_H
 
 #include <stddef.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 /*
@@ -15,6 +16,7 @@ int spawn_piped(char *const argv[], pid_t *pid, int *err);
 struct piped_output {
 	char buf[1 << 20];	/* far more than a firmware or kernel boot prints */
 	size_t len;
+	struct rusage ru;	/* the program's CPU time, once it is gone */
 };
 
 double piped_now_s(void);
