@@ -2,19 +2,21 @@
 # Debian's 6.12 kernel as a TD through softtdx's TDVF (-kernel), with the
 # busybox initramfs fixture.sh builds (the kernel fetched with apt-get
 # download into the build tree on first use), on 1 and on 4 vCPUs.  The TD
-# must detect TDX, run /init, see tdx_guest in /proc/cpuinfo, get a quote
-# through configfs-tsm with the REPORTDATA this script chose (verified here
-# with softtdx quote verify) and power off (status 0); `softtdx measure`
+# must detect TDX, run /init, see tdx_guest in /proc/cpuinfo, get a TDREPORT
+# from /dev/tdx_guest and a quote through configfs-tsm with the REPORTDATA
+# this script chose (the quote verified here with softtdx quote verify, both
+# naming the TD's MRTD) and power off (status 0); `softtdx measure`
 # must predict the MRTD run reports.  Then -kernel's refusals.
-#   test_linux_boot.sh SOFTTDX FIXTURE_DIR
+#   test_linux_boot.sh SOFTTDX FIXTURE_DIR TDREPORT_PROGRAM
 set -u
 softtdx=$1
 fixtures=$2
+tdreport=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; [ -f "$work/serial" ] && tail -30 "$work/serial"; exit 1; }
 
-kernel=$(sh "$(dirname "$0")/fixture.sh" "$fixtures" "$work/initrd")
+kernel=$(sh "$(dirname "$0")/fixture.sh" "$fixtures" "$work/initrd" "$tdreport")
 case $? in
 0) ;;
 77) echo "SKIP: $kernel"; exit 77 ;;
@@ -49,6 +51,13 @@ boot() {	# N
 	grep -q "^REPORTDATA *$want\$" "$work/verify" || fail "the quote's REPORTDATA is not this run's"
 	run_mrtd=$(sed -n 's/^softtdx run: MRTD //p' "$work/out")
 	grep -q "^MRTD *$run_mrtd\$" "$work/verify" || fail "the quote's MRTD is not the TD's"
+	# TDX_CMD_GET_REPORT0: REPORTMACSTRUCT.REPORTDATA at byte 128, TDINFO.MRTD at 528.
+	report=$(sed -n 's/^softtdx-init: tdreport \([0-9a-f]*\).*/\1/p' "$work/serial")
+	[ ${#report} -eq 2048 ] || fail "-smp $1: no TDREPORT from /dev/tdx_guest"
+	[ "$(echo "$report" | cut -c257-384)" = "$want" ] ||
+		fail "-smp $1: the TDREPORT's REPORTDATA is not this run's"
+	[ "$(echo "$report" | cut -c1057-1152)" = "$run_mrtd" ] ||
+		fail "-smp $1: the TDREPORT's MRTD is not the TD's"
 	measured=$("$softtdx" measure -kernel "$kernel" -initrd "$work/initrd" -append "$append" \
 		   -m 512M -smp "$1" | sed -n 's/^MRTD: //p')
 	[ -n "$run_mrtd" ] && [ "$run_mrtd" = "$measured" ] ||
