@@ -21,6 +21,9 @@
 #include "tdx_host.h"
 
 #define KVM_MAX_VCPUS_SUPPORTED	256
+/* vCPU IDs below this (KVM_CAP_MAX_VCPU_ID): softtdx's table of vCPUs, Linux's is larger. */
+#define KVM_MAX_VCPU_IDS	KVM_MAX_VCPUS_SUPPORTED
+#define KVM_CLOCK_VALID_FLAGS	(KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC)
 #define KVM_VCPU_MMAP_PAGES	3	/* kvm_run, PIO data, coalesced MMIO */
 #define KVM_PIO_PAGE_OFFSET	1
 #define KVM_MAX_CPUID_ENTRIES	256
@@ -166,6 +169,10 @@ struct kvm_vm {
 	u32 max_vcpus;
 	u32 created_vcpus;
 	u64 default_tsc_khz;
+	int64_t kvmclock_offset;		/* KVM_GET/SET_CLOCK: ns added to the host's boot time */
+	u32 tss_addr;			/* KVM_SET_TSS_ADDR (a normal VM's; TDs ignore it) */
+	u64 identity_map_addr;		/* KVM_SET_IDENTITY_MAP_ADDR (likewise) */
+	u32 max_vcpu_ids;		/* KVM_CAP_MAX_VCPU_ID; 0: the default */
 	struct kvm_tdx *tdx;
 	struct kvm_vmx *vmx;		/* a normal VM's CPU group (vmx_run.c) */
 	const struct kvm_vcpu_ops *vcpu_ops;
@@ -201,6 +208,8 @@ struct kvm_vcpu_arch {
 	struct kvm_lapic_state apic;	/* the APIC register page */
 	u32 mp_state;
 	bool lapic_in_kernel;
+	u64 vapic_addr;			/* KVM_SET_VAPIC_ADDR */
+	bool tpr_access_reporting;	/* KVM_TPR_ACCESS_REPORTING */
 	/* What the vendor hides from the host (TDs: everything). */
 	bool guest_state_protected, apic_protected, fpu_confidential, tsc_protected;
 	bool smi_ignored;		/* TDs swallow SMIs; normal VMs have no SMM */

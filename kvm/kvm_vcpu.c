@@ -189,7 +189,7 @@ long kvm_vm_create_vcpu(struct kvm_vm *vm, unsigned long id)
 		return -EINVAL;
 	pthread_mutex_lock(&vm->lock);
 	ret = -EINVAL;
-	if (vm->created_vcpus >= vm->max_vcpus)
+	if (vm->created_vcpus >= vm->max_vcpus || (vm->max_vcpu_ids && id >= vm->max_vcpu_ids))
 		goto out;
 	ret = -EEXIST;
 	if (vcpu_id_taken(vm, (u32)id))

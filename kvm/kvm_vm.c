@@ -8,6 +8,7 @@
 #include "lapic.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 #define EXIT_HYPERCALL_VALID	(1ULL << KVM_HC_MAP_GPA_RANGE)
 
@@ -47,7 +48,13 @@ long kvm_check_extension_generic(struct kvm_vm *vm, long cap)
 	case KVM_CAP_VCPU_EVENTS:
 	case KVM_CAP_IMMEDIATE_EXIT:
 	case KVM_CAP_PRE_FAULT_MEMORY:		/* tdp_enabled */
+	case KVM_CAP_INTERNAL_ERROR_DATA:
+	case KVM_CAP_SET_IDENTITY_MAP_ADDR:
+	case KVM_CAP_GET_TSC_KHZ:
+	case KVM_CAP_TSC_DEADLINE_TIMER:
 		return 1;
+	case KVM_CAP_ADJUST_CLOCK:
+		return KVM_CLOCK_VALID_FLAGS;
 	case KVM_CAP_NR_MEMSLOTS:
 		return KVM_USER_MEM_SLOTS;
 	case KVM_CAP_IRQ_ROUTING:
@@ -57,8 +64,9 @@ long kvm_check_extension_generic(struct kvm_vm *vm, long cap)
 	case KVM_CAP_NR_VCPUS:
 		return nr_present_cpus();
 	case KVM_CAP_MAX_VCPUS:
-	case KVM_CAP_MAX_VCPU_ID:
 		return vm ? vm->max_vcpus : KVM_MAX_VCPUS_SUPPORTED;
+	case KVM_CAP_MAX_VCPU_ID:
+		return KVM_MAX_VCPU_IDS;
 	case KVM_CAP_VM_TYPES:
 		return supported_vm_types();
 	case KVM_CAP_EXIT_HYPERCALL:
@@ -129,6 +137,14 @@ static long vm_enable_cap(struct kvm_vm *vm, unsigned long arg)
 	case KVM_CAP_X86_APIC_BUS_CYCLES_NS:
 		ret = enable_apic_bus_cycles_ns(vm, cap.args[0]);
 		break;
+	case KVM_CAP_MAX_VCPU_ID:
+		/* Set once (the same value again is fine), as x86.c; IDs at or above it are refused. */
+		if (cap.args[0] > KVM_MAX_VCPU_IDS ||
+		    (vm->max_vcpu_ids && vm->max_vcpu_ids != cap.args[0]))
+			break;
+		vm->max_vcpu_ids = (u32)cap.args[0];
+		ret = 0;
+		break;
 	default:
 		break;
 	}
@@ -146,6 +162,90 @@ static long vm_set_tsc_khz(struct kvm_vm *vm, unsigned long khz)
 	return 0;
 }
 
+static int64_t boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* KVM_GET_CLOCK: kvmclock (ns since the VM was made, plus what SET_CLOCK moved it). */
+static long vm_get_clock(struct kvm_vm *vm, unsigned long arg)
+{
+	struct kvm_clock_data d = {
+		.flags = KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC,
+	};
+
+	pthread_mutex_lock(&vm->lock);
+	d.host_tsc = platform_rdtsc();
+	d.realtime = (u64)realtime_ns();
+	d.clock = (u64)(boot_ns() + vm->kvmclock_offset);
+	pthread_mutex_unlock(&vm->lock);
+	return kvm_copy_to_user(arg, &d, sizeof(d)) ? -EFAULT : 0;
+}
+
+/*
+ * KVM_SET_CLOCK: the clock reads data.clock now, or, with KVM_CLOCK_REALTIME,
+ * data.clock plus the real time elapsed since data.realtime (never less).
+ */
+static long vm_set_clock(struct kvm_vm *vm, unsigned long arg)
+{
+	struct kvm_clock_data d;
+	int64_t now, clock;
+
+	if (kvm_copy_from_user(&d, arg, sizeof(d)))
+		return -EFAULT;
+	if (d.flags & ~KVM_CLOCK_VALID_FLAGS)
+		return -EINVAL;
+	pthread_mutex_lock(&vm->lock);
+	now = boot_ns();
+	clock = (int64_t)d.clock;
+	if (d.flags & KVM_CLOCK_REALTIME) {
+		int64_t elapsed = realtime_ns() - (int64_t)d.realtime;
+
+		if (elapsed > 0)
+			clock += elapsed;
+	}
+	vm->kvmclock_offset = clock - now;
+	pthread_mutex_unlock(&vm->lock);
+	return 0;
+}
+
+/* KVM_SET_TSS_ADDR: three pages below 4 GiB; a TD has no real mode to use them. */
+static long vm_set_tss_addr(struct kvm_vm *vm, unsigned long addr)
+{
+	if (addr > (u32)(-3 * 4096))
+		return -EINVAL;
+	if (!vm->tdx)
+		vm->tss_addr = (u32)addr;
+	return 0;
+}
+
+/* KVM_SET_IDENTITY_MAP_ADDR: before any vCPU; a TD ignores it too. */
+static long vm_set_identity_map_addr(struct kvm_vm *vm, unsigned long arg)
+{
+	u64 addr;
+	long ret = -EINVAL;
+
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->created_vcpus) {
+		ret = kvm_copy_from_user(&addr, arg, sizeof(addr)) ? -EFAULT : 0;
+		if (!ret && !vm->tdx)
+			vm->identity_map_addr = addr;
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return ret;
+}
+
 static long vm_ioctl(struct kvm_obj *obj, unsigned int request, unsigned long arg)
 {
 	struct kvm_vm *vm = (struct kvm_vm *)obj;
@@ -159,6 +259,14 @@ static long vm_ioctl(struct kvm_obj *obj, unsigned int request, unsigned long ar
 		return vm_set_tsc_khz(vm, arg);
 	case KVM_GET_TSC_KHZ:
 		return (long)vm->default_tsc_khz;
+	case KVM_GET_CLOCK:
+		return vm_get_clock(vm, arg);
+	case KVM_SET_CLOCK:
+		return vm_set_clock(vm, arg);
+	case KVM_SET_TSS_ADDR:
+		return vm_set_tss_addr(vm, arg);
+	case KVM_SET_IDENTITY_MAP_ADDR:
+		return vm_set_identity_map_addr(vm, arg);
 	case KVM_MEMORY_ENCRYPT_OP:
 		return vm->ops->mem_enc_op(vm, arg);
 	case KVM_CREATE_VCPU:
@@ -225,6 +333,7 @@ int kvm_create_vm(unsigned long type)
 	vm->max_vcpus = KVM_MAX_VCPUS_SUPPORTED;
 	vm->apic_bus_cycle_ns = APIC_BUS_CYCLE_NS_DEFAULT;
 	vm->default_tsc_khz = KVM_HOST_TSC_KHZ;
+	vm->kvmclock_offset = -boot_ns();
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_mutex_init(&vm->slots_lock, NULL);
 	ret = vm->ops->init(vm);

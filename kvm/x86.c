@@ -537,8 +537,8 @@ static const struct {
 
 /*
  * One entry: the platform CPU's value with what KVM adds (x2APIC and the
- * TSC-deadline timer it emulates, the hypervisor bit, its own leaves) and
- * what it hides (the host's KeyID bits from MAXPHYADDR).
+ * TSC-deadline timer it emulates, the hypervisor bit, its own leaves, the
+ * guest's physical address width).
  */
 static struct kvm_cpuid_entry2 supported_entry(u32 function, u32 index, bool indexed)
 {
@@ -568,10 +568,17 @@ static struct kvm_cpuid_entry2 supported_entry(u32 function, u32 index, bool ind
 		e.ecx = 0x564b4d56;
 		e.edx = 0x4d;
 		break;
-	case 0x80000008:
-		if (h)
-			e.eax = (e.eax & ~0xFFu) | platform_keyid_shift(h->plat);
+	case 0x80000008: {
+		/*
+		 * With TDP (Linux >= 6.10): the raw MAXPHYADDR, KeyID bits and
+		 * all (they narrow HPAs, not GPAs), and the same in
+		 * GuestPhysBits (EAX[23:16]) as the EPT has five levels.
+		 */
+		u32 phys = e.eax & 0xFF, virt = e.eax >> 8 & 0xFF;
+
+		e.eax = phys | (virt < 48 ? 48 : virt) << 8 | phys << 16;
 		break;
+	}
 	default:
 		break;
 	}
@@ -1101,6 +1108,39 @@ bool kvm_vcpu_exit_requested(struct kvm_vcpu *vcpu)
 	       run_signal_pending(vcpu);
 }
 
+/*
+ * The TPR-patching pair QEMU's kvm-apic uses for old 32-bit guests: the
+ * vapic page's address (its u32 within one page, as kvm_gpc_activate()
+ * requires) and whether xAPIC TPR accesses exit with KVM_EXIT_TPR_ACCESS.
+ * Both are kept; softtdx's in-kernel APIC is x2APIC only, so no TPR access
+ * ever reaches it, and QEMU's option ROM never gets to patch anything.
+ */
+static long set_vapic_addr(struct kvm_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_vapic_addr va;
+
+	if (!vcpu->arch.lapic_in_kernel)
+		return -EINVAL;
+	if (kvm_copy_from_user(&va, arg, sizeof(va)))
+		return -EFAULT;
+	if ((va.vapic_addr & 0xFFF) > 0x1000 - sizeof(u32))
+		return -EINVAL;
+	vcpu->arch.vapic_addr = va.vapic_addr;
+	return 0;
+}
+
+static long tpr_access_reporting(struct kvm_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_tpr_access_ctl tac;
+
+	if (kvm_copy_from_user(&tac, arg, sizeof(tac)))
+		return -EFAULT;
+	if (tac.flags)
+		return -EINVAL;
+	vcpu->arch.tpr_access_reporting = tac.enabled;
+	return kvm_copy_to_user(arg, &tac, sizeof(tac)) ? -EFAULT : 0;
+}
+
 static long vcpu_ioctl_run_guest(struct kvm_vcpu *vcpu)
 {
 	sigset_t all;
@@ -1199,6 +1239,10 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int request, unsigned l
 		return vcpu_set_tsc_khz(vcpu, arg);
 	case KVM_GET_TSC_KHZ:
 		return a->tsc_khz;
+	case KVM_SET_VAPIC_ADDR:
+		return set_vapic_addr(vcpu, arg);
+	case KVM_TPR_ACCESS_REPORTING:
+		return tpr_access_reporting(vcpu, arg);
 	default:
 		return vcpu->vm->vcpu_ops->vendor_ioctl(vcpu, request, arg);
 	}

@@ -45,6 +45,14 @@ static void test_system_extensions(void **state)
 	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_VCPU_EVENTS), 1);
 	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_MP_STATE), 1);
 	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_USER_NMI), 1);
+	/* What QEMU requires and Linux always reports. */
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_INTERNAL_ERROR_DATA), 1);
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_SET_IDENTITY_MAP_ADDR), 1);
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_GET_TSC_KHZ), 1);
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER), 1);
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_ADJUST_CLOCK),
+			 KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC);
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPU_ID), 256);
 	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, 9999), 0);
 	kvm_close(kvm);
 }
@@ -115,6 +123,85 @@ static void test_enable_cap(void **state)
 	cap = (struct kvm_enable_cap){ .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 } };
 	TEST_ASSERT_ERRNO(kvm_ioctl(vm, KVM_ENABLE_CAP, &cap), EEXIST);
 	kvm_close(vcpu);
+	kvm_close(vm);
+	kvm_close(kvm);
+}
+
+/* KVM_CAP_MAX_VCPU_ID: set once (again with the same value), IDs at or above it refused. */
+static void test_max_vcpu_id(void **state)
+{
+	int kvm = kvm_open(), vm = vm_create(kvm, KVM_X86_DEFAULT_VM), vcpu;
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_MAX_VCPU_ID, .args = { 257 } };
+
+	(void)state;
+	TEST_ASSERT_ERRNO(kvm_ioctl(vm, KVM_ENABLE_CAP, &cap), EINVAL);
+	cap.args[0] = 4;
+	assert_int_equal(kvm_ioctl(vm, KVM_ENABLE_CAP, &cap), 0);
+	assert_int_equal(kvm_ioctl(vm, KVM_ENABLE_CAP, &cap), 0);
+	cap.args[0] = 8;
+	TEST_ASSERT_ERRNO(kvm_ioctl(vm, KVM_ENABLE_CAP, &cap), EINVAL);
+	TEST_ASSERT_ERRNO(kvm_ioctl(vm, KVM_CREATE_VCPU, 4), EINVAL);
+	vcpu = kvm_ioctl(vm, KVM_CREATE_VCPU, 3);
+	assert_true(vcpu >= 0);
+	kvm_close(vcpu);
+	kvm_close(vm);
+	kvm_close(kvm);
+}
+
+/*
+ * kvmclock: KVM_GET_CLOCK counts from the VM's creation with the flags
+ * Linux reports; KVM_SET_CLOCK moves it (with KVM_CLOCK_REALTIME, by the
+ * real time since data.realtime too); unknown flags EINVAL.
+ */
+static void test_clock(void **state)
+{
+	int kvm = kvm_open(), vm = vm_create(kvm, KVM_X86_DEFAULT_VM);
+	struct kvm_clock_data d = { 0 }, e = { 0 };
+
+	(void)state;
+	assert_int_equal(kvm_ioctl(vm, KVM_GET_CLOCK, &d), 0);
+	assert_int_equal(d.flags, KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC);
+	assert_true(d.clock < 10ULL * 1000000000);	/* the VM is seconds old at most */
+	assert_true(d.realtime > 0 && d.host_tsc > 0);
+	e.clock = 1000ULL * 1000000000;
+	assert_int_equal(kvm_ioctl(vm, KVM_SET_CLOCK, &e), 0);
+	assert_int_equal(kvm_ioctl(vm, KVM_GET_CLOCK, &d), 0);
+	assert_true(d.clock >= e.clock && d.clock < e.clock + 1000000000);
+	/* Saved 5 s of real time ago: the clock went on meanwhile. */
+	e = (struct kvm_clock_data){ .clock = 1000ULL * 1000000000, .flags = KVM_CLOCK_REALTIME,
+				     .realtime = d.realtime - 5ULL * 1000000000 };
+	assert_int_equal(kvm_ioctl(vm, KVM_SET_CLOCK, &e), 0);
+	assert_int_equal(kvm_ioctl(vm, KVM_GET_CLOCK, &d), 0);
+	assert_true(d.clock >= e.clock + 5ULL * 1000000000);
+	e.flags = 1;
+	TEST_ASSERT_ERRNO(kvm_ioctl(vm, KVM_SET_CLOCK, &e), EINVAL);
+	TEST_ASSERT_ERRNO(kvm_ioctl(vm, KVM_GET_CLOCK, (void *)8), EFAULT);
+	kvm_close(vm);
+	kvm_close(kvm);
+}
+
+/*
+ * KVM_SET_TSS_ADDR (three pages below 4 GiB) and KVM_SET_IDENTITY_MAP_ADDR
+ * (before any vCPU), on normal VMs and TDs alike, as x86.c.
+ */
+static void test_real_mode_pages(void **state)
+{
+	int kvm = kvm_open(), vm = vm_create(kvm, KVM_X86_DEFAULT_VM);
+	int td = vm_create(kvm, KVM_X86_TDX_VM), vcpu;
+	unsigned long long ident = 0xFEFFC000;
+
+	(void)state;
+	assert_int_equal(kvm_ioctl(vm, KVM_SET_TSS_ADDR, 0xFEFFD000), 0);
+	assert_int_equal(kvm_ioctl(td, KVM_SET_TSS_ADDR, 0xFEFFD000), 0);
+	TEST_ASSERT_ERRNO(kvm_ioctl(vm, KVM_SET_TSS_ADDR, 0xFFFFE000), EINVAL);
+	assert_int_equal(kvm_ioctl(vm, KVM_SET_IDENTITY_MAP_ADDR, &ident), 0);
+	assert_int_equal(kvm_ioctl(td, KVM_SET_IDENTITY_MAP_ADDR, &ident), 0);
+	TEST_ASSERT_ERRNO(kvm_ioctl(vm, KVM_SET_IDENTITY_MAP_ADDR, (void *)8), EFAULT);
+	vcpu = kvm_ioctl(vm, KVM_CREATE_VCPU, 0);
+	assert_true(vcpu >= 0);
+	TEST_ASSERT_ERRNO(kvm_ioctl(vm, KVM_SET_IDENTITY_MAP_ADDR, &ident), EINVAL);
+	kvm_close(vcpu);
+	kvm_close(td);
 	kvm_close(vm);
 	kvm_close(kvm);
 }
@@ -193,8 +280,9 @@ static void test_supported_cpuid(void **state)
 	assert_int_equal(e->flags, KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
 	e = cpuid_find(&c.hdr, 0x80000008, 0);
 	assert_non_null(e);
-	assert_true((e->eax & 0xFF) < 52);	/* 52 bits less the host's KeyID bits */
+	assert_int_equal(e->eax & 0xFF, 52);		/* raw MAXPHYADDR, KeyID bits and all */
 	assert_int_equal((e->eax >> 8) & 0xFF, 57);	/* LA57 */
+	assert_int_equal((e->eax >> 16) & 0xFF, 52);	/* GuestPhysBits: 5-level EPT */
 	TEST_ASSERT_ERRNO(kvm_ioctl(kvm, KVM_GET_SUPPORTED_CPUID, (void *)8), EFAULT);
 	kvm_close(kvm);
 }
@@ -207,6 +295,9 @@ int main(void)
 		cmocka_unit_test(test_vm_types),
 		cmocka_unit_test(test_enable_cap),
 		cmocka_unit_test(test_tsc_khz),
+		cmocka_unit_test(test_max_vcpu_id),
+		cmocka_unit_test(test_clock),
+		cmocka_unit_test(test_real_mode_pages),
 		cmocka_unit_test(test_descriptors),
 		cmocka_unit_test(test_supported_cpuid),
 	};

@@ -664,7 +664,9 @@ static void check_gsi_routing(int td)
 	TEST_ASSERT_ERRNO(set_route(td, 4096, KVM_IRQ_ROUTING_MSI, 0, 0xFEE00000u, 0x41), EINVAL);
 	TEST_ASSERT_ERRNO(set_route(td, 10, KVM_IRQ_ROUTING_IRQCHIP, 0, 0, 0), EINVAL);
 	TEST_ASSERT_ERRNO(set_route(td, 10, KVM_IRQ_ROUTING_MSI, 2, 0xFEE00000u, 0x41), EINVAL);
-	TEST_ASSERT_ERRNO(set_route(td, 10, KVM_IRQ_ROUTING_MSI, 0, 0xFEE00004u, 0x41), EINVAL);
+	/* Any message is stored (QEMU's zeroed placeholders); one not deliverable reaches no one. */
+	assert_int_equal(set_route(td, 10, KVM_IRQ_ROUTING_MSI, 0, 0, 0), 0);
+	assert_int_equal(irq_line_status(td, 10, 1), -1);
 	assert_int_equal(set_route(td, 10, KVM_IRQ_ROUTING_MSI, 0, 0xFEE00000u, 0x41), 0);
 	assert_int_equal(irq_line_status(td, 11, 1), -1);	/* no route */
 	assert_int_equal(irq_line_status(td, 10, 0), -1);	/* an MSI has no low level */

@@ -348,6 +348,34 @@ static void test_vcpu_tsc_khz(void **state)
 	kvm_close(vm);
 }
 
+/* The TPR-patching pair: kept with an in-kernel APIC, checked as x86.c checks them. */
+static void test_vapic_and_tpr_reporting(void **state)
+{
+	int vm = vm_create(kvm, KVM_X86_DEFAULT_VM), plain = vm_create(kvm, KVM_X86_DEFAULT_VM);
+	int vcpu, bare;
+	struct kvm_vapic_addr va = { .vapic_addr = 0xFEE00080 };
+	struct kvm_tpr_access_ctl tac = { .enabled = 1 };
+
+	(void)state;
+	vm_enable_split_irqchip(vm);
+	vcpu = kvm_ioctl(vm, KVM_CREATE_VCPU, 0);
+	bare = kvm_ioctl(plain, KVM_CREATE_VCPU, 0);
+	assert_int_equal(kvm_ioctl(vcpu, KVM_SET_VAPIC_ADDR, &va), 0);
+	va.vapic_addr = 0x1FFE;		/* its u32 would cross a page */
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_SET_VAPIC_ADDR, &va), EINVAL);
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_SET_VAPIC_ADDR, (void *)8), EFAULT);
+	va.vapic_addr = 0;
+	TEST_ASSERT_ERRNO(kvm_ioctl(bare, KVM_SET_VAPIC_ADDR, &va), EINVAL);	/* no APIC */
+	assert_int_equal(kvm_ioctl(vcpu, KVM_TPR_ACCESS_REPORTING, &tac), 0);
+	tac.flags = 1;
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_TPR_ACCESS_REPORTING, &tac), EINVAL);
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_TPR_ACCESS_REPORTING, (void *)8), EFAULT);
+	kvm_close(bare);
+	kvm_close(vcpu);
+	kvm_close(plain);
+	kvm_close(vm);
+}
+
 static int __enable_apic_bus_cycles(int vm, uint64_t ns)
 {
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_APIC_BUS_CYCLES_NS, .args = { ns } };
@@ -680,6 +708,7 @@ int main(void)
 		KVM_TEST(test_normal_init_sipi),
 		KVM_TEST(test_normal_events),
 		KVM_TEST(test_vcpu_tsc_khz),
+		KVM_TEST(test_vapic_and_tpr_reporting),
 		KVM_TEST(test_apic_bus_cycles_ns),
 		KVM_TEST(test_td_protected_state),
 		KVM_TEST(test_td_msrs),
