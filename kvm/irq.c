@@ -129,6 +129,13 @@ static long set_irq(struct kvm_vm *vm, u32 gsi, u32 level, int *status)
 	return 0;
 }
 
+int kvm_vm_fire_gsi(struct kvm_vm *vm, u32 gsi)
+{
+	int status = -1;
+
+	return set_irq(vm, gsi, 1, &status) ? -1 : status;
+}
+
 long kvm_vm_irq_line(struct kvm_vm *vm, unsigned long arg, bool with_status)
 {
 	struct kvm_irq_level irq;

@@ -183,6 +183,7 @@ struct kvm_vm {
 	struct kvm_attr_ranges private_gfns;
 	struct kvm_msi_route *msi_routes;	/* KVM_SET_GSI_ROUTING (irq.c), under lock */
 	u32 nr_msi_routes;
+	struct kvm_eventfds *eventfds;	/* KVM_IOEVENTFD, KVM_IRQFD (eventfd.c) */
 };
 
 /* ---- userspace interrupts (irq.c) ---------------------------------------------------- */
@@ -193,6 +194,16 @@ long kvm_vm_set_gsi_routing(struct kvm_vm *vm, unsigned long arg);
 /* KVM_IRQ_LINE, or KVM_IRQ_LINE_STATUS with @with_status. */
 long kvm_vm_irq_line(struct kvm_vm *vm, unsigned long arg, bool with_status);
 void kvm_vm_free_gsi_routing(struct kvm_vm *vm);
+/* Every route of @gsi fires (an eventfd's edge); the number of vCPUs that got it, or -1. */
+int kvm_vm_fire_gsi(struct kvm_vm *vm, u32 gsi);
+
+/* ---- eventfds (eventfd.c) -------------------------------------------------------------- */
+
+long kvm_vm_ioeventfd(struct kvm_vm *vm, unsigned long arg);
+long kvm_vm_irqfd(struct kvm_vm *vm, unsigned long arg);
+/* A guest write of @len bytes of @val: true when an ioeventfd took it (no exit). */
+bool kvm_ioeventfd_write(struct kvm_vm *vm, bool pio, u64 addr, u32 len, u64 val);
+void kvm_vm_free_eventfds(struct kvm_vm *vm);
 
 struct kvm_vcpu_tdx;
 

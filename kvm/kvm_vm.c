@@ -52,6 +52,11 @@ long kvm_check_extension_generic(struct kvm_vm *vm, long cap)
 	case KVM_CAP_SET_IDENTITY_MAP_ADDR:
 	case KVM_CAP_GET_TSC_KHZ:
 	case KVM_CAP_TSC_DEADLINE_TIMER:
+	case KVM_CAP_IOEVENTFD:
+	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
+	case KVM_CAP_IOEVENTFD_NO_LENGTH:
+	case KVM_CAP_IRQFD:
+	case KVM_CAP_IRQFD_RESAMPLE:	/* as Linux, though only a full irqchip takes it */
 		return 1;
 	case KVM_CAP_ADJUST_CLOCK:
 		return KVM_CLOCK_VALID_FLAGS;
@@ -289,6 +294,10 @@ static long vm_ioctl(struct kvm_obj *obj, unsigned int request, unsigned long ar
 		return kvm_vm_irq_line(vm, arg, false);
 	case KVM_IRQ_LINE_STATUS:
 		return kvm_vm_irq_line(vm, arg, true);
+	case KVM_IOEVENTFD:
+		return kvm_vm_ioeventfd(vm, arg);
+	case KVM_IRQFD:
+		return kvm_vm_irqfd(vm, arg);
 	default:
 		return -ENOTTY;	/* x86's kvm_arch_vm_ioctl */
 	}
@@ -298,7 +307,8 @@ static void vm_release(struct kvm_obj *obj)
 {
 	struct kvm_vm *vm = (struct kvm_vm *)obj;
 
-	/* No timer may deliver to a vCPU that is going. */
+	/* No timer or irqfd may deliver to a vCPU that is going. */
+	kvm_vm_free_eventfds(vm);
 	for (u32 i = 0; i < vm->created_vcpus; i++)
 		lapic_timer_destroy(vm->vcpus[i]);
 	vm->ops->pre_destroy(vm);

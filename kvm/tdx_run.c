@@ -131,6 +131,8 @@ static int emulate_io(struct kvm_vcpu *vcpu)
 		set_return_code(vcpu, TDVMCALL_STATUS_INVALID_OPERAND);
 		return 1;
 	}
+	if (write && kvm_ioeventfd_write(vcpu->vm, true, (u16)t->vp_enter_args.r14, (u32)size, val))
+		return 1;
 	run->exit_reason = KVM_EXIT_IO;
 	run->io.direction = write ? KVM_EXIT_IO_OUT : KVM_EXIT_IO_IN;
 	run->io.size = (u8)size;
@@ -165,6 +167,8 @@ static int emulate_mmio(struct kvm_vcpu *vcpu)
 		set_return_code(vcpu, TDVMCALL_STATUS_INVALID_OPERAND);
 		return 1;
 	}
+	if (write && kvm_ioeventfd_write(vcpu->vm, false, gpa_strip_shared(vcpu, gpa), (u32)size, val))
+		return 1;
 	run->exit_reason = KVM_EXIT_MMIO;
 	run->mmio.phys_addr = gpa_strip_shared(vcpu, gpa);
 	run->mmio.len = (u32)size;

@@ -170,6 +170,8 @@ static u64 vmx_mmio(void *owner, struct cpu_core *c, u64 gpa, unsigned int size,
 
 	if (!write && read_readonly(vcpu->vm, gpa, size, &val))
 		return val;
+	if (write && kvm_ioeventfd_write(vcpu->vm, false, gpa, size, val))
+		return 0;
 	run->exit_reason = KVM_EXIT_MMIO;
 	run->mmio.phys_addr = gpa;
 	run->mmio.len = size;
@@ -207,7 +209,12 @@ static u8 *fill_io_exit(struct kvm_vcpu *vcpu, u16 port, unsigned int size, bool
 
 static u32 vmx_io(void *owner, struct cpu_core *c, u16 port, unsigned int size, bool in, u32 val)
 {
-	u8 *data = fill_io_exit(owner, port, size, in, &val);
+	struct kvm_vcpu *vcpu = owner;
+	u8 *data;
+
+	if (!in && kvm_ioeventfd_write(vcpu->vm, true, port, size, val))
+		return 0;
+	data = fill_io_exit(owner, port, size, in, &val);
 
 	user_exit(owner, c);
 	val = 0;
@@ -245,6 +252,11 @@ static void vmx_io_insn(void *owner, struct cpu_core *c, struct cpu_regs *r,
 {
 	struct kvm_vcpu *vcpu = owner;
 
+	if (!io->in && !io->string &&
+	    kvm_ioeventfd_write(vcpu->vm, true, io->port, io->size, r->gpr[CPU_RAX])) {
+		r->rip += io->len;	/* KVM's fast PIO, with no exit */
+		return;
+	}
 	fill_io_exit(vcpu, io->port, io->size, io->in, &r->gpr[CPU_RAX]);
 	vmx_of(vcpu)->pio = (struct vmx_pio){ io->in, io->size, io->len };
 	vcpu->arch.complete_userspace_io = complete_pio;

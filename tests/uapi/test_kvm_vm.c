@@ -53,6 +53,9 @@ static void test_system_extensions(void **state)
 	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_ADJUST_CLOCK),
 			 KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC);
 	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPU_ID), 256);
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD), 1);
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD_ANY_LENGTH), 1);
+	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IRQFD), 1);
 	assert_int_equal(kvm_ioctl(kvm, KVM_CHECK_EXTENSION, 9999), 0);
 	kvm_close(kvm);
 }

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -293,6 +294,62 @@ static void test_hello(void **state)
 	assert_string_equal(t.console, "hello from a TD\n");
 	assert_int_equal(t.exit_code, 0x21);
 	td_run_destroy(&t);
+}
+
+static int ioeventfd(int vm, unsigned long long addr, unsigned int len, int fd,
+		     unsigned int flags, unsigned long long datamatch)
+{
+	struct kvm_ioeventfd a = { .datamatch = datamatch, .addr = addr, .len = len, .fd = fd,
+				   .flags = flags };
+
+	return kvm_ioctl(vm, KVM_IOEVENTFD, &a);
+}
+
+static unsigned long long eventfd_count(int fd)
+{
+	unsigned long long n = 0;
+
+	return read(fd, &n, sizeof(n)) == sizeof(n) ? n : 0;
+}
+
+/*
+ * KVM_IOEVENTFD: the guest's writes of 'l' to COM1's THR signal the
+ * eventfd instead of exiting (hello's console loses them); the checks and
+ * errnos of virt/kvm/eventfd.c.
+ */
+static void test_ioeventfd(void **state)
+{
+	const unsigned int pio = KVM_IOEVENTFD_FLAG_PIO, dm = KVM_IOEVENTFD_FLAG_DATAMATCH;
+	int efd = eventfd(0, EFD_NONBLOCK), other = eventfd(0, EFD_NONBLOCK), pipefd[2];
+	struct td_run t;
+
+	(void)state;
+	assert_int_equal(pipe(pipefd), 0);
+	td_run_create(&t, guest_hello, guest_hello_size);
+	TEST_ASSERT_ERRNO(ioeventfd(t.td, 0x3F8, 1, efd, 1u << 4, 0), EINVAL);
+	TEST_ASSERT_ERRNO(ioeventfd(t.td, 0x3F8, 3, efd, pio, 0), EINVAL);
+	TEST_ASSERT_ERRNO(ioeventfd(t.td, 0x3F8, 0, efd, pio | dm, 'l'), EINVAL);
+	TEST_ASSERT_ERRNO(ioeventfd(t.td, ~0ULL, 8, efd, 0, 0), EINVAL);
+	TEST_ASSERT_ERRNO(ioeventfd(t.td, 0x3F8, 1, 999, pio, 0), EBADF);
+	TEST_ASSERT_ERRNO(ioeventfd(t.td, 0x3F8, 1, pipefd[0], pio, 0), EINVAL);
+	TEST_ASSERT_ERRNO(ioeventfd(t.td, 0x3F8, 1, efd, pio | KVM_IOEVENTFD_FLAG_DEASSIGN, 0),
+			  ENOENT);
+	assert_int_equal(ioeventfd(t.td, 0x3F8, 1, efd, pio | dm, 'l'), 0);
+	TEST_ASSERT_ERRNO(ioeventfd(t.td, 0x3F8, 1, other, pio, 0), EEXIST);	/* any value */
+	/* Any length on MMIO, then gone again; the MMIO bus is apart from ports. */
+	assert_int_equal(ioeventfd(t.td, 0x3F8, 0, other, 0, 0), 0);
+	assert_int_equal(ioeventfd(t.td, 0x3F8, 0, other, KVM_IOEVENTFD_FLAG_DEASSIGN, 0), 0);
+	assert_int_equal(run_until_stop(&t), 0);
+	assert_string_equal(t.console, "heo from a TD\n");
+	assert_int_equal(eventfd_count(efd), 2);
+	assert_int_equal(eventfd_count(other), 0);
+	assert_int_equal(ioeventfd(t.td, 0x3F8, 1, efd, pio | dm | KVM_IOEVENTFD_FLAG_DEASSIGN, 'l'),
+			 0);
+	td_run_destroy(&t);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(other);
+	close(efd);
 }
 
 static void test_ghci(void **state)
@@ -651,6 +708,25 @@ static void *msi_later(void *arg)
 	return (void *)(long)irq_line_status(t->td, 10, 1);
 }
 
+static int irqfd(int vm, int fd, unsigned int gsi, unsigned int flags)
+{
+	struct kvm_irqfd a = { .fd = (unsigned int)fd, .gsi = gsi, .flags = flags };
+
+	return kvm_ioctl(vm, KVM_IRQFD, &a);
+}
+
+static int wake_eventfd = -1;
+
+/* The same wake-up through KVM_IRQFD: an eventfd bound to GSI 10, signalled. */
+static void *eventfd_later(void *arg)
+{
+	unsigned long long one = 1;
+
+	(void)arg;
+	usleep(20000);
+	return (void *)(long)(write(wake_eventfd, &one, sizeof(one)) == sizeof(one));
+}
+
 /* Routes the split irqchip takes (MSIs only) and the errnos of the rest. */
 static void check_gsi_routing(int td)
 {
@@ -681,7 +757,7 @@ static void check_gsi_routing(int td)
  * when RFLAGS.IF and the TPR allow, EOI through the x2APIC; a vCPU asleep
  * in TDVMCALL<HLT> wakes for one that comes as a routed GSI (KVM_IRQ_LINE).
  */
-static void test_interrupts(void **state)
+static void run_irq_guest(void *(*wake)(void *))
 {
 	const unsigned long long *rep;
 	struct kvm_msi bad = { .address_lo = 0xFEE00000u, .data = 0x30, .flags = 2 };
@@ -690,13 +766,14 @@ static void test_interrupts(void **state)
 	void *ret = NULL;
 	bool started = false;
 
-	(void)state;
 	td_run_create(&t, guest_irq, guest_irq_size);
 	TEST_ASSERT_ERRNO(kvm_ioctl(t.td, KVM_SIGNAL_MSI, &bad), EINVAL);
 	TEST_ASSERT_ERRNO(signal_msi(t.td, 0, 5), EINVAL);		/* reserved vector */
 	assert_int_equal(signal_msi(t.td, 7, 0x30), 0);		/* no such APIC ID */
 	assert_int_equal(kvm_ioctl(t.td, KVM_CHECK_EXTENSION, KVM_CAP_SIGNAL_MSI), 1);
 	check_gsi_routing(t.td);
+	if (wake == eventfd_later)
+		assert_int_equal(irqfd(t.td, wake_eventfd, 10, 0), 0);
 	while (t.exit_code < 0) {
 		assert_int_equal(kvm_ioctl(t.vcpu, KVM_RUN, 0), 0);
 		assert_int_equal(t.run->exit_reason, KVM_EXIT_IO);
@@ -707,7 +784,7 @@ static void test_interrupts(void **state)
 			assert_int_equal(signal_msi(t.td, 0, 0x25), 1);
 			assert_int_equal(signal_msi(t.td, 0, 0x30), 1);
 		} else if (t.nr_reports == 10 && !started) {
-			assert_int_equal(pthread_create(&thr, NULL, msi_later, &t), 0);
+			assert_int_equal(pthread_create(&thr, NULL, wake, &t), 0);
 			started = true;
 		}
 	}
@@ -728,6 +805,44 @@ static void test_interrupts(void **state)
 	assert_int_equal(rep[10], 0x41);		/* woken from HLT */
 	assert_int_equal(rep[11], 0);			/* PPR */
 	td_run_destroy(&t);
+}
+
+static void test_interrupts(void **state)
+{
+	(void)state;
+	run_irq_guest(msi_later);
+}
+
+/*
+ * KVM_IRQFD: the wake-up from HLT comes from an eventfd bound to GSI 10;
+ * its checks and errnos (resampling needs the full in-kernel irqchip).
+ */
+static void test_irqfd(void **state)
+{
+	int vm = vm_create(kvm, KVM_X86_DEFAULT_VM), td = td_create(kvm), pipefd[2], other;
+
+	(void)state;
+	wake_eventfd = eventfd(0, 0);
+	other = eventfd(0, 0);
+	assert_int_equal(pipe(pipefd), 0);
+	TEST_ASSERT_ERRNO(irqfd(vm, wake_eventfd, 10, 0), EINVAL);	/* no irqchip */
+	vm_enable_split_irqchip(td);
+	TEST_ASSERT_ERRNO(irqfd(td, wake_eventfd, 10, 4), EINVAL);
+	TEST_ASSERT_ERRNO(irqfd(td, wake_eventfd, 10, KVM_IRQFD_FLAG_RESAMPLE), EINVAL);
+	TEST_ASSERT_ERRNO(irqfd(td, 999, 10, 0), EBADF);
+	TEST_ASSERT_ERRNO(irqfd(td, pipefd[0], 10, 0), EINVAL);
+	assert_int_equal(irqfd(td, other, 10, 0), 0);
+	TEST_ASSERT_ERRNO(irqfd(td, other, 11, 0), EBUSY);
+	assert_int_equal(irqfd(td, other, 10, KVM_IRQFD_FLAG_DEASSIGN), 0);
+	assert_int_equal(irqfd(td, other, 10, KVM_IRQFD_FLAG_DEASSIGN), 0);	/* none: fine */
+	assert_int_equal(irqfd(td, other, 11, 0), 0);	/* free again; closed with the VM */
+	kvm_close(td);
+	kvm_close(vm);
+	run_irq_guest(eventfd_later);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(other);
+	close(wake_eventfd);
 }
 
 struct flood {
@@ -911,6 +1026,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		KVM_TEST(test_hello),
+		KVM_TEST(test_ioeventfd),
 		KVM_TEST(test_timer),
 		KVM_TEST(test_map_gpa_round_trip),
 		KVM_TEST(test_ghci),
@@ -921,6 +1037,7 @@ int main(void)
 		KVM_TEST(test_entry_contention),
 		KVM_TEST(test_two_vcpus_atomic),
 		KVM_TEST(test_interrupts),
+		KVM_TEST(test_irqfd),
 		KVM_TEST(test_interrupt_flood),
 		KVM_TEST(test_nmi),
 	};
