@@ -75,7 +75,7 @@ static double host_touch_ms_per_gib(void)
 
 int main(int argc, char **argv)
 {
-	char append[] = "console=ttyS0", mem[] = "512M";
+	char append[] = "console=ttyS0", mem[8] = "512M";
 	char *td[] = { argc > 1 ? argv[1] : "build/vmm/softtdx", "run", "-kernel", argv[2],
 		       "-initrd", argv[3], "-append", append, "-m", mem, "-serial", "stdio",
 		       "--quiet", "--json", NULL };

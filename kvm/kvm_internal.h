@@ -184,7 +184,14 @@ struct kvm_vm {
 	struct kvm_msi_route *msi_routes;	/* KVM_SET_GSI_ROUTING (irq.c), under lock */
 	u32 nr_msi_routes;
 	struct kvm_eventfds *eventfds;	/* KVM_IOEVENTFD, KVM_IRQFD (eventfd.c) */
+	_Atomic bool dead;		/* KVM_BUG_ON hit: every ioctl is EIO from then on */
 };
+
+/*
+ * KVM_BUG_ON()'s effect (kvm_vm_bugged()): KVM found its state broken, so
+ * the VM and its vCPUs answer every ioctl with -EIO until they are closed.
+ */
+void kvm_vm_bug(struct kvm_vm *vm);
 
 /* ---- userspace interrupts (irq.c) ---------------------------------------------------- */
 
@@ -220,6 +227,7 @@ struct kvm_vcpu_arch {
 	u32 mp_state;
 	bool lapic_in_kernel;
 	u64 vapic_addr;			/* KVM_SET_VAPIC_ADDR */
+	int pending_external_vector;	/* KVM_INTERRUPT's ExtINT, or -1 */
 	bool tpr_access_reporting;	/* KVM_TPR_ACCESS_REPORTING */
 	/* What the vendor hides from the host (TDs: everything). */
 	bool guest_state_protected, apic_protected, fpu_confidential, tsc_protected;

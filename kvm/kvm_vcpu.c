@@ -78,6 +78,8 @@ static long vcpu_ioctl(struct kvm_obj *obj, unsigned int request, unsigned long 
 	struct kvm_vcpu *vcpu = (struct kvm_vcpu *)obj;
 	long ret;
 
+	if (atomic_load(&vcpu->vm->dead))
+		return -EIO;
 	pthread_mutex_lock(&vcpu->lock);
 	switch (request) {
 	case KVM_SET_CPUID2:

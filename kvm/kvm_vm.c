@@ -251,9 +251,17 @@ static long vm_set_identity_map_addr(struct kvm_vm *vm, unsigned long arg)
 	return ret;
 }
 
+void kvm_vm_bug(struct kvm_vm *vm)
+{
+	atomic_store(&vm->dead, true);
+}
+
 static long vm_ioctl(struct kvm_obj *obj, unsigned int request, unsigned long arg)
 {
 	struct kvm_vm *vm = (struct kvm_vm *)obj;
+
+	if (atomic_load(&vm->dead))
+		return -EIO;
 
 	switch (request) {
 	case KVM_CHECK_EXTENSION:

@@ -535,6 +535,9 @@ static long tdx_finalize_vm(struct kvm_vm *vm, struct kvm_tdx_cmd *cmd)
 	pthread_mutex_lock(&vm->slots_lock);
 	ret = __tdx_finalize_vm(vm->tdx, cmd);
 	pthread_mutex_unlock(&vm->slots_lock);
+	/* KVM_BUG_ON(cmd->hw_error): MR.FINALIZE failing (no vCPU, say) breaks the VM. */
+	if (ret == -EIO)
+		kvm_vm_bug(vm);
 	return ret;
 }
 

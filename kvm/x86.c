@@ -756,6 +756,7 @@ void kvm_vcpu_arch_reset(struct kvm_vcpu *vcpu)
 	a->fpu.fcw = 0x37f;
 	a->fpu.mxcsr = 0x1f80;
 	a->lapic_in_kernel = vcpu->vm->split_irqchip;
+	a->pending_external_vector = -1;
 	lapic_reset(vcpu);
 	a->apic_base = APIC_DEFAULT_BASE | APICBASE_ENABLE | (vcpu->id ? 0 : APICBASE_BSP);
 	a->mp_state = a->lapic_in_kernel && vcpu->id ? KVM_MP_STATE_UNINITIALIZED :
@@ -1141,6 +1142,29 @@ static long tpr_access_reporting(struct kvm_vcpu *vcpu, unsigned long arg)
 	return kvm_copy_to_user(arg, &tac, sizeof(tac)) ? -EFAULT : 0;
 }
 
+/*
+ * kvm_vcpu_ioctl_interrupt(): with the in-kernel APIC the vector is an
+ * ExtINT from the VMM's PIC, held one at a time (EEXIST while one waits)
+ * until the APIC takes it through LVT0.  A TD never does (TDX has no
+ * ExtINT), as in Linux.  Normal VMs take no interrupts in softtdx yet:
+ * ENOSYS, as their MSIs.
+ */
+static long vcpu_interrupt(struct kvm_vcpu *vcpu, unsigned long arg)
+{
+	struct kvm_interrupt irq;
+
+	if (kvm_copy_from_user(&irq, arg, sizeof(irq)))
+		return -EFAULT;
+	if (irq.irq >= 256)
+		return -EINVAL;
+	if (!vcpu->vm->tdx)
+		return -ENOSYS;
+	if (vcpu->arch.pending_external_vector != -1)
+		return -EEXIST;
+	vcpu->arch.pending_external_vector = (int)irq.irq;
+	return 0;
+}
+
 static long vcpu_ioctl_run_guest(struct kvm_vcpu *vcpu)
 {
 	sigset_t all;
@@ -1241,6 +1265,8 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int request, unsigned l
 		return a->tsc_khz;
 	case KVM_SET_VAPIC_ADDR:
 		return set_vapic_addr(vcpu, arg);
+	case KVM_INTERRUPT:
+		return vcpu_interrupt(vcpu, arg);
 	case KVM_TPR_ACCESS_REPORTING:
 		return tpr_access_reporting(vcpu, arg);
 	default:

@@ -157,10 +157,16 @@ static void test_finalize_rules(void **state)
 	(void)state;
 	TEST_ASSERT_ERRNO(__tdx_vm_ioctl(td, KVM_TDX_FINALIZE_VM, 0, NULL, NULL), EINVAL);
 	kvm_close(td);
-	/* Without a vCPU the module refuses to finalize. */
+	/*
+	 * Without a vCPU the module refuses to finalize; KVM_BUG_ON then marks
+	 * the VM dead: every later ioctl on it is EIO, and closing it still
+	 * gives everything back.
+	 */
 	td = td_create(kvm);
 	TEST_ASSERT_ERRNO(__tdx_vm_ioctl(td, KVM_TDX_FINALIZE_VM, 0, NULL, &hw_error), EIO);
 	assert_int_equal(hw_error, TDX_NO_VCPUS);
+	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_CREATE_VCPU, 0), EIO);
+	TEST_ASSERT_ERRNO(kvm_ioctl(td, KVM_CHECK_EXTENSION, KVM_CAP_IRQFD), EIO);
 	kvm_close(td);
 }
 

@@ -478,6 +478,31 @@ static void test_td_msrs(void **state)
 	kvm_close(td);
 }
 
+/*
+ * KVM_INTERRUPT with the split irqchip: an ExtINT held one at a time, as
+ * Linux (a TD never takes it); normal VMs take no interrupts yet (ENOSYS).
+ */
+static void test_kvm_interrupt(void **state)
+{
+	int v0, v1, td = td_with_vcpus(&v0, &v1), vm = vm_create(kvm, KVM_X86_DEFAULT_VM), vcpu;
+	struct kvm_interrupt irq = { .irq = 0x20 };
+
+	(void)state;
+	assert_int_equal(kvm_ioctl(v0, KVM_INTERRUPT, &irq), 0);
+	TEST_ASSERT_ERRNO(kvm_ioctl(v0, KVM_INTERRUPT, &irq), EEXIST);
+	irq.irq = 256;
+	TEST_ASSERT_ERRNO(kvm_ioctl(v1, KVM_INTERRUPT, &irq), EINVAL);
+	TEST_ASSERT_ERRNO(kvm_ioctl(v1, KVM_INTERRUPT, (void *)8), EFAULT);
+	vcpu = kvm_ioctl(vm, KVM_CREATE_VCPU, 0);
+	irq.irq = 0x20;
+	TEST_ASSERT_ERRNO(kvm_ioctl(vcpu, KVM_INTERRUPT, &irq), ENOSYS);
+	kvm_close(vcpu);
+	kvm_close(vm);
+	kvm_close(v0);
+	kvm_close(v1);
+	kvm_close(td);
+}
+
 static void test_td_nmi_smi(void **state)
 {
 	int v0, v1, td = td_with_vcpus(&v0, &v1);
@@ -713,6 +738,7 @@ int main(void)
 		KVM_TEST(test_td_protected_state),
 		KVM_TEST(test_td_msrs),
 		KVM_TEST(test_td_nmi_smi),
+		KVM_TEST(test_kvm_interrupt),
 		KVM_TEST(test_kvm_run_rules),
 		KVM_TEST(test_td_kvm_run_needs_finalize),
 		KVM_TEST(test_mce),
