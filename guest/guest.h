@@ -50,6 +50,23 @@ u32 tdvmcall_in(u16 port, unsigned int size);
 void guest_puts(const char *s);		/* COM1 at 0x3F8 */
 void guest_put_hex(u64 v);
 void guest_put_dec(u64 v);
+/* A 64-bit result for the VMM: the low half on port 0x80, then the high half on 0x84. */
+void guest_report(u64 v);
+
+/* RDMSR and WRMSR as the guest executes them (a TD's may #VE or #GP). */
+static inline u64 guest_rdmsr(u32 msr)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return lo | (u64)hi << 32;
+}
+
+static inline void guest_wrmsr(u32 msr, u64 v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)));
+}
+
 /* isa-debug-exit at 0xF4: the VMM ends with status (code << 1) | 1. */
 void __attribute__((noreturn)) guest_exit(u8 code);
 

@@ -57,6 +57,12 @@ void guest_put_dec(u64 v)
 	guest_puts(p);
 }
 
+void guest_report(u64 v)
+{
+	tdvmcall(TDVMCALL_IO, 4, 1, 0x80, (u32)v, 0);
+	tdvmcall(TDVMCALL_IO, 4, 1, 0x84, v >> 32, 0);
+}
+
 void guest_exit(u8 code)
 {
 	tdvmcall_outb(0xF4, code);

@@ -15,12 +15,6 @@
 static u64 regs_r11;
 static volatile u64 ve_reason, ve_gpa;
 
-static void report(u64 v)
-{
-	tdvmcall(TDVMCALL_IO, 4, 1, 0x80, (u32)v, 0);
-	tdvmcall(TDVMCALL_IO, 4, 1, 0x84, v >> 32, 0);
-}
-
 /* A TDVMCALL with R10 = @type; the status, R11 in regs_r11. */
 static u64 vmcall(u64 type, u64 fn, u64 r12, u64 r13, u64 r14, u64 r15)
 {
@@ -93,66 +87,66 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 
 	(void)vcpu_index;
 	(void)gpaw;
-	report(initial_rcx);
+	guest_report(initial_rcx);
 
 	/* Port I/O in; a bad size */
-	report(tdvmcall_in(0x71, 1));
-	report(vmcall(0, TDVMCALL_IO, 3, 0, 0x71, 0));
+	guest_report(tdvmcall_in(0x71, 1));
+	guest_report(vmcall(0, TDVMCALL_IO, 3, 0, 0x71, 0));
 
 	/* CPUID from KVM's table; MSRs KVM emulates for a TD, and ones it does not */
 	r = (struct tdcall_regs){ .rax = TDG_VP_VMCALL, .rcx = TDVMCALL_EXPOSE,
 				  .r11 = TDVMCALL_CPUID, .r12 = 0x40000000 };
 	tdcall(&r);
-	report(r.r10);
-	report(r.r13);
-	report(vmcall(0, TDVMCALL_RDMSR, MSR_APIC_BASE, 0, 0, 0));
-	report(regs_r11);
-	report(vmcall(0, TDVMCALL_RDMSR, 0x1d9, 0, 0, 0));
-	report(vmcall(0, TDVMCALL_WRMSR, 0x6e0, 1234, 0, 0));
-	report(vmcall(0, TDVMCALL_WRMSR, MSR_APIC_BASE, 0, 0, 0));
+	guest_report(r.r10);
+	guest_report(r.r13);
+	guest_report(vmcall(0, TDVMCALL_RDMSR, MSR_APIC_BASE, 0, 0, 0));
+	guest_report(regs_r11);
+	guest_report(vmcall(0, TDVMCALL_RDMSR, 0x1d9, 0, 0, 0));
+	guest_report(vmcall(0, TDVMCALL_WRMSR, 0x6e0, 1234, 0, 0));
+	guest_report(vmcall(0, TDVMCALL_WRMSR, MSR_APIC_BASE, 0, 0, 0));
 
 	/* MMIO through #VE.RequestMMIO: shared GPAs only */
-	report(vmcall(0, TDVMCALL_MMIO, 4, 0, SHARED47 | 0xFED00000, 0));
-	report(regs_r11);
-	report(vmcall(0, TDVMCALL_MMIO, 8, 1, SHARED47 | 0xFED00008, 0x1122334455667788ULL));
-	report(vmcall(0, TDVMCALL_MMIO, 4, 0, 0xFED00000, 0));
-	report(vmcall(0, TDVMCALL_MMIO, 3, 0, SHARED47 | 0xFED00000, 0));
+	guest_report(vmcall(0, TDVMCALL_MMIO, 4, 0, SHARED47 | 0xFED00000, 0));
+	guest_report(regs_r11);
+	guest_report(vmcall(0, TDVMCALL_MMIO, 8, 1, SHARED47 | 0xFED00008, 0x1122334455667788ULL));
+	guest_report(vmcall(0, TDVMCALL_MMIO, 4, 0, 0xFED00000, 0));
+	guest_report(vmcall(0, TDVMCALL_MMIO, 3, 0, SHARED47 | 0xFED00000, 0));
 
 	/* GetTdVmCallInfo */
-	report(vmcall(0, 0x10000, 0, 0, 0, 0));
-	report(vmcall(0, 0x10000, 1, 0, 0, 0));
-	report(regs_r11);
-	report(vmcall(0, 0x10000, 2, 0, 0, 0));
+	guest_report(vmcall(0, 0x10000, 0, 0, 0, 0));
+	guest_report(vmcall(0, 0x10000, 1, 0, 0, 0));
+	guest_report(regs_r11);
+	guest_report(vmcall(0, 0x10000, 2, 0, 0, 0));
 
 	/* Private memory: 4K, a 4K piece of a pre-faulted 2M page, a whole 2M page */
-	report(accept(0x100000, 0));
+	guest_report(accept(0x100000, 0));
 	*(volatile u64 *)0x100000 = 0xA5A5;
-	report(*(volatile u64 *)0x100000);
-	report(accept(0x401000, 0));
-	report(accept(0x400000, 0));
-	report(accept(0x600000, 1));
-	report(*(volatile u64 *)0x7FF000);
+	guest_report(*(volatile u64 *)0x100000);
+	guest_report(accept(0x401000, 0));
+	guest_report(accept(0x400000, 0));
+	guest_report(accept(0x600000, 1));
+	guest_report(*(volatile u64 *)0x7FF000);
 
 	/* MapGPA: two 2M chunks to shared; misaligned; across the shared bit; refused */
-	report(vmcall(0, TDVMCALL_MAP_GPA, SHARED47 | 0x800000, 0x400000, 0, 0));
-	report(vmcall(0, TDVMCALL_MAP_GPA, SHARED47 | 0x800800, 0x1000, 0, 0));
-	report(regs_r11);
-	report(vmcall(0, TDVMCALL_MAP_GPA, SHARED47 - 0x1000, 0x2000, 0, 0));
-	report(vmcall(0, TDVMCALL_MAP_GPA, SHARED47 | 0xC00000, 0x200000, 0, 0));
-	report(regs_r11);
+	guest_report(vmcall(0, TDVMCALL_MAP_GPA, SHARED47 | 0x800000, 0x400000, 0, 0));
+	guest_report(vmcall(0, TDVMCALL_MAP_GPA, SHARED47 | 0x800800, 0x1000, 0, 0));
+	guest_report(regs_r11);
+	guest_report(vmcall(0, TDVMCALL_MAP_GPA, SHARED47 - 0x1000, 0x2000, 0, 0));
+	guest_report(vmcall(0, TDVMCALL_MAP_GPA, SHARED47 | 0xC00000, 0x200000, 0, 0));
+	guest_report(regs_r11);
 
 	/* A private access to a GFN that is shared now: the VMM converts it back */
-	report(accept(0x900000, 0));
+	guest_report(accept(0x900000, 0));
 
 	/* GetQuote and SetupEventNotifyInterrupt go to the VMM */
-	report(vmcall(0, 0x10002, SHARED47 | 0x3000000, 0x1000, 0, 0));
-	report(vmcall(0, 0x10002, 0x3000000, 0x1000, 0, 0));
-	report(vmcall(0, 0x10004, 0x30, 0, 0, 0));
-	report(vmcall(0, 0x10004, 5, 0, 0, 0));
+	guest_report(vmcall(0, 0x10002, SHARED47 | 0x3000000, 0x1000, 0, 0));
+	guest_report(vmcall(0, 0x10002, 0x3000000, 0x1000, 0, 0));
+	guest_report(vmcall(0, 0x10004, 0x30, 0, 0, 0));
+	guest_report(vmcall(0, 0x10004, 5, 0, 0, 0));
 
 	/* Shared memory, converted by MapGPA above: the VMM's own pages */
 	*(volatile u32 *)(SHARED_ALIAS + 0x800000) = 0xFEEDBEEF;
-	report(*(volatile u32 *)(SHARED_ALIAS + 0x800004));
+	guest_report(*(volatile u32 *)(SHARED_ALIAS + 0x800004));
 
 	/* A shared GPA with no memslot: KVM makes it MMIO, the access is a #VE */
 	guest_set_exception_handler(on_ve);
@@ -161,15 +155,15 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 
 		__asm__ volatile("mov (%%rbx), %%ecx" : "=c"(val) : "b"(SHARED_ALIAS + 0xFEC00000ULL)
 				 : "memory");
-		report(val);
+		guest_report(val);
 	}
-	report(ve_reason);
-	report(ve_gpa);
+	guest_report(ve_reason);
+	guest_report(ve_gpa);
 
 	/* Unknown sub-function; a KVM hypercall (R10 != 0) KVM does not have */
-	report(vmcall(0, 0x10099, 0, 0, 0, 0));
+	guest_report(vmcall(0, 0x10099, 0, 0, 0, 0));
 	v = vmcall(5, 0, 0, 0, 0, 0);
-	report(v);
+	guest_report(v);
 
 	/* IN and OUT instructions: a #VE each, emulated by the handler above */
 	guest_set_exception_handler(on_io_ve);
@@ -177,15 +171,15 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 		u64 val = 0x1100;
 
 		__asm__ volatile("inb $0x71, %%al" : "+a"(val));
-		report(val);
-		report(io_qual);
-		report(io_len_info);
+		guest_report(val);
+		guest_report(io_qual);
+		guest_report(io_len_info);
 		__asm__ volatile("outl %%eax, %%dx" : : "a"(0xC0FFEE), "d"(0x80));
 		__asm__ volatile("outl %%eax, $0x84" : : "a"(0));
-		report(io_qual);
+		guest_report(io_qual);
 		__asm__ volatile("rep outsb" : : "S"(&val), "c"(1), "d"(0x80) : "memory");
-		report(io_qual);
-		report(io_len_info);
+		guest_report(io_qual);
+		guest_report(io_len_info);
 	}
 
 	tdvmcall(TDVMCALL_REPORT_FATAL, 0x1234, 0, 0, 0, 0);

@@ -9,33 +9,14 @@
 
 static volatile u64 count, last, isr_in_handler;
 
-static void report(u64 v)
-{
-	tdvmcall(TDVMCALL_IO, 4, 1, 0x80, (u32)v, 0);
-	tdvmcall(TDVMCALL_IO, 4, 1, 0x84, v >> 32, 0);
-}
-
-static u64 rdmsr(u32 msr)
-{
-	u32 lo, hi;
-
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return lo | (u64)hi << 32;
-}
-
-static void wrmsr(u32 msr, u64 v)
-{
-	__asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)));
-}
-
 static void on_interrupt(struct guest_frame *f)
 {
 	if (f->vector < 32)
 		guest_exit(0x40 + (u8)f->vector);
 	count++;
 	last = f->vector;
-	isr_in_handler = rdmsr(0x810 + (u32)f->vector / 32);
-	wrmsr(0x80B, 0);	/* EOI */
+	isr_in_handler = guest_rdmsr(0x810 + (u32)f->vector / 32);
+	guest_wrmsr(0x80B, 0);	/* EOI */
 }
 
 /* Sleeps until @n interrupts came, with none able to slip in before the HLT. */
@@ -57,20 +38,20 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 	(void)vcpu_index;
 	(void)gpaw;
 	guest_set_exception_handler(on_interrupt);
-	wrmsr(0x808, 0x20);		/* TPR: class 2 and below masked */
-	report(rdmsr(0x808));
+	guest_wrmsr(0x808, 0x20);		/* TPR: class 2 and below masked */
+	guest_report(guest_rdmsr(0x808));
 	__asm__ volatile("sti");
-	report(1);			/* the VMM posts 0x25 (masked) and 0x30 now */
-	report(count);
-	report(last);
-	report(isr_in_handler);
-	report(rdmsr(0x810 + 1));	/* ISR after EOI */
-	report(rdmsr(0x820 + 1));	/* IRR: 0x25 still waits */
-	wrmsr(0x808, 0);		/* TPR 0: 0x25 comes at once */
-	report(count);
-	report(last);
-	report(2);			/* asleep next: the VMM wakes it with 0x41 */
+	guest_report(1);			/* the VMM posts 0x25 (masked) and 0x30 now */
+	guest_report(count);
+	guest_report(last);
+	guest_report(isr_in_handler);
+	guest_report(guest_rdmsr(0x810 + 1));	/* ISR after EOI */
+	guest_report(guest_rdmsr(0x820 + 1));	/* IRR: 0x25 still waits */
+	guest_wrmsr(0x808, 0);		/* TPR 0: 0x25 comes at once */
+	guest_report(count);
+	guest_report(last);
+	guest_report(2);			/* asleep next: the VMM wakes it with 0x41 */
 	wait_count(3);
-	report(last);
-	report(rdmsr(0x80A));		/* PPR */
+	guest_report(last);
+	guest_report(guest_rdmsr(0x80A));		/* PPR */
 }

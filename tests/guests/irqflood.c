@@ -12,25 +12,6 @@
 
 static volatile u64 taken, lowest_taken;
 
-static void report(u64 v)
-{
-	tdvmcall(TDVMCALL_IO, 4, 1, 0x80, (u32)v, 0);
-	tdvmcall(TDVMCALL_IO, 4, 1, 0x84, v >> 32, 0);
-}
-
-static u64 rdmsr(u32 msr)
-{
-	u32 lo, hi;
-
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return lo | (u64)hi << 32;
-}
-
-static void wrmsr(u32 msr, u64 v)
-{
-	__asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)));
-}
-
 static void on_interrupt(struct guest_frame *f)
 {
 	if (f->vector < 32)
@@ -38,7 +19,7 @@ static void on_interrupt(struct guest_frame *f)
 	taken++;
 	if (f->vector == 0x21)
 		lowest_taken = 1;
-	wrmsr(0x80B, 0);	/* EOI */
+	guest_wrmsr(0x80B, 0);	/* EOI */
 }
 
 void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
@@ -49,13 +30,13 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 	(void)vcpu_index;
 	(void)gpaw;
 	guest_set_exception_handler(on_interrupt);
-	report(1);			/* the VMM starts posting now */
+	guest_report(1);			/* the VMM starts posting now */
 	__asm__ volatile("sti");
 	while (!lowest_taken)
 		__asm__ volatile("pause");
 	__asm__ volatile("cli");
 	for (u32 i = 0; i < 8; i++)
-		isr |= rdmsr(0x810 + i);
-	report(isr);
-	report(taken);
+		isr |= guest_rdmsr(0x810 + i);
+	guest_report(isr);
+	guest_report(taken);
 }

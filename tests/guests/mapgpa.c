@@ -11,12 +11,6 @@
 #define SHARED47	(1ULL << 47)
 #define SHARED_ALIAS	0x8000000000ULL	/* VA 512 GiB: GPA | bit 47 (boot.S) */
 
-static void report(u64 v)
-{
-	tdvmcall(TDVMCALL_IO, 4, 1, 0x80, (u32)v, 0);
-	tdvmcall(TDVMCALL_IO, 4, 1, 0x84, v >> 32, 0);
-}
-
 static u64 accept(u64 gpa)
 {
 	struct tdcall_regs r = { .rax = TDG_MEM_PAGE_ACCEPT, .rcx = gpa };
@@ -31,13 +25,13 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 	(void)initial_rcx;
 	(void)vcpu_index;
 	(void)gpaw;
-	report(accept(PAGE));
+	guest_report(accept(PAGE));
 	*private = 0x5EC12E7;
-	report(*private);
-	report(tdvmcall(TDVMCALL_MAP_GPA, PAGE | SHARED47, 4096, 0, 0, 0));
-	report(*shared);		/* the VMM's page, not the private one */
+	guest_report(*private);
+	guest_report(tdvmcall(TDVMCALL_MAP_GPA, PAGE | SHARED47, 4096, 0, 0, 0));
+	guest_report(*shared);		/* the VMM's page, not the private one */
 	*shared = 0x5A12ED;
-	report(tdvmcall(TDVMCALL_MAP_GPA, PAGE, 4096, 0, 0, 0));
-	report(accept(PAGE));
-	report(*private);
+	guest_report(tdvmcall(TDVMCALL_MAP_GPA, PAGE, 4096, 0, 0, 0));
+	guest_report(accept(PAGE));
+	guest_report(*private);
 }

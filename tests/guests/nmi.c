@@ -10,12 +10,6 @@
 
 static volatile u64 nmis, depth, max_depth;
 
-static void report(u64 v)
-{
-	tdvmcall(TDVMCALL_IO, 4, 1, 0x80, (u32)v, 0);
-	tdvmcall(TDVMCALL_IO, 4, 1, 0x84, v >> 32, 0);
-}
-
 static void on_nmi(struct guest_frame *f)
 {
 	if (f->vector != 2)
@@ -23,7 +17,7 @@ static void on_nmi(struct guest_frame *f)
 	if (++depth > max_depth)
 		max_depth = depth;
 	if (++nmis == 1)
-		report(0x100);		/* the VMM queues the second NMI now */
+		guest_report(0x100);		/* the VMM queues the second NMI now */
 	for (volatile int i = 0; i < 10000; i++)
 		;			/* room to nest, if it could */
 	depth--;
@@ -35,12 +29,12 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 	(void)vcpu_index;
 	(void)gpaw;
 	guest_set_exception_handler(on_nmi);
-	report(1);			/* the VMM queues an NMI: taken at the next entry */
-	report(nmis);
-	report(max_depth);
-	report(2);			/* asleep next: the VMM wakes it with an NMI */
+	guest_report(1);			/* the VMM queues an NMI: taken at the next entry */
+	guest_report(nmis);
+	guest_report(max_depth);
+	guest_report(2);			/* asleep next: the VMM wakes it with an NMI */
 	while (nmis < 3)
 		tdvmcall(TDVMCALL_HLT, 0, 0, 0, 0, 0);
-	report(nmis);
-	report(max_depth);
+	guest_report(nmis);
+	guest_report(max_depth);
 }

@@ -22,12 +22,6 @@
 
 static volatile u64 ticks, last, nmis;
 
-static void report(u64 v)
-{
-	tdvmcall(TDVMCALL_IO, 4, 1, 0x80, (u32)v, 0);
-	tdvmcall(TDVMCALL_IO, 4, 1, 0x84, v >> 32, 0);
-}
-
 static u64 msr_read(u32 msr)
 {
 	u64 v = 0;
@@ -96,7 +90,7 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 	(void)gpaw;
 	guest_set_exception_handler(on_interrupt);
 	__asm__ volatile("sti");
-	report(hz);
+	guest_report(hz);
 	msr_write(SPIV, 0x1FF);		/* software-enabled: LVT writes are no longer masked */
 	/* One-shot, 10 ms of a 25 MHz bus, divide by 1. */
 	msr_write(TDCR, 0xB);
@@ -104,17 +98,17 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 	t0 = rdtsc();
 	msr_write(TMICT, 250000);
 	count = msr_read(TMCCT);
-	report(count > 0 && count <= 250000);
+	guest_report(count > 0 && count <= 250000);
 	wait_ticks(1);
-	report(rdtsc() - t0);
-	report(last);
-	report(msr_read(TMCCT));
+	guest_report(rdtsc() - t0);
+	guest_report(last);
+	guest_report(msr_read(TMCCT));
 	/* Periodic every 1 ms: five ticks, then TMICT 0 stops it. */
 	msr_write(LVTT, PERIODIC | 0x41);
 	msr_write(TMICT, 25000);
 	wait_ticks(6);
 	msr_write(TMICT, 0);
-	report(last);
+	guest_report(last);
 	/*
 	 * A tick that expired while TMICT 0 was on its way came in at that
 	 * TDVMCALL's return; from here on, ticks count from where they stand.
@@ -125,35 +119,35 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 	msr_write(TMICT, 2500);
 	for (t0 = rdtsc(); rdtsc() - t0 < hz / 200;)
 		;
-	report(ticks - base);
+	guest_report(ticks - base);
 	/* TSC-deadline: 1 ms ahead, then one already past. */
 	msr_write(LVTT, TSC_DEADLINE_MODE | 0x43);
-	report(msr_read(TSC_DEADLINE));
+	guest_report(msr_read(TSC_DEADLINE));
 	msr_write(TSC_DEADLINE, rdtsc() + hz / 1000);
 	wait_ticks(base + 1);
-	report(last);
-	report(msr_read(TSC_DEADLINE));
+	guest_report(last);
+	guest_report(msr_read(TSC_DEADLINE));
 	msr_write(TSC_DEADLINE, 1);
 	wait_ticks(base + 2);
-	report(ticks - base);
+	guest_report(ticks - base);
 	/* Leaving a mode stops the timer and clears TMICT. */
 	msr_write(LVTT, PERIODIC | 0x44);
 	msr_write(TMICT, 25000000);
 	msr_write(LVTT, 0x44);
-	report(msr_read(TMICT));
+	guest_report(msr_read(TMICT));
 	/* IPIs to itself. */
 	msr_write(SELF_IPI, 0x45);
 	wait_ticks(base + 3);
-	report(last);
+	guest_report(last);
 	msr_write(ICR, 0x46);			/* fixed, physical, APIC ID 0 */
 	wait_ticks(base + 4);
-	report(last);
-	report(msr_write(ICR, 4u << 8));		/* NMI to itself */
+	guest_report(last);
+	guest_report(msr_write(ICR, 4u << 8));		/* NMI to itself */
 	while (!nmis)
 		__asm__ volatile("pause");
-	report(nmis);
-	report(msr_write(ICR, 5u << 8));		/* INIT: accepted, a TD ignores it */
-	report(msr_write(ICR, 1u << 13 | 0x47));	/* reserved bit */
-	report(msr_write(SELF_IPI, 0x100));	/* reserved bits */
-	report(ticks - base);
+	guest_report(nmis);
+	guest_report(msr_write(ICR, 5u << 8));		/* INIT: accepted, a TD ignores it */
+	guest_report(msr_write(ICR, 1u << 13 | 0x47));	/* reserved bit */
+	guest_report(msr_write(SELF_IPI, 0x100));	/* reserved bits */
+	guest_report(ticks - base);
 }

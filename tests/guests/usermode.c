@@ -140,19 +140,6 @@ static void report(u64 v)
 	tdvmcall(TDVMCALL_IO, 4, 1, 0x80, v, 0);
 }
 
-static void wrmsr(u32 msr, u64 v)
-{
-	__asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)));
-}
-
-static u64 rdmsr(u32 msr)
-{
-	u32 lo, hi;
-
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return (u64)hi << 32 | lo;
-}
-
 static void load_gdt_and_tss(void)
 {
 	u64 base = (u64)&tss;
@@ -218,10 +205,10 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 	load_gdt_and_tss();
 	open_gates();
 	user_own_gib();
-	wrmsr(0xC0000080, rdmsr(0xC0000080) | 1);	/* EFER.SCE */
-	wrmsr(0xC0000081, 0x0010000800000000ULL);	/* STAR: SYSCALL CS 0x08, SYSRET base 0x10 */
-	wrmsr(0xC0000082, (u64)syscall_entry);
-	wrmsr(0xC0000084, 0x47700);			/* FMASK: TF DF IF IOPL NT AC */
+	guest_wrmsr(0xC0000080, guest_rdmsr(0xC0000080) | 1);	/* EFER.SCE */
+	guest_wrmsr(0xC0000081, 0x0010000800000000ULL);	/* STAR: SYSCALL CS 0x08, SYSRET base 0x10 */
+	guest_wrmsr(0xC0000082, (u64)syscall_entry);
+	guest_wrmsr(0xC0000084, 0x47700);			/* FMASK: TF DF IF IOPL NT AC */
 	run_user((u64)user_stack + STACK_SIZE);
 	report(syscall_rcx - (u64)user_code);
 	report(syscall_r11);
