@@ -263,8 +263,7 @@ static void tee_tcb_info(struct tdx_tee_tcb_info *t)
 	static const char identity[] = "softtdx TDX module 1.5.1";
 
 	memset(t, 0, sizeof(*t));
-	/* Bit i: a field starts at offset 8 * i (SVN, MRSEAM, MRSIGNERSEAM, ATTRIBUTES). */
-	t->valid = (1ULL << 1) | (1ULL << 3) | (1ULL << 9) | (1ULL << 15);
+	t->valid = TDX_TEE_TCB_INFO_VALID;
 	t->tee_tcb_svn[0] = MODULE_MINOR_VERSION;
 	t->tee_tcb_svn[1] = MODULE_MAJOR_VERSION;
 	SHA384((const u8 *)identity, sizeof(identity) - 1, t->mrseam);

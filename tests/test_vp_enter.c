@@ -165,6 +165,10 @@ static void check_tdreport(struct tdtest *t, const struct tdx_report *rep)
 	assert_memory_equal(hash, rep->mac.tee_info_hash, 48);
 	SHA384((const u8 *)&rep->tee_tcb_info, sizeof(rep->tee_tcb_info), hash);
 	assert_memory_equal(hash, rep->mac.tee_tcb_info_hash, 48);
+	/* Intel's module: VALID, TEE_TCB_SVN and MRSEAM, nothing a non-Intel one adds. */
+	assert_int_equal(rep->tee_tcb_info.valid, 0x1FF);
+	assert_true(!memcmp(rep->tee_tcb_info.mrsignerseam, (u8[48]){ 0 }, 48));
+	assert_int_equal(rep->tee_tcb_info.attributes, 0);
 	assert_status(tdlib_read_mrtd(&t->td, mrtd), TDX_SUCCESS);
 	assert_memory_equal(rep->tdinfo.mrtd, mrtd, 48);
 	/* RTMR[2] = SHA-384(0^48 || the 48 bytes at the image's first GPA) */

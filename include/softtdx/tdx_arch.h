@@ -175,6 +175,14 @@ struct tdx_reportmac {
 static_assert(sizeof(struct tdx_reportmac) == 256, "REPORTMACSTRUCT is 256 bytes");
 #define TDX_REPORTMAC_MACED_BYTES	224	/* the MAC covers everything before it */
 
+/*
+ * TEE_TCB_INFO.VALID as SEAMREPORT sets it for Intel's module (Intel's ISA
+ * extensions, SEAMREPORT): bit i marks the field at byte 8 * i populated;
+ * VALID itself, TEE_TCB_SVN and MRSEAM.  MRSIGNERSEAM and ATTRIBUTES are
+ * only for a non-Intel module, and stay zero.
+ */
+#define TDX_TEE_TCB_INFO_VALID	0x1FFULL
+
 struct tdx_tee_tcb_info {
 	u64 valid;
 	u8 tee_tcb_svn[16];
