@@ -284,10 +284,24 @@ static void tdinfo(const struct tdcs *tdcs, struct tdx_tdinfo *i)
 }
 
 /* 64 bytes of REPORTDATA: private memory, or shared memory through the shared EPT. */
+/* The host page behind shared @gpa through the TD's shared EPT, for @access; false if none. */
+static bool shared_at(struct td_vcpu *v, u64 gpa, unsigned int access, u64 *hpa)
+{
+	bool writable;
+
+	if (!v->tdvps->shared_eptp ||
+	    cpu_ept_translate(v->m->plat, v->tdvps->shared_eptp, gpa, access, hpa,
+			      &writable) != CPU_EPT_OK ||
+	    ((access & CPU_ACCESS_WRITE) && !writable))
+		return false;
+	*hpa |= gpa & (TDX_PAGE_SIZE - 1);
+	return true;
+}
+
+/* REPORTDATA from private or shared memory (RDX). */
 static u64 read_report_data(struct td_vcpu *v, u64 gpa, u8 out[64])
 {
 	u64 hpa, err = TDX_SUCCESS;
-	bool writable;
 	u8 *src;
 
 	if (gpa_is_private(v->td.tdcs, gpa)) {
@@ -296,34 +310,49 @@ static u64 read_report_data(struct td_vcpu *v, u64 gpa, u8 out[64])
 			memcpy(out, src, 64);
 		return err;
 	}
-	if (!v->tdvps->shared_eptp ||
-	    cpu_ept_translate(v->m->plat, v->tdvps->shared_eptp, gpa, CPU_ACCESS_READ, &hpa,
-			      &writable) != CPU_EPT_OK ||
-	    !seam_read_host(v->m->plat, hpa | (gpa & (TDX_PAGE_SIZE - 1)), out, 64))
+	if (!shared_at(v, gpa, CPU_ACCESS_READ, &hpa) || !seam_read_host(v->m->plat, hpa, out, 64))
 		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RDX);
 	return TDX_SUCCESS;
 }
 
+/* The TDREPORT into private or shared memory (RCX), mapped only now, as the module does. */
+static u64 write_report(struct td_vcpu *v, u64 gpa, const struct tdx_report *rep)
+{
+	u64 hpa, err = TDX_SUCCESS;
+	u8 *dst;
+
+	if (gpa_is_private(v->td.tdcs, gpa)) {
+		dst = private_at(v, gpa, TDX_OPERAND_ID_RCX, &err);
+		if (dst)
+			memcpy(dst, rep, sizeof(*rep));
+		return err;
+	}
+	if (!shared_at(v, gpa, CPU_ACCESS_WRITE, &hpa) ||
+	    !seam_write_host(v->m->plat, hpa, rep, sizeof(*rep)))
+		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RCX);
+	return TDX_SUCCESS;
+}
+
+/*
+ * Intel's order (tdg_mr_report.c): both alignments, the REPORTDATA walk,
+ * the subtype, and the output's walk last, after the report is built.
+ */
 static u64 tdg_mr_report(struct td_vcpu *v, struct cpu_regs *r)
 {
-	u64 out_gpa = r->gpr[CPU_RCX], data_gpa = r->gpr[CPU_RDX], err = TDX_SUCCESS;
+	u64 out_gpa = r->gpr[CPU_RCX], data_gpa = r->gpr[CPU_RDX], err;
 	struct tdcs *tdcs = v->td.tdcs;
 	struct tdx_report rep;
-	u8 *out;
 
-	if ((out_gpa & 1023) || !gpa_is_private(tdcs, out_gpa))
+	if (out_gpa & 1023)
 		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RCX);
 	if (data_gpa & 63)
 		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RDX);
-	if (r->gpr[CPU_R8])
-		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_R8);
-	out = private_at(v, out_gpa, TDX_OPERAND_ID_RCX, &err);
-	if (!out)
-		return err;
 	memset(&rep, 0, sizeof(rep));
 	err = read_report_data(v, data_gpa, rep.mac.report_data);
 	if (err)
 		return err;
+	if (r->gpr[CPU_R8])
+		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_R8);
 	tee_tcb_info(&rep.tee_tcb_info);
 	tdinfo(tdcs, &rep.tdinfo);
 	rep.mac.report_type[0] = TDX_REPORT_TYPE_TDX;
@@ -331,8 +360,7 @@ static u64 tdg_mr_report(struct td_vcpu *v, struct cpu_regs *r)
 	SHA384((const u8 *)&rep.tee_tcb_info, sizeof(rep.tee_tcb_info), rep.mac.tee_tcb_info_hash);
 	SHA384((const u8 *)&rep.tdinfo, sizeof(rep.tdinfo), rep.mac.tee_info_hash);
 	seam_report_mac(v->m->plat, &rep.mac);
-	memcpy(out, &rep, sizeof(rep));
-	return TDX_SUCCESS;
+	return write_report(v, out_gpa, &rep);
 }
 
 /* ---- TDG.SYS.RD, TDG.VM.RD / WR ------------------------------------------------------ */

@@ -788,6 +788,22 @@ int platform_verify_report_mac_standalone(const struct tdx_reportmac *reportmac)
 	return ret;
 }
 
+bool seam_write_host(struct platform *p, u64 hpa, const void *src, size_t len)
+{
+	u64 pa = platform_hpa_strip_keyid(p, hpa);
+	u8 *dst;
+
+	if (platform_hpa_in_memory(p, pa, len)) {
+		seam_write_shared(p, pa, src, len);
+		return true;
+	}
+	dst = platform_phys_ptr(p, pa, len);
+	if (!dst)
+		return false;
+	memcpy(dst, src, len);
+	return true;
+}
+
 bool seam_read_host(struct platform *p, u64 hpa, void *dst, size_t len)
 {
 	u64 pa = platform_hpa_strip_keyid(p, hpa);

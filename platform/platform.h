@@ -163,6 +163,7 @@ bool seam_rng(struct platform *p, void *dst, size_t len);
 void seam_report_mac(struct platform *p, struct tdx_reportmac *reportmac);
 /* Host memory (shared KeyID) at @hpa, in RAM or a window; false if none is there. */
 bool seam_read_host(struct platform *p, u64 hpa, void *dst, size_t len);
+bool seam_write_host(struct platform *p, u64 hpa, const void *src, size_t len);
 /* @core runs guest code on @lp from now on (@running) or no longer. */
 void seam_lp_running(struct platform *p, u32 lp, struct cpu_core *core, bool running);
 #endif

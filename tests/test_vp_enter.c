@@ -195,7 +195,7 @@ static void test_tdcalls(void **state)
 
 	run_guest(&v);
 	assert_int_equal(v.exit_code, 0);
-	assert_int_equal(v.nr_reports, 74);
+	assert_int_equal(v.nr_reports, 77);
 	/* TDG.VP.INFO */
 	assert_int_equal(rep[0], TDX_SUCCESS);
 	assert_int_equal(rep[1], 48);
@@ -287,6 +287,10 @@ static void test_tdcalls(void **state)
 	assert_int_equal(rep[71], TDX_METADATA_FIELD_NOT_WRITABLE);
 	assert_int_equal(rep[72], TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
 	assert_int_equal(rep[73], TDX_OPERAND_INVALID | TDX_OPERAND_ID_RAX);
+	/* TDG.MR.REPORT in Intel's order: RDX's walk, then R8, then RCX (shared allowed) */
+	assert_int_equal(rep[74], TDX_OPERAND_INVALID | TDX_OPERAND_ID_RDX);
+	assert_int_equal(rep[75], TDX_OPERAND_INVALID | TDX_OPERAND_ID_R8);
+	assert_int_equal(rep[76], TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX);
 }
 
 /* The entry checks, in the module's order. */

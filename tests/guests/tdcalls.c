@@ -87,7 +87,6 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 
 	(void)initial_rcx;
 	(void)vcpu_index;
-	(void)gpaw;
 	guest_set_exception_handler(on_exception);
 
 	/* 1: TDG.VP.INFO */
@@ -254,5 +253,24 @@ void guest_main(u64 initial_rcx, u32 vcpu_index, u32 gpaw)
 		report(tdcall(&m));
 		m = (struct tdcall_regs){ .rax = TDG_VP_RD | 1ULL << 16, .rdx = 0xA020000200000002ULL };
 		report(tdcall(&m));
+	}
+
+	/*
+	 * 14: TDG.MR.REPORT's order: the REPORTDATA walk before the subtype,
+	 * the subtype before the output's walk, which may be shared (none is
+	 * mapped here, so it fails, but only then).
+	 */
+	{
+		u64 shared = 1ULL << (gpaw - 1);
+		struct tdcall_regs r14 = { .rax = TDG_MR_REPORT, .rcx = (u64)report_buf,
+					   .rdx = (u64)report_data | shared, .r8 = 1 };
+
+		report(tdcall(&r14));
+		r14 = (struct tdcall_regs){ .rax = TDG_MR_REPORT, .rcx = (u64)report_buf | shared,
+					    .rdx = (u64)report_data, .r8 = 1 };
+		report(tdcall(&r14));
+		r14 = (struct tdcall_regs){ .rax = TDG_MR_REPORT, .rcx = (u64)report_buf | shared,
+					    .rdx = (u64)report_data };
+		report(tdcall(&r14));
 	}
 }
