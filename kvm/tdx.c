@@ -231,7 +231,7 @@ static void release_hkid(struct kvm_vm *vm)
 	struct seamcall_regs r = { .rcx = td->tdr };
 	bool ok;
 
-	if (!td->tdr)
+	if (!td->tdr || td->hkid_released)
 		return;
 	flush_vcpus(vm);
 	pthread_mutex_lock(&d->tdx_lock);
@@ -541,6 +541,31 @@ static long tdx_finalize_vm(struct kvm_vm *vm, struct kvm_tdx_cmd *cmd)
 	return ret;
 }
 
+/*
+ * KVM_TDX_TERMINATE_VM (Linux 6.17): with no vCPU inside an ioctl
+ * (kvm_trylock_all_vcpus, else EBUSY), the VM is dead from now on and its
+ * HKID is released at once; its pages go back as they are zapped or when
+ * it is closed, without the TD's key (TDH.PHYMEM.PAGE.RECLAIM).
+ */
+static long tdx_terminate_vm(struct kvm_vm *vm)
+{
+	u32 locked = 0;
+
+	for (; locked < vm->created_vcpus; locked++)
+		if (pthread_mutex_trylock(&vm->vcpus[locked]->lock))
+			break;
+	if (locked == vm->created_vcpus)
+		kvm_vm_bug(vm);
+	while (locked)
+		pthread_mutex_unlock(&vm->vcpus[--locked]->lock);
+	if (!atomic_load(&vm->dead))
+		return -EBUSY;
+	pthread_mutex_lock(&vm->slots_lock);
+	release_hkid(vm);
+	pthread_mutex_unlock(&vm->slots_lock);
+	return 0;
+}
+
 /* ---- VM-scope KVM_MEMORY_ENCRYPT_OP ----------------------------------------------------- */
 
 static long tdx_vm_mem_enc_op(struct kvm_vm *vm, unsigned long arg)
@@ -562,6 +587,9 @@ static long tdx_vm_mem_enc_op(struct kvm_vm *vm, unsigned long arg)
 		break;
 	case KVM_TDX_FINALIZE_VM:
 		ret = tdx_finalize_vm(vm, &cmd);
+		break;
+	case KVM_TDX_TERMINATE_VM:
+		ret = tdx_terminate_vm(vm);
 		break;
 	default:
 		ret = -EINVAL;

@@ -304,6 +304,18 @@ static bool remove_private(struct kvm_tdx *td, u64 gpa, int level, u64 hpa)
 {
 	struct seamcall_regs in = { .rcx = gpa | (u64)level, .rdx = td->tdr }, r;
 
+	/*
+	 * The HKID is gone (KVM_TDX_TERMINATE_VM): the page is reclaimed from
+	 * the module and scrubbed; it stays the guest_memfd's.
+	 */
+	if (td->hkid_released) {
+		r = (struct seamcall_regs){ .rcx = hpa };
+		if (kvm_seamcall(TDH_PHYMEM_PAGE_RECLAIM, &r) != TDX_SUCCESS)
+			return false;
+		scrub(td, hpa, pages_at(level));
+		return true;
+	}
+
 	if (!block_and_track(td, gpa, level) ||
 	    seamcall_kick_retry(td, TDH_MEM_PAGE_REMOVE, &in, &r))
 		return false;

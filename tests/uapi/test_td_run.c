@@ -476,6 +476,50 @@ static void *set_immediate_exit(void *arg)
 }
 
 /* A halted TD vCPU sleeps in KVM_RUN until immediate_exit; it stays halted. */
+static int terminate_errno;
+
+/* KVM_TDX_TERMINATE_VM while the vCPU sleeps inside KVM_RUN, then immediate_exit. */
+static void *terminate_while_running(void *arg)
+{
+	struct td_run *t = arg;
+	struct kvm_tdx_cmd term = { .id = KVM_TDX_TERMINATE_VM };
+
+	wait_for_halt(t);
+	terminate_errno = kvm_ioctl(t->td, KVM_MEMORY_ENCRYPT_OP, &term) ? errno : 0;
+	__atomic_store_n(&t->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * KVM_TDX_TERMINATE_VM (Linux 6.17): EBUSY while a vCPU is inside an
+ * ioctl; then the VM is dead (every ioctl EIO) and its HKID released, and
+ * closing it (the guest_memfd first) gives back every page and the HKID.
+ */
+static void test_terminate_vm(void **state)
+{
+	struct softtdx_kvm_stats start = kvm_stats(), end;
+	struct kvm_tdx_cmd term = { .id = KVM_TDX_TERMINATE_VM };
+	struct td_run t;
+	pthread_t thr;
+
+	(void)state;
+	td_run_create(&t, guest_halt, guest_halt_size);
+	assert_int_equal(pthread_create(&thr, NULL, terminate_while_running, &t), 0);
+	TEST_ASSERT_ERRNO(run_until_stop(&t), EINTR);
+	pthread_join(thr, NULL);
+	assert_int_equal(terminate_errno, EBUSY);
+	assert_true(kvm_stats().private_pages > start.private_pages);
+	assert_int_equal(kvm_ioctl(t.td, KVM_MEMORY_ENCRYPT_OP, &term), 0);
+	TEST_ASSERT_ERRNO(kvm_ioctl(t.td, KVM_MEMORY_ENCRYPT_OP, &term), EIO);
+	TEST_ASSERT_ERRNO(kvm_ioctl(t.vcpu, KVM_RUN, 0), EIO);
+	TEST_ASSERT_ERRNO(kvm_ioctl(t.td, KVM_CHECK_EXTENSION, KVM_CAP_IRQFD), EIO);
+	td_run_destroy(&t);
+	end = kvm_stats();
+	assert_int_equal(end.private_pages, start.private_pages);
+	assert_int_equal(end.hkids_in_use, start.hkids_in_use);
+	assert_int_equal(end.free_pages, start.free_pages);
+}
+
 static void test_halt_and_immediate_exit(void **state)
 {
 	struct kvm_mp_state mp;
@@ -1032,6 +1076,7 @@ int main(void)
 		KVM_TEST(test_ghci),
 		KVM_TEST(test_triple_fault),
 		KVM_TEST(test_halt_and_immediate_exit),
+		KVM_TEST(test_terminate_vm),
 		KVM_TEST(test_halt_and_signal),
 		KVM_TEST(test_convert_under_running_vcpu),
 		KVM_TEST(test_entry_contention),

@@ -235,6 +235,7 @@ enum kvm_tdx_cmd_id {
 	KVM_TDX_INIT_MEM_REGION,
 	KVM_TDX_FINALIZE_VM,
 	KVM_TDX_GET_CPUID,
+	KVM_TDX_TERMINATE_VM,	/* Linux 6.17 */
 
 	KVM_TDX_CMD_NR_MAX,
 };
@@ -377,7 +378,7 @@ _Static_assert(offsetof(struct kvm_run, tdx) == SOFTTDX_KVM_RUN_EXIT_OFFSET &&
 _Static_assert(KVM_TDX_CAPABILITIES == 0 && KVM_TDX_INIT_VM == 1 &&
 	       KVM_TDX_INIT_VCPU == 2 && KVM_TDX_INIT_MEM_REGION == 3 &&
 	       KVM_TDX_FINALIZE_VM == 4 && KVM_TDX_GET_CPUID == 5 &&
-	       KVM_TDX_CMD_NR_MAX == 6, "kvm_tdx_cmd_id");
+	       KVM_TDX_TERMINATE_VM == 6 && KVM_TDX_CMD_NR_MAX == 7, "kvm_tdx_cmd_id");
 _Static_assert(KVM_TDX_MEASURE_MEMORY_REGION == 1,
 	       "KVM_TDX_MEASURE_MEMORY_REGION");
 _Static_assert(sizeof(struct kvm_tdx_cmd) == 24 &&
