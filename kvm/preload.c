@@ -6,7 +6,9 @@
  *   SOFTTDX=auto  the kernel's /dev/kvm if it offers TDX VMs, else softtdx.
  *
  * ioctl(), mmap() and close() on softtdx's descriptors are routed to it;
- * everything else goes to libc untouched.
+ * read() and write() of any kind fail on them with EINVAL, as on Linux's
+ * KVM descriptors, which have no read or write method; everything else
+ * goes to libc untouched.
  */
 /* Define open and open64, mmap and mmap64 each under their own names. */
 #undef _FILE_OFFSET_BITS
@@ -20,6 +22,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <softtdx/kvm.h>
@@ -32,6 +35,14 @@ static int (*real_openat)(int, const char *, int, ...);
 static int (*real_ioctl)(int, unsigned long, ...);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static int (*real_close)(int);
+static ssize_t (*real_read)(int, void *, size_t);
+static ssize_t (*real_write)(int, const void *, size_t);
+static ssize_t (*real_readv)(int, const struct iovec *, int);
+static ssize_t (*real_writev)(int, const struct iovec *, int);
+static ssize_t (*real_pread)(int, void *, size_t, off_t);
+static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
+static ssize_t (*real_pread64)(int, void *, size_t, off64_t);
+static ssize_t (*real_pwrite64)(int, const void *, size_t, off64_t);
 
 static void *next(const char *name)
 {
@@ -54,6 +65,14 @@ static void resolve(void)
 	real_openat = next("openat");
 	real_ioctl = next("ioctl");
 	real_mmap = next("mmap");
+	real_read = next("read");
+	real_write = next("write");
+	real_readv = next("readv");
+	real_writev = next("writev");
+	real_pread = next("pread");
+	real_pwrite = next("pwrite");
+	real_pread64 = next("pread64");
+	real_pwrite64 = next("pwrite64");
 	real_close = next("close");
 }
 
@@ -171,4 +190,54 @@ int close(int fd)
 	if (softtdx_is_kvm_fd(fd))
 		return softtdx_close(fd);
 	return real_close(fd);
+}
+
+/* vfs_read()/vfs_write() on a file without read or write methods. */
+static bool no_read_write(int fd)
+{
+	resolve();
+	if (!softtdx_is_kvm_fd(fd))
+		return false;
+	errno = EINVAL;
+	return true;
+}
+
+ssize_t read(int fd, void *buf, size_t len)
+{
+	return no_read_write(fd) ? -1 : real_read(fd, buf, len);
+}
+
+ssize_t write(int fd, const void *buf, size_t len)
+{
+	return no_read_write(fd) ? -1 : real_write(fd, buf, len);
+}
+
+ssize_t readv(int fd, const struct iovec *iov, int n)
+{
+	return no_read_write(fd) ? -1 : real_readv(fd, iov, n);
+}
+
+ssize_t writev(int fd, const struct iovec *iov, int n)
+{
+	return no_read_write(fd) ? -1 : real_writev(fd, iov, n);
+}
+
+ssize_t pread(int fd, void *buf, size_t len, off_t off)
+{
+	return no_read_write(fd) ? -1 : real_pread(fd, buf, len, off);
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+	return no_read_write(fd) ? -1 : real_pwrite(fd, buf, len, off);
+}
+
+ssize_t pread64(int fd, void *buf, size_t len, off64_t off)
+{
+	return no_read_write(fd) ? -1 : real_pread64(fd, buf, len, off);
+}
+
+ssize_t pwrite64(int fd, const void *buf, size_t len, off64_t off)
+{
+	return no_read_write(fd) ? -1 : real_pwrite64(fd, buf, len, off);
 }

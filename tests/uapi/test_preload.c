@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -47,6 +48,27 @@ static void test_vmm_flow(void **state)
 	/* errno conventions survive the shim. */
 	assert_int_equal(ioctl(vm, KVM_GET_API_VERSION, 0), -1);
 	assert_int_equal(errno, ENOTTY);
+	/* No KVM descriptor reads or writes: EINVAL, never a block. */
+	{
+		int fds[] = { kvm, vm, td, vcpu };
+		char byte = 0;
+		struct iovec iov = { &byte, 1 };
+
+		for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+			errno = 0;
+			assert_int_equal(read(fds[i], &byte, 1), -1);
+			assert_int_equal(errno, EINVAL);
+			errno = 0;
+			assert_int_equal(write(fds[i], &byte, 1), -1);
+			assert_int_equal(errno, EINVAL);
+			errno = 0;
+			assert_int_equal(readv(fds[i], &iov, 1), -1);
+			assert_int_equal(errno, EINVAL);
+			errno = 0;
+			assert_int_equal(pwrite(fds[i], &byte, 1, 0), -1);
+			assert_int_equal(errno, EINVAL);
+		}
+	}
 	assert_int_equal(close(vcpu), 0);
 	assert_int_equal(close(vm), 0);
 	assert_int_equal(close(td), 0);
@@ -70,8 +92,10 @@ static void test_passthrough(void **state)
 		close(fd);
 	}
 	/* Other files are untouched. */
-	fd = open("/dev/null", O_RDONLY);
+	fd = open("/dev/null", O_RDWR);
 	assert_true(fd >= 0);
+	assert_int_equal(read(fd, &fd, 1), 0);
+	assert_int_equal(write(fd, &fd, 1), 1);
 	assert_int_equal(close(fd), 0);
 }
 
