@@ -43,6 +43,36 @@ static struct registry reg = {
 static struct kvm_dev dev = { .tdx_lock = PTHREAD_MUTEX_INITIALIZER };
 static pthread_once_t dev_once = PTHREAD_ONCE_INIT;
 
+/*
+ * After fork() the child holds copies of softtdx's descriptors, but not
+ * its threads: like Linux's kvm->mm check, every ioctl there is EIO, and a
+ * close only closes (the parent's objects live on).  The registry lock is
+ * held across fork() so the child's copy is never left locked.
+ */
+static bool forked_child;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&reg.lock);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&reg.lock);
+}
+
+static void fork_child(void)
+{
+	pthread_mutex_unlock(&reg.lock);
+	forked_child = true;
+}
+
+static void register_atfork(void)
+{
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
 /* ---- objects ------------------------------------------------------------------ */
 
 void kvm_obj_get(struct kvm_obj *obj)
@@ -81,6 +111,7 @@ int kvm_obj_install(struct kvm_obj *obj, enum kvm_obj_type type, const struct kv
 	struct stat st;
 	int sv[2];
 
+	pthread_once(&atfork_once, register_atfork);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
 		return -errno;
 	if (fstat(sv[0], &st)) {
@@ -390,7 +421,7 @@ int softtdx_ioctl(int fd, unsigned long request, ...)
 	va_end(ap);
 	if (!obj)
 		return set_errno(fcntl(fd, F_GETFD) < 0 ? -EBADF : -ENOTTY);
-	ret = obj->ops->ioctl(obj, (unsigned int)request, arg);
+	ret = forked_child ? -EIO : obj->ops->ioctl(obj, (unsigned int)request, arg);
 	kvm_obj_put(obj);
 	return set_errno(ret);
 }
@@ -415,7 +446,7 @@ void softtdx_kvm_quiesce(void)
 
 int softtdx_close(int fd)
 {
-	bool ours = softtdx_is_kvm_fd(fd);
+	bool ours = !forked_child && softtdx_is_kvm_fd(fd);
 	int ret = sys_close(fd);
 
 	if (!ret && ours)

@@ -9,12 +9,14 @@
 #include <linux/kvm.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -78,6 +80,37 @@ static void test_vmm_flow(void **state)
 	free(caps);
 }
 
+/*
+ * A child after fork() gets EIO from the descriptors it inherited (Linux's
+ * kvm->mm check), and its close leaves the parent's VM alone.
+ */
+static void test_fork_child_gets_eio(void **state)
+{
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm, vcpu, status;
+	pid_t child;
+
+	(void)state;
+	vm = ioctl(kvm, KVM_CREATE_VM, KVM_X86_DEFAULT_VM);
+	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	assert_true(vm >= 0 && vcpu >= 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		bool ok = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY) == -1 &&
+			  errno == EIO && ioctl(vcpu, KVM_RUN, 0) == -1 && errno == EIO &&
+			  close(vcpu) == 0 && close(vm) == 0;
+
+		_exit(ok ? 0 : 1);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY), 1);
+	assert_int_equal(close(vcpu), 0);
+	assert_int_equal(close(vm), 0);
+	assert_int_equal(close(kvm), 0);
+}
+
 /* Without SOFTTDX, /dev/kvm is the kernel's (absent here, or without TDX). */
 static void test_passthrough(void **state)
 {
@@ -103,6 +136,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vmm_flow),
+		cmocka_unit_test(test_fork_child_gets_eio),
 		cmocka_unit_test(test_passthrough),
 	};
 
