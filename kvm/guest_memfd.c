@@ -223,13 +223,18 @@ long kvm_create_guest_memfd(struct kvm_vm *vm, unsigned long arg)
 struct kvm_gmem *kvm_gmem_of_fd(struct kvm_vm *vm, int fd)
 {
 	struct kvm_obj *obj = kvm_obj_of_fd(fd);
-	struct kvm_gmem *g = NULL;
 
 	if (obj && obj->type == KVM_OBJ_GMEM && ((struct kvm_gmem *)obj)->vm == vm)
-		g = (struct kvm_gmem *)obj;
+		return (struct kvm_gmem *)obj;
 	if (obj)
 		kvm_obj_put(obj);
-	return g;
+	return NULL;
+}
+
+void kvm_gmem_put(struct kvm_gmem *g)
+{
+	if (g)
+		kvm_obj_put(&g->obj);
 }
 
 int kvm_gmem_bind(struct kvm_gmem *g, struct kvm_memslot *slot)

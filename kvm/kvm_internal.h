@@ -366,7 +366,13 @@ bool kvm_gfn_is_private(struct kvm_vm *vm, u64 gfn);
 bool kvm_hugepage_allowed(struct kvm_memslot *slot, u64 gfn, int level);
 
 long kvm_create_guest_memfd(struct kvm_vm *vm, unsigned long arg);
+/*
+ * The guest_memfd of this VM behind @fd, referenced (kvm_gmem_put()), or
+ * NULL.  Look it up before slots_lock and put it after: the put may be the
+ * last, and a guest_memfd's release takes slots_lock.
+ */
 struct kvm_gmem *kvm_gmem_of_fd(struct kvm_vm *vm, int fd);
+void kvm_gmem_put(struct kvm_gmem *g);
 /* Binding a slot's range of the file; -EINVAL or -EEXIST. slots_lock held. */
 int kvm_gmem_bind(struct kvm_gmem *gmem, struct kvm_memslot *slot);
 void kvm_gmem_unbind(struct kvm_memslot *slot);

@@ -7,6 +7,7 @@
  */
 #include "kvm_internal.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -347,7 +348,8 @@ static void delete_slot(struct kvm_vm *vm, struct kvm_memslot *slot)
 	*slot = vm->slots[--vm->nr_slots];
 }
 
-static long create_slot(struct kvm_vm *vm, const struct kvm_userspace_memory_region2 *m)
+static long create_slot(struct kvm_vm *vm, const struct kvm_userspace_memory_region2 *m,
+			struct kvm_gmem *gmem)
 {
 	struct kvm_memslot n = {
 		.as_id = m->slot >> 16,
@@ -359,16 +361,13 @@ static long create_slot(struct kvm_vm *vm, const struct kvm_userspace_memory_reg
 		.gmem_pgoff = m->guest_memfd_offset / TDX_PAGE_SIZE,
 	};
 	struct kvm_memslot *grown;
-	struct kvm_gmem *gmem = NULL;
 	long ret;
 
 	if (overlaps_other(vm, &n))
 		return -EEXIST;
-	if (n.flags & KVM_MEM_GUEST_MEMFD) {
-		gmem = kvm_gmem_of_fd(vm, (int)m->guest_memfd);
-		if (!gmem)
-			return -EINVAL;
-	}
+	/* kvm_gmem_bind(): no open descriptor EBADF, not this VM's guest_memfd EINVAL. */
+	if ((n.flags & KVM_MEM_GUEST_MEMFD) && !gmem)
+		return fcntl((int)m->guest_memfd, F_GETFD) < 0 ? -EBADF : -EINVAL;
 	if (vm->nr_slots == vm->cap_slots) {
 		vm->cap_slots = vm->cap_slots ? 2 * vm->cap_slots : 8;
 		grown = realloc(vm->slots, vm->cap_slots * sizeof(*grown));
@@ -418,12 +417,13 @@ static long modify_slot(struct kvm_vm *vm, struct kvm_memslot *slot,
 		return ret;
 	}
 	delete_slot(vm, slot);
-	return create_slot(vm, &moved);
+	return create_slot(vm, &moved, NULL);	/* never a guest_memfd slot (above) */
 }
 
 long kvm_vm_set_memory_region(struct kvm_vm *vm, unsigned long arg, bool v2)
 {
 	struct kvm_userspace_memory_region2 m = { 0 };
+	struct kvm_gmem *gmem = NULL;
 	struct kvm_memslot *slot;
 	long ret;
 
@@ -432,6 +432,8 @@ long kvm_vm_set_memory_region(struct kvm_vm *vm, unsigned long arg, bool v2)
 	ret = check_region(vm, &m, v2);
 	if (ret)
 		return ret;
+	if (m.memory_size && (m.flags & KVM_MEM_GUEST_MEMFD))
+		gmem = kvm_gmem_of_fd(vm, (int)m.guest_memfd);
 	pthread_mutex_lock(&vm->slots_lock);
 	slot = find_slot(vm, m.slot >> 16, m.slot & 0xFFFF);
 	if (!m.memory_size)
@@ -439,8 +441,9 @@ long kvm_vm_set_memory_region(struct kvm_vm *vm, unsigned long arg, bool v2)
 	else if (slot)
 		ret = modify_slot(vm, slot, &m);
 	else
-		ret = create_slot(vm, &m);
+		ret = create_slot(vm, &m, gmem);
 	pthread_mutex_unlock(&vm->slots_lock);
+	kvm_gmem_put(gmem);
 	return ret;
 }
 

@@ -87,6 +87,57 @@ static void td_mem_destroy(struct td_mem *t)
 	munmap(t->shared, MEM_SIZE);
 }
 
+struct closer {
+	int fd;
+	volatile bool go;
+};
+
+static void *close_when_told(void *arg)
+{
+	struct closer *c = arg;
+
+	while (!c->go)
+		;
+	kvm_close(c->fd);
+	return NULL;
+}
+
+/*
+ * Binding a guest_memfd while another thread closes it: the bind holds
+ * its own reference until slots_lock is dropped, so the last one is never
+ * put (and the release, which takes slots_lock, never runs) under it.
+ * Each round ends with the descriptor gone: EBADF, and nothing leaked.
+ */
+static void test_bind_while_closing(void **state)
+{
+	struct softtdx_kvm_stats start;
+	int vm = td_create(kvm);
+	void *mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+
+	(void)state;
+	start = kvm_stats();
+	for (int round = 0; round < 100; round++) {
+		struct closer c = { .fd = __gmem_create(vm, MEM_SIZE, 0) };
+		pthread_t thr;
+		int r;
+
+		assert_true(c.fd >= 0);
+		assert_int_equal(pthread_create(&thr, NULL, close_when_told, &c), 0);
+		c.go = true;
+		do {
+			r = __set_region(vm, 0, KVM_MEM_GUEST_MEMFD, 0, MEM_SIZE, mem, c.fd, 0);
+			if (!r)
+				assert_int_equal(__set_region(vm, 0, 0, 0, 0, NULL, -1, 0), 0);
+		} while (!r);
+		pthread_join(thr, NULL);
+		assert_true(errno == EBADF || errno == EINVAL);	/* EINVAL: fd reused */
+	}
+	assert_int_equal(kvm_stats().objects, start.objects);
+	munmap(mem, MEM_SIZE);
+	kvm_close(vm);
+}
+
 static void test_guest_memfd(void **state)
 {
 	int td = vm_create(kvm, KVM_X86_TDX_VM), g;
@@ -128,7 +179,9 @@ static void test_memslots(void **state)
 	TEST_ASSERT_ERRNO(__set_region(td, 0, 0, 0, 0x800, mem, -1, 0), EINVAL);
 	TEST_ASSERT_ERRNO(__set_region(td, 0, 0, 0, MEM_SIZE, (char *)mem + 8, -1, 0), EINVAL);
 	TEST_ASSERT_ERRNO(__set_region(td, 0, KVM_MEM_GUEST_MEMFD, 0, MEM_SIZE, mem, g, 8), EINVAL);
-	/* The guest_memfd must be this VM's, and big enough. */
+	/* The guest_memfd must be open (EBADF), this VM's, and big enough. */
+	TEST_ASSERT_ERRNO(__set_region(td, 0, KVM_MEM_GUEST_MEMFD, 0, MEM_SIZE, mem, 999, 0),
+			  EBADF);
 	TEST_ASSERT_ERRNO(__set_region(td, 0, KVM_MEM_GUEST_MEMFD, 0, MEM_SIZE, mem, kvm, 0),
 			  EINVAL);
 	TEST_ASSERT_ERRNO(__set_region(td, 0, KVM_MEM_GUEST_MEMFD, 0, MEM_SIZE, mem, g, 4096),
@@ -406,6 +459,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		KVM_TEST(test_guest_memfd),
+		KVM_TEST(test_bind_while_closing),
 		KVM_TEST(test_memslots),
 		KVM_TEST(test_dirty_log),
 		KVM_TEST(test_attributes),
