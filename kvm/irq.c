@@ -18,17 +18,35 @@ struct kvm_msi_route {
 	u32 address_lo, address_hi, data;
 };
 
+#define MSI_FIXED		0
+#define MSI_LOWEST_PRIORITY	1
+#define MSI_NMI			4
+
 /*
- * An MSI softtdx delivers: fixed mode, physical destination, one APIC ID,
- * vector 16 or above.  Other messages are refused: -EINVAL.
+ * An MSI softtdx delivers: physical destination, one APIC ID, fixed or
+ * lowest-priority mode with a vector of 16 or above, or an NMI.  Other
+ * messages are refused: -EINVAL.
  */
 static long msi_check(u32 address_lo, u32 address_hi, u32 data, u32 *dest)
 {
+	u32 mode = data >> 8 & 7;
+
 	*dest = (address_lo >> 12 & 0xFF) | (address_hi & ~0xFFu);
-	if ((address_lo & 0xFFF00000u) != 0xFEE00000u || (data >> 8 & 7) || (address_lo & 4) ||
-	    *dest == 0xFF || (data & 0xFF) < 16)
+	if ((address_lo & 0xFFF00000u) != 0xFEE00000u || (address_lo & 4) || *dest == 0xFF)
+		return -EINVAL;
+	if (mode == MSI_NMI)
+		return 0;
+	if ((mode != MSI_FIXED && mode != MSI_LOWEST_PRIORITY) || (data & 0xFF) < 16)
 		return -EINVAL;
 	return 0;
+}
+
+/* The checked message to its vCPU: a posted vector, or a queued NMI. */
+static int deliver_msi(struct kvm_vm *vm, u32 dest, u32 data)
+{
+	if ((data >> 8 & 7) == MSI_NMI)
+		return vm->ops->deliver_nmi(vm, dest);
+	return vm->ops->deliver_interrupt(vm, dest, (u8)data);
 }
 
 long kvm_vm_signal_msi(struct kvm_vm *vm, unsigned long arg)
@@ -44,7 +62,7 @@ long kvm_vm_signal_msi(struct kvm_vm *vm, unsigned long arg)
 		return -EINVAL;
 	if (msi_check(msi.address_lo, msi.address_hi, msi.data, &dest))
 		return -EINVAL;
-	return vm->ops->deliver_interrupt(vm, dest, (u8)msi.data);
+	return deliver_msi(vm, dest, msi.data);
 }
 
 /*
@@ -117,7 +135,7 @@ static long set_irq(struct kvm_vm *vm, u32 gsi, u32 level, int *status)
 			continue;
 		n = -1;
 		if (level && !msi_check(r->address_lo, r->address_hi, r->data, &dest))
-			n = vm->ops->deliver_interrupt(vm, dest, (u8)r->data);
+			n = deliver_msi(vm, dest, r->data);
 		if (n < -1) {
 			pthread_mutex_unlock(&vm->lock);
 			return n;	/* this VM cannot take interrupts at all */

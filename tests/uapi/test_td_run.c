@@ -953,8 +953,8 @@ static void test_interrupt_flood(void **state)
 }
 
 /*
- * KVM_NMI into a TD: PEND_NMI, taken at the next entry through the guest's
- * IDT; one queued in the handler waits for its IRET (never nests); one
+ * KVM_NMI (and an MSI in NMI mode) into a TD: PEND_NMI, taken at the next
+ * entry through the guest's IDT; one queued in the handler waits for its IRET (never nests); one
  * queued while the vCPU is halted wakes it.
  */
 static void test_nmi(void **state)
@@ -980,8 +980,10 @@ static void test_nmi(void **state)
 		handle_io(&t);
 		if (t.run->io.port != 0x84)
 			continue;
-		if (t.nr_reports == 1 || t.nr_reports == 2)
+		if (t.nr_reports == 1)
 			assert_int_equal(kvm_ioctl(t.vcpu, KVM_NMI, 0), 0);
+		else if (t.nr_reports == 2)	/* the second as an MSI in NMI mode */
+			assert_int_equal(signal_msi(t.td, 0, 4u << 8), 1);
 		else if (t.nr_reports == 5)
 			assert_int_equal(pthread_create(&thr, NULL, set_immediate_exit, &t), 0);
 	}
