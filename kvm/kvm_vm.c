@@ -167,19 +167,11 @@ static long vm_set_tsc_khz(struct kvm_vm *vm, unsigned long khz)
 	return 0;
 }
 
-static int64_t boot_ns(void)
+static int64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(id, &ts);
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
@@ -192,8 +184,8 @@ static long vm_get_clock(struct kvm_vm *vm, unsigned long arg)
 
 	pthread_mutex_lock(&vm->lock);
 	d.host_tsc = platform_rdtsc();
-	d.realtime = (u64)realtime_ns();
-	d.clock = (u64)(boot_ns() + vm->kvmclock_offset);
+	d.realtime = (u64)clock_ns(CLOCK_REALTIME);
+	d.clock = (u64)(clock_ns(CLOCK_BOOTTIME) + vm->kvmclock_offset);
 	pthread_mutex_unlock(&vm->lock);
 	return kvm_copy_to_user(arg, &d, sizeof(d)) ? -EFAULT : 0;
 }
@@ -212,10 +204,10 @@ static long vm_set_clock(struct kvm_vm *vm, unsigned long arg)
 	if (d.flags & ~KVM_CLOCK_VALID_FLAGS)
 		return -EINVAL;
 	pthread_mutex_lock(&vm->lock);
-	now = boot_ns();
+	now = clock_ns(CLOCK_BOOTTIME);
 	clock = (int64_t)d.clock;
 	if (d.flags & KVM_CLOCK_REALTIME) {
-		int64_t elapsed = realtime_ns() - (int64_t)d.realtime;
+		int64_t elapsed = clock_ns(CLOCK_REALTIME) - (int64_t)d.realtime;
 
 		if (elapsed > 0)
 			clock += elapsed;
@@ -351,7 +343,7 @@ int kvm_create_vm(unsigned long type)
 	vm->max_vcpus = KVM_MAX_VCPUS_SUPPORTED;
 	vm->apic_bus_cycle_ns = APIC_BUS_CYCLE_NS_DEFAULT;
 	vm->default_tsc_khz = KVM_HOST_TSC_KHZ;
-	vm->kvmclock_offset = -boot_ns();
+	vm->kvmclock_offset = -clock_ns(CLOCK_BOOTTIME);
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_mutex_init(&vm->slots_lock, NULL);
 	ret = vm->ops->init(vm);

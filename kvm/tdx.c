@@ -970,38 +970,48 @@ static long tdx_vcpu_mem_enc_op(struct kvm_vcpu *vcpu, unsigned long arg)
 	}
 }
 
-int tdx_deliver_interrupt(struct kvm_vm *vm, u32 dest, u8 vector)
+/* The initialized TD vCPU with APIC ID @dest, or NULL. */
+static struct kvm_vcpu *vcpu_of_apic_id(struct kvm_vm *vm, u32 dest)
 {
 	for (u32 i = 0; i < vm->created_vcpus; i++) {
 		struct kvm_vcpu *vcpu = vm->vcpus[i];
-		struct kvm_vcpu_tdx *v = vcpu->tdx;
 
-		if (vcpu->id != dest || !v || !v->pid)
-			continue;
-		/* __vmx_deliver_posted_interrupt(): PIR bit, ON, then the notification IPI. */
-		atomic_fetch_or(&v->pid[vector / 64], 1ULL << (vector % 64));
-		atomic_fetch_or(&v->pid[4], 1);
-		platform_lp_kick(tdx_plat(), v->lp);
-		kvm_vcpu_wake(vcpu);
-		return 1;
+		if (vcpu->id == dest && vcpu->tdx && vcpu->tdx->pid)
+			return vcpu;
 	}
-	return 0;
+	return NULL;
 }
 
-/* kvm_inject_nmi() from another vCPU's IPI: queued, and the target kicked to take it. */
+/* The event is posted or queued: the target leaves the TD, or wakes from HLT, to take it. */
+static void notify(struct kvm_vcpu *vcpu)
+{
+	platform_lp_kick(tdx_plat(), vcpu->tdx->lp);
+	kvm_vcpu_wake(vcpu);
+}
+
+int tdx_deliver_interrupt(struct kvm_vm *vm, u32 dest, u8 vector)
+{
+	struct kvm_vcpu *vcpu = vcpu_of_apic_id(vm, dest);
+
+	if (!vcpu)
+		return 0;
+	/* __vmx_deliver_posted_interrupt(): PIR bit, ON, then the notification IPI. */
+	atomic_fetch_or(&vcpu->tdx->pid[vector / 64], 1ULL << (vector % 64));
+	atomic_fetch_or(&vcpu->tdx->pid[4], 1);
+	notify(vcpu);
+	return 1;
+}
+
+/* kvm_inject_nmi() from another vCPU's IPI or an NMI MSI: queued, then taken at entry. */
 int tdx_deliver_nmi(struct kvm_vm *vm, u32 dest)
 {
-	for (u32 i = 0; i < vm->created_vcpus; i++) {
-		struct kvm_vcpu *vcpu = vm->vcpus[i];
+	struct kvm_vcpu *vcpu = vcpu_of_apic_id(vm, dest);
 
-		if (vcpu->id != dest || !vcpu->tdx || !vcpu->tdx->pid)
-			continue;
-		atomic_fetch_add(&vcpu->arch.nmi_queued, 1);
-		platform_lp_kick(tdx_plat(), vcpu->tdx->lp);
-		kvm_vcpu_wake(vcpu);
-		return 1;
-	}
-	return 0;
+	if (!vcpu)
+		return 0;
+	atomic_fetch_add(&vcpu->arch.nmi_queued, 1);
+	notify(vcpu);
+	return 1;
 }
 
 void tdx_kick_vcpus(struct kvm_tdx *td)
