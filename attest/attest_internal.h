@@ -6,6 +6,7 @@
 #include "attest.h"
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 struct attest_keys {
 	EVP_PKEY *ak, *pck;
@@ -27,5 +28,17 @@ int ecdsa_sign_raw(EVP_PKEY *key, const uint8_t *data, size_t len,
 /* True if @sig (r || s) is @key's ECDSA-SHA256 signature over @data. */
 bool ecdsa_verify_raw(EVP_PKEY *key, const uint8_t *data, size_t len,
 		      const uint8_t sig[ECDSA_P256_SIG_SIZE]);
+
+/* PCK, platform CA, root: the chain a quote carries, as Intel's PCK chains are. */
+#define PCK_CHAIN_CERTS	3
+
+/*
+ * The quote's PCK certificate chain, strictly: exactly PCK_CHAIN_CERTS
+ * canonical PEM certificates and at most a terminating NUL.  The root's DER
+ * (malloc'ed) in *@root_der, for comparing with the trusted root.
+ */
+int pck_chain_parse(const uint8_t *pem, size_t len, X509 *certs[PCK_CHAIN_CERTS],
+		    uint8_t **root_der, size_t *root_der_len, char *err, size_t errlen);
+void pck_chain_free(X509 *certs[PCK_CHAIN_CERTS], uint8_t *root_der);
 
 #endif /* SOFTTDX_ATTEST_INTERNAL_H */

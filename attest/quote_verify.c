@@ -11,26 +11,6 @@
 #include <openssl/x509.h>
 #include <string.h>
 
-/* Every certificate in a PEM blob, in order; NULL if there is none or junk. */
-static STACK_OF(X509) *read_chain(const uint8_t *pem, size_t len)
-{
-	BIO *b = BIO_new_mem_buf(pem, (int)len);
-	STACK_OF(X509) *chain = sk_X509_new_null();
-	X509 *x;
-
-	while (b && chain && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)))
-		if (!sk_X509_push(chain, x)) {
-			X509_free(x);
-			break;
-		}
-	BIO_free(b);
-	if (chain && !sk_X509_num(chain)) {
-		sk_X509_free(chain);
-		chain = NULL;
-	}
-	return chain;
-}
-
 static X509 *read_root(const char *pem, size_t len)
 {
 	BIO *b = BIO_new_mem_buf(pem, (int)len);
@@ -40,21 +20,50 @@ static X509 *read_root(const char *pem, size_t len)
 	return x;
 }
 
-/* Chain[0] (the PCK) up to @root through the rest of the chain. */
-static int verify_chain(STACK_OF(X509) *chain, X509 *root, char *err, size_t errlen)
+/* The quote's own root must be the trusted one, byte for byte. */
+static int check_root(X509 *root, const uint8_t *der, size_t len, char *err, size_t errlen)
+{
+	unsigned char *trusted = NULL;
+	int trusted_len = i2d_X509(root, &trusted);
+	bool same = trusted_len == (int)len && !memcmp(trusted, der, len);
+
+	OPENSSL_free(trusted);
+	return same ? 0 : attest_fail(err, errlen, "the PCK certificate chain's root "
+				      "certificate is not the trusted root");
+}
+
+/* True if the path OpenSSL built is PCK, the quote's platform CA, root. */
+static bool path_is_chain(X509_STORE_CTX *ctx, X509 *certs[PCK_CHAIN_CERTS])
+{
+	STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
+
+	return path && sk_X509_num(path) == PCK_CHAIN_CERTS &&
+	       !X509_cmp(sk_X509_value(path, 0), certs[0]) &&
+	       !X509_cmp(sk_X509_value(path, 1), certs[1]);
+}
+
+/* The PCK to @root through the quote's platform CA and nothing else. */
+static int verify_chain(X509 *certs[PCK_CHAIN_CERTS], X509 *root, char *err, size_t errlen)
 {
 	X509_STORE *store = X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
 	int ret = -1;
 
-	if (!store || !ctx || !X509_STORE_add_cert(store, root) ||
-	    !X509_STORE_CTX_init(ctx, store, sk_X509_value(chain, 0), chain))
+	if (!store || !ctx || !untrusted || !X509_STORE_add_cert(store, root) ||
+	    !sk_X509_push(untrusted, certs[1]) ||
+	    !X509_STORE_CTX_init(ctx, store, certs[0], untrusted))
 		attest_fail(err, errlen, "cannot set up certificate verification");
-	else if (X509_verify_cert(ctx) != 1)
+	else if ((X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_X509_STRICT),
+		  X509_verify_cert(ctx) != 1))
 		attest_fail(err, errlen, "the PCK certificate chain does not verify: %s",
 			    X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+	else if (!path_is_chain(ctx, certs))
+		attest_fail(err, errlen, "the PCK certificate does not chain to the root through "
+			    "the quote's platform CA");
 	else
 		ret = 0;
+	sk_X509_free(untrusted);
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(store);
 	return ret;
@@ -103,8 +112,9 @@ static int verify_links(const uint8_t *q, const struct tdx_quote_view *v, X509 *
 int tdx_quote_verify(const uint8_t *q, size_t len, const char *root_pem, size_t root_len,
 		     struct tdx_quote_view *v, char *err, size_t errlen)
 {
-	STACK_OF(X509) *chain;
-	X509 *root;
+	X509 *certs[PCK_CHAIN_CERTS], *root;
+	uint8_t *root_der;
+	size_t root_der_len;
 	int ret = -1;
 
 	if (tdx_quote_parse(q, len, v, err, errlen))
@@ -112,12 +122,13 @@ int tdx_quote_verify(const uint8_t *q, size_t len, const char *root_pem, size_t 
 	root = read_root(root_pem, root_len);
 	if (!root)
 		return attest_fail(err, errlen, "the root certificate is not a PEM certificate");
-	chain = read_chain(v->pck_chain, v->pck_chain_len);
-	if (!chain)
-		attest_fail(err, errlen, "the PCK certificate chain holds no PEM certificate");
-	else if (!verify_chain(chain, root, err, errlen))
-		ret = verify_links(q, v, sk_X509_value(chain, 0), err, errlen);
-	sk_X509_pop_free(chain, X509_free);
+	if (!pck_chain_parse(v->pck_chain, v->pck_chain_len, certs, &root_der, &root_der_len,
+			     err, errlen)) {
+		if (!check_root(root, root_der, root_der_len, err, errlen) &&
+		    !verify_chain(certs, root, err, errlen))
+			ret = verify_links(q, v, certs[0], err, errlen);
+		pck_chain_free(certs, root_der);
+	}
 	X509_free(root);
 	return ret;
 }

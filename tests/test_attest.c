@@ -478,26 +478,229 @@ static void test_verify_wrong_root(void **state)
 	(void)state;
 	assert_non_null(k);
 	assert_int_equal(tdx_quote_verify(q, len, other_root, other_len, &v, err, sizeof(err)), -1);
-	assert_string_equal(err, "the PCK certificate chain does not verify: self-signed "
-			    "certificate in certificate chain");
+	assert_string_equal(err, "the PCK certificate chain's root certificate is not the trusted "
+			    "root");
 	assert_int_equal(tdx_quote_verify(q, len, "junk", 4, &v, err, sizeof(err)), -1);
 	assert_string_equal(err, "the root certificate is not a PEM certificate");
-	/* The chain's own root is not needed: the trusted one stands in for it. */
+	/* The chain's own root must be there, and be the trusted one */
 	assert_int_equal(tdx_quote_parse(q, len, &v, err, sizeof(err)), 0);
 	memset((uint8_t *)v.pck_chain + v.pck_chain_len - 100, 'x', 100);
-	assert_int_equal(tdx_quote_verify(q, len, root_pem, root_len, &v, err, sizeof(err)), 0);
-	/* Without the platform CA there is no path */
-	memset((uint8_t *)v.pck_chain + v.pck_chain_len / 2, 'x', v.pck_chain_len / 2);
 	assert_int_equal(tdx_quote_verify(q, len, root_pem, root_len, &v, err, sizeof(err)), -1);
-	assert_string_equal(err, "the PCK certificate chain does not verify: unable to get local "
-			    "issuer certificate");
+	assert_string_equal(err, "the PCK certificate chain's root certificate is not a PEM block "
+			    "(BEGIN CERTIFICATE ... END CERTIFICATE)");
 	memset((uint8_t *)v.pck_chain, 'x', v.pck_chain_len);
 	assert_int_equal(tdx_quote_verify(q, len, root_pem, root_len, &v, err, sizeof(err)), -1);
-	assert_string_equal(err, "the PCK certificate chain holds no PEM certificate");
+	assert_string_equal(err, "the PCK certificate chain's PCK certificate is not a PEM block "
+			    "(BEGIN CERTIFICATE ... END CERTIFICATE)");
 	attest_keys_free(k);
 	attest_test_rmtree(other);
 	free(other);
 	free(other_root);
+	free(q);
+}
+
+/* ---- the PCK chain, strictly ---------------------------------------------------------------- */
+
+/* @q with its PCK chain replaced by @chain: every size field follows. */
+static uint8_t *with_chain(const uint8_t *q, size_t len, const char *chain, size_t chain_len,
+			   size_t *out_len)
+{
+	struct tdx_quote_view v;
+	char err[256];
+	size_t off;
+	uint8_t *c;
+
+	assert_int_equal(tdx_quote_parse(q, len, &v, err, sizeof(err)), 0);
+	off = (size_t)(v.pck_chain - q);
+	*out_len = off + chain_len;
+	c = malloc(*out_len);
+	memcpy(c, q, off);
+	memcpy(c + off, chain, chain_len);
+	le_put32(c + 0x278, (uint32_t)(*out_len - 0x27C));
+	le_put32(c + 0x27C + 130, (uint32_t)(*out_len - 0x27C - 134));
+	le_put32(c + off - 4, (uint32_t)chain_len);
+	return c;
+}
+
+/* Verifies @q carrying @chain; @want NULL for success. */
+static void expect_chain(const uint8_t *q, size_t len, const char *chain, size_t chain_len,
+			 const char *want)
+{
+	size_t c_len;
+	uint8_t *c = with_chain(q, len, chain, chain_len, &c_len);
+	struct tdx_quote_view v;
+	char err[256] = "";
+	int ret = tdx_quote_verify(c, c_len, root_pem, root_len, &v, err, sizeof(err));
+
+	if (want ? ret != -1 || strcmp(err, want) : ret != 0)
+		fail_msg("got %d '%s', want '%s'", ret, err, want ? want : "success");
+	free(c);
+}
+
+/* The quote's three PEM blocks, each a malloc'ed string. */
+static void chain_blocks(const uint8_t *q, size_t len, char *block[3])
+{
+	static const char end[] = "-----END CERTIFICATE-----\n";
+	struct tdx_quote_view v;
+	const char *p;
+	char err[256];
+
+	assert_int_equal(tdx_quote_parse(q, len, &v, err, sizeof(err)), 0);
+	p = (const char *)v.pck_chain;
+	for (int i = 0; i < 3; i++) {
+		const char *e = strstr(p, end) + strlen(end);
+
+		block[i] = strndup(p, (size_t)(e - p));
+		p = e;
+	}
+	assert_ptr_equal(p, (const char *)v.pck_chain + v.pck_chain_len);
+}
+
+static char *concat(const char *a, const char *b, const char *c)
+{
+	char *s = malloc(strlen(a) + strlen(b) + strlen(c) + 1);
+
+	return strcat(strcat(strcpy(s, a), b), c);
+}
+
+/* @pem's base64 lines rewrapped every @width characters, ending each with @eol. */
+static char *rewrap(const char *pem, size_t width, const char *eol)
+{
+	const char *body = strchr(pem, '\n') + 1, *end = strstr(pem, "-----END");
+	char *out = calloc(1, strlen(pem) * 2), *o = out;
+	size_t col = 0;
+
+	o = stpcpy(o, "-----BEGIN CERTIFICATE-----\n");
+	for (const char *p = body; p < end; p++) {
+		if (*p == '\n')
+			continue;
+		*o++ = *p;
+		if (++col % width == 0 || p + 2 >= end)
+			o = stpcpy(o, eol);
+	}
+	strcpy(o, end);
+	return out;
+}
+
+/* @pem's certificate with @extra zero bytes after its DER, in canonical PEM. */
+static char *der_with_trailer(const char *pem, size_t extra)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	unsigned char *der = NULL;
+	int len = i2d_X509(x, &der);
+	uint8_t *padded = calloc(1, (size_t)len + extra);
+	BIO *out = BIO_new(BIO_s_mem());
+	char *data, *text;
+	long n;
+
+	memcpy(padded, der, (size_t)len);
+	assert_true(PEM_write_bio(out, "CERTIFICATE", "", padded, (long)len + (long)extra) > 0);
+	n = BIO_get_mem_data(out, &data);
+	text = strndup(data, (size_t)n);
+	BIO_free(out);
+	BIO_free(b);
+	X509_free(x);
+	OPENSSL_free(der);
+	free(padded);
+	return text;
+}
+
+static void test_verify_chain_strict(void **state)
+{
+	static const char not_pem_root[] = "the PCK certificate chain's root certificate is not "
+					   "a PEM block (BEGIN CERTIFICATE ... END CERTIFICATE)";
+	static const char pck_not_canonical[] = "the PCK certificate chain's PCK certificate is "
+						"not canonical PEM (base64 in 64-character "
+						"lines, no padding bits)";
+	size_t len;
+	uint8_t *q = make_quote(21, "strict", &len, NULL);
+	char *b[3], *chain, *two, *four, *pck, *s;
+
+	(void)state;
+	chain_blocks(q, len, b);
+	chain = concat(b[0], b[1], b[2]);
+	expect_chain(q, len, chain, strlen(chain), NULL);
+	/* A C string's terminator may follow; nothing else may */
+	expect_chain(q, len, chain, strlen(chain) + 1, NULL);
+	s = concat(chain, "\n", "");
+	expect_chain(q, len, s, strlen(s), "the PCK certificate chain has trailing data after "
+		     "its root certificate (1 bytes)");
+	free(s);
+	s = calloc(1, strlen(chain) + 2);
+	strcpy(s, chain);
+	expect_chain(q, len, s, strlen(chain) + 2, "the PCK certificate chain has trailing data "
+		     "after its root certificate (2 bytes)");
+	free(s);
+	four = concat(chain, b[2], "");
+	s = NULL;
+	assert_true(asprintf(&s, "the PCK certificate chain has trailing data after its root "
+			     "certificate (%zu bytes)", strlen(b[2])) > 0);
+	expect_chain(q, len, four, strlen(four), s);
+	free(s);
+	/* The root is part of the chain, not optional */
+	two = concat(b[0], b[1], "");
+	expect_chain(q, len, two, strlen(two), not_pem_root);
+	/* Only the canonical text of each DER */
+	pck = rewrap(b[0], 64, "\n");
+	assert_string_equal(pck, b[0]);
+	free(pck);
+	pck = rewrap(b[0], 76, "\n");
+	s = concat(pck, b[1], b[2]);
+	expect_chain(q, len, s, strlen(s), pck_not_canonical);
+	free(s);
+	free(pck);
+	pck = rewrap(b[0], 64, "\r\n");
+	s = concat(pck, b[1], b[2]);
+	expect_chain(q, len, s, strlen(s), pck_not_canonical);
+	free(s);
+	free(pck);
+	pck = der_with_trailer(b[0], 3);
+	s = concat(pck, b[1], b[2]);
+	expect_chain(q, len, s, strlen(s), "the PCK certificate chain's PCK certificate is not "
+		     "one DER certificate");
+	free(s);
+	free(pck);
+	/* The platform CA in the PCK's place chains to the root, but not through a CA */
+	s = concat(b[1], b[0], b[2]);
+	expect_chain(q, len, s, strlen(s), "the PCK certificate does not chain to the root "
+		     "through the quote's platform CA");
+	free(s);
+	for (int i = 0; i < 3; i++)
+		free(b[i]);
+	free(chain);
+	free(two);
+	free(four);
+	free(q);
+}
+
+/*
+ * Every single-bit change of a genuine quote, and every truncation of it,
+ * fails verification: no byte of it goes unchecked.
+ */
+static void test_verify_every_bit(void **state)
+{
+	size_t len, verified = 0;
+	uint8_t *q = make_quote(23, "every bit", &len, NULL);
+	struct tdx_quote_view v;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(tdx_quote_verify(q, len, root_pem, root_len, &v, err, sizeof(err)), 0);
+	for (size_t bit = 0; bit < len * 8; bit++) {
+		q[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		if (!tdx_quote_verify(q, len, root_pem, root_len, &v, err, sizeof(err))) {
+			print_message("bit %zu (byte %#zx) flipped still verifies\n", bit, bit / 8);
+			verified++;
+		}
+		q[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+	}
+	for (size_t cut = 0; cut < len; cut++)
+		if (!tdx_quote_verify(q, cut, root_pem, root_len, &v, err, sizeof(err))) {
+			print_message("cut at %zu still verifies\n", cut);
+			verified++;
+		}
+	assert_int_equal(verified, 0);
 	free(q);
 }
 
@@ -593,6 +796,8 @@ int main(void)
 		cmocka_unit_test(test_verify_bad_lengths),
 		cmocka_unit_test(test_verify_truncated),
 		cmocka_unit_test(test_verify_wrong_root),
+		cmocka_unit_test(test_verify_chain_strict),
+		cmocka_unit_test(test_verify_every_bit),
 		cmocka_unit_test(test_verify_swapped_key),
 		cmocka_unit_test(test_verify_key_off_curve),
 	};

@@ -85,7 +85,7 @@ other=$work/other
 SOFTTDX_DATA_DIR=$other "$softtdx" qgs --socket "$work/other.sock" 2>"$work/other.log" &
 other_pid=$!
 started "$work/other.log" || fail "the second QGS did not start"
-expect 1 "the PCK certificate chain does not verify: self-signed certificate in certificate chain" \
+expect 1 "the PCK certificate chain's root certificate is not the trusted root" \
 	quote verify "$quote" --root "$other/attest-root.pem"
 expect 0 "quote: verified" quote verify "$quote" --root "$SOFTTDX_DATA_DIR/attest-root.pem"
 SOFTTDX_DATA_DIR=$other "$request" "unix:$sock" "$work/foreign" >"$out" 2>&1
