@@ -126,10 +126,16 @@ int tdx_quote_verify(const uint8_t *q, size_t len, const char *root_pem, size_t 
 
 /* ---- the Quote Generation Service (qgs_server.c) ------------------------------------------- */
 
+/* Connections served at once, and how long one may wait for its next request. */
+#define QGS_DEFAULT_MAX_CONNECTIONS	64
+#define QGS_DEFAULT_IDLE_MS		60000
+
 struct qgs_server_config {
 	const char *socket_path;	/* a Unix socket, or NULL */
 	int vsock_port;			/* or -1 */
 	bool quiet;			/* no per-request log on stderr */
+	int max_connections;		/* 0: QGS_DEFAULT_MAX_CONNECTIONS */
+	int idle_timeout_ms;		/* 0: QGS_DEFAULT_IDLE_MS */
 };
 
 struct qgs_server;
@@ -140,7 +146,10 @@ struct qgs_server;
  */
 struct qgs_server *qgs_server_open(const struct qgs_server_config *cfg, char *err,
 				   size_t errlen);
-/* Serves connections one after another until qgs_server_stop(). */
+/*
+ * Serves connections, each on its own thread, until qgs_server_stop();
+ * returns once every connection has ended.
+ */
 void qgs_server_run(struct qgs_server *s);
 /* Async-signal-safe: makes qgs_server_run() return. */
 void qgs_server_stop(struct qgs_server *s);

@@ -24,11 +24,16 @@ static void usage_qgs(FILE *f)
 {
 	fprintf(f,
 		"usage: softtdx qgs (--socket PATH | --vsock PORT) [--quiet]\n"
+		"                   [--max-connections N] [--idle-timeout SECONDS]\n"
 		"  Quote Generation Service: turns TDREPORTs made on this machine into TD\n"
 		"  Quotes (v4, ECDSA-P256) signed by softtdx's own attestation key.\n"
 		"  --socket PATH  listen on a Unix socket (QEMU's quote-generation-socket)\n"
 		"  --vsock PORT   listen on vsock PORT (any CID)\n"
 		"  --quiet        no line per request on stderr\n"
+		"  --max-connections N     clients served at once (default 64); more are\n"
+		"                          closed at once\n"
+		"  --idle-timeout SECONDS  how long a connection may wait for its next\n"
+		"                          request (default 60)\n"
 		"  Keys and certificates live in $SOFTTDX_DATA_DIR, else\n"
 		"  $XDG_DATA_HOME/softtdx, else ~/.local/share/softtdx.\n");
 }
@@ -53,15 +58,25 @@ static void on_signal(int sig)
 		qgs_server_stop(running);
 }
 
-/* A port for --vsock: 0 to 2^31 - 1. */
-static int parse_port(const char *s)
+/* A decimal number in [@min, @max], or -1. */
+static int parse_number(const char *s, long min, long max)
 {
 	char *end;
 	long v;
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	return end == s || *end || errno || v < 0 || v > 0x7FFFFFFF ? -1 : (int)v;
+	return end == s || *end || errno || v < min || v > max ? -1 : (int)v;
+}
+
+/* The value of --@name: @max at most, never 0. */
+static int parse_limit(const char *name, const char *arg, long max)
+{
+	int v = parse_number(arg, 1, max);
+
+	if (v < 0)
+		fprintf(stderr, "softtdx qgs: bad --%s '%s' (1 to %ld)\n", name, arg, max);
+	return v;
 }
 
 static int parse_qgs(int argc, char **argv, struct qgs_server_config *cfg)
@@ -70,6 +85,8 @@ static int parse_qgs(int argc, char **argv, struct qgs_server_config *cfg)
 		{ "socket", required_argument, NULL, 's' },
 		{ "vsock", required_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "max-connections", required_argument, NULL, 'm' },
+		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -79,13 +96,24 @@ static int parse_qgs(int argc, char **argv, struct qgs_server_config *cfg)
 		switch (c) {
 		case 's': cfg->socket_path = optarg; break;
 		case 'v':
-			cfg->vsock_port = parse_port(optarg);
+			cfg->vsock_port = parse_number(optarg, 0, 0x7FFFFFFF);
 			if (cfg->vsock_port < 0) {
 				fprintf(stderr, "softtdx qgs: bad vsock port '%s'\n", optarg);
 				return 2;
 			}
 			break;
 		case 'q': cfg->quiet = true; break;
+		case 'm':
+			cfg->max_connections = parse_limit("max-connections", optarg, 4096);
+			if (cfg->max_connections < 0)
+				return 2;
+			break;
+		case 'i':
+			cfg->idle_timeout_ms = parse_limit("idle-timeout", optarg, 86400);
+			if (cfg->idle_timeout_ms < 0)
+				return 2;
+			cfg->idle_timeout_ms *= 1000;
+			break;
 		case 'h': usage_qgs(stdout); return 0;
 		default: usage_qgs(stderr); return 2;
 		}

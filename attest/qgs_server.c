@@ -3,12 +3,16 @@
  * The Quote Generation Service: takes TDREPORTs over a Unix or vsock
  * socket and answers with TD Quotes, speaking Intel's QGS protocol.
  *
- * Connections are served one after another; a client gets QGS_TIMEOUT_MS
- * per message, so a stuck one delays the others by at most that.  A
- * connection may carry several requests.  Anything malformed gets an error
- * response with Intel's code; only a length prefix we cannot trust (the
- * stream cannot be resynchronised after it) ends the connection, after an
- * INVALID_SIZE response.
+ * Each connection has its own thread, so a slow or silent client delays
+ * no one else; there are at most max_connections of them (more are closed
+ * at once, with a line on stderr).  A connection may carry several
+ * requests.  It may sit idle between them for the idle timeout, and each
+ * message, once its first byte came, must arrive whole (and its reply be
+ * taken) within QGS_TIMEOUT_MS: a client that never reads or dribbles
+ * bytes holds its thread no longer than that.  Anything malformed gets an
+ * error response with Intel's code; only a length prefix we cannot trust
+ * (the stream cannot be resynchronised after it) ends the connection,
+ * after an INVALID_SIZE response.
  */
 #include "attest_internal.h"
 
@@ -18,6 +22,7 @@
 #include <fcntl.h>
 #include <linux/vm_sockets.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +40,15 @@ struct qgs_server {
 	int stop_pipe[2];
 	char *socket_path;	/* ours to unlink */
 	bool quiet;
+	int max_connections, idle_ms;
+	pthread_mutex_t lock;
+	pthread_cond_t drained;
+	int nr_connections;	/* under lock */
+};
+
+struct qgs_connection {
+	struct qgs_server *server;
+	int fd;
 };
 
 static void say(const struct qgs_server *s, const char *what, uint32_t code)
@@ -138,20 +152,21 @@ static bool send_reply(struct qgs_server *s, int fd, uint8_t *out, size_t len)
 			     s->stop_pipe[0]);
 }
 
-/* @len bytes within the per-message time; 0, or -1 on EOF, error, timeout or stop. */
-static int receive(struct qgs_server *s, int fd, uint8_t *buf, size_t len)
-{
-	return qgs_transfer(fd, buf, len, false, qgs_now_ms() + QGS_TIMEOUT_MS, s->stop_pipe[0]);
-}
-
 /* One request and its reply; false when the connection is done. */
 static bool serve_one(struct qgs_server *s, int fd, uint8_t *msg, uint8_t *out)
 {
 	uint8_t prefix[QGS_PREFIX_SIZE];
+	struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+			       { .fd = s->stop_pipe[0], .events = POLLIN } };
+	long long deadline;
 	uint32_t len;
 	size_t n;
 
-	if (receive(s, fd, prefix, sizeof(prefix)))
+	/* Idle until the next request starts, then QGS_TIMEOUT_MS for the rest. */
+	if (poll(p, 2, s->idle_ms) <= 0 || p[1].revents)
+		return false;
+	deadline = qgs_now_ms() + QGS_TIMEOUT_MS;
+	if (qgs_transfer(fd, prefix, sizeof(prefix), false, deadline, s->stop_pipe[0]))
 		return false;
 	len = qgs_get_prefix(prefix);
 	if (len < QGS_HEADER_SIZE || len > QGS_MAX_MSG) {
@@ -160,22 +175,67 @@ static bool serve_one(struct qgs_server *s, int fd, uint8_t *msg, uint8_t *out)
 		send_reply(s, fd, out, n);
 		return false;
 	}
-	if (receive(s, fd, msg, len)) {
-		say(s, "no whole message: closed", QGS_MSG_ERROR_INVALID_SIZE);
+	if (qgs_transfer(fd, msg, len, false, deadline, s->stop_pipe[0])) {
+		say(s, "no whole message in time: closed", QGS_MSG_ERROR_INVALID_SIZE);
 		return false;
 	}
 	n = qgs_server_handle(s, msg, len, out + QGS_PREFIX_SIZE, QGS_MAX_MSG);
 	return send_reply(s, fd, out, n);
 }
 
-static void serve(struct qgs_server *s, int fd)
+static void *serve(void *arg)
 {
+	struct qgs_connection *c = arg;
+	struct qgs_server *s = c->server;
 	uint8_t *msg = malloc(QGS_MAX_MSG), *out = malloc(QGS_PREFIX_SIZE + QGS_MAX_MSG);
 
-	while (msg && out && serve_one(s, fd, msg, out))
+	while (msg && out && serve_one(s, c->fd, msg, out))
 		;
 	free(msg);
 	free(out);
+	/*
+	 * Closed under the lock: a client that sees the close finds the room
+	 * free, and qgs_server_run() returns with every connection closed.
+	 */
+	pthread_mutex_lock(&s->lock);
+	close(c->fd);
+	if (!--s->nr_connections)
+		pthread_cond_signal(&s->drained);
+	pthread_mutex_unlock(&s->lock);
+	free(c);
+	return NULL;
+}
+
+/* A thread for the new connection @fd, or a close when there is no room. */
+static void start_connection(struct qgs_server *s, int fd)
+{
+	struct qgs_connection *c = malloc(sizeof(*c));
+	pthread_attr_t attr;
+	pthread_t t;
+	bool room;
+
+	pthread_mutex_lock(&s->lock);
+	room = c && s->nr_connections < s->max_connections;
+	if (room)
+		s->nr_connections++;
+	pthread_mutex_unlock(&s->lock);
+	if (room) {
+		*c = (struct qgs_connection){ .server = s, .fd = fd };
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		room = !pthread_create(&t, &attr, serve, c);
+		pthread_attr_destroy(&attr);
+		if (room)
+			return;
+		pthread_mutex_lock(&s->lock);
+		s->nr_connections--;
+		pthread_mutex_unlock(&s->lock);
+	}
+	if (!s->quiet)
+		fprintf(stderr, "softtdx qgs: connection refused: %d connections are open "
+			"(--max-connections)\n", s->max_connections);
+	free(c);
+	close(fd);
 }
 
 void qgs_server_run(struct qgs_server *s)
@@ -191,16 +251,19 @@ void qgs_server_run(struct qgs_server *s)
 		if (n < 0 && errno == EINTR)
 			continue;	/* revents are stale: poll again */
 		if (n < 0 || p[s->nr_listen].revents)
-			return;
+			break;
 		for (int i = 0; i < s->nr_listen; i++) {
 			int fd = p[i].revents ? accept4(p[i].fd, NULL, NULL, SOCK_CLOEXEC) : -1;
 
-			if (fd >= 0) {
-				serve(s, fd);
-				close(fd);
-			}
+			if (fd >= 0)
+				start_connection(s, fd);
 		}
 	}
+	/* The stop pipe ends every connection's wait too. */
+	pthread_mutex_lock(&s->lock);
+	while (s->nr_connections)
+		pthread_cond_wait(&s->drained, &s->lock);
+	pthread_mutex_unlock(&s->lock);
 }
 
 void qgs_server_stop(struct qgs_server *s)
@@ -286,6 +349,11 @@ struct qgs_server *qgs_server_open(const struct qgs_server_config *cfg, char *er
 		return NULL;
 	}
 	s->quiet = cfg->quiet;
+	s->max_connections = cfg->max_connections ? cfg->max_connections :
+			     QGS_DEFAULT_MAX_CONNECTIONS;
+	s->idle_ms = cfg->idle_timeout_ms ? cfg->idle_timeout_ms : QGS_DEFAULT_IDLE_MS;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->drained, NULL);
 	s->stop_pipe[0] = s->stop_pipe[1] = -1;
 	if (pipe2(s->stop_pipe, O_CLOEXEC | O_NONBLOCK)) {
 		attest_fail(err, errlen, "cannot make a pipe: %s", strerror(errno));
@@ -314,5 +382,7 @@ void qgs_server_close(struct qgs_server *s)
 			close(s->stop_pipe[i]);
 	free(s->socket_path);
 	attest_keys_free(s->keys);
+	pthread_cond_destroy(&s->drained);
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

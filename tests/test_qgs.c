@@ -17,6 +17,8 @@
 #include "../attest/le.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -325,6 +327,122 @@ static void test_daemon_one_connection(void **state)
 	close(fd);
 }
 
+/* ---- slow clients and limits --------------------------------------------------------------- */
+
+static int connect_to(const char *where)
+{
+	char err[256];
+	int fd = qgs_connect(where, err, sizeof(err));
+
+	if (fd < 0)
+		fail_msg("%s", err);
+	return fd;
+}
+
+/* A quote for the good TDREPORT through @where, within @timeout_ms. */
+static void quote_within(const char *where, int timeout_ms)
+{
+	uint8_t msg[QGS_HEADER_SIZE + 8 + 1024], *resp = NULL;
+	size_t n = quote_req(msg, &good, sizeof(good)), rlen;
+	struct qgs_header h;
+	char err[256];
+	int fd = connect_to(where);
+
+	if (qgs_exchange(fd, msg, n, &resp, &rlen, timeout_ms, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(qgs_parse_header(resp, rlen, &h), 0);
+	assert_int_equal(h.error_code, 0);
+	free(resp);
+	close(fd);
+}
+
+/* True once the daemon has closed @fd (EOF within @ms). */
+static bool closed_within(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	return poll(&p, 1, ms) == 1 && recv(fd, &c, 1, MSG_DONTWAIT) == 0;
+}
+
+/*
+ * Clients that are idle, stop halfway through a message, or send request
+ * after request and never read the replies (the daemon's sends block):
+ * none of them delays another client's quote.
+ */
+static void test_daemon_slow_clients(void **state)
+{
+	uint8_t msg[QGS_HEADER_SIZE + 8 + 1024], prefix[QGS_PREFIX_SIZE];
+	size_t n = quote_req(msg, &good, sizeof(good));
+	int idle = connect_to(addr), partial = connect_to(addr), deaf = connect_to(addr);
+
+	(void)state;
+	qgs_put_prefix(prefix, (uint32_t)n);
+	assert_int_equal(send(partial, prefix, sizeof(prefix), 0), sizeof(prefix));
+	assert_int_equal(send(partial, msg, 100, 0), 100);
+	/* Requests until the socket takes no more: the daemon is stuck sending replies */
+	fcntl(deaf, F_SETFL, O_NONBLOCK);
+	for (int i = 0; i < 10000; i++) {
+		if (send(deaf, prefix, sizeof(prefix), MSG_NOSIGNAL) != sizeof(prefix) ||
+		    send(deaf, msg, n, MSG_NOSIGNAL) != (ssize_t)n)
+			break;
+	}
+	for (int i = 0; i < 3; i++)
+		quote_within(addr, 5000);
+	close(idle);
+	close(partial);
+	close(deaf);
+}
+
+/*
+ * A daemon of two connections and a 1 s idle timeout: a third client is
+ * closed at once; an idle client is closed after the timeout, one that
+ * asks again in time is not; stopping ends connections still open.
+ */
+static void test_daemon_limits(void **state)
+{
+	char path[PLATFORM_PATH_MAX], where[PLATFORM_PATH_MAX + 8], err[256];
+	struct qgs_server_config cfg = { .socket_path = path, .vsock_port = -1, .quiet = true,
+					 .max_connections = 2, .idle_timeout_ms = 1000 };
+	uint8_t msg[QGS_HEADER_SIZE + 8 + 1024], *resp;
+	size_t n = quote_req(msg, &good, sizeof(good)), rlen;
+	struct qgs_server *s;
+	pthread_t t;
+	int a, b, c;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/limits.sock", tmp);
+	snprintf(where, sizeof(where), "unix:%s", path);
+	s = qgs_server_open(&cfg, err, sizeof(err));
+	assert_non_null(s);
+	assert_int_equal(pthread_create(&t, NULL, serve, s), 0);
+	a = connect_to(where);
+	assert_int_equal(qgs_exchange(a, msg, n, &resp, &rlen, 5000, err, sizeof(err)), 0);
+	free(resp);
+	b = connect_to(where);
+	c = connect_to(where);
+	assert_true(closed_within(c, 5000));		/* no room for a third */
+	close(c);
+	/* a asks again within the idle time and is served; b never asks */
+	usleep(100 * 1000);
+	assert_int_equal(qgs_exchange(a, msg, n, &resp, &rlen, 5000, err, sizeof(err)), 0);
+	free(resp);
+	assert_true(closed_within(b, 5000));
+	close(b);
+	quote_within(where, 5000);			/* b's room is free again */
+	assert_true(closed_within(a, 5000));
+	close(a);
+	/* Stopping with a connection open: the daemon returns once it has ended */
+	a = connect_to(where);
+	assert_int_equal(qgs_exchange(a, msg, n, &resp, &rlen, 5000, err, sizeof(err)), 0);
+	free(resp);
+	qgs_server_stop(s);
+	pthread_join(t, NULL);
+	assert_true(closed_within(a, 0));
+	close(a);
+	qgs_server_close(s);
+}
+
 /* ---- the client's own errors -------------------------------------------------------------------- */
 
 static void test_client_errors(void **state)
@@ -576,6 +694,8 @@ int main(void)
 		cmocka_unit_test(test_daemon_foreign_mac),
 		cmocka_unit_test(test_daemon_framing),
 		cmocka_unit_test(test_daemon_one_connection),
+		cmocka_unit_test(test_daemon_slow_clients),
+		cmocka_unit_test(test_daemon_limits),
 		cmocka_unit_test(test_client_errors),
 		cmocka_unit_test(test_client_bad_replies),
 		cmocka_unit_test(test_client_malformed_resp),

@@ -20,6 +20,8 @@ expect 1 "cannot open $work/none: No such file or directory" quote verify "$work
 expect 2 "give --socket PATH or --vsock PORT" qgs
 expect 0 "usage: softtdx qgs" qgs --help
 expect 2 "bad vsock port 'x'" qgs --vsock x
+expect 2 "bad --max-connections '0' (1 to 4096)" qgs --socket /tmp/x.sock --max-connections 0
+expect 2 "bad --idle-timeout '1s' (1 to 86400)" qgs --socket /tmp/x.sock --idle-timeout 1s
 expect 2 "unexpected argument" qgs --socket "$work/s" extra
 : >"$work/plain"
 expect 1 "$work/plain exists and is not a socket" qgs --socket "$work/plain"
