@@ -181,6 +181,7 @@ struct kvm_vm {
 	struct kvm_memslot *slots;
 	size_t nr_slots, cap_slots;
 	struct kvm_attr_ranges private_gfns;
+	u64 gfn_direct_bits;		/* a TD's shared bit as a GFN, once INIT_VM set it (slots_lock) */
 	struct kvm_msi_route *msi_routes;	/* KVM_SET_GSI_ROUTING (irq.c), under lock */
 	u32 nr_msi_routes;
 	struct kvm_eventfds *eventfds;	/* KVM_IOEVENTFD, KVM_IRQFD (eventfd.c) */
@@ -337,6 +338,8 @@ int kvm_apic_set_base(struct kvm_vcpu *vcpu, u64 value);
 /* KVM_GET_MSR_INDEX_LIST, KVM_GET_SUPPORTED_CPUID, KVM_X86_GET_MCE_CAP_SUPPORTED. */
 long kvm_get_msr_index_list(unsigned long arg);
 long kvm_get_supported_cpuid(unsigned long arg);
+/* The last GFN a memslot may reach: the host's MAXPHYADDR bounds GPAs with TDP. */
+u64 kvm_mmu_max_gfn(void);
 long kvm_get_mce_cap_supported(unsigned long arg);
 
 /* ---- memory: memslots, attributes, guest_memfd (kvm_mem.c, guest_memfd.c) ---- */

@@ -10,8 +10,11 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define PAGE_MASK_4K		(TDX_PAGE_SIZE - 1)
+/* Dirty bitmaps are indexed with an int: a user memslot stays below 2^31 pages. */
+#define KVM_MEM_MAX_NR_PAGES	((1ULL << 31) - 1)
 
 /* ---- private GFN ranges ------------------------------------------------------------ */
 
@@ -265,7 +268,34 @@ static u32 valid_flags(struct kvm_vm *vm, bool v2)
 	return f;
 }
 
-/* check_memory_region_flags() and the form of the request. */
+/*
+ * The top of the user address space (TASK_SIZE_MAX): 2^47 less a page with
+ * 4-level paging, 2^56 less a page with 5-level, which a hint above 2^47
+ * tells apart (the kernel honours it only with 5-level paging).
+ */
+static u64 user_address_top(void)
+{
+	static u64 top;
+	void *p;
+
+	if (!__atomic_load_n(&top, __ATOMIC_RELAXED)) {
+		p = mmap((void *)(1ULL << 50), TDX_PAGE_SIZE, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		__atomic_store_n(&top, (p != MAP_FAILED && (uintptr_t)p >= 1ULL << 47 ?
+					1ULL << 56 : 1ULL << 47) - TDX_PAGE_SIZE, __ATOMIC_RELAXED);
+		if (p != MAP_FAILED)
+			munmap(p, TDX_PAGE_SIZE);
+	}
+	return top;
+}
+
+/* access_ok(): the whole range is user memory. */
+static bool user_range_ok(u64 addr, u64 size)
+{
+	return addr + size >= addr && addr + size < user_address_top();
+}
+
+/* check_memory_region_flags() and kvm_set_memory_region()'s checks of the request. */
 static long check_region(struct kvm_vm *vm, const struct kvm_userspace_memory_region2 *m,
 			 bool v2)
 {
@@ -280,7 +310,7 @@ static long check_region(struct kvm_vm *vm, const struct kvm_userspace_memory_re
 		return -EINVAL;
 	if ((m->memory_size | m->guest_phys_addr) & PAGE_MASK_4K)
 		return -EINVAL;
-	if (m->memory_size && (m->userspace_addr & PAGE_MASK_4K))
+	if (m->userspace_addr & PAGE_MASK_4K || !user_range_ok(m->userspace_addr, m->memory_size))
 		return -EINVAL;
 	if ((m->flags & KVM_MEM_GUEST_MEMFD) && (m->guest_memfd_offset & PAGE_MASK_4K ||
 						 m->guest_memfd_offset + m->memory_size <
@@ -288,7 +318,20 @@ static long check_region(struct kvm_vm *vm, const struct kvm_userspace_memory_re
 		return -EINVAL;
 	if (m->guest_phys_addr + m->memory_size < m->guest_phys_addr)
 		return -EINVAL;
+	if (m->memory_size / TDX_PAGE_SIZE > KVM_MEM_MAX_NR_PAGES)
+		return -EINVAL;
 	return 0;
+}
+
+/*
+ * kvm_arch_prepare_memory_region() for a new or moved slot: its last GFN
+ * within the host's MAXPHYADDR, and not an alias (a TD's shared bit).
+ */
+static long check_gfns(struct kvm_vm *vm, u64 base_gfn, u64 npages)
+{
+	u64 last = base_gfn + npages - 1;
+
+	return last > kvm_mmu_max_gfn() || (last & vm->gfn_direct_bits) ? -EINVAL : 0;
 }
 
 static void free_lpage_info(struct kvm_memslot *slot)
@@ -380,7 +423,9 @@ static long create_slot(struct kvm_vm *vm, const struct kvm_userspace_memory_reg
 		if (ret)
 			return ret;
 	}
-	ret = alloc_lpage_info(vm, &n);
+	ret = check_gfns(vm, n.base_gfn, n.npages);
+	if (!ret)
+		ret = alloc_lpage_info(vm, &n);
 	if (!ret) {
 		ret = update_dirty_bitmap(&n);
 		if (ret)
@@ -416,6 +461,13 @@ static long modify_slot(struct kvm_vm *vm, struct kvm_memslot *slot,
 			slot->flags = old_flags;
 		return ret;
 	}
+	/* Checked before the old slot goes: a refused move keeps it. */
+	if (overlaps_other(vm, &(struct kvm_memslot){ .as_id = slot->as_id, .id = slot->id,
+				     .base_gfn = m->guest_phys_addr / TDX_PAGE_SIZE,
+				     .npages = slot->npages }))
+		return -EEXIST;
+	if (check_gfns(vm, m->guest_phys_addr / TDX_PAGE_SIZE, slot->npages))
+		return -EINVAL;
 	delete_slot(vm, slot);
 	return create_slot(vm, &moved, NULL);	/* never a guest_memfd slot (above) */
 }

@@ -485,6 +485,9 @@ static long tdx_init_vm_checked(struct kvm_vm *vm, struct kvm_tdx_init_vm *in, u
 	    td_read(td, MD_TD_TSC_MULTIPLIER, &td->tsc_multiplier))
 		return -EIO;
 	td->state = TD_STATE_INITIALIZED;
+	pthread_mutex_lock(&vm->slots_lock);
+	vm->gfn_direct_bits = td_shared_bit(td) / TDX_PAGE_SIZE;
+	pthread_mutex_unlock(&vm->slots_lock);
 	return 0;
 }
 

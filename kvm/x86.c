@@ -585,6 +585,15 @@ static struct kvm_cpuid_entry2 supported_entry(u32 function, u32 index, bool ind
 	return e;
 }
 
+u64 kvm_mmu_max_gfn(void)
+{
+	struct tdx_host *h = kvm_dev()->tdx;
+	u32 v[4];
+
+	platform_cpuid(h ? h->plat : NULL, 0x80000008, 0, v);
+	return (1ULL << ((v[0] & 0xFF) - 12)) - 1;
+}
+
 /* kvm_dev_ioctl_get_cpuid(): nent < 1 or too small → E2BIG, the header unchanged. */
 long kvm_get_supported_cpuid(unsigned long arg)
 {

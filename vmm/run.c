@@ -37,7 +37,9 @@
 #include <softtdx/kvm.h>
 #include <softtdx/uapi/kvm_tdx.h>
 
-#define MAX_SLOTS	4
+/* Linux's memslots hold at most 2^31 - 1 pages: RAM goes in 4 TiB slots. */
+#define SLOT_MAX	(4ULL << 40)
+#define MAX_SLOTS	(2 + (1ULL << 47) / SLOT_MAX)
 #define MAX_FIRMWARE	(16u << 20)
 #define FOUR_GIB	(4ULL << 30)
 #define LOW_RAM_MAX	(2ULL << 30)	/* q35: RAM above 2 GiB moves to 4 GiB when >= 0xB0000000 */
@@ -170,10 +172,15 @@ static int add_slot(struct td *t, uint64_t gpa, uint64_t size)
 	s->gmem_offset = t->gmem_size;
 	s->shared = mmap(NULL, size, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (s->shared == MAP_FAILED)
-		return fail("mmap");
+	if (s->shared == MAP_FAILED) {
+		fprintf(stderr, "softtdx run: cannot reserve %llu MiB of address space for the "
+			"shared view of GPA %#llx: %s\n", (unsigned long long)(size >> 20),
+			(unsigned long long)gpa, strerror(errno));
+		return -1;
+	}
+	t->nr_slots++;
 	r = (struct kvm_userspace_memory_region2){
-		.slot = t->nr_slots, .flags = KVM_MEM_GUEST_MEMFD, .guest_phys_addr = gpa,
+		.slot = t->nr_slots - 1, .flags = KVM_MEM_GUEST_MEMFD, .guest_phys_addr = gpa,
 		.memory_size = size, .userspace_addr = (uint64_t)(uintptr_t)s->shared,
 		.guest_memfd = (uint32_t)t->gmem, .guest_memfd_offset = s->gmem_offset,
 	};
@@ -181,8 +188,16 @@ static int add_slot(struct td *t, uint64_t gpa, uint64_t size)
 		return fail("KVM_SET_USER_MEMORY_REGION2");
 	if (acc->ioctl(t->vm, KVM_SET_MEMORY_ATTRIBUTES, &a))
 		return fail("KVM_SET_MEMORY_ATTRIBUTES");
-	t->nr_slots++;
 	t->gmem_size += size;
+	return 0;
+}
+
+/* [gpa, gpa + size) in slots of at most SLOT_MAX. */
+static int add_slots(struct td *t, uint64_t gpa, uint64_t size)
+{
+	for (uint64_t off = 0; off < size; off += SLOT_MAX)
+		if (add_slot(t, gpa + off, size - off < SLOT_MAX ? size - off : SLOT_MAX))
+			return -1;
 	return 0;
 }
 
@@ -195,7 +210,7 @@ static int add_memory(struct td *t, uint64_t ram, uint64_t fw_base)
 	t->gmem = acc->ioctl(t->vm, KVM_CREATE_GUEST_MEMFD, &g);
 	if (t->gmem < 0)
 		return fail("KVM_CREATE_GUEST_MEMFD");
-	if (add_slot(t, 0, low) || (ram > low && add_slot(t, FOUR_GIB, ram - low)))
+	if (add_slot(t, 0, low) || (ram > low && add_slots(t, FOUR_GIB, ram - low)))
 		return -1;
 	return fw_base < FOUR_GIB ? add_slot(t, fw_base, FOUR_GIB - fw_base) : 0;
 }

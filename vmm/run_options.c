@@ -16,6 +16,8 @@
 #define TD_ATTR_DEBUG		(1ULL << 0)
 #define TD_ATTR_SEPT_VE_DISABLE	(1ULL << 28)
 #define MIN_RAM			(16ULL << 20)
+/* RAM runs from 4 GiB past 2 GiB of it; a GPAW-48 TD's private GPAs end at 2^47. */
+#define MAX_RAM			((1ULL << 47) - (2ULL << 30))
 
 static int bad(const char *fmt, const char *arg)
 {
@@ -246,6 +248,9 @@ static int parse_ram(const char *arg, struct run_options *o)
 {
 	if (vmm_parse_size(arg, &o->ram) || o->ram < MIN_RAM || o->ram % (2ULL << 20))
 		return bad("bad memory size '%s' (16M or more, a multiple of 2M)", arg);
+	if (o->ram > MAX_RAM)
+		return bad("memory size '%s' is too large: a TD's private GPAs end at 128 TiB "
+			   "(GPAW 48), so RAM stops at 131070G", arg);
 	return 0;
 }
 

@@ -41,6 +41,8 @@ expect 2 "give -bios FILE, --payload FILE" run --payload "$demo" --image "$hello
 expect 2 "unexpected argument" run --image "$hello" extra
 expect 2 "bad memory size '4Q'" run --image "$hello" -m 4Q
 expect 2 "bad memory size '3M'" run --image "$hello" -m 3M
+expect 2 "memory size '1000T' is too large: a TD's private GPAs end at 128 TiB" \
+	run --image "$hello" -m 1000T
 expect 2 "-smp takes 1 to 64" run --image "$hello" -smp 65
 expect 2 "unsupported device 'e1000'" run --image "$hello" -device e1000
 expect 2 "unsupported tdx-guest property 'foo'" run --image "$hello" -object tdx-guest,foo=1
@@ -63,6 +65,8 @@ expect 2 "isa-debug-exit at port 0x3f9: overlaps another device" \
 	run --image "$hello" -device isa-debug-exit,iobase=0x3f9
 # isa-debug-exit: hello writes 0x21, so the status is (0x21 << 1) | 1
 expect 67 "hello from a TD" run --image "$hello" -device isa-debug-exit
+# 20 TiB of RAM: five memslots above 4 GiB, costing what the TD touches
+expect 67 "hello from a TD" run --image "$hello" -device isa-debug-exit -m 20T
 expect 67 "hello from a TD" run --image "$hello" -device isa-debug-exit,iobase=0xf4 -smp 2 \
 	-object tdx-guest,id=tdx0,sept-ve-disable=off
 rm -f "$odd"

@@ -205,6 +205,57 @@ static void test_memslots(void **state)
 	munmap(mem, MEM_SIZE);
 }
 
+/*
+ * kvm_set_memory_region()'s limits: user addresses only, at most 2^31 - 1
+ * pages, GFNs within MAXPHYADDR (52 bits here) and, on an initialized TD,
+ * none with the shared bit (a GFN alias).
+ */
+static void test_memslot_limits(void **state)
+{
+	const unsigned long long max_pages = (1ULL << 31) - 1, top = 1ULL << 47;
+	int vm = vm_create(kvm, KVM_X86_DEFAULT_VM), td = td_create(kvm);
+	int bare = vm_create(kvm, KVM_X86_TDX_VM), g = __gmem_create(td, MEM_SIZE, 0);
+	char *low = (char *)(uintptr_t)0x10000;	/* never touched: no access needed */
+	void *mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	(void)state;
+	/* A host range that is not user memory, or wraps */
+	TEST_ASSERT_ERRNO(__set_region(vm, 0, 0, 0, MEM_SIZE, (void *)0xFFFF800000000000ULL, -1,
+				       0), EINVAL);
+	TEST_ASSERT_ERRNO(__set_region(vm, 0, 0, 0, 0x2000, (void *)(top - 0x1000), -1, 0),
+			  EINVAL);
+	TEST_ASSERT_ERRNO(__set_region(vm, 0, 0, 0, 0x2000, (void *)-0x1000ULL, -1, 0), EINVAL);
+	TEST_ASSERT_ERRNO(__set_region(vm, 0, 0, 0, 0, (char *)mem + 8, -1, 0), EINVAL);
+	/* 2^31 - 1 pages is the most one slot takes; its metadata is paid only as used */
+	TEST_ASSERT_ERRNO(__set_region(vm, 0, 0, 0, (max_pages + 1) << 12, low, -1, 0), EINVAL);
+	assert_int_equal(__set_region(vm, 0, 0, 0, max_pages << 12, low, -1, 0), 0);
+	assert_int_equal(__set_region(vm, 0, 0, 0, 0, NULL, -1, 0), 0);
+	/* GFNs within MAXPHYADDR, for creates and moves */
+	assert_int_equal(__set_region(vm, 0, 0, (1ULL << 52) - MEM_SIZE, MEM_SIZE, mem, -1, 0), 0);
+	TEST_ASSERT_ERRNO(__set_region(vm, 1, 0, 1ULL << 52, MEM_SIZE, mem, -1, 0), EINVAL);
+	TEST_ASSERT_ERRNO(__set_region(vm, 0, 0, (1ULL << 52) - MEM_SIZE / 2, MEM_SIZE, mem, -1,
+				       0), EINVAL);
+	assert_int_equal(__set_region(vm, 0, 0, 0, MEM_SIZE, mem, -1, 0), 0);	/* moved */
+	/* A refused move keeps the slot: moving onto another slot is EEXIST */
+	assert_int_equal(__set_region(vm, 1, 0, MEM_SIZE, MEM_SIZE, mem, -1, 0), 0);
+	TEST_ASSERT_ERRNO(__set_region(vm, 1, 0, 0, MEM_SIZE, mem, -1, 0), EEXIST);
+	TEST_ASSERT_ERRNO(__set_region(vm, 2, 0, MEM_SIZE, MEM_SIZE, mem, -1, 0), EEXIST);
+	/* A GPAW-48 TD: GPAs with bit 47 alias private ones; before INIT_VM there is no bit */
+	TEST_ASSERT_ERRNO(__set_region(td, 0, 0, top, MEM_SIZE, mem, -1, 0), EINVAL);
+	TEST_ASSERT_ERRNO(__set_region(td, 0, KVM_MEM_GUEST_MEMFD, top - MEM_SIZE / 2, MEM_SIZE,
+				       mem, g, 0), EINVAL);
+	TEST_ASSERT_ERRNO(__set_region(td, 0, KVM_MEM_GUEST_MEMFD, top, MEM_SIZE, mem, 999, 0),
+			  EBADF);
+	assert_int_equal(__set_region(td, 0, KVM_MEM_GUEST_MEMFD, top - MEM_SIZE, MEM_SIZE, mem,
+				      g, 0), 0);
+	assert_int_equal(__set_region(bare, 0, 0, top, MEM_SIZE, mem, -1, 0), 0);
+	kvm_close(g);
+	kvm_close(bare);
+	kvm_close(td);
+	kvm_close(vm);
+	munmap(mem, MEM_SIZE);
+}
+
 static int __get_dirty_log(int vm, unsigned int slot, void *bitmap)
 {
 	struct kvm_dirty_log log = { .slot = slot, .dirty_bitmap = bitmap };
@@ -461,6 +512,7 @@ int main(void)
 		KVM_TEST(test_guest_memfd),
 		KVM_TEST(test_bind_while_closing),
 		KVM_TEST(test_memslots),
+		KVM_TEST(test_memslot_limits),
 		KVM_TEST(test_dirty_log),
 		KVM_TEST(test_attributes),
 		KVM_TEST(test_init_mem_region),
