@@ -10,6 +10,9 @@
  *   metadata           host metadata per GiB of mapped TD memory, percent
  *                      (KVM's mirror S-EPT + attributes + the module's PAMT)
  *   td-create-destroy  KVM_CREATE_VM + KVM_TDX_INIT_VM + close, microseconds
+ *   attributes         KVM_SET_MEMORY_ATTRIBUTES on one page, microseconds
+ *                      per call, with 10 and with 20,000 private ranges in
+ *                      the TD's layout, and their ratio (goal: within 2x)
  *
  * Each figure is one "name: value" line.  Sizes: -m MiB of TD memory.
  */
@@ -122,13 +125,34 @@ static double convert_4k_gibs(struct td *t, unsigned long long bytes)
 	return 2.0 * (double)bytes / (1 << 30) / secs;
 }
 
+/*
+ * Microseconds per KVM_SET_MEMORY_ATTRIBUTES when @ranges private pages,
+ * every other one, fragment the layout: one page between them goes private
+ * and shared again (two calls, joining three ranges and splitting them).
+ */
+static double attributes_us(struct td *t, unsigned long long ranges, int rounds)
+{
+	unsigned long long mid = ranges / 2 * 2 + 1;
+	double secs;
+
+	set_private(t, 0, t->size, 0);
+	for (unsigned long long i = 0; i < ranges; i++)
+		set_private(t, 2 * i * 4096, 4096, 1);
+	secs = bench_now();
+	for (int i = 0; i < rounds; i++) {
+		set_private(t, mid * 4096, 4096, 1);
+		set_private(t, mid * 4096, 4096, 0);
+	}
+	return (bench_now() - secs) * 1e6 / (2.0 * rounds);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long long mib = argc > 2 && !strcmp(argv[1], "-m") ? strtoull(argv[2], NULL, 0) : 256;
 	struct softtdx_kvm_stats before, mapped;
 	int kvm = softtdx_kvm_open(), rounds = 4;
 	struct td t = { .size = mib << 20 };
-	double pamt_share;
+	double pamt_share, attr_few, attr_many;
 
 	bench_check(kvm, "open");
 	softtdx_kvm_stats(&before);
@@ -137,6 +161,9 @@ int main(int argc, char **argv)
 	fault_in(&t, 0, t.size);
 	softtdx_kvm_stats(&mapped);
 	pamt_share = (double)mapped.pamt_bytes / (double)mapped.tdx_memory_bytes;
+	attr_few = attributes_us(&t, 10, 20000);
+	attr_many = attributes_us(&t, 20000, 20000);
+	set_private(&t, 0, t.size, 1);
 	printf("convert-2m: %.3f GiB/s\n", convert_2m_gibs(&t, rounds));
 	printf("convert-4k: %.3f GiB/s\n", convert_4k_gibs(&t, t.size < (64 << 20) ? t.size : 64 << 20));
 	printf("metadata: %.3f percent (mirror %.3f + PAMT %.3f; attributes negligible)\n",
@@ -148,6 +175,8 @@ int main(int argc, char **argv)
 	softtdx_close(t.vcpu);
 	softtdx_close(t.vm);
 	printf("td-create-destroy: %.0f us\n", td_create_destroy_us(kvm, 50));
+	printf("attributes: %.2f us per call at 10 ranges, %.2f us at 20000 (ratio %.2f, goal <= 2)\n",
+	       attr_few, attr_many, attr_many / attr_few);
 	softtdx_close(kvm);
 	return 0;
 }

@@ -133,11 +133,18 @@ struct kvm_memslot {
 
 #define LPAGE_MIXED	1	/* private and shared GFNs inside one huge page */
 
-/* Private GFN ranges [start, end), sorted and coalesced. */
+/* GFN ranges [start, end), disjoint and coalesced (gfn_ranges.c). */
 struct kvm_attr_ranges {
-	u64 (*r)[2];
-	size_t nr, cap;
+	struct gfn_range *root;
+	u32 seed;
 };
+
+/* Puts [start, end) in the set (@in) or takes it out: 0 or -ENOMEM, the set unchanged. */
+int gfn_ranges_set(struct kvm_attr_ranges *a, u64 start, u64 end, bool in);
+/* The first range that ends after @from (it may hold @from): false if none. */
+bool gfn_ranges_next(const struct kvm_attr_ranges *a, u64 from, u64 *start, u64 *end);
+bool gfn_ranges_contains(const struct kvm_attr_ranges *a, u64 gfn);
+void gfn_ranges_clear(struct kvm_attr_ranges *a);
 
 /* The vCPU half of the split. */
 struct kvm_vcpu_ops {

@@ -18,70 +18,22 @@
 
 /* ---- private GFN ranges ------------------------------------------------------------ */
 
-static void push(u64 (*r)[2], size_t *n, u64 s, u64 e)
-{
-	if (*n && r[*n - 1][1] >= s) {	/* touches the previous range: coalesce */
-		if (e > r[*n - 1][1])
-			r[*n - 1][1] = e;
-		return;
-	}
-	r[*n][0] = s;
-	r[*n][1] = e;
-	(*n)++;
-}
-
-/* Makes [start, end) private or not; the list stays sorted and coalesced. */
-static int ranges_set(struct kvm_attr_ranges *a, u64 start, u64 end, bool private)
-{
-	u64 (*r)[2] = malloc((a->nr + 2) * sizeof(*r));
-	size_t n = 0;
-
-	if (!r)
-		return -ENOMEM;
-	/* What lies before @start, then the new range, then what lies after. */
-	for (size_t i = 0; i < a->nr; i++)
-		if (a->r[i][0] < start)
-			push(r, &n, a->r[i][0], a->r[i][1] < start ? a->r[i][1] : start);
-	if (private)
-		push(r, &n, start, end);
-	for (size_t i = 0; i < a->nr; i++)
-		if (a->r[i][1] > end)
-			push(r, &n, a->r[i][0] > end ? a->r[i][0] : end, a->r[i][1]);
-	free(a->r);
-	a->r = r;
-	a->nr = n;
-	return 0;
-}
-
 bool kvm_gfn_is_private(struct kvm_vm *vm, u64 gfn)
 {
-	const struct kvm_attr_ranges *a = &vm->private_gfns;
-	size_t lo = 0, hi = a->nr;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (a->r[mid][1] <= gfn)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < a->nr && a->r[lo][0] <= gfn;
+	return gfn_ranges_contains(&vm->private_gfns, gfn);
 }
 
 /* Do [start, end) all have the same attributes?  *private says which. */
 static bool range_uniform(struct kvm_vm *vm, u64 start, u64 end, bool *private)
 {
-	const struct kvm_attr_ranges *a = &vm->private_gfns;
+	u64 s, e;
 
-	*private = kvm_gfn_is_private(vm, start);
-	for (size_t i = 0; i < a->nr; i++) {
-		if (a->r[i][1] <= start || a->r[i][0] >= end)
-			continue;
-		/* A private range inside: uniform only if it covers everything. */
-		return *private && a->r[i][0] <= start && a->r[i][1] >= end;
+	if (!gfn_ranges_next(&vm->private_gfns, start, &s, &e)) {
+		*private = false;
+		return true;
 	}
-	return !*private;
+	*private = s <= start;
+	return *private ? e >= end : s >= end;
 }
 
 /* ---- large-page eligibility ---------------------------------------------------------- */
@@ -170,15 +122,11 @@ static void lpage_update(struct kvm_vm *vm, struct kvm_memslot *slot, u64 start,
 /* The private parts of [start, end) lose their mappings before they go shared. */
 static void zap_private_parts(struct kvm_vm *vm, u64 start, u64 end)
 {
-	const struct kvm_attr_ranges *a = &vm->private_gfns;
+	u64 s, e;
 
-	for (size_t i = 0; i < a->nr; i++) {
-		u64 s = a->r[i][0] > start ? a->r[i][0] : start;
-		u64 e = a->r[i][1] < end ? a->r[i][1] : end;
-
-		if (s < e)
-			vm->ops->zap_private(vm, s, e);
-	}
+	for (u64 from = start; gfn_ranges_next(&vm->private_gfns, from, &s, &e) && s < end;
+	     from = e)
+		vm->ops->zap_private(vm, s > start ? s : start, e < end ? e : end);
 }
 
 long kvm_vm_set_memory_attributes(struct kvm_vm *vm, unsigned long arg)
@@ -203,7 +151,7 @@ long kvm_vm_set_memory_attributes(struct kvm_vm *vm, unsigned long arg)
 		zap_private_parts(vm, start, end);
 	else
 		vm->ops->zap_shared(vm, start, end);
-	ret = ranges_set(&vm->private_gfns, start, end, private);
+	ret = gfn_ranges_set(&vm->private_gfns, start, end, private);
 	for (size_t i = 0; !ret && i < vm->nr_slots; i++)
 		lpage_update(vm, &vm->slots[i], start, end);
 	pthread_mutex_unlock(&vm->slots_lock);
@@ -537,5 +485,5 @@ void kvm_memslots_free(struct kvm_vm *vm)
 		free(vm->slots[i].dirty_bitmap);
 	}
 	free(vm->slots);
-	free(vm->private_gfns.r);
+	gfn_ranges_clear(&vm->private_gfns);
 }
