@@ -41,7 +41,9 @@ bench: all
 
 # Repeated SMP boots of Debian's kernel as a TD (STRESS_BOOTS of them).
 STRESS_BOOTS ?= 16
+STRESS_ITERATIONS ?= 5000
 stress: all
+	SOFTTDX_STRESS_ITERATIONS=$(STRESS_ITERATIONS) $(BUILD)/tests/uapi/test_td_stress
 	sh tests/linux/stress.sh $(BUILD)/vmm/softtdx $(BUILD)/fixtures/linux $(STRESS_BOOTS)
 
 $(ASAN_BUILD)/build.ninja: | deps

@@ -166,12 +166,16 @@ static u64 tdg_mem_page_accept(struct td_vcpu *v, struct cpu_regs *r, bool *retr
 	err = decode_page_info(&c, &v->td, r->gpr[CPU_RCX], 0, 1, &pi);
 	if (err || !gpa_is_private(v->td.tdcs, pi.gpa))
 		return api_error(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RCX);
-	err = sept_lock(&v->td, LOCK_SHARED);
-	if (err)
-		return err;
+	/*
+	 * No S-EPT tree lock, as tdg_mem_page_accept.c takes none: the host
+	 * restructures the tree (SEPT.REMOVE, PROMOTE, DEMOTE) only where it
+	 * blocked and tracked, which waits for this vCPU to leave the TD, and
+	 * only the entry's own lock contends.  With the tree lock, a BLOCK
+	 * anywhere in the TD failed the guest's ACCEPT with BUSY, which real
+	 * modules never return it, and Linux guests do not retry.
+	 */
 	err = accept_entry(v, &c, pi.gpa, pi.level, &entry, &miss);
 	if (err || miss.miss) {
-		sept_unlock(&v->td, LOCK_SHARED);
 		if (!err) {
 			/* Nothing to accept there yet: the host must AUG (or split) first. */
 			*retry = true;
@@ -186,7 +190,6 @@ static u64 tdg_mem_page_accept(struct td_vcpu *v, struct cpu_regs *r, bool *retr
 	/* The page may have held this vCPU's code before it was removed. */
 	cpu_core_host_wrote(v->core, hpa, pi.level ? TDX_PAGE_SIZE_2M : TDX_PAGE_SIZE);
 	sept_entry_set_unlock(v->td.tdcs, entry, sept_make(SEPTI_MAPPED, hpa, pi.level));
-	sept_unlock(&v->td, LOCK_SHARED);
 	return TDX_SUCCESS;
 }
 

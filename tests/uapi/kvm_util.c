@@ -261,3 +261,48 @@ struct softtdx_kvm_stats kvm_stats(void)
 		assert_int_equal(softtdx_kvm_stats(&st), 0);
 	return st;
 }
+
+void vcpu_set_cpuid_td(int vcpu)
+{
+	struct {
+		struct kvm_cpuid2 hdr;
+		struct kvm_cpuid_entry2 e[2];
+	} c = {
+		.hdr.nent = 2,
+		.e = {
+			{ .function = 1, .ecx = 1u << 21 },
+			{ .function = 0x40000000, .eax = 0x40000001, .ebx = 0x4b4d564b },
+		},
+	};
+
+	assert_int_equal(kvm_ioctl(vcpu, KVM_SET_CPUID2, &c), 0);
+}
+
+void vm_set_memory_attributes(int vm, unsigned long long gpa, unsigned long long size,
+			      bool private)
+{
+	struct kvm_memory_attributes a = {
+		gpa, size, private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0, 0,
+	};
+
+	assert_int_equal(kvm_ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &a), 0);
+}
+
+void vm_set_gmem_region(int vm, unsigned int slot, unsigned long long gpa,
+			unsigned long long size, void *uaddr, int gmem, unsigned long long off)
+{
+	struct kvm_userspace_memory_region2 r = {
+		.slot = slot, .flags = KVM_MEM_GUEST_MEMFD, .guest_phys_addr = gpa,
+		.memory_size = size, .userspace_addr = (__u64)(uintptr_t)uaddr,
+		.guest_memfd = (__u32)gmem, .guest_memfd_offset = off,
+	};
+
+	assert_int_equal(kvm_ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &r), 0);
+}
+
+int vm_signal_msi(int vm, unsigned int dest, unsigned int vector)
+{
+	struct kvm_msi msi = { .address_lo = 0xFEE00000u | dest << 12, .data = vector };
+
+	return kvm_ioctl(vm, KVM_SIGNAL_MSI, &msi);
+}

@@ -74,6 +74,16 @@ const struct kvm_cpuid_entry2 *cpuid_find(const struct kvm_cpuid2 *c, unsigned i
 void vcpu_set_cpuid_entry(int vcpu, const struct kvm_cpuid_entry2 *entry);
 /* KVM_SET_CPUID2 with one leaf: 1, x2APIC bit as asked. */
 void vcpu_set_cpuid_x2apic(int vcpu, bool x2apic);
+/* KVM_SET_CPUID2 as a TD vCPU needs it: x2APIC (INIT_VCPU checks) and KVM's leaf. */
+void vcpu_set_cpuid_td(int vcpu);
+/* KVM_SET_MEMORY_ATTRIBUTES: [gpa, gpa + size) private or shared. */
+void vm_set_memory_attributes(int vm, unsigned long long gpa, unsigned long long size,
+			      bool private);
+/* KVM_SET_USER_MEMORY_REGION2 of a guest_memfd slot. */
+void vm_set_gmem_region(int vm, unsigned int slot, unsigned long long gpa,
+			unsigned long long size, void *uaddr, int gmem, unsigned long long off);
+/* KVM_SIGNAL_MSI, fixed mode, physical destination @dest: the ioctl's result. */
+int vm_signal_msi(int vm, unsigned int dest, unsigned int vector);
 /* One MSR through KVM_GET_MSRS/KVM_SET_MSRS: the ioctl's count (1 = done). */
 int __vcpu_get_msr(int vcpu, uint32_t index, uint64_t *data);
 int __vcpu_set_msr(int vcpu, uint32_t index, uint64_t data);

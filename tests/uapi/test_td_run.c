@@ -51,44 +51,6 @@ struct td_run {
 	unsigned long long quote_gpa, notify_vector;
 };
 
-static void set_attrs(int vm, unsigned long long gpa, unsigned long long size, bool private)
-{
-	struct kvm_memory_attributes a = {
-		gpa, size, private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0, 0,
-	};
-
-	assert_int_equal(kvm_ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &a), 0);
-}
-
-static void set_region(int vm, unsigned int slot, unsigned long long gpa,
-		       unsigned long long size, void *uaddr, int gmem, unsigned long long off)
-{
-	struct kvm_userspace_memory_region2 r = {
-		.slot = slot, .flags = KVM_MEM_GUEST_MEMFD, .guest_phys_addr = gpa,
-		.memory_size = size, .userspace_addr = (__u64)(uintptr_t)uaddr,
-		.guest_memfd = (__u32)gmem, .guest_memfd_offset = off,
-	};
-
-	assert_int_equal(kvm_ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &r), 0);
-}
-
-/* CPUID for the vCPU: x2APIC (INIT_VCPU needs it) and a hypervisor leaf. */
-static void set_cpuid(int vcpu)
-{
-	struct {
-		struct kvm_cpuid2 hdr;
-		struct kvm_cpuid_entry2 e[2];
-	} c = {
-		.hdr.nent = 2,
-		.e = {
-			{ .function = 1, .ecx = 1u << 21 },
-			{ .function = 0x40000000, .eax = 0x40000001, .ebx = 0x4b4d564b },
-		},
-	};
-
-	assert_int_equal(kvm_ioctl(vcpu, KVM_SET_CPUID2, &c), 0);
-}
-
 /*
  * A finalized TD: 16 MiB of RAM at 0 and @image at the top of 4 GiB, all
  * private; a second vCPU too with @ap.
@@ -112,13 +74,13 @@ static void td_run_create_smp(struct td_run *t, const unsigned char *image,
 	assert_int_equal(kvm_ioctl(t->td, KVM_ENABLE_CAP, &hc), 0);
 	t->vcpu = kvm_ioctl(t->td, KVM_CREATE_VCPU, 0);
 	assert_true(t->vcpu >= 0);
-	set_cpuid(t->vcpu);
+	vcpu_set_cpuid_td(t->vcpu);
 	assert_int_equal(kvm_ioctl(t->vcpu, KVM_MEMORY_ENCRYPT_OP, &init), 0);
 	t->ap = -1;
 	if (ap) {
 		t->ap = kvm_ioctl(t->td, KVM_CREATE_VCPU, 1);
 		assert_true(t->ap >= 0);
-		set_cpuid(t->ap);
+		vcpu_set_cpuid_td(t->ap);
 		assert_int_equal(kvm_ioctl(t->ap, KVM_MEMORY_ENCRYPT_OP, &init), 0);
 		t->ap_run = kvm_mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, t->ap, 0);
 		assert_true(t->ap_run != MAP_FAILED);
@@ -130,10 +92,10 @@ static void td_run_create_smp(struct td_run *t, const unsigned char *image,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	assert_true(t->ram != MAP_FAILED && t->image != MAP_FAILED);
 	memcpy(t->image, image, size);
-	set_region(t->td, 0, 0, RAM_SIZE, t->ram, t->gmem, 0);
-	set_region(t->td, 1, IMAGE_GPA, IMAGE_SIZE, t->image, t->gmem, RAM_SIZE);
-	set_attrs(t->td, 0, RAM_SIZE, true);
-	set_attrs(t->td, IMAGE_GPA, IMAGE_SIZE, true);
+	vm_set_gmem_region(t->td, 0, 0, RAM_SIZE, t->ram, t->gmem, 0);
+	vm_set_gmem_region(t->td, 1, IMAGE_GPA, IMAGE_SIZE, t->image, t->gmem, RAM_SIZE);
+	vm_set_memory_attributes(t->td, 0, RAM_SIZE, true);
+	vm_set_memory_attributes(t->td, IMAGE_GPA, IMAGE_SIZE, true);
 	m.source_addr = (__u64)(uintptr_t)t->image;
 	assert_int_equal(kvm_ioctl(t->vcpu, KVM_MEMORY_ENCRYPT_OP, &region), 0);
 	tdx_vm_ioctl(t->td, KVM_TDX_FINALIZE_VM, 0, NULL);
@@ -218,7 +180,7 @@ static void handle_map_gpa(struct td_run *t)
 		run->hypercall.ret = 1;
 		return;
 	}
-	set_attrs(t->td, gpa, pages * 4096, private);
+	vm_set_memory_attributes(t->td, gpa, pages * 4096, private);
 	run->hypercall.ret = 0;
 }
 
@@ -258,7 +220,7 @@ static int run_until_stop(struct td_run *t)
 
 			assert_int_equal(mf->flags, KVM_MEMORY_EXIT_FLAG_PRIVATE);
 			t->memory_faults++;
-			set_attrs(t->td, mf->gpa, mf->size, true);
+			vm_set_memory_attributes(t->td, mf->gpa, mf->size, true);
 			continue;
 		}
 		if (r)
@@ -629,7 +591,7 @@ static void test_convert_under_running_vcpu(void **state)
 	before = kvm_stats().private_pages;
 	assert_int_equal(pthread_create(&thr, NULL, run_vcpu, &t), 0);
 	usleep(20000);					/* the guest spins on the page */
-	set_attrs(t.td, 0x100000, 4096, false);
+	vm_set_memory_attributes(t.td, 0x100000, 4096, false);
 	assert_int_equal(kvm_stats().private_pages, before - 1);
 	pthread_join(thr, &ret);
 	assert_int_equal((long)ret, EFAULT);
@@ -646,8 +608,6 @@ static void test_convert_under_running_vcpu(void **state)
  * to shared, and an MSI posted, 200 times, while the first vCPU spins in
  * the guest with interrupts off.
  */
-static int signal_msi(int vm, unsigned int dest, unsigned int vector);
-
 static void test_entry_contention(void **state)
 {
 	struct kvm_pre_fault_memory pf;
@@ -662,13 +622,13 @@ static void test_entry_contention(void **state)
 	before = kvm_stats().private_pages;
 	assert_int_equal(pthread_create(&thr, NULL, run_vcpu, &t), 0);
 	for (int i = 0; i < 200; i++) {
-		set_attrs(t.td, 0x600000, 2ULL << 20, true);
+		vm_set_memory_attributes(t.td, 0x600000, 2ULL << 20, true);
 		pf = (struct kvm_pre_fault_memory){ .gpa = 0x600000, .size = 2ULL << 20 };
 		assert_int_equal(kvm_ioctl(t.ap, KVM_PRE_FAULT_MEMORY, &pf), 0);
 		assert_int_equal(kvm_stats().private_pages, before + 512);
-		set_attrs(t.td, 0x600000, 2ULL << 20, false);
+		vm_set_memory_attributes(t.td, 0x600000, 2ULL << 20, false);
 		/* An interrupt the spinning guest never takes: one more exit and entry. */
-		assert_int_equal(signal_msi(t.td, 0, 0x40), 1);
+		assert_int_equal(vm_signal_msi(t.td, 0, 0x40), 1);
 	}
 	__atomic_store_n(&t.run->immediate_exit, 1, __ATOMIC_RELEASE);
 	pthread_join(thr, &ret);
@@ -710,13 +670,6 @@ static void test_two_vcpus_atomic(void **state)
 	pthread_join(thr, &ret);
 	assert_int_equal((long)ret, 0);
 	td_run_destroy(&t);
-}
-
-static int signal_msi(int vm, unsigned int dest, unsigned int vector)
-{
-	struct kvm_msi msi = { .address_lo = 0xFEE00000u | dest << 12, .data = vector };
-
-	return kvm_ioctl(vm, KVM_SIGNAL_MSI, &msi);
 }
 
 /* KVM_SET_GSI_ROUTING with one entry; the ioctl's result. */
@@ -812,8 +765,8 @@ static void run_irq_guest(void *(*wake)(void *))
 
 	td_run_create(&t, guest_irq, guest_irq_size);
 	TEST_ASSERT_ERRNO(kvm_ioctl(t.td, KVM_SIGNAL_MSI, &bad), EINVAL);
-	TEST_ASSERT_ERRNO(signal_msi(t.td, 0, 5), EINVAL);		/* reserved vector */
-	assert_int_equal(signal_msi(t.td, 7, 0x30), 0);		/* no such APIC ID */
+	TEST_ASSERT_ERRNO(vm_signal_msi(t.td, 0, 5), EINVAL);		/* reserved vector */
+	assert_int_equal(vm_signal_msi(t.td, 7, 0x30), 0);		/* no such APIC ID */
 	assert_int_equal(kvm_ioctl(t.td, KVM_CHECK_EXTENSION, KVM_CAP_SIGNAL_MSI), 1);
 	check_gsi_routing(t.td);
 	if (wake == eventfd_later)
@@ -825,8 +778,8 @@ static void run_irq_guest(void *(*wake)(void *))
 		if (t.run->io.port != 0x84)
 			continue;
 		if (t.nr_reports == 2) {
-			assert_int_equal(signal_msi(t.td, 0, 0x25), 1);
-			assert_int_equal(signal_msi(t.td, 0, 0x30), 1);
+			assert_int_equal(vm_signal_msi(t.td, 0, 0x25), 1);
+			assert_int_equal(vm_signal_msi(t.td, 0, 0x30), 1);
 		} else if (t.nr_reports == 10 && !started) {
 			assert_int_equal(pthread_create(&thr, NULL, wake, &t), 0);
 			started = true;
@@ -900,11 +853,11 @@ static void *flood_msis(void *arg)
 	struct flood *f = arg;
 
 	for (int i = 0; i < 20000 && !f->stop; i++) {
-		if (signal_msi(f->t->td, 0, i & 1 ? 0x50 : 0x30) != 1)
+		if (vm_signal_msi(f->t->td, 0, i & 1 ? 0x50 : 0x30) != 1)
 			return (void *)1L;
 		usleep(i % 7 * 10);
 	}
-	return (void *)(long)(signal_msi(f->t->td, 0, 0x21) != 1);
+	return (void *)(long)(vm_signal_msi(f->t->td, 0, 0x21) != 1);
 }
 
 /* The vCPU thread's end: the flood's last vector within 30 s, or immediate_exit. */
@@ -983,7 +936,7 @@ static void test_nmi(void **state)
 		if (t.nr_reports == 1)
 			assert_int_equal(kvm_ioctl(t.vcpu, KVM_NMI, 0), 0);
 		else if (t.nr_reports == 2)	/* the second as an MSI in NMI mode */
-			assert_int_equal(signal_msi(t.td, 0, 4u << 8), 1);
+			assert_int_equal(vm_signal_msi(t.td, 0, 4u << 8), 1);
 		else if (t.nr_reports == 5)
 			assert_int_equal(pthread_create(&thr, NULL, set_immediate_exit, &t), 0);
 	}
