@@ -4,7 +4,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 MESON_OPTS ?=
 
-.PHONY: all deps run check bench stress asan clean
+.PHONY: all deps run check bench stress asan fuzz clean
 
 all: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -41,6 +41,11 @@ bench: all
 
 # Repeated SMP boots of Debian's kernel as a TD (STRESS_BOOTS of them).
 STRESS_BOOTS ?= 16
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	scripts/fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 STRESS_ITERATIONS ?= 5000
 stress: all
 	SOFTTDX_STRESS_ITERATIONS=$(STRESS_ITERATIONS) $(BUILD)/tests/uapi/test_td_stress
@@ -58,4 +63,4 @@ asan: deps $(ASAN_BUILD)/build.ninja
 		scripts/run-tests $(ASAN_BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

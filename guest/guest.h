@@ -2,7 +2,8 @@
 /*
  * The guest-side kit: what freestanding code running inside a softtdx TD
  * (or, later, a VMX guest) uses to talk to the TDX module and the VMM.
- * Entry: guest_main(initial_rcx, vcpu_index, gpaw) on an 8 KiB stack with
+ * Entry: guest_main(initial_rcx, vcpu_index, gpaw) on the vCPU's own stack
+ * (4 KiB in a guest image: link.ld), with
  * the low 4 GiB identity-mapped (see boot.S); exceptions go to the handler
  * set with guest_set_exception_handler().
  */

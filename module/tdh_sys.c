@@ -60,7 +60,7 @@ static u64 lp_init_locked(struct seam_ctx *c)
 	if (!seam_rng(c->p, &seed, sizeof(seed)))
 		return TDX_RND_NO_ENTROPY;
 	lp->lp_init_done = true;
-	atomic_fetch_add(&c->m->nr_lps_done, 1);
+	__atomic_fetch_add(&c->m->nr_lps_done, 1, __ATOMIC_SEQ_CST);
 	return TDX_SUCCESS;
 }
 

@@ -42,7 +42,7 @@ uint8_t *vmm_read_file(const char *path, size_t max, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	uint8_t *buf = NULL;
-	long size;
+	long size = 0;
 
 	if (!f) {
 		fprintf(stderr, "softtdx: cannot open %s: %m\n", path);
