@@ -3,7 +3,9 @@
  * guest_memfd: a file of guest-private memory, with no user mapping.
  *
  * Its pages are host physical pages (TDX memory), allocated on first use
- * and kept in a two-level table.  The file pins its VM, not the other way
+ * and kept in chunks of 512 under a radix tree of 512-way nodes, as deep
+ * as the file's size needs: a file costs what is used, so an 8 EiB one is
+ * as cheap to create as Linux's (an inode and a size).  The file pins its VM, not the other way
  * round: memslots bind ranges of it weakly, and when the last descriptor
  * closes, every private mapping of its pages is zapped, the bindings are
  * invalidated, and the pages go back to the host.
@@ -14,13 +16,15 @@
 #include <stdlib.h>
 
 #define CHUNK_PAGES	512
+#define NODE_SLOTS	512	/* 9 bits of the chunk index per tree level */
 #define PAGE_POPULATED	1ULL	/* in the HPA's low bit: the TD has the page */
 
 struct kvm_gmem {
 	struct kvm_obj obj;
 	struct kvm_vm *vm;
 	u64 npages;
-	u64 **chunks;		/* HPA | PAGE_POPULATED per page, 0 = none */
+	void *root;		/* nodes down to chunks: HPA | PAGE_POPULATED per page, 0 = none */
+	int levels;		/* nodes between the root pointer and a chunk */
 	pthread_mutex_t lock;
 };
 
@@ -29,13 +33,34 @@ static struct platform *plat(void)
 	return kvm_dev()->tdx->plat;
 }
 
+/* Where the chunk of page @index hangs (allocating the nodes with @alloc), or NULL. */
+static u64 **chunk_ref(struct kvm_gmem *g, u64 index, bool alloc)
+{
+	u64 chunk = index / CHUNK_PAGES;
+	void **ref = &g->root;
+
+	for (int level = g->levels - 1; level >= 0; level--) {
+		if (!*ref && (!alloc || !(*ref = calloc(NODE_SLOTS, sizeof(void *)))))
+			return NULL;
+		ref = &((void **)*ref)[chunk >> (9 * level) & (NODE_SLOTS - 1)];
+	}
+	return (u64 **)ref;
+}
+
+static u64 *chunk_of(struct kvm_gmem *g, u64 index)
+{
+	u64 **ref = chunk_ref(g, index, false);
+
+	return ref ? *ref : NULL;
+}
+
 static u64 *page_slot(struct kvm_gmem *g, u64 index, bool alloc)
 {
-	u64 **chunk = &g->chunks[index / CHUNK_PAGES];
+	u64 **chunk = chunk_ref(g, index, alloc);
 
-	if (!*chunk && alloc)
+	if (chunk && !*chunk && alloc)
 		*chunk = calloc(CHUNK_PAGES, sizeof(u64));
-	return *chunk ? &(*chunk)[index % CHUNK_PAGES] : NULL;
+	return chunk && *chunk ? &(*chunk)[index % CHUNK_PAGES] : NULL;
 }
 
 static u64 *slot_page(struct kvm_memslot *slot, u64 gfn, bool alloc)
@@ -56,7 +81,7 @@ static void fill_chunk_huge(struct kvm_gmem *g, u64 index)
 {
 	u64 first = index & ~(u64)(CHUNK_PAGES - 1), *chunk, hpa;
 
-	if (first + CHUNK_PAGES > g->npages || g->chunks[first / CHUNK_PAGES])
+	if (first + CHUNK_PAGES > g->npages || chunk_of(g, first))
 		return;
 	chunk = page_slot(g, first, true);
 	if (!chunk)
@@ -76,7 +101,7 @@ int kvm_gmem_get_huge(struct kvm_memslot *slot, u64 gfn, u64 *hpa)
 		return -EINVAL;
 	pthread_mutex_lock(&g->lock);
 	fill_chunk_huge(g, index);
-	chunk = g->chunks[index / CHUNK_PAGES];
+	chunk = chunk_of(g, index);
 	if (chunk && chunk[0] && !(chunk[0] & (TDX_PAGE_SIZE_2M - 1))) {
 		ret = 0;
 		for (u64 i = 0; i < CHUNK_PAGES && !ret; i++)
@@ -131,25 +156,39 @@ void kvm_gmem_set_populated(struct kvm_memslot *slot, u64 gfn, bool populated)
 	kvm_gmem_set_populated_range(slot, gfn, 1, populated);
 }
 
+/* Frees the chunk's pages the module gave back; counts those it still has. */
+static void free_chunk(u64 *chunk, u64 *leaked)
+{
+	for (u64 i = 0; i < CHUNK_PAGES; i++) {
+		if (chunk[i] & PAGE_POPULATED)
+			(*leaked)++;	/* the module would not give it back */
+		else if (chunk[i])
+			platform_free_pages(plat(), chunk[i], 1);
+	}
+	free(chunk);
+}
+
+static void free_tree(void *node, int level, u64 *leaked)
+{
+	if (!node)
+		return;
+	if (!level) {
+		free_chunk(node, leaked);
+		return;
+	}
+	for (int i = 0; i < NODE_SLOTS; i++)
+		free_tree(((void **)node)[i], level - 1, leaked);
+	free(node);
+}
+
 static void free_pages(struct kvm_gmem *g)
 {
 	u64 leaked = 0;
 
-	for (u64 c = 0; c < (g->npages + CHUNK_PAGES - 1) / CHUNK_PAGES; c++) {
-		for (u64 i = 0; g->chunks[c] && i < CHUNK_PAGES; i++) {
-			u64 e = g->chunks[c][i];
-
-			if (e & PAGE_POPULATED)
-				leaked++;	/* the module would not give it back */
-			else if (e)
-				platform_free_pages(plat(), e, 1);
-		}
-		free(g->chunks[c]);
-	}
+	free_tree(g->root, g->levels, &leaked);
 	if (leaked)
 		fprintf(stderr, "softtdx: guest_memfd leaks %llu TD pages\n",
 			(unsigned long long)leaked);
-	free(g->chunks);
 }
 
 static void gmem_release(struct kvm_obj *obj)
@@ -204,17 +243,13 @@ long kvm_create_guest_memfd(struct kvm_vm *vm, unsigned long arg)
 		return -ENOMEM;
 	g->vm = vm;
 	g->npages = args.size / TDX_PAGE_SIZE;
-	g->chunks = calloc((g->npages + CHUNK_PAGES - 1) / CHUNK_PAGES, sizeof(*g->chunks));
-	if (!g->chunks) {
-		free(g);
-		return -ENOMEM;
-	}
+	for (u64 chunks = (g->npages - 1) / CHUNK_PAGES; chunks; chunks >>= 9)
+		g->levels++;
 	pthread_mutex_init(&g->lock, NULL);
 	kvm_obj_get(&vm->obj);
 	fd = kvm_obj_install(&g->obj, KVM_OBJ_GMEM, &gmem_obj_ops);
 	if (fd < 0) {
 		kvm_obj_put(&vm->obj);
-		free(g->chunks);
 		free(g);
 	}
 	return fd;
