@@ -4,7 +4,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 MESON_OPTS ?=
 
-.PHONY: all deps run check bench stress asan fuzz clean
+.PHONY: all deps run check bench stress asan tsan fuzz clean
 
 all: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -41,6 +41,19 @@ bench: all
 
 # Repeated SMP boots of Debian's kernel as a TD (STRESS_BOOTS of them).
 STRESS_BOOTS ?= 16
+# The multi-vCPU, conversion, QGS and stress tests under ThreadSanitizer.
+TSAN_BUILD ?= build-tsan
+TSAN_TESTS = test_concurrency test_qgs test_td_run test_td_stress
+$(TSAN_BUILD)/build.ninja: | deps
+	meson setup $(TSAN_BUILD) -Db_sanitize=thread -Db_lto=false $(MESON_OPTS)
+
+tsan: deps $(TSAN_BUILD)/build.ninja
+	ninja -C $(TSAN_BUILD) tests/test_concurrency tests/test_qgs tests/uapi/test_td_run \
+		tests/uapi/test_td_stress
+	TSAN_OPTIONS=halt_on_error=1 SOFTTDX_STRESS_ITERATIONS=30 \
+		meson test -C $(TSAN_BUILD) --no-rebuild --print-errorlogs --timeout-multiplier 4 \
+		$(TSAN_TESTS)
+
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 fuzz: deps
@@ -63,4 +76,4 @@ asan: deps $(ASAN_BUILD)/build.ninja
 		scripts/run-tests $(ASAN_BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

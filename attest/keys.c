@@ -172,7 +172,7 @@ static int store(const char *dir, X509 *const certs[3], EVP_PKEY *pck, EVP_PKEY 
 	if (!ret)
 		ret = write_pem(path[4], write_key, ak);
 	for (size_t i = 0; i < NR_FILES; i++) {
-		snprintf(tmp, sizeof(tmp), "%s.tmp", path[i]);
+		snprintf(tmp, sizeof(tmp), "%.*s.tmp", (int)sizeof(path[i]) - 1, path[i]);
 		if (ret || rename(tmp, path[i])) {
 			unlink(tmp);
 			ret = -1;

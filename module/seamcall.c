@@ -105,7 +105,8 @@ u64 seamcall(struct tdx_module *m, u32 lp, struct seamcall_regs *regs)
 
 	if (lp >= platform_nr_lps(m->plat))
 		abort();	/* SEAMCALL from a CPU that does not exist */
-	m->lp[lp].seamcalls++;
+	/* Host threads outnumber LPs and share them: a counter is all that is per LP and hot. */
+	__atomic_fetch_add(&m->lp[lp].seamcalls, 1, __ATOMIC_RELAXED);
 	regs->rax = dispatch(&c, regs->rax);
 	if (m->check_invariants) {
 		char why[256];
@@ -156,7 +157,7 @@ void tdx_module_get_stats(struct tdx_module *m, struct tdx_module_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	for (u32 lp = 0; lp < PLATFORM_MAX_LPS; lp++)
-		st->seamcalls += m->lp[lp].seamcalls;
+		st->seamcalls += __atomic_load_n(&m->lp[lp].seamcalls, __ATOMIC_RELAXED);
 	for (u32 i = 0; i < m->nr_tdmrs; i++) {
 		st->tdmr_bytes += m->tdmr[i].size;
 		for (int l = 0; l < 3; l++)

@@ -15,7 +15,9 @@ void attest_test_report(struct platform *p, struct tdx_report *r, u8 seed,
 	memset(r, 0, sizeof(*r));
 	r->mac.report_type[0] = TDX_REPORT_TYPE_TDX;
 	memset(r->mac.cpusvn, 0x05, sizeof(r->mac.cpusvn));
-	strncpy((char *)r->mac.report_data, report_data, sizeof(r->mac.report_data));
+	/* REPORTDATA is 64 bytes, not a string: no terminator when it is full. */
+	memcpy(r->mac.report_data, report_data,
+	       strnlen(report_data, sizeof(r->mac.report_data)));
 	r->tee_tcb_info.valid = TDX_TEE_TCB_INFO_VALID;
 	for (int i = 0; i < 16; i++)
 		r->tee_tcb_info.tee_tcb_svn[i] = (u8)(seed + i);

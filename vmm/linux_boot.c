@@ -103,7 +103,7 @@ int linux_boot_place(const uint8_t *image, size_t fw_len, size_t kernel_len, siz
 		     uint64_t ram_size, struct tdvf_meta *meta, struct linux_boot *lb, char *err,
 		     size_t errlen)
 {
-	uint64_t low_top = ram_size >= LOW_RAM_SPLIT ? 2 * GiB : ram_size, max;
+	uint64_t low_top = ram_size >= LOW_RAM_SPLIT ? 2 * GiB : ram_size, max = 0;
 	size_t acpi_max = 64 * 1024;
 
 	if (bzimage_parse(image + fw_len, kernel_len, &lb->bz, err, errlen) ||

@@ -549,14 +549,15 @@ static void test_halt_and_signal(void **state)
 	TEST_ASSERT_ERRNO(run_until_stop(&t), EINTR);
 	assert_int_equal(t.run->exit_reason, KVM_EXIT_INTR);
 	assert_int_equal(sigusr1_taken, 1);
-	assert_int_equal(t.run->immediate_exit, 0);	/* the signal, not the fallback */
+	/* the signal, not the fallback */
+	assert_int_equal(__atomic_load_n(&t.run->immediate_exit, __ATOMIC_ACQUIRE), 0);
 	pthread_join(thr, NULL);
 	t.run->immediate_exit = 0;
 
 	k.sig = SIGCHLD;				/* ignored by default */
 	assert_int_equal(pthread_create(&thr, NULL, signal_then_exit, &k), 0);
 	TEST_ASSERT_ERRNO(kvm_ioctl(t.vcpu, KVM_RUN, 0), EINTR);
-	assert_int_equal(t.run->immediate_exit, 1);
+	assert_int_equal(__atomic_load_n(&t.run->immediate_exit, __ATOMIC_ACQUIRE), 1);
 	pthread_join(thr, NULL);
 	assert_string_equal(t.console, "halting\n");
 	assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
@@ -852,7 +853,7 @@ static void *flood_msis(void *arg)
 {
 	struct flood *f = arg;
 
-	for (int i = 0; i < 20000 && !f->stop; i++) {
+	for (int i = 0; i < 20000 && !__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE); i++) {
 		if (vm_signal_msi(f->t->td, 0, i & 1 ? 0x50 : 0x30) != 1)
 			return (void *)1L;
 		usleep(i % 7 * 10);
@@ -865,7 +866,7 @@ static void *stop_after(void *arg)
 {
 	struct flood *f = arg;
 
-	for (int i = 0; i < 3000 && !f->stop; i++)
+	for (int i = 0; i < 3000 && !__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE); i++)
 		usleep(10000);
 	__atomic_store_n(&f->t->run->immediate_exit, 1, __ATOMIC_RELEASE);
 	return NULL;
@@ -892,7 +893,7 @@ static void test_interrupt_flood(void **state)
 	assert_int_equal(pthread_create(&sender, NULL, flood_msis, &f), 0);
 	assert_int_equal(pthread_create(&timer, NULL, stop_after, &f), 0);
 	r = run_until_stop(&t);
-	f.stop = true;
+	__atomic_store_n(&f.stop, true, __ATOMIC_RELEASE);
 	pthread_join(sender, &ret);
 	pthread_join(timer, NULL);
 	if (r)
