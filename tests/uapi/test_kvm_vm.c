@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static void test_api_version(void **state)
@@ -255,6 +256,44 @@ static void test_descriptors(void **state)
 	kvm_close(kvm);
 }
 
+/*
+ * Descriptors closed behind libc's back, by close_range(2) as a daemon or
+ * a child before exec does: softtdx notices (its reaper sees the last user
+ * descriptor of each object go) and releases the TD, its vCPU, its
+ * guest_memfd and its HKID as if each had been closed.
+ */
+static void test_close_range(void **state)
+{
+	struct softtdx_kvm_stats before;
+	int kvm, fds[4], first = 900;
+
+	(void)state;
+	if (kvm_backend_is_kernel())
+		skip();
+	kvm = kvm_open();
+	before = kvm_stats();
+	fds[0] = td_create(kvm);
+	vm_enable_split_irqchip(fds[0]);
+	fds[1] = kvm_ioctl(fds[0], KVM_CREATE_VCPU, 0);
+	fds[2] = kvm_ioctl(fds[0], KVM_CREATE_GUEST_MEMFD,
+			   &(struct kvm_create_guest_memfd){ .size = 1 << 20 });
+	fds[3] = vm_create(kvm, KVM_X86_DEFAULT_VM);
+	assert_int_equal(kvm_stats().hkids_in_use, before.hkids_in_use + 1);
+	/* One block of descriptors, then one close_range over it */
+	for (int i = 0; i < 4; i++) {
+		assert_true(fds[i] >= 0);
+		assert_int_equal(dup2(fds[i], first + i), first + i);
+		assert_int_equal(syscall(SYS_close, fds[i]), 0);
+	}
+	assert_int_equal(syscall(SYS_close_range, first, first + 3, 0), 0);
+	for (int ms = 0; ms < 5000 && kvm_stats().objects != before.objects; ms++)
+		usleep(1000);
+	assert_int_equal(kvm_stats().objects, before.objects);
+	assert_int_equal(kvm_stats().hkids_in_use, before.hkids_in_use);
+	assert_int_equal(kvm_stats().free_pages, before.free_pages);
+	kvm_close(kvm);
+}
+
 /* KVM_GET_SUPPORTED_CPUID: the platform CPU as KVM offers it to a guest. */
 static void test_supported_cpuid(void **state)
 {
@@ -302,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_clock),
 		cmocka_unit_test(test_real_mode_pages),
 		cmocka_unit_test(test_descriptors),
+		cmocka_unit_test(test_close_range),
 		cmocka_unit_test(test_supported_cpuid),
 	};
 
