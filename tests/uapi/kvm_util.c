@@ -306,3 +306,23 @@ int vm_signal_msi(int vm, unsigned int dest, unsigned int vector)
 
 	return kvm_ioctl(vm, KVM_SIGNAL_MSI, &msi);
 }
+
+void td_load_and_finalize(int td, int vcpu, int gmem, void *ram, void *image,
+			  const void *blob, size_t size)
+{
+	struct kvm_tdx_init_mem_region m = {
+		.source_addr = (__u64)(uintptr_t)image, .gpa = TD_IMAGE_GPA,
+		.nr_pages = TD_IMAGE_SIZE / 4096,
+	};
+	struct kvm_tdx_cmd region = { .id = KVM_TDX_INIT_MEM_REGION,
+				      .flags = KVM_TDX_MEASURE_MEMORY_REGION,
+				      .data = (__u64)(uintptr_t)&m };
+
+	memcpy(image, blob, size);
+	vm_set_gmem_region(td, 0, 0, TD_RAM_SIZE, ram, gmem, 0);
+	vm_set_gmem_region(td, 1, TD_IMAGE_GPA, TD_IMAGE_SIZE, image, gmem, TD_RAM_SIZE);
+	vm_set_memory_attributes(td, 0, TD_RAM_SIZE, true);
+	vm_set_memory_attributes(td, TD_IMAGE_GPA, TD_IMAGE_SIZE, true);
+	assert_int_equal(kvm_ioctl(vcpu, KVM_MEMORY_ENCRYPT_OP, &region), 0);
+	tdx_vm_ioctl(td, KVM_TDX_FINALIZE_VM, 0, NULL);
+}

@@ -82,6 +82,17 @@ void vm_set_memory_attributes(int vm, unsigned long long gpa, unsigned long long
 /* KVM_SET_USER_MEMORY_REGION2 of a guest_memfd slot. */
 void vm_set_gmem_region(int vm, unsigned int slot, unsigned long long gpa,
 			unsigned long long size, void *uaddr, int gmem, unsigned long long off);
+/* The guest kit's layout: RAM at 0 and a 64 KiB image ending at 4 GiB. */
+#define TD_RAM_SIZE	(16ULL << 20)
+#define TD_IMAGE_GPA	0xFFFF0000ULL
+#define TD_IMAGE_SIZE	0x10000ULL
+/*
+ * RAM at @ram and the image at @image as private guest_memfd slots 0 and 1
+ * (@gmem holds RAM, then the image), @blob copied into the image and added
+ * measured through @vcpu, then KVM_TDX_FINALIZE_VM.
+ */
+void td_load_and_finalize(int td, int vcpu, int gmem, void *ram, void *image,
+			  const void *blob, size_t size);
 /* KVM_SIGNAL_MSI, fixed mode, physical destination @dest: the ioctl's result. */
 int vm_signal_msi(int vm, unsigned int dest, unsigned int vector);
 /* One MSR through KVM_GET_MSRS/KVM_SET_MSRS: the ioctl's count (1 = done). */

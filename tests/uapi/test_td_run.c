@@ -24,9 +24,9 @@ extern const unsigned long long guest_hello_size, guest_ghci_size, guest_triple_
 	guest_halt_size, guest_spin_size, guest_smp_size, guest_irq_size, guest_timer_size,
 	guest_mapgpa_size, guest_nmi_size, guest_irqflood_size;
 
-#define IMAGE_GPA	0xFFFF0000ULL
-#define IMAGE_SIZE	0x10000ULL
-#define RAM_SIZE	(16ULL << 20)
+#define IMAGE_GPA	TD_IMAGE_GPA
+#define IMAGE_SIZE	TD_IMAGE_SIZE
+#define RAM_SIZE	TD_RAM_SIZE
 #define INITIAL_RCX	0x7E57000ULL
 #define SHARED_BIT	(1ULL << 47)
 
@@ -60,11 +60,7 @@ static void td_run_create_smp(struct td_run *t, const unsigned char *image,
 {
 	struct kvm_enable_cap hc = { .cap = KVM_CAP_EXIT_HYPERCALL, .args = { 1ULL << 12 } };
 	struct kvm_create_guest_memfd g = { .size = RAM_SIZE + IMAGE_SIZE };
-	struct kvm_tdx_init_mem_region m = { .gpa = IMAGE_GPA, .nr_pages = IMAGE_SIZE / 4096 };
 	struct kvm_tdx_cmd init = { .id = KVM_TDX_INIT_VCPU, .data = INITIAL_RCX };
-	struct kvm_tdx_cmd region = { .id = KVM_TDX_INIT_MEM_REGION,
-				      .flags = KVM_TDX_MEASURE_MEMORY_REGION,
-				      .data = (__u64)(uintptr_t)&m };
 
 	memset(t, 0, sizeof(*t));
 	t->exit_code = -1;
@@ -91,14 +87,7 @@ static void td_run_create_smp(struct td_run *t, const unsigned char *image,
 	t->image = mmap(NULL, IMAGE_SIZE, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	assert_true(t->ram != MAP_FAILED && t->image != MAP_FAILED);
-	memcpy(t->image, image, size);
-	vm_set_gmem_region(t->td, 0, 0, RAM_SIZE, t->ram, t->gmem, 0);
-	vm_set_gmem_region(t->td, 1, IMAGE_GPA, IMAGE_SIZE, t->image, t->gmem, RAM_SIZE);
-	vm_set_memory_attributes(t->td, 0, RAM_SIZE, true);
-	vm_set_memory_attributes(t->td, IMAGE_GPA, IMAGE_SIZE, true);
-	m.source_addr = (__u64)(uintptr_t)t->image;
-	assert_int_equal(kvm_ioctl(t->vcpu, KVM_MEMORY_ENCRYPT_OP, &region), 0);
-	tdx_vm_ioctl(t->td, KVM_TDX_FINALIZE_VM, 0, NULL);
+	td_load_and_finalize(t->td, t->vcpu, t->gmem, t->ram, t->image, image, size);
 	t->run = kvm_mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, t->vcpu, 0);
 	assert_true(t->run != MAP_FAILED);
 }

@@ -23,9 +23,9 @@ extern const unsigned char guest_stress[];
 extern const unsigned long long guest_stress_size;
 
 #define MAX_VCPUS	4
-#define RAM_SIZE	(16ULL << 20)
-#define IMAGE_GPA	0xFFFF0000ULL
-#define IMAGE_SIZE	0x10000ULL
+#define RAM_SIZE	TD_RAM_SIZE
+#define IMAGE_GPA	TD_IMAGE_GPA
+#define IMAGE_SIZE	TD_IMAGE_SIZE
 #define CHURN_GPA	0xA00000ULL	/* in RAM, never touched by the guest */
 #define CHURN_SIZE	(2ULL << 20)
 #define EXTRA_SLOT	2
@@ -82,10 +82,6 @@ static void stress_create(struct stress *s, int nr)
 {
 	struct kvm_enable_cap hc = { .cap = KVM_CAP_EXIT_HYPERCALL, .args = { 1ULL << 12 } };
 	struct kvm_create_guest_memfd g = { .size = RAM_SIZE + IMAGE_SIZE + EXTRA_SIZE };
-	struct kvm_tdx_init_mem_region m = { .gpa = IMAGE_GPA, .nr_pages = IMAGE_SIZE / 4096 };
-	struct kvm_tdx_cmd region = { .id = KVM_TDX_INIT_MEM_REGION,
-				      .flags = KVM_TDX_MEASURE_MEMORY_REGION,
-				      .data = (__u64)(uintptr_t)&m };
 	int prot = PROT_READ | PROT_WRITE, flags = MAP_PRIVATE | MAP_ANONYMOUS;
 
 	memset(s, 0, sizeof(*s));
@@ -103,14 +99,8 @@ static void stress_create(struct stress *s, int nr)
 	s->image = mmap(NULL, IMAGE_SIZE, prot, flags, -1, 0);
 	s->extra = mmap(NULL, EXTRA_SIZE, prot, flags, -1, 0);
 	assert_true(s->ram != MAP_FAILED && s->image != MAP_FAILED && s->extra != MAP_FAILED);
-	memcpy(s->image, guest_stress, guest_stress_size);
-	vm_set_gmem_region(s->td, 0, 0, RAM_SIZE, s->ram, s->gmem, 0);
-	vm_set_gmem_region(s->td, 1, IMAGE_GPA, IMAGE_SIZE, s->image, s->gmem, RAM_SIZE);
-	vm_set_memory_attributes(s->td, 0, RAM_SIZE, true);
-	vm_set_memory_attributes(s->td, IMAGE_GPA, IMAGE_SIZE, true);
-	m.source_addr = (__u64)(uintptr_t)s->image;
-	assert_int_equal(kvm_ioctl(s->vcpu[0], KVM_MEMORY_ENCRYPT_OP, &region), 0);
-	tdx_vm_ioctl(s->td, KVM_TDX_FINALIZE_VM, 0, NULL);
+	td_load_and_finalize(s->td, s->vcpu[0], s->gmem, s->ram, s->image, guest_stress,
+			     guest_stress_size);
 	for (int i = 0; i < nr; i++) {
 		s->run[i] = kvm_mmap(NULL, 3 * 4096, prot, MAP_SHARED, s->vcpu[i], 0);
 		assert_true(s->run[i] != MAP_FAILED);
