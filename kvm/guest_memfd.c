@@ -12,6 +12,8 @@
  */
 #include "kvm_internal.h"
 
+#include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -270,6 +272,76 @@ void kvm_gmem_put(struct kvm_gmem *g)
 {
 	if (g)
 		kvm_obj_put(&g->obj);
+}
+
+/*
+ * FALLOC_FL_PUNCH_HOLE: the private mappings of [start, end) (file pages)
+ * go from every slot bound there, then the pages go back to the host, as
+ * kvm_gmem_punch_hole() truncates them.  The range may run past the file.
+ */
+static void punch_hole(struct kvm_gmem *g, u64 start, u64 end)
+{
+	struct kvm_vm *vm = g->vm;
+
+	pthread_mutex_lock(&vm->slots_lock);
+	for (size_t i = 0; i < vm->nr_slots; i++) {
+		struct kvm_memslot *slot = &vm->slots[i];
+		u64 s = start > slot->gmem_pgoff ? start : slot->gmem_pgoff;
+		u64 e = end < slot->gmem_pgoff + slot->npages ? end : slot->gmem_pgoff + slot->npages;
+
+		if (slot->gmem == g && s < e)
+			vm->ops->zap_private(vm, slot->base_gfn + (s - slot->gmem_pgoff),
+					     slot->base_gfn + (e - slot->gmem_pgoff));
+	}
+	pthread_mutex_lock(&g->lock);
+	for (u64 index = start; index < end && index < g->npages; index++) {
+		u64 *p = page_slot(g, index, false);
+
+		/* A page the module still holds (never after the zap) stays. */
+		if (p && *p && !(*p & PAGE_POPULATED)) {
+			platform_free_pages(plat(), *p, 1);
+			*p = 0;
+		}
+	}
+	pthread_mutex_unlock(&g->lock);
+	pthread_mutex_unlock(&vm->slots_lock);
+}
+
+/* The file's pages in [start, end) backed now, as kvm_gmem_allocate() does. */
+static int allocate(struct kvm_gmem *g, u64 start, u64 end)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&g->lock);
+	for (u64 index = start; index < end && !ret; index++) {
+		u64 *p = page_slot(g, index, true), page;
+
+		if (p && *p)
+			continue;
+		page = p ? platform_alloc_page(plat()) : PLATFORM_NO_HPA;
+		if (page == PLATFORM_NO_HPA)
+			ret = -ENOMEM;
+		else
+			*p = page;
+	}
+	pthread_mutex_unlock(&g->lock);
+	return ret;
+}
+
+long kvm_gmem_fallocate(struct kvm_gmem *g, int mode, u64 offset, u64 len)
+{
+	if (!(mode & FALLOC_FL_KEEP_SIZE) || mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE))
+		return -EOPNOTSUPP;
+	if ((offset | len) & (TDX_PAGE_SIZE - 1))
+		return -EINVAL;
+	if (mode & FALLOC_FL_PUNCH_HOLE) {
+		punch_hole(g, offset / TDX_PAGE_SIZE, (offset + len) / TDX_PAGE_SIZE);
+		return 0;
+	}
+	/* "Dedicated guest is immutable by default": no growing. */
+	if (offset + len > g->npages * TDX_PAGE_SIZE)
+		return -EINVAL;
+	return allocate(g, offset / TDX_PAGE_SIZE, (offset + len) / TDX_PAGE_SIZE);
 }
 
 int kvm_gmem_bind(struct kvm_gmem *g, struct kvm_memslot *slot)

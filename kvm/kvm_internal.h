@@ -385,6 +385,8 @@ struct kvm_gmem *kvm_gmem_of_fd(struct kvm_vm *vm, int fd);
 void kvm_gmem_put(struct kvm_gmem *g);
 /* Binding a slot's range of the file; -EINVAL or -EEXIST. slots_lock held. */
 int kvm_gmem_bind(struct kvm_gmem *gmem, struct kvm_memslot *slot);
+/* kvm_gmem_fallocate(): punch a hole (KEEP_SIZE|PUNCH_HOLE) or back a range (KEEP_SIZE). */
+long kvm_gmem_fallocate(struct kvm_gmem *g, int mode, u64 offset, u64 len);
 void kvm_gmem_unbind(struct kvm_memslot *slot);
 /*
  * The host page behind @gfn of a guest_memfd-backed slot, allocated on

@@ -12,6 +12,7 @@
 #include "kvm_internal.h"
 #include "tdx_internal.h"
 
+#include <linux/falloc.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -423,6 +424,37 @@ int softtdx_ioctl(int fd, unsigned long request, ...)
 		return set_errno(fcntl(fd, F_GETFD) < 0 ? -EBADF : -ENOTTY);
 	ret = forked_child ? -EIO : obj->ops->ioctl(obj, (unsigned int)request, arg);
 	kvm_obj_put(obj);
+	return set_errno(ret);
+}
+
+/*
+ * vfs_fallocate()'s checks, then the file's own: only a guest_memfd (a
+ * regular inode on Linux) has a fallocate method; the other KVM files are
+ * anonymous inodes, ENODEV.
+ */
+int softtdx_fallocate(int fd, int mode, off_t offset, off_t len)
+{
+	const int supported = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_NO_HIDE_STALE |
+			      FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_ZERO_RANGE |
+			      FALLOC_FL_INSERT_RANGE | FALLOC_FL_UNSHARE_RANGE;
+	struct kvm_obj *obj = kvm_obj_of_fd(fd);
+	long ret;
+
+	if (!obj)
+		ret = -EBADF;
+	else if (offset < 0 || len <= 0)
+		ret = -EINVAL;
+	else if (mode & ~supported ||
+		 ((mode & FALLOC_FL_PUNCH_HOLE) && !(mode & FALLOC_FL_KEEP_SIZE)))
+		ret = -EOPNOTSUPP;
+	else if (obj->type != KVM_OBJ_GMEM)
+		ret = -ENODEV;
+	else if ((u64)offset + (u64)len > (u64)INT64_MAX)	/* past s_maxbytes */
+		ret = -EFBIG;
+	else
+		ret = kvm_gmem_fallocate((struct kvm_gmem *)obj, mode, (u64)offset, (u64)len);
+	if (obj)
+		kvm_obj_put(obj);
 	return set_errno(ret);
 }
 

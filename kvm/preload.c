@@ -5,7 +5,8 @@
  *   SOFTTDX=1     open("/dev/kvm") returns softtdx's KVM.
  *   SOFTTDX=auto  the kernel's /dev/kvm if it offers TDX VMs, else softtdx.
  *
- * ioctl(), mmap() and close() on softtdx's descriptors are routed to it;
+ * ioctl(), mmap(), fallocate() and close() on softtdx's descriptors are
+ * routed to it;
  * read() and write() of any kind fail on them with EINVAL, as on Linux's
  * KVM descriptors, which have no read or write method; everything else
  * goes to libc untouched.
@@ -35,6 +36,7 @@ static int (*real_openat)(int, const char *, int, ...);
 static int (*real_ioctl)(int, unsigned long, ...);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static int (*real_close)(int);
+static int (*real_fallocate)(int, int, off_t, off_t);
 static ssize_t (*real_read)(int, void *, size_t);
 static ssize_t (*real_write)(int, const void *, size_t);
 static ssize_t (*real_readv)(int, const struct iovec *, int);
@@ -73,7 +75,8 @@ static void resolve(void)
 	real_pwrite = next("pwrite");
 	real_pread64 = next("pread64");
 	real_pwrite64 = next("pwrite64");
-	real_close = next("close");
+	real_fallocate = next("fallocate");
+	real_close = next("close");	/* last: resolve() tests it */
 }
 
 /* Does the kernel's KVM, open on @fd, run TDs? */
@@ -190,6 +193,20 @@ int close(int fd)
 	if (softtdx_is_kvm_fd(fd))
 		return softtdx_close(fd);
 	return real_close(fd);
+}
+
+/* QEMU punches holes in guest_memfd when memory turns shared. */
+int fallocate(int fd, int mode, off_t offset, off_t len)
+{
+	resolve();
+	if (softtdx_is_kvm_fd(fd))
+		return softtdx_fallocate(fd, mode, offset, len);
+	return real_fallocate(fd, mode, offset, len);
+}
+
+int fallocate64(int fd, int mode, off64_t offset, off64_t len)
+{
+	return fallocate(fd, mode, offset, len);
 }
 
 /* vfs_read()/vfs_write() on a file without read or write methods. */

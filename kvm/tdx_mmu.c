@@ -213,6 +213,12 @@ long tdx_mirror_page_add(struct kvm_tdx *td, u64 gpa, u64 hpa, u64 source)
 
 bool tdx_begin_enter(struct kvm_tdx *td)
 {
+	/*
+	 * Not even counted in while a zap waits: vCPUs that came and went
+	 * kept in_enter above zero for the waiter often enough to livelock it.
+	 */
+	if (atomic_load(&td->no_enter))
+		return false;
 	/* Counted in first, then the check: a zap that set no_enter sees this vCPU. */
 	atomic_fetch_add(&td->in_enter, 1);
 	if (!atomic_load(&td->no_enter))

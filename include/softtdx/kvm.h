@@ -31,6 +31,13 @@ void *softtdx_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t of
 /* close(2), tearing the object down now if this was its last descriptor. */
 int softtdx_close(int fd);
 
+/*
+ * fallocate(2) on a softtdx descriptor: a guest_memfd punches holes
+ * (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE: private mappings zapped,
+ * pages freed) or backs a range (FALLOC_FL_KEEP_SIZE), as Linux's.
+ */
+int softtdx_fallocate(int fd, int mode, off_t offset, off_t len);
+
 /* Is @fd one of softtdx's KVM descriptors? */
 bool softtdx_is_kvm_fd(int fd);
 

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>	/* strerrorname_np() in TEST_ASSERT_ERRNO */
 #include <sys/types.h>
 
 #include <cmocka.h>

@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include <linux/falloc.h>
+
 #include <softtdx/uapi/kvm_tdx.h>
 
 static void test_vmm_flow(void **state)
@@ -70,6 +72,19 @@ static void test_vmm_flow(void **state)
 			assert_int_equal(pwrite(fds[i], &byte, 1, 0), -1);
 			assert_int_equal(errno, EINVAL);
 		}
+	}
+	/* fallocate() reaches a guest_memfd (QEMU punches holes); other KVM files are ENODEV */
+	{
+		struct kvm_create_guest_memfd g = { .size = 1 << 20 };
+		int gmem = ioctl(td, KVM_CREATE_GUEST_MEMFD, &g);
+
+		assert_true(gmem >= 0);
+		assert_int_equal(fallocate(gmem, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+					   4096), 0);
+		assert_int_equal(fallocate(vm, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096),
+				 -1);
+		assert_int_equal(errno, ENODEV);
+		assert_int_equal(close(gmem), 0);
 	}
 	assert_int_equal(close(vcpu), 0);
 	assert_int_equal(close(vm), 0);

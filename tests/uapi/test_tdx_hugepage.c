@@ -8,6 +8,7 @@
  */
 #include "kvm_util.h"
 
+#include <linux/falloc.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -163,12 +164,67 @@ static void test_slot_edges(void **state)
 	assert_int_equal(kvm_stats().free_pages, base.free_pages);
 }
 
+static int punch(int fd, int mode, long long offset, long long len)
+{
+	return softtdx_fallocate(fd, mode, offset, len);
+}
+
+/*
+ * fallocate(2) on a guest_memfd, as QEMU punches holes when memory turns
+ * shared: the private mappings of the range go (a 2M one is split first)
+ * and its pages go back to the host; KEEP_SIZE alone backs a range.  With
+ * Linux's checks and errnos (vfs_fallocate, then kvm_gmem_fallocate).
+ */
+static void test_punch_hole(void **state)
+{
+	const int PH = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+	struct softtdx_kvm_stats base = kvm_stats();
+	unsigned long long free_before;
+	struct td t;
+
+	(void)state;
+	if (kvm_backend_is_kernel())
+		skip();	/* softtdx's entry point and counts */
+	td_create_finalized(&t);
+	assert_int_equal(set_attrs(t.vm, SLOT_GPA, SZ_2M, 1), 0);
+	assert_int_equal(pre_fault(t.vcpu, SLOT_GPA, SZ_2M), 0);
+	assert_mapped(base, 512, 1);
+	/* 16 KiB at file offset 0x4000: the 2M mapping splits, 4 pages go */
+	assert_int_equal(punch(t.gmem, PH, 0x4000, 0x4000), 0);
+	assert_mapped(base, 508, 0);
+	/* Past the end of the file is fine for a hole, not for backing */
+	assert_int_equal(punch(t.gmem, PH, SLOT_SIZE - 0x1000, 0x10000), 0);
+	TEST_ASSERT_ERRNO(punch(t.gmem, FALLOC_FL_KEEP_SIZE, SLOT_SIZE - 0x1000, 0x2000), EINVAL);
+	free_before = kvm_stats().free_pages;
+	assert_int_equal(punch(t.gmem, FALLOC_FL_KEEP_SIZE, 2 * SZ_2M, 0x3000), 0);
+	assert_int_equal(kvm_stats().free_pages, free_before - 3);
+	assert_int_equal(punch(t.gmem, PH, 2 * SZ_2M, 0x3000), 0);
+	assert_int_equal(kvm_stats().free_pages, free_before);
+	/* The checks, in Linux's order */
+	TEST_ASSERT_ERRNO(punch(t.gmem, PH, -0x1000, 0x1000), EINVAL);
+	TEST_ASSERT_ERRNO(punch(t.gmem, PH, 0, 0), EINVAL);
+	TEST_ASSERT_ERRNO(punch(t.gmem, FALLOC_FL_PUNCH_HOLE, 0, 0x1000), EOPNOTSUPP);
+	TEST_ASSERT_ERRNO(punch(t.gmem, 0, 0, 0x1000), EOPNOTSUPP);
+	TEST_ASSERT_ERRNO(punch(t.gmem, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, 0, 0x1000),
+			  EOPNOTSUPP);
+	TEST_ASSERT_ERRNO(punch(t.gmem, PH | 0x4000, 0, 0x1000), EOPNOTSUPP);
+	TEST_ASSERT_ERRNO(punch(t.gmem, PH, 0x800, 0x1000), EINVAL);
+	TEST_ASSERT_ERRNO(punch(t.gmem, PH, 0, 0x800), EINVAL);
+	TEST_ASSERT_ERRNO(punch(t.gmem, PH, 0x7FFFFFFFFFFFF000LL, 0x2000), EFBIG);
+	TEST_ASSERT_ERRNO(punch(t.vm, PH, 0, 0x1000), ENODEV);
+	TEST_ASSERT_ERRNO(punch(t.vcpu, PH, 0, 0x1000), ENODEV);
+	TEST_ASSERT_ERRNO(punch(999, PH, 0, 0x1000), EBADF);
+	td_destroy(&t);
+	assert_int_equal(kvm_stats().free_pages, base.free_pages);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		KVM_TEST(test_fault_2m_demote_promote),
 		KVM_TEST(test_mixed_tracking),
 		KVM_TEST(test_slot_edges),
+		KVM_TEST(test_punch_hole),
 	};
 
 	return kvm_run_tests(tests);
