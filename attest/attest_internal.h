@@ -34,11 +34,11 @@ bool ecdsa_verify_raw(EVP_PKEY *key, const uint8_t *data, size_t len,
 
 /*
  * The quote's PCK certificate chain, strictly: exactly PCK_CHAIN_CERTS
- * canonical PEM certificates and at most a terminating NUL.  The root's DER
- * (malloc'ed) in *@root_der, for comparing with the trusted root.
+ * canonical PEM certificates and at most a terminating NUL.  Each X509
+ * re-encodes (i2d_X509) to exactly the DER the quote carries.
  */
-int pck_chain_parse(const uint8_t *pem, size_t len, X509 *certs[PCK_CHAIN_CERTS],
-		    uint8_t **root_der, size_t *root_der_len, char *err, size_t errlen);
-void pck_chain_free(X509 *certs[PCK_CHAIN_CERTS], uint8_t *root_der);
+int pck_chain_parse(const uint8_t *pem, size_t len, X509 *certs[PCK_CHAIN_CERTS], char *err,
+		    size_t errlen);
+void pck_chain_free(X509 *certs[PCK_CHAIN_CERTS]);
 
 #endif /* SOFTTDX_ATTEST_INTERNAL_H */

@@ -98,17 +98,18 @@ static X509 *der_certificate(const uint8_t *der, size_t len)
 }
 
 /*
- * One certificate's PEM block at the start of @p (@left bytes): its X509 in
- * *@x and its DER in *@der; the block's length, or 0 with @err set.
+ * One certificate's PEM block at the start of @p (@left bytes), its X509 in
+ * *@x: the block's length, or 0 with @err set.
  */
-static size_t parse_block(const char *p, size_t left, int i, X509 **x, uint8_t **der,
-			  size_t *der_len, char *err, size_t errlen)
+static size_t parse_block(const char *p, size_t left, int i, X509 **x, char *err,
+			  size_t errlen)
 {
 	const char *end = left > PEM_BEGIN_LEN ?
 			  memmem(p + PEM_BEGIN_LEN, left - PEM_BEGIN_LEN, pem_end, PEM_END_LEN) :
 			  NULL;
-	size_t block, canon_len = 0;
+	size_t block, der_len = 0, canon_len = 0;
 	char *canon = NULL;
+	uint8_t *der;
 
 	if (!end || memcmp(p, pem_begin, PEM_BEGIN_LEN)) {
 		attest_fail(err, errlen, "the PCK certificate chain's %s is not a PEM block "
@@ -116,17 +117,19 @@ static size_t parse_block(const char *p, size_t left, int i, X509 **x, uint8_t *
 		return 0;
 	}
 	block = (size_t)(end - p) + PEM_END_LEN;
-	*der = pem_decode(p + PEM_BEGIN_LEN, (size_t)(end - p) - PEM_BEGIN_LEN, der_len);
-	if (*der)
-		canon = pem_encode(*der, *der_len, &canon_len);
+	der = pem_decode(p + PEM_BEGIN_LEN, (size_t)(end - p) - PEM_BEGIN_LEN, &der_len);
+	if (der)
+		canon = pem_encode(der, der_len, &canon_len);
 	if (!canon || canon_len != block || memcmp(canon, p, block)) {
 		free(canon);
+		free(der);
 		attest_fail(err, errlen, "the PCK certificate chain's %s is not canonical PEM "
 			    "(base64 in 64-character lines, no padding bits)", cert_name[i]);
 		return 0;
 	}
 	free(canon);
-	*x = der_certificate(*der, *der_len);
+	*x = der_certificate(der, der_len);
+	free(der);
 	if (!*x) {
 		attest_fail(err, errlen, "the PCK certificate chain's %s is not one DER "
 			    "certificate", cert_name[i]);
@@ -135,26 +138,16 @@ static size_t parse_block(const char *p, size_t left, int i, X509 **x, uint8_t *
 	return block;
 }
 
-int pck_chain_parse(const uint8_t *pem, size_t len, X509 *certs[PCK_CHAIN_CERTS],
-		    uint8_t **root_der, size_t *root_der_len, char *err, size_t errlen)
+int pck_chain_parse(const uint8_t *pem, size_t len, X509 *certs[PCK_CHAIN_CERTS], char *err,
+		    size_t errlen)
 {
 	const char *p = (const char *)pem;
-	size_t left = len;
+	size_t left = len, block;
 	int i;
 
 	memset(certs, 0, PCK_CHAIN_CERTS * sizeof(*certs));
-	*root_der = NULL;
 	for (i = 0; i < PCK_CHAIN_CERTS; i++) {
-		uint8_t *der = NULL;
-		size_t der_len = 0, block = parse_block(p, left, i, &certs[i], &der, &der_len,
-							err, errlen);
-
-		if (i == PCK_CHAIN_CERTS - 1 && block) {
-			*root_der = der;
-			*root_der_len = der_len;
-		} else {
-			free(der);
-		}
+		block = parse_block(p, left, i, &certs[i], err, errlen);
 		if (!block)
 			break;
 		p += block;
@@ -166,16 +159,14 @@ int pck_chain_parse(const uint8_t *pem, size_t len, X509 *certs[PCK_CHAIN_CERTS]
 			    "root certificate (%zu bytes)", left);
 	else if (i == PCK_CHAIN_CERTS)
 		return 0;
-	pck_chain_free(certs, *root_der);
-	*root_der = NULL;
+	pck_chain_free(certs);
 	return -1;
 }
 
-void pck_chain_free(X509 *certs[PCK_CHAIN_CERTS], uint8_t *root_der)
+void pck_chain_free(X509 *certs[PCK_CHAIN_CERTS])
 {
 	for (int i = 0; i < PCK_CHAIN_CERTS; i++) {
 		X509_free(certs[i]);
 		certs[i] = NULL;
 	}
-	free(root_der);
 }

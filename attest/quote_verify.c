@@ -20,14 +20,28 @@ static X509 *read_root(const char *pem, size_t len)
 	return x;
 }
 
-/* The quote's own root must be the trusted one, byte for byte. */
-static int check_root(X509 *root, const uint8_t *der, size_t len, char *err, size_t errlen)
+/* DER of @x (OPENSSL_malloc'ed), its length in *@len; NULL if it cannot be encoded. */
+static unsigned char *der_of(X509 *x, int *len)
 {
-	unsigned char *trusted = NULL;
-	int trusted_len = i2d_X509(root, &trusted);
-	bool same = trusted_len == (int)len && !memcmp(trusted, der, len);
+	unsigned char *der = NULL;
+
+	*len = i2d_X509(x, &der);
+	return *len > 0 ? der : NULL;
+}
+
+/*
+ * The quote's own root must be the trusted one, byte for byte
+ * (pck_chain_parse() made sure its DER is what the quote carries).
+ */
+static int check_root(X509 *root, X509 *quote_root, char *err, size_t errlen)
+{
+	int trusted_len, quote_len;
+	unsigned char *trusted = der_of(root, &trusted_len), *der = der_of(quote_root, &quote_len);
+	bool same = trusted && der && trusted_len == quote_len &&
+		    !memcmp(trusted, der, (size_t)quote_len);
 
 	OPENSSL_free(trusted);
+	OPENSSL_free(der);
 	return same ? 0 : attest_fail(err, errlen, "the PCK certificate chain's root "
 				      "certificate is not the trusted root");
 }
@@ -113,8 +127,6 @@ int tdx_quote_verify(const uint8_t *q, size_t len, const char *root_pem, size_t 
 		     struct tdx_quote_view *v, char *err, size_t errlen)
 {
 	X509 *certs[PCK_CHAIN_CERTS], *root;
-	uint8_t *root_der;
-	size_t root_der_len;
 	int ret = -1;
 
 	if (tdx_quote_parse(q, len, v, err, errlen))
@@ -122,12 +134,11 @@ int tdx_quote_verify(const uint8_t *q, size_t len, const char *root_pem, size_t 
 	root = read_root(root_pem, root_len);
 	if (!root)
 		return attest_fail(err, errlen, "the root certificate is not a PEM certificate");
-	if (!pck_chain_parse(v->pck_chain, v->pck_chain_len, certs, &root_der, &root_der_len,
-			     err, errlen)) {
-		if (!check_root(root, root_der, root_der_len, err, errlen) &&
+	if (!pck_chain_parse(v->pck_chain, v->pck_chain_len, certs, err, errlen)) {
+		if (!check_root(root, certs[PCK_CHAIN_CERTS - 1], err, errlen) &&
 		    !verify_chain(certs, root, err, errlen))
 			ret = verify_links(q, v, certs[0], err, errlen);
-		pck_chain_free(certs, root_der);
+		pck_chain_free(certs);
 	}
 	X509_free(root);
 	return ret;
