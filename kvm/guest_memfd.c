@@ -275,6 +275,34 @@ void kvm_gmem_put(struct kvm_gmem *g)
 }
 
 /*
+ * Frees the pages of file pages [start, end) under @node (at @level, its
+ * first page @first), visiting only the chunks that exist: a hole punched
+ * across an 8 EiB file costs what the file holds.  A page the module still
+ * holds (never after the zap) stays.
+ */
+static void free_range(void *node, int level, u64 first, u64 start, u64 end)
+{
+	u64 span = (u64)CHUNK_PAGES << (9 * level);	/* pages under @node */
+
+	if (!node || first >= end || (span && first + span <= start))
+		return;
+	if (level) {
+		for (u64 i = 0; i < NODE_SLOTS; i++)
+			free_range(((void **)node)[i], level - 1, first + i * (span / NODE_SLOTS),
+				   start, end);
+		return;
+	}
+	for (u64 i = 0; i < CHUNK_PAGES; i++) {
+		u64 *p = &((u64 *)node)[i];
+
+		if (first + i >= start && first + i < end && *p && !(*p & PAGE_POPULATED)) {
+			platform_free_pages(plat(), *p, 1);
+			*p = 0;
+		}
+	}
+}
+
+/*
  * FALLOC_FL_PUNCH_HOLE: the private mappings of [start, end) (file pages)
  * go from every slot bound there, then the pages go back to the host, as
  * kvm_gmem_punch_hole() truncates them.  The range may run past the file.
@@ -294,15 +322,7 @@ static void punch_hole(struct kvm_gmem *g, u64 start, u64 end)
 					     slot->base_gfn + (e - slot->gmem_pgoff));
 	}
 	pthread_mutex_lock(&g->lock);
-	for (u64 index = start; index < end && index < g->npages; index++) {
-		u64 *p = page_slot(g, index, false);
-
-		/* A page the module still holds (never after the zap) stays. */
-		if (p && *p && !(*p & PAGE_POPULATED)) {
-			platform_free_pages(plat(), *p, 1);
-			*p = 0;
-		}
-	}
+	free_range(g->root, g->levels, 0, start, end);
 	pthread_mutex_unlock(&g->lock);
 	pthread_mutex_unlock(&vm->slots_lock);
 }

@@ -7,6 +7,8 @@
  */
 #include "kvm_util.h"
 
+#include <linux/falloc.h>
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +156,16 @@ static void test_guest_memfd(void **state)
 	/* Any size Linux takes, at the cost of what is used (make fuzz found 126 GB) */
 	g = __gmem_create(td, 1ULL << 62, 0);
 	assert_true(g >= 0);
+	/* A hole across all of it costs what it holds, not its size */
+	if (!kvm_backend_is_kernel()) {
+		unsigned long long free_pages = kvm_stats().free_pages;
+
+		assert_int_equal(softtdx_fallocate(g, FALLOC_FL_KEEP_SIZE, 1LL << 61, 4096), 0);
+		assert_int_equal(kvm_stats().free_pages, free_pages - 1);
+		assert_int_equal(softtdx_fallocate(g, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+						   1LL << 62), 0);
+		assert_int_equal(kvm_stats().free_pages, free_pages);
+	}
 	TEST_ASSERT_ERRNO(__gmem_create(td, 1ULL << 63, 0), EINVAL);
 	kvm_close(g);
 	g = __gmem_create(td, MEM_SIZE, 0);
